@@ -1,0 +1,41 @@
+# The two commands: `make run` and `make test`. Everything else here serves them.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: run test test-pg lint bench client system-deps clean
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[server,client,dev]'
+	touch $(STAMP)
+
+## Build the environment, migrate and seed the demo rally into SQLite, and serve the app.
+run: $(STAMP)
+	$(BIN)/artcaching db upgrade
+	$(BIN)/artcaching seed-demo
+	$(BIN)/artcaching run --host $(HOST) --port $(PORT)
+
+## Install what the tests need (system packages too, when root) and run them all.
+test: $(STAMP) system-deps
+	$(BIN)/pytest
+
+## Install Chromium, Xvfb, poppler and fonts from Debian when they are missing.
+system-deps:
+	bash .ci/system-deps
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+client: $(STAMP)
+	$(BIN)/artcaching-client
+
+clean:
+	rm -rf $(VENV) instance artifacts .pytest_cache .ruff_cache .hypothesis

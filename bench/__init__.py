@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that time the code and print figures and ratios (never asserts on time)."""

@@ -1,0 +1,1 @@
+"""Places and proofs: geodesy, geofences, spatial index, signed QR tokens, QR rendering."""

@@ -1,0 +1,1 @@
+"""A rally's route and the game's rules: model, geometry, validation, ordering, interchange."""

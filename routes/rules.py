@@ -1,0 +1,406 @@
+"""The game's rules: from a rally, a team's state and an event, the outcome. Pure and deterministic.
+
+The server applies them with authority; the phone runs the same code to show what it can offline.
+docs/rules.md explains them in prose.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from types import MappingProxyType
+
+from markers.geo import LatLon, destination, distance_and_bearing, distance_m
+from markers.geofence import ACCURACY_CAP_M, tolerance_m
+from routes.model import OrderMode, Rally, Text
+
+
+class Method(StrEnum):
+    """How a marker was found: by a GPS fix, by scanning its QR code, or marked by an organiser."""
+
+    GPS = "gps"
+    QR = "qr"
+    ASSIST = "assist"
+
+
+class Rejection(StrEnum):
+    """Why an event found nothing."""
+
+    NOT_IN_RALLY = "not_in_rally"
+    NOT_OPEN = "not_open"
+    ALREADY_FOUND = "already_found"
+    OUTSIDE = "outside"
+    TELEPORT = "teleport"
+    MOCK_LOCATION = "mock_location"
+
+
+class FlagKind(StrEnum):
+    """What an organiser should look at."""
+
+    TELEPORT = "teleport"
+    MOCK_LOCATION = "mock_location"
+    QR_FAR_FROM_MARKER = "qr_far_from_marker"
+    ASSISTED = "assisted"
+
+
+_DEFAULT_POINTS = MappingProxyType({Method.GPS: 100, Method.QR: 100, Method.ASSIST: 25})
+
+
+@dataclass(frozen=True)
+class RulesConfig:
+    """The numbers behind the rules; organisers may tune them per event."""
+
+    accuracy_cap_m: float = ACCURACY_CAP_M
+    """A fix's reported accuracy is believed up to this many metres (markers.geofence)."""
+    ar_radius_m: float = 150.0
+    """Within this distance of an open marker the team gets its exact position for the AR view."""
+    search_radius_m: float = 250.0
+    """Radius of the search area shown while the team is farther away."""
+    max_speed_mps: float = 25.0
+    """90 km/h: moving faster between two fixes is a teleport."""
+    qr_max_distance_m: float = 1000.0
+    """A QR scan with a fix farther than this from its marker is flagged (a shared photo?)."""
+    points: Mapping[Method, int] = field(default_factory=lambda: _DEFAULT_POINTS)
+    completion_bonus: int = 200
+    area_secret: bytes = b""
+    """Keys the offset of each search area, so its centre does not give the marker away."""
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A GPS fix: position, reported accuracy (metres, 68 %), time it was taken (aware)."""
+
+    position: LatLon
+    accuracy_m: float
+    at: datetime
+    mock: bool = False
+
+    def __post_init__(self) -> None:
+        _require_aware(self.at)
+
+
+@dataclass(frozen=True)
+class Find:
+    marker_id: int
+    at: datetime
+    method: Method
+
+
+@dataclass(frozen=True)
+class TeamState:
+    """What the rules remember of a team: its finds and its last trusted fix, nothing more."""
+
+    found: tuple[Find, ...] = ()
+    last_fix: Fix | None = None
+
+    @property
+    def found_ids(self) -> frozenset[int]:
+        return frozenset(f.marker_id for f in self.found)
+
+
+@dataclass(frozen=True)
+class GpsEvent:
+    fix: Fix
+
+
+@dataclass(frozen=True)
+class QrEvent:
+    """A verified QR token (markers.tokens checked the signature) naming rally and marker."""
+
+    rally_id: int
+    marker_id: int
+    at: datetime
+    fix: Fix | None = None
+
+    def __post_init__(self) -> None:
+        _require_aware(self.at)
+
+
+@dataclass(frozen=True)
+class AssistEvent:
+    """An organiser marks a stop found for a stuck team; the reason is kept with the flag."""
+
+    marker_id: int
+    at: datetime
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        _require_aware(self.at)
+
+
+Event = GpsEvent | QrEvent | AssistEvent
+
+
+@dataclass(frozen=True)
+class Flag:
+    kind: FlagKind
+    at: datetime
+    marker_id: int | None = None
+    detail: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SearchArea:
+    """A circle that holds the marker somewhere inside, not at its centre."""
+
+    center: LatLon
+    radius_m: float
+
+
+@dataclass(frozen=True)
+class Nearby:
+    """An open marker close enough for the AR view: exact position, distance, bearing."""
+
+    position: LatLon
+    radius_m: float
+    distance_m: float
+    bearing_deg: float
+
+
+@dataclass(frozen=True)
+class OpenStop:
+    """A stop the team may look for now: its clue and search area, its marker when near."""
+
+    index: int
+    marker_id: int
+    clue: Text
+    search_area: SearchArea
+    nearby: Nearby | None = None
+
+
+@dataclass(frozen=True)
+class FoundStop:
+    """A found stop with everything it reveals."""
+
+    index: int
+    marker_id: int
+    title: Text
+    story: Text
+    letter: str | None
+    position: LatLon
+    at: datetime
+    method: Method
+
+
+@dataclass(frozen=True)
+class TeamView:
+    """All a team may see: open stops, found stops, the solution word so far, score."""
+
+    open: tuple[OpenStop, ...]
+    found: tuple[FoundStop, ...]
+    letters: tuple[str | None, ...]
+    score: int
+    complete: bool
+    finished_at: datetime | None
+    total: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The answer to one event: the new state, what was found now, flags, and the new view."""
+
+    state: TeamState
+    found: tuple[FoundStop, ...]
+    flags: tuple[Flag, ...]
+    rejection: Rejection | None
+    view: TeamView
+
+
+def open_indices(rally: Rally, state: TeamState) -> list[int]:
+    """Indices of the stops the team may find now: the next unfound one, or all unfound (FREE)."""
+    found = state.found_ids
+    unfound = [i for i, s in enumerate(rally.stops) if s.marker.id not in found]
+    if rally.order_mode is OrderMode.FIXED:
+        return unfound[:1]
+    return unfound
+
+
+def search_area(rally: Rally, index: int, config: RulesConfig) -> SearchArea:
+    """The search area of stop ``index``: its centre offset from the marker by a keyed hash."""
+    marker = rally.stops[index].marker
+    digest = hmac.new(
+        config.area_secret, f"{rally.id}:{marker.id}".encode(), hashlib.sha256
+    ).digest()
+    bearing = int.from_bytes(digest[:4], "big") / 2**32 * 360.0
+    fraction = 0.2 + 0.4 * int.from_bytes(digest[4:8], "big") / 2**32
+    center = destination(marker.position, bearing, fraction * config.search_radius_m)
+    return SearchArea(center, config.search_radius_m)
+
+
+def score(rally: Rally, state: TeamState, config: RulesConfig = RulesConfig()) -> int:
+    """Points for each find by its method, plus the bonus once every stop is found."""
+    ids = {s.marker.id for s in rally.stops}
+    points = sum(config.points.get(f.method, 0) for f in state.found if f.marker_id in ids)
+    return points + (config.completion_bonus if is_complete(rally, state) else 0)
+
+
+def is_complete(rally: Rally, state: TeamState) -> bool:
+    return bool(rally.stops) and {s.marker.id for s in rally.stops} <= state.found_ids
+
+
+def finished_at(rally: Rally, state: TeamState) -> datetime | None:
+    """When the last stop was found, once the rally is complete."""
+    if not is_complete(rally, state):
+        return None
+    ids = {s.marker.id for s in rally.stops}
+    return max(f.at for f in state.found if f.marker_id in ids)
+
+
+def view(rally: Rally, state: TeamState, config: RulesConfig = RulesConfig()) -> TeamView:
+    """What the team may see in this state."""
+    fix = state.last_fix
+    open_stops = []
+    for i in open_indices(rally, state):
+        marker = rally.stops[i].marker
+        nearby = None
+        if fix is not None:
+            d, b = distance_and_bearing(fix.position, marker.position)
+            if d - tolerance_m(fix.accuracy_m, config.accuracy_cap_m) <= config.ar_radius_m:
+                nearby = Nearby(marker.position, marker.radius_m, d, b)
+        open_stops.append(
+            OpenStop(
+                i, marker.id, rally.stops[i].effective_clue, search_area(rally, i, config), nearby
+            )
+        )
+    finds = {f.marker_id: f for f in state.found}
+    found = tuple(
+        _found_stop(rally, i, finds[s.marker.id])
+        for i, s in enumerate(rally.stops)
+        if s.marker.id in finds
+    )
+    letters = tuple(
+        rally.letter(i) if s.marker.id in finds else None for i, s in enumerate(rally.stops)
+    )
+    return TeamView(
+        open=tuple(open_stops),
+        found=found,
+        letters=letters,
+        score=score(rally, state, config),
+        complete=is_complete(rally, state),
+        finished_at=finished_at(rally, state),
+        total=len(rally.stops),
+    )
+
+
+def apply(
+    rally: Rally, state: TeamState, event: Event, config: RulesConfig = RulesConfig()
+) -> Outcome:
+    """Apply one event to a team's state."""
+    flags: list[Flag] = []
+    found_now: list[Find] = []
+    rejection: Rejection | None = None
+    fix: Fix | None = getattr(event, "fix", None)
+    trusted_fix = state.last_fix
+
+    if fix is not None:
+        fix_flag = _check_fix(state.last_fix, fix, config)
+        if fix_flag is not None:
+            flags.append(fix_flag)
+        else:
+            trusted_fix = _newer(state.last_fix, fix)
+
+    if isinstance(event, GpsEvent):
+        if flags:
+            rejection = Rejection(flags[0].kind.value)
+        else:
+            for i in open_indices(rally, state):
+                marker = rally.stops[i].marker
+                if marker.geofence.contains(fix.position, fix.accuracy_m, config.accuracy_cap_m):
+                    found_now.append(Find(marker.id, fix.at, Method.GPS))
+            if not found_now:
+                rejection = Rejection.OUTSIDE
+    else:
+        method = Method.QR if isinstance(event, QrEvent) else Method.ASSIST
+        index = rally.stop_index(event.marker_id)
+        if index is None or (isinstance(event, QrEvent) and event.rally_id != rally.id):
+            rejection = Rejection.NOT_IN_RALLY
+        elif event.marker_id in state.found_ids:
+            rejection = Rejection.ALREADY_FOUND
+        elif method is Method.QR and index not in open_indices(rally, state):
+            rejection = Rejection.NOT_OPEN
+        else:
+            found_now.append(Find(event.marker_id, event.at, method))
+            flags.extend(_find_flags(rally, index, event, config))
+
+    new_state = replace(state, found=state.found + tuple(found_now), last_fix=trusted_fix)
+    new_view = view(rally, new_state, config)
+    found_ids = {f.marker_id for f in found_now}
+    return Outcome(
+        state=new_state,
+        found=tuple(f for f in new_view.found if f.marker_id in found_ids),
+        flags=tuple(flags),
+        rejection=rejection,
+        view=new_view,
+    )
+
+
+def rank_key(complete: bool, score: int, duration_s: float | None) -> tuple:
+    """Leaderboard order: complete teams first, then higher score, then shorter time."""
+    return (not complete, -score, duration_s if duration_s is not None else math.inf)
+
+
+def _check_fix(last: Fix | None, fix: Fix, config: RulesConfig) -> Flag | None:
+    """A flag when the fix cannot be trusted: a mock location, or a teleport from the last fix."""
+    if fix.mock:
+        return Flag(FlagKind.MOCK_LOCATION, fix.at)
+    if last is None:
+        return None
+    seconds = max(abs((fix.at - last.at).total_seconds()), 1.0)
+    slack = tolerance_m(fix.accuracy_m, config.accuracy_cap_m) + tolerance_m(
+        last.accuracy_m, config.accuracy_cap_m
+    )
+    moved = distance_m(last.position, fix.position)
+    speed = max(0.0, moved - slack) / seconds
+    if speed <= config.max_speed_mps:
+        return None
+    return Flag(
+        FlagKind.TELEPORT,
+        fix.at,
+        detail={
+            "speed_mps": round(speed, 1),
+            "distance_m": round(moved, 1),
+            "seconds": seconds,
+        },
+    )
+
+
+def _find_flags(
+    rally: Rally, index: int, event: QrEvent | AssistEvent, config: RulesConfig
+) -> list[Flag]:
+    marker_id = rally.stops[index].marker.id
+    if isinstance(event, AssistEvent):
+        return [Flag(FlagKind.ASSISTED, event.at, marker_id, {"reason": event.reason})]
+    if event.fix is None or event.fix.mock:
+        return []
+    d = distance_m(event.fix.position, rally.stops[index].marker.position)
+    if d - tolerance_m(event.fix.accuracy_m, config.accuracy_cap_m) > config.qr_max_distance_m:
+        return [Flag(FlagKind.QR_FAR_FROM_MARKER, event.at, marker_id, {"distance_m": round(d)})]
+    return []
+
+
+def _found_stop(rally: Rally, index: int, find: Find) -> FoundStop:
+    marker = rally.stops[index].marker
+    return FoundStop(
+        index,
+        marker.id,
+        marker.title,
+        marker.story,
+        rally.letter(index),
+        marker.position,
+        find.at,
+        find.method,
+    )
+
+
+def _newer(last: Fix | None, fix: Fix) -> Fix:
+    return fix if last is None or fix.at >= last.at else last
+
+
+def _require_aware(at: datetime) -> None:
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError(f"time must carry a time zone, got {at.isoformat()}")

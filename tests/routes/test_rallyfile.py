@@ -1,0 +1,300 @@
+"""routes.rallyfile: the rally file format, its errors, the venues file and the round trip."""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from markers.geo import LatLon
+from markers.geofence import MAX_RADIUS_M, MIN_RADIUS_M
+from routes.model import Marker, OrderMode, Rally, Stop, text
+from routes.rallyfile import (
+    DEMO_RALLY_PATH,
+    FORMAT,
+    VENUES_PATH,
+    RallyFile,
+    RallyFileError,
+    demo_rally,
+    dump_rally,
+    load_rally,
+    load_venues,
+    read_rally_file,
+)
+from tests.conftest import ASSETS
+from tests.routes.helpers import make_rally, venue
+
+
+def minimal() -> dict:
+    """A small valid rally file: the Fruchthalle and the Stiftskirche."""
+    return {
+        "format": FORMAT,
+        "slug": "two-stops",
+        "title": {"de": "Zwei Stationen", "en": "Two stops"},
+        "markers": [
+            {"key": "a", "venue": "Fruchthalle", "lat": 49.445667, "lon": 7.770361},
+            {"key": "b", "venue": "Stiftskirche (Collegiate Church)",
+             "lat": 49.444444, "lon": 7.770833, "radius_m": 30},
+        ],
+        "stops": [{"marker": "a"}, {"marker": "b"}],
+    }
+
+
+def changed(path: str, value: object) -> dict:
+    """minimal() with the value at a dotted path (list indices as numbers) set or deleted."""
+    data = copy.deepcopy(minimal())
+    *parents, last = [int(p) if p.isdigit() else p for p in path.split(".")]
+    node = data
+    for p in parents:
+        node = node[p]
+    if value is DELETE:
+        del node[last]
+    else:
+        node[last] = value
+    return data
+
+
+DELETE = object()
+
+
+def test_minimal_file_loads_with_defaults_and_ids_in_file_order():
+    rally = load_rally(minimal())
+    assert isinstance(rally, Rally)
+    assert (rally.id, rally.slug, rally.order_mode) == (1, "two-stops", OrderMode.FIXED)
+    assert [m.id for m in rally.markers] == [1, 2]
+    assert [m.radius_m for m in rally.markers] == [25.0, 30.0]
+    assert rally.markers[0].position == LatLon(49.445667, 7.770361)
+    assert rally.markers[0].venue == "Fruchthalle"
+    assert rally.title == text(de="Zwei Stationen", en="Two stops")
+    assert rally.markers[0].story == text()
+    assert rally.start is None and rally.solution_word is None and rally.play_area is None
+
+
+def test_given_ids_are_kept_and_the_rest_numbered_by_place():
+    data = changed("markers.0.id", 7)
+    rally = load_rally(data)
+    assert [m.id for m in rally.markers] == [7, 2]
+    assert dump_rally(read_rally_file(data))["markers"][0]["id"] == 7
+    assert "id" not in dump_rally(read_rally_file(data))["markers"][1]
+
+
+def test_stops_may_override_the_clue_and_share_a_marker():
+    data = minimal()
+    data["stops"] = [{"marker": "a", "clue": {"de": "Geh!", "en": "Go!"}}, {"marker": "b"},
+                     {"marker": "a", "clue": {}}]
+    rally = load_rally(data)
+    assert rally.stops[0].effective_clue == text(de="Geh!", en="Go!")
+    assert rally.stops[2].clue is None
+    assert rally.stops[0].marker is rally.stops[2].marker
+    assert dump_rally(read_rally_file(data))["stops"][2] == {"marker": "a"}
+
+
+BAD = [
+    (["not", "an", "object"], "a rally file must hold a JSON object, got an array"),
+    (changed("format", DELETE), "format: must be 'art-caching-rally/1', got None"),
+    (changed("format", "art-caching-rally/2"), "format: must be 'art-caching-rally/1'"),
+    (changed("colour", "red"), "colour: unknown field"),
+    (changed("slug", "Two Stops"), "slug: must be lowercase letters and digits joined by '-'"),
+    (changed("slug", 3), "slug: must be a string, got a number"),
+    (changed("title", DELETE), "title: is required"),
+    (changed("title", {"fr": "Deux"}), "title.fr: unknown language (known: de, en)"),
+    (changed("title", {"de": 5}), "title.de: must be a string, got a number"),
+    (changed("title", {"de": " ", "en": ""}), "title: needs a text in at least one of de, en"),
+    (changed("title", "Zwei"), "title: must be an object of texts by language, got a string"),
+    (changed("id", 0), "id: must be a whole number of 1 or more, got 0"),
+    (changed("order_mode", "random"), "order_mode: must be one of ['fixed', 'free']"),
+    (changed("start", {"lat": 91, "lon": 7.7}), "start.lat: must lie between -90 and 90, got 91"),
+    (changed("start", {"lat": 49.4}), "start.lon: is required"),
+    (changed("finish", {"lat": 49.4, "lon": 7.7, "name": ""}), "finish.name: must not be empty"),
+    (changed("solution_word", "AB1"), "solution_word: must be letters only, got 'AB1'"),
+    (changed("walking_speed_mps", 0), "walking_speed_mps: must be more than 0, got 0.0"),
+    (changed("walking_speed_mps", "fast"), "walking_speed_mps: must be a number, got 'fast'"),
+    (changed("walking_speed_mps", True), "walking_speed_mps: must be a number, got True"),
+    (changed("dwell_s", -1), "dwell_s: must be 0 or more, got -1.0"),
+    (changed("dwell_s", math.inf), "dwell_s: must be a finite number, got inf"),
+    (changed("play_area", [[49.4, 7.7], [49.5, 7.8]]),
+     "play_area: a polygon needs at least three corners, got 2"),
+    (changed("play_area", [[49.4, 7.7], [49.5, 7.8], [49.5]]),
+     "play_area[2]: must be [lat, lon], got 1 values"),
+    (changed("play_area", [[49.4, 7.7], [49.5, "x"], [49.5, 7.7]]),
+     "play_area[1][1]: must be a number, got 'x'"),
+    (changed("markers", {"a": {}}), "markers: must be an array, got an object"),
+    (changed("markers.1.lat", "x"), "markers[1].lat: must be a number, got 'x'"),
+    (changed("markers.1.lon", 200), "markers[1].lon: must lie between -180 and 180, got 200"),
+    (changed("markers.0.lat", None), "markers[0].lat: must be a number, got None"),
+    (changed("markers.0.key", DELETE), "markers[0].key: is required"),
+    (changed("markers.1.key", "a"), "markers[1].key: 'a' is already the key of markers[0]"),
+    (changed("markers.1.id", 1), "markers[1].id: 1 is already the id of markers[0]"),
+    (changed("markers.0.id", True), "markers[0].id: must be a whole number of 1 or more"),
+    (changed("markers.0.radius_m", 1),
+     f"markers[0].radius_m: must lie between {MIN_RADIUS_M:g} and {MAX_RADIUS_M:g} metres"),
+    (changed("markers.0.radius_m", math.nan), "markers[0].radius_m: must be a finite number"),
+    (changed("markers.0.title", {"de": None}), "markers[0].title.de: must be a string, got null"),
+    (changed("markers.0.polygon", [[49.4, 7.7]]),
+     "markers[0].polygon: a polygon needs at least three corners, got 1"),
+    (changed("markers.0.radius", 20), "markers[0].radius: unknown field"),
+    (changed("markers.0", "Fruchthalle"), "markers[0]: must be an object, got a string"),
+    (changed("stops.0.marker", "zzz"), "stops[0].marker: no marker has the key 'zzz'"),
+    (changed("stops.0", {}), "stops[0].marker: is required"),
+    (changed("stops.1", {"marker": "a"}), "markers[1]: marker 'b' is used by no stop"),
+]
+
+
+@pytest.mark.parametrize(("data", "message"), BAD, ids=[m.split(":")[0] for _, m in BAD])
+def test_each_problem_is_named_by_its_json_path(data, message):
+    with pytest.raises(RallyFileError) as caught:
+        load_rally(data)
+    assert str(caught.value).startswith(message)
+    assert isinstance(caught.value, ValueError)
+    error = caught.value
+    assert str(error) == ": ".join(p for p in (error.where, error.problem) if p)
+
+
+def test_file_errors_name_the_file_and_the_place(tmp_path):
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"format": "art-caching-rally/1",\n  "slug": }', encoding="utf-8")
+    with pytest.raises(RallyFileError, match=r"broken\.json: line 2, column 11: invalid JSON"):
+        load_rally(broken)
+
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text(json.dumps(changed("markers.1.lat", "x")), encoding="utf-8")
+    with pytest.raises(RallyFileError) as caught:
+        load_rally(str(wrong))
+    assert str(caught.value) == f"{wrong}: markers[1].lat: must be a number, got 'x'"
+    assert caught.value.file == str(wrong)
+
+    latin1 = tmp_path / "latin1.json"
+    latin1.write_bytes('{"slug": "Straße"}'.encode("latin-1"))
+    with pytest.raises(RallyFileError, match="not UTF-8 text"):
+        load_rally(latin1)
+
+    with pytest.raises(RallyFileError, match=r"missing\.json: cannot read the file"):
+        load_rally(tmp_path / "missing.json")
+
+
+def test_venues_file_holds_the_21_kaiserslautern_venues():
+    venues = load_venues()
+    assert VENUES_PATH == ASSETS / "kaiserslautern_venues.json"
+    assert len(venues) == 21
+    by_name = {v.name: v for v in venues}
+    fruchthalle = by_name["Fruchthalle"]
+    assert fruchthalle.position == LatLon(49.445667, 7.770361)
+    assert fruchthalle.kind == "culture-centre"
+    assert fruchthalle.address == "Fruchthallstraße 10, 67655 Kaiserslautern"
+    assert fruchthalle.source.startswith("https://")
+    assert "August von Voit" in fruchthalle.short_fact
+    assert not any("Pfalzgalerie" in name for name in by_name)
+
+
+def test_bad_venues_file_names_the_entry(tmp_path):
+    entries = json.loads(VENUES_PATH.read_text(encoding="utf-8"))[:2]
+    entries[1]["lat"] = "49.4"
+    path = tmp_path / "venues.json"
+    path.write_text(json.dumps(entries), encoding="utf-8")
+    with pytest.raises(RallyFileError, match=r"venues\.json: \[1\]\.lat: must be a number"):
+        load_venues(path)
+    entries[1] = dict(entries[0])
+    path.write_text(json.dumps(entries), encoding="utf-8")
+    with pytest.raises(RallyFileError, match=r"\[1\]\.name: '.*' is already the name of \[0\]"):
+        load_venues(path)
+
+
+def test_markers_are_checked_against_the_venue_they_name():
+    venues = load_venues()
+    assert load_rally(minimal(), venues).markers[1].venue == "Stiftskirche (Collegiate Church)"
+    moved = changed("markers.1.lat", 49.445444)
+    assert load_rally(moved).markers[1].position.lat == 49.445444
+    with pytest.raises(RallyFileError, match=r"^markers\[1\]: lies 111\.\d m from its venue"):
+        load_rally(moved, venues)
+    with pytest.raises(RallyFileError, match=r"^markers\[0\]\.venue: no venue is named 'Nowhere'"):
+        load_rally(changed("markers.0.venue", "Nowhere"), venues)
+
+
+def test_demo_file_is_in_the_canonical_form_that_dump_writes():
+    data = json.loads(DEMO_RALLY_PATH.read_text(encoding="utf-8"))
+    loaded = read_rally_file(DEMO_RALLY_PATH, load_venues())
+    assert dump_rally(loaded) == data
+    assert read_rally_file(dump_rally(loaded)) == loaded
+    assert demo_rally() == loaded.rally
+    assert DEMO_RALLY_PATH == ASSETS / "demo" / "kaiserslautern.json"
+
+
+def test_a_rally_built_in_code_round_trips_with_default_keys():
+    rally = make_rally(["Fruchthalle", "Stiftskirche", "Unionskirche"], solution_word="ART",
+                       start="Hauptbahnhof", play_area=[(49.43, 7.75), (49.43, 7.79),
+                                                        (49.45, 7.79)], id=4)
+    data = dump_rally(rally)
+    assert data["id"] == 4
+    assert [m["key"] for m in data["markers"]] == ["marker-1", "marker-2", "marker-3"]
+    assert data["start"] == {"lat": venue("Hauptbahnhof").lat, "lon": venue("Hauptbahnhof").lon}
+    assert load_rally(json.loads(json.dumps(data))) == rally
+
+
+def test_dump_refuses_two_different_markers_with_one_id():
+    rally = make_rally(["Fruchthalle", "Stiftskirche"])
+    clash = Rally(id=1, slug="clash", title=rally.title,
+                  stops=(rally.stops[0], Stop(Marker(id=1, position=venue("Stiftskirche")))))
+    with pytest.raises(ValueError, match="two different markers share the id 1"):
+        dump_rally(clash)
+
+
+# --- the round trip as a property --------------------------------------------------------------
+
+non_blank = st.text(min_size=1, max_size=12).filter(str.strip)
+texts = st.builds(text, de=st.text(max_size=12), en=st.text(max_size=12))
+positions = st.builds(LatLon, st.floats(-90, 90), st.floats(-180, 180))
+polygons = st.lists(positions, min_size=3, max_size=5).map(tuple)
+
+
+@st.composite
+def rally_files(draw) -> RallyFile:
+    ids = draw(st.lists(st.integers(1, 10**6), min_size=0, max_size=5, unique=True))
+    markers = [
+        draw(st.builds(
+            Marker, id=st.just(i),
+            position=positions, radius_m=st.floats(MIN_RADIUS_M, MAX_RADIUS_M),
+            title=texts, clue=texts, story=texts, polygon=st.none() | polygons,
+            venue=st.none() | non_blank,
+        ))
+        for i in ids
+    ]
+    order = draw(st.permutations(markers)) if markers else []
+    repeats = draw(st.lists(st.sampled_from(markers), max_size=2)) if markers else []
+    clues = st.none() | st.builds(text, de=non_blank, en=st.text(max_size=12))
+    stops = tuple(Stop(m, draw(clues)) for m in [*order, *repeats])
+    start = draw(st.none() | positions)
+    finish = draw(st.none() | positions)
+    rally = Rally(
+        id=draw(st.integers(1, 10**6)),
+        slug=draw(st.from_regex(r"[a-z0-9]{1,8}(-[a-z0-9]{1,8}){0,2}", fullmatch=True)),
+        title=draw(st.builds(text, de=non_blank, en=st.text(max_size=12))),
+        stops=stops,
+        order_mode=draw(st.sampled_from(OrderMode)),
+        start=start,
+        finish=finish,
+        solution_word=draw(st.none() | st.text(st.characters(categories=["Lu", "Ll"]),
+                                               min_size=1, max_size=12)),
+        walking_speed_mps=draw(st.floats(0.1, 10)),
+        dwell_s=draw(st.floats(0, 3600)),
+        play_area=draw(st.none() | polygons),
+        intro=draw(texts),
+    )
+    keys = draw(st.lists(non_blank, min_size=len(ids), max_size=len(ids), unique=True))
+    return RallyFile(
+        rally,
+        keys=dict(zip(ids, keys, strict=True)),
+        sources={i: draw(non_blank) for i in ids if draw(st.booleans())},
+        start_name=draw(non_blank) if start is not None and draw(st.booleans()) else "",
+        finish_name=draw(non_blank) if finish is not None and draw(st.booleans()) else "",
+    )
+
+
+@given(rally_files())
+def test_dump_then_read_gives_back_the_same_rally_file(rally_file):
+    data = json.loads(json.dumps(dump_rally(rally_file)))
+    assert read_rally_file(data) == rally_file
+    assert dump_rally(read_rally_file(data)) == data
