@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test test-pg lint bench client system-deps clean
+.PHONY: run test lint bench client android-src android system-deps clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,17 @@ bench: $(STAMP)
 
 client: $(STAMP)
 	$(BIN)/artcaching-client
+
+## The folder buildozer packs: p4a wants main.py at its top, beside client/, markers/, routes/.
+android-src:
+	rm -rf build/android && mkdir -p build/android
+	cp -r client markers routes build/android/
+	cp client/android/main.py build/android/main.py
+	find build/android -name __pycache__ -prune -exec rm -rf {} +
+
+## The APK (needs buildozer, the Android SDK and NDK: see docs/android.md).
+android: android-src
+	cd client/android && buildozer android debug
 
 clean:
 	rm -rf $(VENV) instance artifacts .pytest_cache .ruff_cache .hypothesis

@@ -58,23 +58,40 @@ def png_bytes(data: str, box_size: int = 10, border: int = QUIET_ZONE, max_versi
     return buf.getvalue()
 
 
-def svg_text(data: str, border: int = QUIET_ZONE, max_version: int = 6,
-             error_correction: str = "M") -> str:
-    """A standalone SVG: one path of dark modules, viewBox in modules including the quiet zone."""
-    rows = matrix(data, max_version, error_correction)
-    size = len(rows) + 2 * border
-    runs = []
-    for y, row in enumerate(rows):
+def rectangles(rows: list[list[bool]]) -> list[tuple[int, int, int, int]]:
+    """(x, y, width, height) in modules covering every dark module: runs along each row, and
+    equal runs in the rows below merged into one rectangle. For vector drawings (SVG, PDF)."""
+    done: list[tuple[int, int, int, int]] = []
+    open_runs: dict[tuple[int, int], int] = {}
+    for y, row in enumerate([*rows, []]):
+        runs: set[tuple[int, int]] = set()
         x = 0
         while x < len(row):
             if row[x]:
                 start = x
                 while x < len(row) and row[x]:
                     x += 1
-                runs.append(f"M{start + border} {y + border}h{x - start}v1h-{x - start}z")
+                runs.add((start, x - start))
             x += 1
+        for run in list(open_runs):
+            if run not in runs:
+                top = open_runs.pop(run)
+                done.append((run[0], top, run[1], y - top))
+        for run in runs:
+            open_runs.setdefault(run, y)
+    return sorted(done, key=lambda r: (r[1], r[0]))
+
+
+def svg_text(data: str, border: int = QUIET_ZONE, max_version: int = 6,
+             error_correction: str = "M") -> str:
+    """A standalone SVG: one path of dark modules, viewBox in modules including the quiet zone."""
+    rows = matrix(data, max_version, error_correction)
+    size = len(rows) + 2 * border
+    path = "".join(
+        f"M{x + border} {y + border}h{w}v{h}h-{w}z" for x, y, w, h in rectangles(rows)
+    )
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" '
         f'shape-rendering="crispEdges"><rect width="{size}" height="{size}" fill="#fff"/>'
-        f'<path fill="#000" d="{"".join(runs)}"/></svg>'
+        f'<path fill="#000" d="{path}"/></svg>'
     )

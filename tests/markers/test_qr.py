@@ -73,9 +73,9 @@ def svg_modules(svg: str) -> tuple[ET.Element, set[tuple[int, int]]]:
     paths = root.findall(f"{SVG}path")
     assert len(paths) == 1
     dark = set()
-    for x, y, w in re.findall(r"M(\d+) (\d+)h(\d+)v1h-\3z", paths[0].get("d")):
-        dark.update((int(y), int(x) + i) for i in range(int(w)))
-    assert re.fullmatch(r"(M\d+ \d+h\d+v1h-\d+z)+", paths[0].get("d"))
+    for x, y, w, h in re.findall(r"M(\d+) (\d+)h(\d+)v(\d+)h-\3z", paths[0].get("d")):
+        dark.update((int(y) + j, int(x) + i) for i in range(int(w)) for j in range(int(h)))
+    assert re.fullmatch(r"(M\d+ \d+h\d+v\d+h-\d+z)+", paths[0].get("d"))
     return root, dark
 
 

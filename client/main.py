@@ -1,0 +1,591 @@
+"""The phone app: ArtCachingApp (Kivy) on top of a GameSession, and the artcaching-client command.
+
+The app holds no game logic: the GameSession (client/session.py) talks to the server, keeps the
+outbox and publishes Snapshots, which the screens show. Sensors and the network run on their own
+threads; what they deliver reaches the widgets on the main thread (@mainthread, Clock triggers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("KIVY_NO_ARGS", "1")  # before Kivy reads sys.argv on import
+
+from kivy.app import App
+from kivy.clock import Clock, mainthread
+from kivy.factory import Factory
+from kivy.lang import Builder
+from kivy.logger import Logger
+from kivy.properties import (
+    BooleanProperty,
+    NumericProperty,
+    ObjectProperty,
+    StringProperty,
+)
+from kivy.uix.screenmanager import NoTransition
+from kivy.utils import platform
+
+from client import __version__, i18n
+from client import settings as settings_mod
+from client.screens import SCREENS, load_layouts
+from client.screens.arview import ARScreen
+from client.screens.clue import ClueScreen
+from client.screens.map import MapScreen
+from client.screens.progress import ProgressScreen, duration_text
+from client.screens.reveal import RevealScreen
+from client.screens.scan import ScanScreen
+from client.screens.start import StartScreen
+from client.screens.tour import Tour
+from client.widgets.camera import FrameFeed
+from client.widgets.tiles import OSM_TILE_URL, TileCache
+
+HERE = Path(__file__).parent
+LARGE_TEXT_SCALE = 1.3
+AUTOPLAY_SPEEDUP = 20.0
+SNAPSHOT_INTERVAL_S = 0.1
+DESKTOP_WINDOW = (540, 960)
+SCREEN_CLASSES = {
+    "start": StartScreen, "clue": ClueScreen, "arview": ARScreen, "map": MapScreen,
+    "scan": ScanScreen, "reveal": RevealScreen, "progress": ProgressScreen,
+}
+
+
+def default_data_dir() -> Path:
+    """Where the desktop app keeps settings, outbox, rally packs and tiles."""
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "artcaching"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="artcaching-client",
+        description="The Art Caching phone app. On a desktop, sensors are simulated: "
+                    "--simulate-gpx walks a GPX track, --frames shows image files as the camera.")
+    p.add_argument("--server", help="server address, e.g. http://127.0.0.1:5000 "
+                                    "(default: the one saved in the settings)")
+    p.add_argument("--rally", help="rally slug to play (e.g. art-caching-kaiserslautern)")
+    p.add_argument("--team", help="team name: start a new team in --rally at once")
+    p.add_argument("--join-code", help="join the team with this code in --rally at once")
+    p.add_argument("--simulate-gpx", type=Path, metavar="FILE",
+                   help="replay this GPX track (or route, or waypoints) as the GPS")
+    p.add_argument("--frames", type=Path, metavar="DIR",
+                   help="image files shown as camera frames (AR view, QR scan)")
+    p.add_argument("--autoplay", action="store_true",
+                   help="walk the route by itself; exit 0 when the rally is complete")
+    p.add_argument("--speedup", type=float, default=None,
+                   help="replay the walk this many times faster than walking "
+                        "(default 1; 20 with --autoplay)")
+    p.add_argument("--timeout", type=float, default=600.0,
+                   help="with --autoplay: give up (exit 1) after this many seconds")
+    p.add_argument("--heading", default="auto", metavar="DEG|auto|off",
+                   help="desktop compass: a fixed heading in degrees, 'auto' (default: look "
+                        "towards the next marker, swaying a little) or 'off'")
+    p.add_argument("--lang", choices=("de", "en"), help="language (default: the saved one)")
+    p.add_argument("--large-text", action="store_true", help="large text, for sunlight")
+    p.add_argument("--data-dir", type=Path, default=None,
+                   help=f"settings, outbox and map tiles (default {default_data_dir()})")
+    p.add_argument("--tile-url", default=None,
+                   help=f"map tile URL template (default {OSM_TILE_URL}; '' for offline)")
+    p.add_argument("--screenshot-dir", type=Path, default=None,
+                   help="with --autoplay: save a screenshot of each screen here")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    args = p.parse_args(argv)
+    if (args.team or args.join_code or args.autoplay) and not args.rally:
+        p.error("--team, --join-code and --autoplay need --rally")
+    if args.autoplay and not (args.team or args.join_code):
+        p.error("--autoplay needs --team (or --join-code)")
+    if args.autoplay and args.simulate_gpx is None:
+        p.error("--autoplay needs --simulate-gpx (the route to walk)")
+    if args.server is not None and not args.server.startswith(("http://", "https://")):
+        p.error(f"--server must start with http:// or https://, got {args.server!r}")
+    if args.simulate_gpx is not None and not args.simulate_gpx.is_file():
+        p.error(f"--simulate-gpx: no such file: {args.simulate_gpx}")
+    if args.frames is not None:
+        from client.sensors.camera import FramesFromFiles
+
+        try:
+            FramesFromFiles(args.frames)
+        except ValueError as exc:
+            p.error(f"--frames: {exc}")
+    if args.heading not in ("auto", "off"):
+        try:
+            args.heading = float(args.heading) % 360.0
+        except ValueError:
+            p.error(f"--heading must be degrees, 'auto' or 'off', got {args.heading!r}")
+    if args.speedup is not None and args.speedup <= 0:
+        p.error("--speedup must be positive")
+    return args
+
+
+class ArtCachingApp(App):
+    """The app: screens, status bar and navigation over one GameSession."""
+
+    title = "Art Caching"
+    snapshot = ObjectProperty(None, allownone=True)
+    lang = StringProperty("de")
+    large_text = BooleanProperty(False)
+    font_scale = NumericProperty(1.0)
+    current = StringProperty("start")
+    joined = BooleanProperty(False)
+    finished = BooleanProperty(False)
+    online = BooleanProperty(True)
+    title_text = StringProperty("Art Caching")
+    elapsed_text = StringProperty("")
+    status_text = StringProperty("")
+    error_text = StringProperty("")
+    frame_texture = ObjectProperty(None, allownone=True)
+    cardboard = BooleanProperty(False)
+    camera_fov = NumericProperty(60.0)
+    scanning = BooleanProperty(False)
+
+    def __init__(self, options: argparse.Namespace | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.cli = options or parse_args([])
+        """The command line's options (App.options is Kivy's own)."""
+        if self.cli.data_dir is not None:
+            self.data_dir = Path(self.cli.data_dir)
+        elif platform == "android":
+            self.data_dir = Path(self.user_data_dir)
+        else:
+            self.data_dir = default_data_dir()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.session: Any = None
+        self.autoplay: Any = None
+        self.exit_code = 0
+        self.exit_message = ""
+        self.tile_cache = TileCache(
+            self.data_dir / "tiles",
+            OSM_TILE_URL if self.cli.tile_url is None else self.cli.tile_url)
+        self.feed = FrameFeed(self)
+        self._sensors: list[Any] = []
+        self._snap_lock = threading.Lock()
+        self._latest: Any = None
+        self._show_trigger = Clock.create_trigger(self._show_latest, SNAPSHOT_INTERVAL_S)
+        self._sway: Any = None
+        self._reveal_key: Any = None
+        self._elapsed: tuple[float, float, bool] | None = None
+
+    # --- Kivy's life cycle ---------------------------------------------------------------------
+
+    def build(self) -> Any:
+        Builder.load_file(str(HERE / "app.kv"))
+        load_layouts()
+        root = Factory.Root()
+        sm = root.ids.sm
+        sm.transition = NoTransition()
+        for name in SCREENS:
+            sm.add_widget(SCREEN_CLASSES[name](name=name))
+        sm.bind(current=self._on_current)
+        return root
+
+    def on_start(self) -> None:
+        from client.session import GameSession
+
+        settings = self._initial_settings()
+        self.session = GameSession(self.data_dir, settings)
+        self.set_language(settings.language, save=False)
+        self.large_text = settings.large_text
+        self.session.subscribe(self._on_snapshot)
+        self.session.start()
+        Clock.schedule_interval(self._tick, 1.0)
+        from kivy.core.window import Window
+
+        Window.bind(on_keyboard=self._on_key)
+        if self.cli.autoplay:
+            self.feed.start(self.cli.frames)
+            self._start_autoplay()
+            return
+        if self.cli.team or self.cli.join_code:
+            self._join_from_options()
+        elif self.session.resume():
+            self.enter_game()
+        else:
+            self.show_screen("start")
+            self.screen("start").on_pre_enter()
+        self.start_sensors()
+
+    def on_stop(self) -> None:
+        self.stop_sensors()
+        if self.autoplay is not None:
+            self.autoplay.stop()
+        if self.session is not None:
+            self.session.close()
+        self.tile_cache.close()
+
+    def on_pause(self) -> bool:
+        return True
+
+    def _initial_settings(self) -> Any:
+        try:
+            settings = settings_mod.load(self.data_dir)
+        except settings_mod.SettingsError as exc:
+            Logger.warning(f"ArtCaching: {exc}; starting with default settings")
+            settings = settings_mod.Settings()
+        changes: dict[str, Any] = {}
+        if self.cli.server:
+            changes["server_url"] = self.cli.server.rstrip("/")
+        if self.cli.lang:
+            changes["language"] = self.cli.lang
+        if self.cli.large_text:
+            changes["large_text"] = True
+        o = self.cli
+        if (o.team or o.join_code) and settings.rally_slug != o.rally:
+            changes.update(team_token=None, join_code=None)
+        return settings.with_(**changes) if changes else settings
+
+    def session_settings(self) -> Any:
+        return self.session.settings if self.session is not None else settings_mod.Settings()
+
+    # --- sensors -------------------------------------------------------------------------------
+
+    def start_sensors(self) -> None:
+        """GPS, compass and camera: simulated on the desktop, real on the phone."""
+        from client.sensors import heading, location
+
+        o = self.cli
+        speedup = o.speedup or 1.0
+        if o.simulate_gpx is not None:
+            loc = location.SimulatedLocation(o.simulate_gpx, speedup=speedup)
+        elif platform == "android":
+            loc = location.PlyerLocation()
+        else:
+            loc = None
+        compass: Any = None
+        if platform == "android":
+            compass = heading.AndroidHeading()
+        elif o.heading == "auto":
+            self._sway = Clock.schedule_interval(self._look_at_target, 0.1)
+        elif o.heading != "off":
+            compass = heading.ScriptedHeading([(0.0, o.heading)], loop=True)
+        for provider, callback in ((loc, self.session.handle_fix),
+                                   (compass, self._on_orientation)):
+            if provider is None:
+                continue
+            try:
+                provider.start(callback)
+                self._sensors.append(provider)
+            except Exception as exc:  # a missing sensor must not stop the game
+                Logger.warning(f"ArtCaching: {type(provider).__name__} unavailable: {exc}")
+        self.feed.start(o.frames)
+
+    def _look_at_target(self, *_: Any) -> None:
+        """The desktop's simulated compass: towards the nearest target, swaying by +-12 deg."""
+        snap = self.session.snapshot if self.session else None
+        if snap is None or snap.position is None:
+            return
+        targets = [t for t in snap.targets if t.bearing_deg is not None]
+        if targets:
+            near = min(targets, key=lambda t: (t.marker is None, t.distance_m or 0.0))
+            sway = 12.0 * math.sin(time.monotonic() / 2.0)
+            self.session.handle_heading((near.bearing_deg + sway) % 360.0)
+
+    def _on_orientation(self, o: Any) -> None:
+        self.session.handle_heading(o.heading_deg, o.pitch_deg)
+
+    def stop_sensors(self) -> None:
+        for provider in self._sensors:
+            try:
+                provider.stop()
+            except Exception as exc:
+                Logger.warning(f"ArtCaching: stopping {type(provider).__name__}: {exc}")
+        self._sensors.clear()
+        if self._sway is not None:
+            self._sway.cancel()
+            self._sway = None
+        self.feed.stop()
+
+    # --- what the screens call -----------------------------------------------------------------
+
+    def tr(self, key: str, _lang: str | None = None, **values: Any) -> str:
+        """A text in the app's language (kv passes app.lang so that it follows changes)."""
+        return i18n.t(key, **values)
+
+    def show_screen(self, name: str) -> None:
+        if self.root is not None:
+            self.root.ids.sm.current = name
+
+    def screen(self, name: str) -> Any:
+        return self.root.ids.sm.get_screen(name)
+
+    def set_language(self, lang: str, save: bool = True) -> None:
+        i18n.set_language(lang)
+        if self.session is not None and save:
+            self.session.set_language(lang)
+        self.lang = lang
+        if self.root is not None:
+            for name in SCREENS:
+                self.screen(name).on_language()
+        self._update_status(self.snapshot)
+
+    def set_large_text(self, on: bool) -> None:
+        self.large_text = on
+        if self.session is not None and self.session.settings.large_text != on:
+            self.session.set_large_text(on)
+
+    def on_large_text(self, _app: Any, on: bool) -> None:
+        self.font_scale = LARGE_TEXT_SCALE if on else 1.0
+
+    def enter_game(self) -> None:
+        """A team was created, joined or resumed: play."""
+        self.joined = True
+        self.show_screen("clue")
+
+    def leave_rally(self) -> None:
+        if self.session is not None:
+            self.session.leave()
+        self.joined = False
+        self._reveal_key = None
+        self.show_screen("start")
+
+    def media_source(self, found: dict[str, Any]) -> str:
+        """Where the reveal's image comes from: the rally pack when cached, else the server."""
+        pack = self.session.pack if self.session is not None else None
+        path = pack.image_path(found) if pack is not None else None
+        if path is not None and path.exists():
+            return str(path)
+        url = found.get("image_url")
+        if not url:
+            return ""
+        return url if "://" in url else self.session_settings().server_url + url
+
+    # --- snapshots -----------------------------------------------------------------------------
+
+    def _on_snapshot(self, snap: Any) -> None:
+        """From any thread: keep the newest Snapshot; the screens take it at most 10 times a
+        second (a fast GPS replay publishes far more often than anyone can read)."""
+        with self._snap_lock:
+            self._latest = snap
+        self._show_trigger()
+
+    def _show_latest(self, *_: Any) -> None:
+        with self._snap_lock:
+            snap, self._latest = self._latest, None
+        if snap is not None:
+            self.show_snapshot(snap)
+
+    def show_snapshot(self, snap: Any) -> None:
+        """Put a Snapshot on the screens (main thread)."""
+        first = self.snapshot is None
+        self.snapshot = snap
+        self.joined = snap.joined
+        self.finished = snap.finished
+        self.online = snap.online or not snap.joined
+        if snap.elapsed_s is not None:
+            self._elapsed = (snap.elapsed_s, time.monotonic(), snap.finished)
+        elif not snap.joined:
+            self._elapsed = None
+        self._update_status(snap)
+        for name in SCREENS:
+            self.screen(name).snapshot = snap
+        reveal = snap.last_reveal
+        key = None if reveal is None else (reveal.get("marker_id"), reveal.get("found_at"))
+        if key is not None and key != self._reveal_key and not first and self.joined:
+            self.show_screen("reveal")
+        self._reveal_key = key
+
+    def _update_status(self, snap: Any) -> None:
+        if snap is None:
+            return
+        rally = snap.rally or {}
+        self.title_text = rally.get("title") or "Art Caching"
+        if not snap.joined:
+            self.status_text = self.error_text = ""
+            return
+        state = self.tr("ui.status.online" if snap.online else "ui.status.offline")
+        waiting = (self.tr("ui.status.pending", count=snap.pending) if snap.pending
+                   else self.tr("ui.status.all_sent"))
+        self.status_text = f"{state} · {waiting}"
+        self.error_text = snap.last_error or ""
+        self._tick()
+
+    def _tick(self, *_: Any) -> None:
+        if self._elapsed is None:
+            self.elapsed_text = ""
+            return
+        base, at, stopped = self._elapsed
+        self.elapsed_text = duration_text(base if stopped else base + time.monotonic() - at)
+
+    def _on_key(self, _window: Any, key: int, *_: Any) -> bool:
+        """Android's back button (Escape on the desktop): back to the clue, not out of the app."""
+        if key != 27 or self.current == "start":
+            return False
+        if self.current != "clue":
+            self.show_screen("clue" if self.joined else "start")
+        return True
+
+    def _on_current(self, _sm: Any, name: str) -> None:
+        self.current = name
+        self.scanning = name == "scan"
+
+    # --- playing from the command line ---------------------------------------------------------
+
+    def _join_from_options(self) -> None:
+        o = self.cli
+        if self.session.resume() and self.session.settings.rally_slug == o.rally:
+            self.enter_game()
+            return
+        if o.join_code:
+            future = self.session.join_team(o.rally, o.join_code)
+        else:
+            future = self.session.start_rally(o.rally, o.team, self.lang)
+        future.add_done_callback(self._joined_from_options)
+
+    @mainthread
+    def _joined_from_options(self, future: Any) -> None:
+        exc = future.exception()
+        if exc is None:
+            self.enter_game()
+            return
+        message = self.session.describe_error(exc)
+        if self.cli.autoplay:
+            self.fail(f"could not join rally {self.cli.rally!r}: {message}")
+        else:
+            self.show_screen("start")
+            self.screen("start").say(message, error=True)
+
+    def _start_autoplay(self) -> None:
+        self.autoplay = AutoplayDriver(self, self.cli)
+        self.autoplay.start()
+
+    def finish(self, message: str) -> None:
+        """End the app with status 0 (autoplay completed the rally)."""
+        self.exit_code, self.exit_message = 0, message
+        self.stop()
+
+    def fail(self, message: str) -> None:
+        """End the app with status 1 and a message on stderr."""
+        self.exit_code, self.exit_message = 1, message
+        self.stop()
+
+
+class AutoplayDriver:
+    """--autoplay: client.autoplay walks the route on a thread while the screens follow it;
+    with --screenshot-dir each screen is saved once on the way."""
+
+    def __init__(self, app: ArtCachingApp, options: argparse.Namespace) -> None:
+        self.app = app
+        self.cli = options
+        self.autoplay: Any = None
+        self.tour = Tour(app, options.screenshot_dir) if options.screenshot_dir else None
+        self._shot_ar = False
+        self._shot_reveal = False
+        self._stopped = threading.Event()
+
+    def start(self) -> None:
+        Clock.schedule_once(self._timeout, self.cli.timeout)
+        if self.tour is not None:
+            self.tour.shoot(["start"], self._begin, settle_s=2.0)
+        else:
+            self._begin()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self.autoplay is not None:
+            self.autoplay.stop()
+
+    def _begin(self) -> None:
+        self.app.bind(snapshot=self._on_snapshot)
+        threading.Thread(target=self._run, name="autoplay-driver", daemon=True).start()
+
+    def _run(self) -> None:
+        from client.autoplay import Autoplay, ensure_team
+        from client.sensors.camera import FramesFromFiles
+        from client.sensors.location import SimulatedLocation
+
+        o, session = self.cli, self.app.session
+        try:
+            if o.join_code:
+                session.join_team(o.rally, o.join_code).result(60)
+            else:
+                ensure_team(session, o.rally, o.team, o.lang, timeout_s=60)
+            location = SimulatedLocation(o.simulate_gpx, speedup=o.speedup or AUTOPLAY_SPEEDUP)
+            frames = FramesFromFiles(o.frames) if o.frames else None
+            self.autoplay = Autoplay(session, location, frames=frames, pace_s=None)
+            self._joined()
+            if self._stopped.is_set():
+                return
+            result = self.autoplay.run()
+        except Exception as exc:
+            self._end(None, session.describe_error(exc))
+            return
+        self._end(result, "")
+
+    @mainthread
+    def _joined(self) -> None:
+        self.app.enter_game()
+
+    def _on_snapshot(self, _app: Any, snap: Any) -> None:
+        if self.tour is None or snap is None:
+            return
+        if (not self._shot_ar and snap.heading_deg is not None and snap.position is not None
+                and any(t.marker is not None for t in snap.targets)):
+            self._shot_ar = True
+            self.tour.shoot(["arview", "map", "scan", "clue"])
+        if not self._shot_reveal and snap.last_reveal is not None and self.app.current == "reveal":
+            self._shot_reveal = True
+            self.tour.shoot(["reveal", "clue"], settle_s=1.5)
+
+    @mainthread
+    def _end(self, result: Any, error: str) -> None:
+        if result is None:
+            self.app.fail(f"autoplay failed: {error}")
+            return
+        found, total = self.app.session.snapshot.progress
+        if not result.finished:
+            detail = "; ".join(result.errors[-3:]) or "the walk ended first"
+            self.app.fail(f"autoplay ended with {found}/{total} stops found ({detail})")
+            return
+        message = (f"rally complete: {found}/{total} stops, {len(result.qr_stops)} by QR code "
+                   f"{list(result.qr_stops)}, {result.fixes} fixes")
+        if self.tour is not None:
+            self.tour.shoot(["progress"], lambda: self.app.finish(message), settle_s=1.5)
+        else:
+            self.app.finish(message)
+
+    def _timeout(self, *_: Any) -> None:
+        found, total = self.app.session.snapshot.progress if self.app.session else (0, 0)
+        self.app.fail(f"autoplay did not complete the rally within {self.cli.timeout:g} s "
+                      f"({found}/{total} stops found)")
+
+
+def _prepare_window() -> None:
+    """A phone-shaped window on the desktop (before Kivy creates it)."""
+    if platform in ("android", "ios"):
+        return
+    from kivy.config import Config
+
+    Config.set("graphics", "width", str(DESKTOP_WINDOW[0]))
+    Config.set("graphics", "height", str(DESKTOP_WINDOW[1]))
+    Config.set("graphics", "resizable", "1")
+    Config.set("input", "mouse", "mouse,disable_multitouch")
+    Config.set("kivy", "exit_on_escape", "0")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The artcaching-client command; returns the exit status."""
+    options = parse_args(sys.argv[1:] if argv is None else argv)
+    _prepare_window()
+    app = ArtCachingApp(options)
+    try:
+        app.run()
+    except KeyboardInterrupt:
+        app.exit_code, app.exit_message = 130, "interrupted"
+    if app.exit_message:
+        stream = sys.stdout if app.exit_code == 0 else sys.__stderr__  # Kivy takes sys.stderr
+        print(f"artcaching-client: {app.exit_message}", file=stream, flush=True)
+    _stop_threads()
+    return app.exit_code
+
+
+def _stop_threads() -> None:
+    """Daemon threads (sensors, pools) must not keep the process alive after the window closed."""
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join(timeout=2)

@@ -1,0 +1,84 @@
+"""Clue: the open clue(s), the search area or the distance band, the solution so far, the time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.factory import Factory
+from kivy.properties import StringProperty
+
+from client.screens import GameScreen
+from client.widgets.arview import distance_text
+
+BAND_RGBA = {
+    "cold": (0.03, 0.2, 0.5, 1),
+    "warm": (0.85, 0.35, 0.0, 1),
+    "warmer": (0.75, 0.1, 0.0, 1),
+    "here": (0.0, 0.42, 0.16, 1),
+}
+
+
+def target_texts(target: Any, total: int, tr: Any) -> dict[str, Any]:
+    """The texts of one open stop's card."""
+    band = target.band.value if target.band is not None else None
+    if target.distance_m is None:
+        where = tr("ui.clue.no_fix")
+    elif target.marker is not None:
+        where = tr("ui.clue.marker_near", distance=distance_text(target.distance_m))
+    else:
+        where = tr("ui.clue.search_area", radius=round(target.area_radius_m),
+                   distance=distance_text(target.distance_m))
+    return {
+        "stop_text": tr("ui.clue.stop_of", stop=target.stop, total=total),
+        "clue_text": target.clue or "",
+        "band_text": tr(f"band.{band}").upper() if band else "",
+        "band_rgba": BAND_RGBA.get(band or "cold", BAND_RGBA["cold"]),
+        "where_text": where,
+        "show_ar": target.marker is not None,
+    }
+
+
+def pending_text(snap: Any, tr: Any) -> str:
+    if snap.pending:
+        return tr("ui.status.pending", count=snap.pending)
+    return tr("ui.status.all_sent")
+
+
+class ClueScreen(GameScreen):
+    title = StringProperty("")
+    note = StringProperty("")
+    letters = StringProperty("")
+    pending = StringProperty("")
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._cards_key: tuple = ()
+        super().__init__(**kwargs)
+
+    def show(self, snap: Any) -> None:
+        found, total = snap.progress
+        self.title = self.tr("ui.clue.title", found=found, total=total)
+        self.letters = snap.solution or ""
+        self.pending = pending_text(snap, self.tr)
+        if snap.finished:
+            self.note = self.tr("ui.clue.finished")
+        elif not snap.targets and snap.joined:
+            self.note = self.tr("ui.clue.no_target")
+        else:
+            self.note = ""
+        cards = tuple(tuple(sorted(target_texts(t, total, self.tr).items()))
+                      for t in snap.targets)
+        if cards == self._cards_key:
+            return
+        self._cards_key = cards
+        box = self.ids.targets
+        if len(box.children) != len(cards):
+            box.clear_widgets()
+            for _ in cards:
+                box.add_widget(Factory.TargetCard())
+        for card, texts in zip(reversed(box.children), cards, strict=True):
+            for name, value in texts:
+                setattr(card, name, value)
+
+    def on_language(self) -> None:
+        self._cards_key = ()
+        super().on_language()

@@ -1,0 +1,31 @@
+"""Scan: the camera image with a frame to aim at the printed QR fallback; frames are decoded
+off the UI thread by the session (client.qrscan) while this screen is shown (app.scanning)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.properties import StringProperty
+
+from client.screens import GameScreen
+
+
+class ScanScreen(GameScreen):
+    hint = StringProperty("")
+    result = StringProperty("")
+
+    def on_pre_enter(self, *_: Any) -> None:
+        self.on_language()
+
+    def show(self, snap: Any) -> None:
+        if self.app.frame_texture is None:
+            self.hint = self.tr("ui.scan.no_camera")
+        else:
+            self.hint = self.tr("ui.scan.hint")
+        self.result = snap.last_result or snap.last_error or ""
+
+    def on_language(self) -> None:
+        if self.snapshot is not None:
+            self.show(self.snapshot)
+        else:
+            self.hint = self.tr("ui.scan.hint")

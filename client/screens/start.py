@@ -1,0 +1,118 @@
+"""Start: server address, the published rallies, a new team or a join code, language, text size."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from typing import Any
+
+from kivy.clock import mainthread
+from kivy.factory import Factory
+from kivy.properties import BooleanProperty, ListProperty, StringProperty
+
+from client.screens import GameScreen
+from client.widgets.arview import decimal
+
+
+def rally_line(rally: dict[str, Any], tr: Any) -> str:
+    """A rally of the list as two lines: title, then stops, length and walking time."""
+    km = decimal(rally.get("length_m", 0) / 1000)
+    return tr("ui.start.rally_line", title=rally.get("title") or rally.get("slug", "?"),
+              stops=rally.get("stops", 0), km=km, minutes=rally.get("duration_min", 0))
+
+
+class StartScreen(GameScreen):
+    server_url = StringProperty("")
+    rallies = ListProperty([])
+    slug = StringProperty("")
+    busy = BooleanProperty(False)
+    message = StringProperty("")
+    message_is_error = BooleanProperty(False)
+
+    def on_pre_enter(self, *_: Any) -> None:
+        if self.app.session is None:
+            return
+        self.server_url = self.app.session_settings().server_url
+        if not self.slug:
+            self.slug = self.app.cli.rally or ""
+        if not self.rallies and not self.busy:
+            self.load_rallies()
+
+    def say(self, text: str, error: bool = False) -> None:
+        self.message, self.message_is_error = text, error
+
+    def load_rallies(self) -> None:
+        url = self.ids.server.text.strip() or self.server_url
+        try:
+            self.app.session.set_server(url)
+        except ValueError as exc:
+            self.say(str(exc), error=True)
+            return
+        self.server_url = url
+        self.busy = True
+        self.say(self.tr("ui.start.loading"))
+        self.app.session.list_rallies().add_done_callback(self._rallies_loaded)
+
+    @mainthread
+    def _rallies_loaded(self, future: Future) -> None:
+        self.busy = False
+        exc = future.exception()
+        if exc is not None:
+            self.say(self.app.session.describe_error(exc), error=True)
+            return
+        self.rallies = list(future.result())
+        if not self.rallies:
+            self.say(self.tr("ui.start.no_rallies"), error=True)
+        else:
+            self.say("")
+        slugs = [r["slug"] for r in self.rallies]
+        if self.slug not in slugs:
+            self.slug = slugs[0] if len(slugs) == 1 else ""
+        self.fill_list()
+
+    def fill_list(self) -> None:
+        box = self.ids.rally_list
+        box.clear_widgets()
+        for rally in self.rallies:
+            button = Factory.Choice(text=rally_line(rally, self.tr), group="rally",
+                                    state="down" if rally["slug"] == self.slug else "normal")
+            button.bind(on_release=lambda b, s=rally["slug"]: self._pick(b, s))
+            box.add_widget(button)
+
+    def _pick(self, button: Any, slug: str) -> None:
+        self.slug = slug if button.state == "down" else ""
+
+    def on_language(self) -> None:
+        self.fill_list()
+
+    def create_team(self) -> None:
+        name = self.ids.team_name.text.strip()
+        if not self.slug:
+            self.say(self.tr("ui.start.pick_rally"), error=True)
+        elif not name:
+            self.say(self.tr("ui.start.need_name"), error=True)
+        else:
+            self._joining(self.app.session.start_rally(self.slug, name, self.app.lang))
+
+    def join_team(self) -> None:
+        code = self.ids.join_code.text.strip()
+        if not self.slug:
+            self.say(self.tr("ui.start.pick_rally"), error=True)
+        elif not code:
+            self.say(self.tr("ui.start.need_code"), error=True)
+        else:
+            self._joining(self.app.session.join_team(self.slug, code))
+
+    def _joining(self, future: Future) -> None:
+        self.busy = True
+        self.say(self.tr("ui.start.joining"))
+        future.add_done_callback(self._joined)
+
+    @mainthread
+    def _joined(self, future: Future) -> None:
+        self.busy = False
+        exc = future.exception()
+        if exc is not None:
+            self.say(self.app.session.describe_error(exc), error=True)
+            return
+        self.say("")
+        self.app.enter_game()

@@ -1,0 +1,691 @@
+"""The app's logic without Kivy: a GameSession turns sensor readings and scans into server events.
+
+Threads: handle_* may be called from any thread and return at once (events are stored in the
+outbox first); network work runs on one worker thread; subscribers get immutable Snapshots from
+any thread (the UI wraps its callback with ``@mainthread``). Calls that ask the server something
+(list_rallies, start_rally, ...) return a ``concurrent.futures.Future``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from client import i18n, qrscan
+from client import settings as settings_store
+from client.api import ApiClient, ApiError, NetworkError
+from client.ar import Band, Estimate, HeadingSmoother, PositionSmoother, distance_band
+from client.outbox import Event, Outbox
+from client.pack import RallyPack
+from client.sensors import Fix
+from client.settings import Settings
+from markers import tokens
+from markers.geo import LatLon, distance_and_bearing, distance_m
+from markers.geofence import ACCURACY_CAP_M, Geofence, tolerance_m
+
+log = logging.getLogger(__name__)
+
+NEAR_INTERVAL_S = 5.0
+"""Close to an opened marker (or unsure what is open): one check-in per 5 s."""
+AREA_INTERVAL_S = 10.0
+"""Inside an open stop's search area: one per 10 s (13 m at walking pace)."""
+FAR_INTERVAL_S = 30.0
+FAR_MOVE_M = 25.0
+"""Elsewhere: only after 30 s and 25 m moved (privacy: no more fixes than the game needs)."""
+NEAR_MARKER_M = 60.0
+"""A fix this far beyond an opened marker's geofence counts as close."""
+MAX_BACKOFF_S = 60.0
+
+
+@dataclass(frozen=True)
+class Target:
+    """An open stop as seen from the current position (distance and bearing None without a fix)."""
+
+    stop: int
+    """The stop's number in the rally, from 1."""
+    marker_id: int
+    clue: str
+    area: LatLon
+    """Centre of the search area (the marker lies somewhere inside, not at the centre)."""
+    area_radius_m: float
+    marker: LatLon | None = None
+    """The exact marker position, only once the server opened it (the team is near)."""
+    marker_radius_m: float | None = None
+    distance_m: float | None = None
+    """To the marker when known, else to the search area's centre."""
+    bearing_deg: float | None = None
+    band: Band | None = None
+    """cold / warm / warmer / here, from distance_m and the marker's or area's radius."""
+    inside_hint: bool = False
+    """The last fix is inside the marker's geofence by the local rule; only a hint."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything a screen shows, at one moment. Never mutated; a new one is published instead."""
+
+    rally: dict[str, Any] | None = None
+    """The rally's public JSON (GET /api/v1/rallies/<slug>)."""
+    team: dict[str, Any] | None = None
+    """The team's last JSON from the server (GET /api/v1/team)."""
+    pending: int = 0
+    """Events stored in the outbox and not yet answered by the server."""
+    online: bool = False
+    """The last request reached the server."""
+    last_error: str | None = None
+    """The latest problem, in the app's language (None when all is well)."""
+    position: Estimate | None = None
+    """Smoothed position and its accuracy."""
+    heading_deg: float | None = None
+    """Smoothed heading, degrees from north."""
+    pitch_deg: float = 0.0
+    targets: tuple[Target, ...] = ()
+    last_reveal: dict[str, Any] | None = None
+    """The latest entry of a server answer's found_now: title, story, letter, image_url, stop..."""
+    elapsed_s: float | None = None
+    """Time played: since the team started, until it finished."""
+    language: str = "de"
+    last_result: str | None = None
+    """What the server said to the latest scan or find, in the app's language ("Found!", ...)."""
+
+    @property
+    def joined(self) -> bool:
+        return self.team is not None
+
+    @property
+    def finished(self) -> bool:
+        return bool(self.team and self.team.get("finished"))
+
+    @property
+    def found(self) -> tuple[dict[str, Any], ...]:
+        """The found stops (server JSON), in the order found."""
+        return tuple(self.team.get("found", ())) if self.team else ()
+
+    @property
+    def solution(self) -> str | None:
+        """The solution word so far, e.g. "K _ N _ T", or None when the rally has none."""
+        return self.team.get("solution") if self.team else None
+
+    @property
+    def progress(self) -> tuple[int, int]:
+        """(found, total) stops."""
+        if not self.team:
+            return 0, int(self.rally.get("stops", 0)) if self.rally else 0
+        p = self.team.get("progress", {})
+        return int(p.get("found", 0)), int(p.get("total", 0))
+
+    @property
+    def join_code(self) -> str | None:
+        return self.team.get("join_code") if self.team else None
+
+
+Listener = Callable[[Snapshot], None]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso_z(at: datetime) -> str:
+    """An aware time as RFC 3339 in UTC, e.g. 2026-09-12T18:00:00.123Z."""
+    return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def wants_checkin(fix: Fix, last_sent: Fix | None, targets: tuple[Target, ...],
+                  uncertain: bool = False) -> bool:
+    """The check-in policy. Always the first fix; then by how close the fix is to an open stop:
+    near its opened marker (or ``uncertain``: answers still pending, so what is open may have
+    changed) every NEAR_INTERVAL_S, in its search area every AREA_INTERVAL_S, elsewhere after
+    FAR_INTERVAL_S and FAR_MOVE_M both."""
+    if last_sent is None:
+        return True
+    dt = (fix.at - last_sent.at).total_seconds()
+    where = closeness(fix, targets)
+    if uncertain or where == "marker":
+        return dt >= NEAR_INTERVAL_S
+    if where == "area":
+        return dt >= AREA_INTERVAL_S
+    return dt >= FAR_INTERVAL_S and distance_m(last_sent.position, fix.position) >= FAR_MOVE_M
+
+
+def closeness(fix: Fix, targets: tuple[Target, ...]) -> str:
+    """"marker" within NEAR_MARKER_M of an opened marker's fence, "area" inside an open stop's
+    search area, else "far" (the fix's accuracy, capped, counts in its favour)."""
+    slack = tolerance_m(fix.accuracy_m)
+    where = "far"
+    for target in targets:
+        if target.marker is not None:
+            fence = target.marker_radius_m or 0.0
+            if distance_m(fix.position, target.marker) <= fence + NEAR_MARKER_M + slack:
+                return "marker"
+        if distance_m(fix.position, target.area) <= target.area_radius_m + slack:
+            where = "area"
+    return where
+
+
+def make_targets(team: dict[str, Any] | None, fix: Fix | None,
+                 position: LatLon | None) -> tuple[Target, ...]:
+    """The team's open stops as Targets, measured from position (the smoothed one)."""
+    if not team:
+        return ()
+    found: list[Target] = []
+    for o in team.get("open", []):
+        area = o["search_area"]
+        centre = LatLon(float(area["lat"]), float(area["lon"]))
+        m = o.get("marker")
+        marker = None if not m else LatLon(float(m["lat"]), float(m["lon"]))
+        marker_radius = None if not m else float(m["radius_m"])
+        distance = bearing = band = None
+        inside = False
+        if position is not None:
+            distance, bearing = distance_and_bearing(position, marker or centre)
+            if marker is not None:
+                band = distance_band(distance, marker_radius or 0.0)
+            else:
+                band = Band.WARM if distance <= float(area["radius_m"]) else Band.COLD
+        if marker is not None and fix is not None:
+            inside = Geofence(marker, marker_radius or 1.0).contains(fix.position, fix.accuracy_m,
+                                                                    ACCURACY_CAP_M)
+        found.append(Target(int(o["stop"]), int(o["marker_id"]), str(o.get("clue") or ""),
+                            centre, float(area["radius_m"]), marker, marker_radius, distance,
+                            bearing, band, inside))
+    return tuple(found)
+
+
+def qr_token(text: str) -> str | None:
+    """The token of an Art Caching QR text (a /q/<token> URL or a bare token), else None."""
+    try:
+        token = tokens.token_from_url(text)
+    except tokens.TokenError:
+        return None
+    if "/" not in text.strip() and len(token) < 20:
+        return None
+    return token
+
+
+class GameSession:
+    """One player's game: settings, API client, outbox and rally pack in data_dir, one worker.
+
+    Attributes a UI may read: ``settings``, ``data_dir``, ``outbox``, ``pack`` (None before a
+    rally is chosen). ``clock`` stamps events that carry no fix (default: the wall clock).
+    """
+
+    def __init__(self, data_dir: str | Path, settings: Settings | None = None, *,
+                 sync_interval_s: float = 15.0, timeout_s: float = 10.0,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.settings = settings if settings is not None else settings_store.load(self.data_dir)
+        self.sync_interval_s = sync_interval_s
+        self.clock = clock or utc_now
+        i18n.set_language(self.settings.language)
+        self.api = ApiClient(self.settings.server_url, self.settings.team_token, timeout_s,
+                             self.settings.language)
+        self.outbox = Outbox(self.data_dir / "outbox.sqlite3")
+        self.pack: RallyPack | None = None
+        self._lock = threading.RLock()
+        self._publishing = threading.RLock()
+        self._listeners: list[Listener] = []
+        self._rally: dict[str, Any] | None = None
+        self._team: dict[str, Any] | None = None
+        self._online = False
+        self._error: str | None = None
+        self._result: str | None = None
+        self._reveal: dict[str, Any] | None = None
+        self._positions = PositionSmoother()
+        self._headings = HeadingSmoother()
+        self._pitch = 0.0
+        self._fix: Fix | None = None
+        self._sent_fix: Fix | None = None
+        self._scanned: dict[str, tuple[Any, ...]] = {}
+        self._snapshot = Snapshot(language=self.settings.language)
+        self._net = ThreadPoolExecutor(1, thread_name_prefix="artcaching-net")
+        self._qr = ThreadPoolExecutor(1, thread_name_prefix="artcaching-qr")
+        self._decoding = threading.Event()
+        self._wake = threading.Event()
+        self._closed = threading.Event()
+        self._fails = 0
+        self._not_before = 0.0
+        self._synced_at = -1e9
+        self._targets: tuple[Any, Fix | None, tuple[Target, ...]] = (None, None, ())
+        self._syncer: threading.Thread | None = None
+        self._syncing: Future | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the worker: flush the outbox and refresh the team every sync_interval_s."""
+        if self._syncer is not None:
+            return
+        self._syncer = threading.Thread(target=self._sync_loop, name="artcaching-sync",
+                                        daemon=True)
+        self._syncer.start()
+
+    def close(self) -> None:
+        """Stop the worker (what is in the outbox stays there for the next start)."""
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        self._wake.set()
+        if self._syncer is not None:
+            self._syncer.join(timeout=30)
+        self._net.shutdown(wait=True, cancel_futures=True)
+        self._qr.shutdown(wait=True, cancel_futures=True)
+        self.outbox.close()
+
+    def __enter__(self) -> GameSession:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- state -------------------------------------------------------------------------------
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """The latest Snapshot."""
+        return self._snapshot
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call listener with every new Snapshot (from any thread); returns an unsubscribe."""
+        with self._lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def set_language(self, lang: str) -> None:
+        """Switch the app's language ("de"/"en"); texts from the server follow on the next sync."""
+        i18n.set_language(lang)
+        self._save_settings(language=lang)
+        self.api.language = lang
+        self._publish()
+        self._wake.set()
+
+    def set_large_text(self, on: bool) -> None:
+        """Remember the large-text setting."""
+        self._save_settings(large_text=bool(on))
+        self._publish()
+
+    def set_server(self, url: str) -> None:
+        """Use another server (forgets nothing: the outbox still sends to the new one)."""
+        self._save_settings(server_url=url.rstrip("/"))
+        self.api.base_url = self.settings.server_url
+
+    # --- asking the server -------------------------------------------------------------------
+
+    def list_rallies(self) -> Future:
+        """Future of the published rallies (list of summary dicts)."""
+        return self._submit(self.api.rallies)
+
+    def load_rally(self, slug: str) -> Future:
+        """Future of one rally's public JSON (also kept in the rally pack)."""
+        def work() -> dict[str, Any]:
+            rally = self.api.rally(slug)
+            if self.pack is not None and self.pack.slug == slug:
+                self.pack.save_rally(rally)
+                with self._lock:
+                    self._rally = rally
+            return rally
+
+        return self._submit(work)
+
+    def start_rally(self, slug: str, name: str, lang: str | None = None) -> Future:
+        """Create a team and play: Future of the team JSON; token kept in the settings."""
+        return self._submit(lambda: self._joined(slug, self.api.create_team(
+            slug, name, lang or self.settings.language)))
+
+    def join_team(self, slug: str, code: str) -> Future:
+        """Join an existing team with its join code: Future of the team JSON."""
+        return self._submit(lambda: self._joined(slug, self.api.join_team(slug, code)))
+
+    def resume(self) -> bool:
+        """Continue the team saved in the settings (offline from the rally pack); False if none."""
+        slug, token = self.settings.rally_slug, self.settings.team_token
+        if not slug or not token:
+            return False
+        self.api.token = token
+        pack = RallyPack(self.data_dir, slug)
+        with self._lock:
+            self.pack = pack
+            self._rally, self._team = pack.rally(), pack.team()
+        self._publish()
+        self._wake.set()
+        return True
+
+    def leave(self) -> None:
+        """Forget the team (token, pack); events still waiting in the outbox are dropped."""
+        self.outbox.drop_pending()
+        with self._lock:
+            if self.pack is not None:
+                self.pack.clear()
+            self.pack, self._rally, self._team, self._reveal = None, None, None, None
+            self._sent_fix, self._result, self._error = None, None, None
+            self._scanned.clear()
+        self.api.token = None
+        self._save_settings(rally_slug=None, team_token=None, join_code=None)
+        self._publish()
+
+    def leaderboard(self) -> Future:
+        """Future of the current rally's leaderboard JSON."""
+        slug = self.settings.rally_slug
+        if not slug:
+            failed: Future = Future()
+            failed.set_exception(ApiError(400, "no_team", i18n.t("error.no_team")))
+            return failed
+        return self._submit(lambda: self.api.leaderboard(slug))
+
+    def sync_now(self) -> Future:
+        """Flush the outbox and refresh the team now; Future resolves when done (None)."""
+        return self._submit(self._sync)
+
+    # --- sensors and scans -------------------------------------------------------------------
+
+    def handle_fix(self, fix: Fix) -> None:
+        """A location fix: smooth it, update targets, and store a check-in when the policy says."""
+        if self._closed.is_set():
+            return
+        with self._lock:
+            self._positions.update(fix.position, fix.accuracy_m, fix.at)
+            self._fix = fix
+            store = False
+            if self._team is not None and self.api.token:
+                targets = self._current_targets()
+                uncertain = self.outbox.count() > 0
+                store = wants_checkin(fix, self._sent_fix, targets, uncertain)
+                if store:
+                    self._sent_fix = fix
+        if store:
+            payload: dict[str, Any] = {
+                "lat": fix.lat, "lon": fix.lon, "accuracy_m": round(fix.accuracy_m, 1),
+                "recorded_at": iso_z(fix.at), "mock_location": fix.mock}
+            heading = self._headings.value
+            if heading is not None:
+                payload["heading"] = round(heading, 1)
+            self.outbox.put("checkin", payload)
+            self._wake.set()
+        self._publish()
+
+    def handle_heading(self, heading_deg: float, pitch_deg: float | None = None) -> None:
+        """A compass reading (degrees from north) and optionally the camera's pitch."""
+        if self._closed.is_set():
+            return
+        with self._lock:
+            self._headings.update(heading_deg, time.monotonic())
+            if pitch_deg is not None:
+                self._pitch = self._pitch + 0.3 * (pitch_deg - self._pitch)
+        self._publish()
+
+    def handle_qr_text(self, text: str) -> bool:
+        """A decoded QR code: if it is an Art Caching code, store a scan event; True if stored.
+
+        The same code is sent again only once the team's open stops have changed.
+        """
+        if self._closed.is_set():
+            return False
+        token = qr_token(text)
+        if token is None:
+            with self._lock:
+                self._result = i18n.t("qr.not_ours")
+            self._publish()
+            return False
+        with self._lock:
+            if self._team is None or not self.api.token:
+                self._result = i18n.t("error.no_team")
+                stored = False
+            else:
+                state = self._open_state()
+                stored = self._scanned.get(token) != state
+                if stored:
+                    self._scanned[token] = state
+                    self._result = i18n.t("qr.stored")
+            fix = self._fix
+        if stored:
+            now = self.clock()
+            payload: dict[str, Any] = {"token": text.strip(), "recorded_at": iso_z(now)}
+            if fix is not None and abs((now - fix.at).total_seconds()) <= 60:
+                payload.update(lat=fix.lat, lon=fix.lon, accuracy_m=round(fix.accuracy_m, 1),
+                               mock_location=fix.mock)
+            self.outbox.put("scan", payload)
+            self._wake.set()
+        self._publish()
+        return stored
+
+    def handle_frame(self, image: Any) -> Future | None:
+        """A camera frame (PIL image): decode QR codes off the caller's thread and handle them.
+
+        Returns a Future of the decoded texts, or None (no work) while the previous frame is
+        still being decoded.
+        """
+        if self._decoding.is_set() or self._closed.is_set():
+            return None
+        self._decoding.set()
+
+        def work() -> list[str]:
+            try:
+                texts = qrscan.decode(image)
+                for text in texts:
+                    self.handle_qr_text(text)
+                return texts
+            finally:
+                self._decoding.clear()
+
+        try:
+            return self._qr.submit(work)
+        except RuntimeError:
+            self._decoding.clear()
+            return None
+
+    def describe_error(self, exc: BaseException) -> str:
+        """A failed Future's exception as a sentence in the app's language."""
+        if isinstance(exc, NetworkError):
+            return i18n.t("error.network")
+        if isinstance(exc, ApiError):
+            if exc.status == 429:
+                return i18n.t("error.rate_limited")
+            if exc.retryable:
+                return i18n.t("error.server", status=exc.status)
+            return i18n.t("error.rejected", message=exc.message or exc.code)
+        if isinstance(exc, KeyError | TypeError | ValueError):
+            return i18n.t("error.bad_answer")
+        return i18n.t("error.unexpected", message=str(exc))
+
+    # --- the worker --------------------------------------------------------------------------
+
+    def _submit(self, work: Callable[[], Any]) -> Future:
+        def run() -> Any:
+            try:
+                result = work()
+            except (NetworkError, ApiError) as exc:
+                self._note_failure(exc)
+                raise
+            return result
+
+        return self._net.submit(run)
+
+    def _sync_loop(self) -> None:
+        while not self._closed.is_set():
+            self._wake.wait(self.sync_interval_s)
+            self._wake.clear()
+            if self._closed.is_set():
+                return
+            wait = self._not_before - time.monotonic()
+            if wait > 0 and self._closed.wait(min(wait, self.sync_interval_s)):
+                return
+            if time.monotonic() < self._not_before:
+                continue
+            if not self.api.token:
+                continue
+            fresh = time.monotonic() - self._synced_at < self.sync_interval_s
+            if fresh and self.outbox.count() == 0:
+                continue
+            try:
+                self.sync_now().result()
+            except (NetworkError, ApiError):
+                pass
+            except RuntimeError:
+                return
+            except Exception:
+                log.exception("sync failed")
+
+    def _sync(self) -> None:
+        """Flush the outbox in order (the answers carry the team), else refresh the team; then
+        fetch the pack's images. Runs on the worker thread."""
+        if not self.api.token:
+            return
+        result = self.outbox.flush(self._send)
+        for event in result.done:
+            self._answered(event)
+        for event in result.rejected:
+            with self._lock:
+                self._error = i18n.t("error.rejected", message=event.error or "")
+                if event.kind == "scan":
+                    self._result = self._error
+        if result.error is not None:
+            raise result.error
+        if not result.done:
+            self._store_team(self.api.team())
+        with self._lock:
+            self._online, self._error, self._fails, self._not_before = True, None, 0, 0.0
+            self._synced_at = time.monotonic()
+        self._publish()
+        if self.pack is not None:
+            try:
+                self.pack.fetch_images(self.api.base_url, self.api.timeout)
+            except OSError as exc:
+                log.info("images not fetched: %s", exc)
+
+    def _send(self, event: Event) -> dict[str, Any]:
+        if event.kind == "checkin":
+            return self.api.checkin(event.payload)
+        if event.kind == "scan":
+            return self.api.scan(event.payload)
+        raise ApiError(400, "unknown_event", f"unknown event kind {event.kind!r}")
+
+    def _answered(self, event: Event) -> None:
+        """Take the server's answer to one event: the team, what was found now."""
+        answer = event.response or {}
+        team = answer.get("team")
+        if isinstance(team, dict):
+            self._store_team(team)
+        found_now = answer.get("found_now") or []
+        outcome = str(answer.get("result", ""))
+        with self._lock:
+            self._online = True
+            if found_now:
+                self._reveal = found_now[-1]
+                self._result = i18n.t("result.found")
+            elif event.kind == "scan" and i18n.has(f"result.{outcome}"):
+                self._result = i18n.t(f"result.{outcome}")
+        self._publish()
+
+    def _store_team(self, team: dict[str, Any]) -> None:
+        with self._lock:
+            self._team = team
+            if self.pack is not None:
+                self.pack.save_team(team)
+
+    def _joined(self, slug: str, answer: dict[str, Any]) -> dict[str, Any]:
+        """After create/join: keep token and pack, load the rally's public face."""
+        token = answer["token"]
+        if token != self.settings.team_token:
+            self.outbox.drop_pending()
+        self._save_settings(rally_slug=slug, team_token=token, join_code=answer.get("join_code"))
+        self.api.token = token
+        pack = RallyPack(self.data_dir, slug)
+        team = dict(answer["team"], join_code=answer.get("join_code"))
+        with self._lock:
+            self.pack = pack
+            self._team, self._reveal, self._sent_fix, self._result = None, None, None, None
+            self._scanned.clear()
+        self._store_team(team)
+        try:
+            rally = self.api.rally(slug)
+            pack.save_rally(rally)
+            with self._lock:
+                self._rally = rally
+        except NetworkError:
+            pass
+        with self._lock:
+            self._online, self._error = True, None
+        self._publish()
+        return team
+
+    def _note_failure(self, exc: Exception) -> None:
+        with self._lock:
+            if isinstance(exc, NetworkError) or (isinstance(exc, ApiError) and exc.retryable):
+                self._online = isinstance(exc, ApiError)
+                self._fails = min(self._fails + 1, 10)
+                delay = min(2.0 ** self._fails, MAX_BACKOFF_S)
+                retry = getattr(exc, "retry_after_s", None)
+                self._not_before = time.monotonic() + max(delay, retry or 0.0)
+            else:
+                self._online = True
+            self._error = self.describe_error(exc)
+        self._publish()
+
+    def _save_settings(self, **changes: Any) -> None:
+        with self._lock:
+            self.settings = self.settings.with_(**changes)
+            settings_store.save(self.data_dir, self.settings)
+
+    def _open_state(self) -> tuple[Any, ...]:
+        team = self._team or {}
+        return (tuple(o.get("marker_id") for o in team.get("open", [])),
+                len(team.get("found", [])))
+
+    def _elapsed(self) -> float | None:
+        team = self._team
+        if not team or not team.get("started_at"):
+            return None
+        started = datetime.fromisoformat(team["started_at"].replace("Z", "+00:00"))
+        end = team.get("finished_at")
+        until = datetime.fromisoformat(end.replace("Z", "+00:00")) if end else self.clock()
+        return max((until - started).total_seconds(), 0.0)
+
+    def _current_targets(self) -> tuple[Target, ...]:
+        """The targets, measured again only when the team or the fix changed (not per heading)."""
+        team, fix, targets = self._targets
+        if team is not self._team or fix is not self._fix:
+            estimate = self._positions.estimate
+            targets = make_targets(self._team, self._fix, estimate.position if estimate else None)
+            self._targets = (self._team, self._fix, targets)
+        return targets
+
+    def _publish(self) -> None:
+        """Build a Snapshot and hand it to the listeners; one publish at a time, so listeners
+        see snapshots in the order they were made."""
+        if self._closed.is_set():
+            return
+        with self._publishing:
+            self._deliver()
+
+    def _deliver(self) -> None:
+        with self._lock:
+            estimate = self._positions.estimate
+            snap = Snapshot(
+                rally=self._rally, team=self._team, pending=self.outbox.count(),
+                online=self._online, last_error=self._error, position=estimate,
+                heading_deg=self._headings.value, pitch_deg=self._pitch,
+                targets=self._current_targets(),
+                last_reveal=self._reveal, elapsed_s=self._elapsed(),
+                language=self.settings.language, last_result=self._result)
+            self._snapshot = snap
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(snap)
+            except Exception:
+                log.exception("snapshot listener failed")

@@ -1,0 +1,53 @@
+"""The Art Caching server: persistence, player API, web fallback, curator and organiser tools."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from server import config as config_module
+from server.extensions import csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """The app factory: settings from the environment, then from ``config`` (tests use it)."""
+    app = Flask(__name__, instance_relative_config=True)
+    settings = config_module.from_environment(app.instance_path)
+    settings.update(config or {})
+    app.config.update(settings)
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+
+    if app.config["TRUSTED_PROXIES"]:
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from server import auth, database, errors, i18n, maps, staff
+    from server.api import bp as api_bp
+    from server.curator import bp as curator_bp
+    from server.organiser import bp as organiser_bp
+    from server.play import bp as play_bp
+
+    database.init_app(app)
+    i18n.init_app(app)
+    errors.init_app(app)
+    maps.init_app(app)
+    staff.init_app(app)
+    auth.init_app(app)
+    csrf.exempt(api_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(play_bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(curator_bp)
+    app.register_blueprint(organiser_bp)
+    return app

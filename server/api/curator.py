@@ -1,0 +1,446 @@
+"""The curator JSON API under /api/v1/curator: venues, markers, images, rallies, simulated walks.
+
+Session login, CSRF on unsafe methods and the curator role on every route (admins pass); the
+ownership rule is in server/curator/access.py. Every change writes an audit entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import current_app, request
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from routes import order as ordering
+from routes import validate
+from server import audit, game, media
+from server.api import bp
+from server.api.errors import ApiError
+from server.api.openapi import register
+from server.api.validation import validated
+from server.auth import api_roles_required
+from server.curator import access, shapes, simulate
+from server.curator.openapi import PATHS, SCHEMAS
+from server.extensions import db
+from server.i18n import language
+from server.models import Marker, Rally, RallyStatus, RallyStop, Role, User, Venue
+
+register(PATHS, SCHEMAS)
+
+F = TypeVar("F", bound=Callable[..., Any])
+curator = api_roles_required(Role.CURATOR)
+MULTIPART_SLACK = 64 * 1024
+"""Room for the multipart envelope around an image of MEDIA_MAX_BYTES."""
+
+
+def _me() -> User:
+    return current_user._get_current_object()
+
+
+def _users() -> dict[int, User]:
+    return {u.id: u for u in db.session.scalars(select(User))}
+
+
+def _get(model: type, object_id: int, code: str) -> Any:
+    row = db.session.get(model, object_id)
+    if row is None:
+        raise ApiError(404, code, id=object_id)
+    return row
+
+
+def _marker_json(m: Marker) -> dict[str, Any]:
+    return shapes.marker(m, _me(), _users())
+
+
+def _rally_json(r: Rally) -> dict[str, Any]:
+    return shapes.rally(r, _me(), _users())
+
+
+# --- venues -------------------------------------------------------------------------------
+
+
+@bp.get("/curator/venues")
+@curator
+def curator_venues():
+    rows = db.session.scalars(select(Venue).order_by(Venue.name)).all()
+    return {"venues": [shapes.venue(v, _me()) for v in rows]}
+
+
+@bp.patch("/curator/venues/<int:venue_id>")
+@curator
+def curator_place_venue(venue_id: int):
+    venue = _get(Venue, venue_id, "venue_not_found")
+    body = validated("VenuePosition")
+    if not access.can_place_venue(_me(), venue):
+        raise ApiError(403, "venue_placed_admin_only")
+    before = None if venue.lat is None else [venue.lat, venue.lon]
+    venue.lat, venue.lon = body["lat"], body["lon"]
+    audit.record("venue.place", "venue", venue.id, name=venue.name, before=before,
+                 after=[venue.lat, venue.lon])
+    db.session.commit()
+    return shapes.venue(venue, _me())
+
+
+# --- markers ------------------------------------------------------------------------------
+
+_TEXTS = ("title", "clue", "story")
+
+
+def _venue_id(value: int | None) -> int | None:
+    if value is not None and db.session.get(Venue, value) is None:
+        raise ApiError(422, "venue_unknown", field="venue_id", id=value)
+    return value
+
+
+@bp.get("/curator/markers")
+@curator
+def curator_markers():
+    rows = db.session.scalars(select(Marker).options(selectinload(Marker.venue))
+                              .order_by(Marker.id)).all()
+    uses: dict[int, list[Rally]] = {}
+    for marker_id, rally in db.session.execute(
+            select(RallyStop.marker_id, Rally).join(Rally).order_by(Rally.slug)):
+        uses.setdefault(marker_id, []).append(rally)
+    me, users = _me(), _users()
+    return {"markers": [shapes.marker(m, me, users, uses.get(m.id, [])) for m in rows]}
+
+
+@bp.post("/curator/markers")
+@curator
+def curator_create_marker():
+    body = validated("MarkerCreate")
+    m = Marker(lat=body["lat"], lon=body["lon"], radius_m=body.get("radius_m", 25.0),
+               owner_id=_me().id, venue_id=_venue_id(body.get("venue_id")))
+    for name in _TEXTS:
+        if name in body:
+            m.set_text(name, body[name])
+    db.session.add(m)
+    db.session.flush()
+    audit.record("marker.create", "marker", m.id, lat=m.lat, lon=m.lon, radius_m=m.radius_m)
+    db.session.commit()
+    return _marker_json(m), 201
+
+
+@bp.get("/curator/markers/<int:marker_id>")
+@curator
+def curator_marker(marker_id: int):
+    return _marker_json(_get(Marker, marker_id, "marker_not_found"))
+
+
+@bp.patch("/curator/markers/<int:marker_id>")
+@curator
+def curator_update_marker(marker_id: int):
+    m = _get(Marker, marker_id, "marker_not_found")
+    body = validated("MarkerUpdate")
+    access.require_marker_edit(_me(), m)
+    changed: dict[str, Any] = {}
+    if "lat" in body and (body["lat"], body["lon"]) != (m.lat, m.lon):
+        changed["position"] = {"before": [m.lat, m.lon], "after": [body["lat"], body["lon"]]}
+        m.lat, m.lon = body["lat"], body["lon"]
+    if "radius_m" in body and body["radius_m"] != m.radius_m:
+        changed["radius_m"] = {"before": m.radius_m, "after": body["radius_m"]}
+        m.radius_m = body["radius_m"]
+    if "venue_id" in body and body["venue_id"] != m.venue_id:
+        changed["venue_id"] = {"before": m.venue_id, "after": _venue_id(body["venue_id"])}
+        m.venue_id = body["venue_id"]
+    for name in _TEXTS:
+        if name in body and dict(body[name]) != m.text(name):
+            changed[name] = sorted(k for k in ("de", "en") if body[name][k] != m.text(name)[k])
+            m.set_text(name, body[name])
+    if changed:
+        audit.record("marker.update", "marker", m.id, **changed)
+        db.session.commit()
+    return _marker_json(m)
+
+
+@bp.delete("/curator/markers/<int:marker_id>")
+@curator
+def curator_delete_marker(marker_id: int):
+    m = _get(Marker, marker_id, "marker_not_found")
+    access.require_marker_edit(_me(), m)
+    used = access.marker_rallies(m)
+    if used:
+        raise ApiError(409, "marker_in_use", rallies=", ".join(r.slug for r in used))
+    image = m.image
+    audit.record("marker.delete", "marker", m.id, title=m.text("title"), lat=m.lat, lon=m.lon)
+    db.session.delete(m)
+    db.session.commit()
+    media.remove(image)
+    return {"deleted": True, "id": marker_id}
+
+
+def _media_body(view: F) -> F:
+    """Lets this view's request body be as large as an image may be (the API allows 64 KB)."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        request.max_content_length = current_app.config["MEDIA_MAX_BYTES"] + MULTIPART_SLACK
+        try:
+            return view(*args, **kwargs)
+        except RequestEntityTooLarge:
+            raise ApiError(413, "image_too_large",
+                           max_mb=media.megabytes(media.limits().max_bytes)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+_MEDIA_STATUS = {"image_too_large": 413, "image_too_many_pixels": 413, "image_type": 415}
+
+
+@bp.put("/curator/markers/<int:marker_id>/image")
+@_media_body
+@curator
+def curator_put_image(marker_id: int):
+    m = _get(Marker, marker_id, "marker_not_found")
+    access.require_marker_edit(_me(), m)
+    limit = media.limits().max_bytes
+    if (request.content_length or 0) > limit + MULTIPART_SLACK:
+        raise ApiError(413, "image_too_large", max_mb=media.megabytes(limit))
+    if request.mimetype != "multipart/form-data":
+        raise ApiError(415, "image_multipart")
+    upload = request.files.get("image")
+    if upload is None:
+        raise ApiError(422, "image_missing", field="image")
+    try:
+        name = media.store(upload.stream.read(limit + 1))
+    except media.MediaError as exc:
+        raise ApiError(_MEDIA_STATUS.get(exc.code, 422), exc.code, field="image",
+                       **exc.values) from None
+    old = m.image
+    m.image = name
+    audit.record("marker.image", "marker", m.id, image=name, replaced=old)
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        media.remove(name)
+        raise
+    media.remove(old)
+    return _marker_json(m)
+
+
+@bp.delete("/curator/markers/<int:marker_id>/image")
+@curator
+def curator_delete_image(marker_id: int):
+    m = _get(Marker, marker_id, "marker_not_found")
+    access.require_marker_edit(_me(), m)
+    old = m.image
+    if old:
+        m.image = None
+        audit.record("marker.image_delete", "marker", m.id, image=old)
+        db.session.commit()
+        media.remove(old)
+    return _marker_json(m)
+
+
+# --- rallies ------------------------------------------------------------------------------
+
+
+def _slug_free(slug: str, rally_id: int | None = None) -> None:
+    taken = db.session.scalar(select(Rally.id).where(func.lower(Rally.slug) == slug.lower()))
+    if taken is not None and taken != rally_id:
+        raise ApiError(409, "slug_taken", field="slug", slug=slug)
+
+
+def _validated_rally(schema: str) -> dict[str, Any]:
+    try:
+        return validated(schema)
+    except ApiError as exc:
+        if exc.field == "slug":
+            raise ApiError(422, "slug_invalid", field="slug") from None
+        raise
+
+
+def _word(value: str | None) -> str | None:
+    return (value or "").strip() or None
+
+
+def _commit_rally() -> None:
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise ApiError(409, "slug_taken", field="slug", slug="") from None
+
+
+@bp.get("/curator/rallies")
+@curator
+def curator_rallies():
+    rows = db.session.scalars(select(Rally).options(selectinload(Rally.stops))
+                              .order_by(Rally.slug)).all()
+    me, users = _me(), _users()
+    return {"rallies": [shapes.rally_brief(r, users, me) for r in rows]}
+
+
+@bp.post("/curator/rallies")
+@curator
+def curator_create_rally():
+    body = _validated_rally("RallyCreate")
+    _slug_free(body["slug"])
+    r = Rally(slug=body["slug"], owner_id=_me().id, status=RallyStatus.DRAFT,
+              order_mode=body.get("order_mode", "fixed"),
+              solution_word=_word(body.get("solution_word")))
+    for name in ("title", "intro"):
+        if name in body:
+            r.set_text(name, body[name])
+    db.session.add(r)
+    db.session.flush()
+    audit.record("rally.create", "rally", r.id, slug=r.slug)
+    _commit_rally()
+    return _rally_json(r), 201
+
+
+@bp.get("/curator/rallies/<int:rally_id>")
+@curator
+def curator_rally(rally_id: int):
+    return _rally_json(_get(Rally, rally_id, "curator_rally_not_found"))
+
+
+@bp.patch("/curator/rallies/<int:rally_id>")
+@curator
+def curator_update_rally(rally_id: int):
+    r = _get(Rally, rally_id, "curator_rally_not_found")
+    body = _validated_rally("RallyUpdate")
+    access.require_rally_edit(_me(), r)
+    changed: dict[str, Any] = {}
+    if "slug" in body and body["slug"] != r.slug:
+        access.require_draft(r, "slug")
+        _slug_free(body["slug"], r.id)
+        changed["slug"] = {"before": r.slug, "after": body["slug"]}
+        r.slug = body["slug"]
+    if "order_mode" in body and body["order_mode"] != r.order_mode:
+        access.require_draft(r, "order_mode")
+        changed["order_mode"] = {"before": r.order_mode, "after": body["order_mode"]}
+        r.order_mode = body["order_mode"]
+    if "solution_word" in body and _word(body["solution_word"]) != r.solution_word:
+        access.require_draft(r, "solution_word")
+        changed["solution_word"] = {"before": r.solution_word,
+                                    "after": _word(body["solution_word"])}
+        r.solution_word = _word(body["solution_word"])
+    if "start" in body:
+        start = body["start"]
+        before = None if r.start_lat is None else [r.start_lat, r.start_lon, r.start_name]
+        after = None if start is None else [start["lat"], start["lon"], start.get("name", "")]
+        if before != after:
+            changed["start"] = {"before": before, "after": after}
+            r.start_lat, r.start_lon = (None, None) if start is None else (start["lat"],
+                                                                           start["lon"])
+            r.start_name = "" if start is None else start.get("name", "")
+    for name in ("title", "intro"):
+        if name in body and dict(body[name]) != r.text(name):
+            changed[name] = sorted(k for k in ("de", "en") if body[name][k] != r.text(name)[k])
+            r.set_text(name, body[name])
+    if changed:
+        audit.record("rally.update", "rally", r.id, **changed)
+        _commit_rally()
+    return _rally_json(r)
+
+
+@bp.delete("/curator/rallies/<int:rally_id>")
+@curator
+def curator_delete_rally(rally_id: int):
+    r = _get(Rally, rally_id, "curator_rally_not_found")
+    access.require_rally_edit(_me(), r)
+    access.require_draft(r)
+    if access.team_count(r):
+        raise ApiError(409, "rally_has_teams")
+    audit.record("rally.delete", "rally", r.id, slug=r.slug, title=r.text("title"))
+    db.session.delete(r)
+    db.session.commit()
+    return {"deleted": True, "id": rally_id}
+
+
+@bp.put("/curator/rallies/<int:rally_id>/stops")
+@curator
+def curator_set_stops(rally_id: int):
+    r = _get(Rally, rally_id, "curator_rally_not_found")
+    body = validated("RallyStops")
+    access.require_rally_edit(_me(), r)
+    access.require_draft(r, "stops")
+    wanted = body["stops"]
+    seen: set[int] = set()
+    for i, stop in enumerate(wanted):
+        field = f"stops.{i}.marker_id"
+        if stop["marker_id"] in seen:
+            raise ApiError(422, "stop_duplicate", field=field, id=stop["marker_id"])
+        seen.add(stop["marker_id"])
+        if db.session.get(Marker, stop["marker_id"]) is None:
+            raise ApiError(422, "stop_marker_unknown", field=field, id=stop["marker_id"])
+    before = [s.marker_id for s in r.stops]
+    clues = {s.marker_id: s.text("clue") for s in r.stops}
+    r.stops.clear()
+    db.session.flush()
+    for i, stop in enumerate(wanted):
+        row = RallyStop(marker_id=stop["marker_id"], position=i)
+        row.set_text("clue", stop.get("clue") or clues.get(stop["marker_id"], {}))
+        r.stops.append(row)
+    r.updated_at = datetime.now(UTC)
+    after = [s["marker_id"] for s in wanted]
+    audit.record("rally.stops", "rally", r.id, before=before, after=after)
+    db.session.commit()
+    db.session.refresh(r)
+    return _rally_json(r)
+
+
+@bp.get("/curator/rallies/<int:rally_id>/findings")
+@curator
+def curator_findings(rally_id: int):
+    r = _get(Rally, rally_id, "curator_rally_not_found")
+    return shapes.findings(game.domain_rally(r))
+
+
+@bp.get("/curator/rallies/<int:rally_id>/order-suggestion")
+@curator
+def curator_suggest_order(rally_id: int):
+    r = _get(Rally, rally_id, "curator_rally_not_found")
+    d = game.domain_rally(r)
+    s = ordering.suggest_order(d)
+    return {
+        "order": s.order,
+        "marker_ids": [d.stops[i].marker.id for i in s.order],
+        "length_m": round(s.length_m, 1),
+        "original_length_m": round(s.original_length_m, 1),
+        "saving_m": round(s.saving_m, 1),
+        "changed": s.changed,
+    }
+
+
+@bp.put("/curator/rallies/<int:rally_id>/status")
+@curator
+def curator_set_status(rally_id: int):
+    r = _get(Rally, rally_id, "curator_rally_not_found")
+    body = validated("RallyStatusChange")
+    access.require_rally_edit(_me(), r)
+    wanted = RallyStatus(body["status"])
+    if wanted is r.status:
+        return _rally_json(r)
+    if wanted is RallyStatus.PUBLISHED:
+        found = validate.validate(game.domain_rally(r))
+        errors = [f for f in found if f.severity is validate.Severity.ERROR]
+        if errors:
+            raise ApiError(409, "rally_has_errors", findings={
+                lang: " ".join(f.message[lang] for f in errors) for lang in ("de", "en")})
+        r.status, r.published_at = RallyStatus.PUBLISHED, datetime.now(UTC)
+        audit.record("rally.publish", "rally", r.id, slug=r.slug)
+    else:
+        if access.team_count(r):
+            raise ApiError(409, "rally_has_teams")
+        r.status = RallyStatus.DRAFT
+        audit.record("rally.unpublish", "rally", r.id, slug=r.slug)
+    db.session.commit()
+    return _rally_json(r)
+
+
+@bp.post("/curator/rallies/<int:rally_id>/simulate")
+@curator
+def curator_simulate(rally_id: int):
+    r = _get(Rally, rally_id, "curator_rally_not_found")
+    body = validated("SimulateStep")
+    return simulate.step(r, _me().id, body, body.get("language") or language())

@@ -1,0 +1,350 @@
+"""The `artcaching` command: Flask's own commands (run, db, shell) plus the project's."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import func, inspect, select
+from sqlalchemy.exc import OperationalError
+
+from routes import rallyfile
+from server import create_app, exports, game, models, privacy, seed
+from server.api.errors import ApiError
+from server.auth import MIN_PASSWORD_LENGTH, create_user, hash_password
+from server.extensions import db
+from server.i18n import default_language, t
+
+DEMO_CURATOR = "curator"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _fail(message: str) -> NoReturn:
+    raise click.ClickException(message)
+
+
+def _with_database(command: F) -> F:
+    """with_appcontext, and a clear message when the database is unreachable or has no tables."""
+
+    @wraps(command)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        try:
+            ready = inspect(db.engine).has_table(models.SigningKey.__tablename__)
+        except OperationalError as exc:
+            _fail(f"cannot reach the database: {str(exc.orig).strip().splitlines()[0]}")
+        if not ready:
+            _fail("the database has no tables yet: run 'artcaching db upgrade' first")
+        return command(*args, **kwargs)
+
+    return with_appcontext(checked)  # type: ignore[return-value]
+
+
+@click.group(cls=FlaskGroup, create_app=lambda: create_app(), help="Art Caching server.")
+def main() -> None:
+    pass
+
+
+@main.command("seed-demo")
+@_with_database
+def seed_demo() -> None:
+    """Load the Kaiserslautern demo rally (published) and a curator login; safe to repeat."""
+    added = seed.import_venues(rallyfile.load_venues())
+    rf = rallyfile.read_rally_file(rallyfile.DEMO_RALLY_PATH, rallyfile.load_venues())
+    if db.session.scalar(select(models.Rally.id).filter_by(slug=rf.rally.slug)):
+        click.echo(f"demo rally '{rf.rally.slug}' is there already")
+    else:
+        seed.import_rally(rf, status=models.RallyStatus.PUBLISHED)
+        click.echo(f"demo rally '{rf.rally.slug}' loaded: {len(rf.rally.stops)} stops")
+    db.session.commit()
+    if added:
+        click.echo(f"{added} venues added")
+    game.keyring()
+    if db.session.scalar(select(models.User.id).filter_by(username=DEMO_CURATOR)) is None:
+        password = secrets.token_urlsafe(12)
+        create_user(DEMO_CURATOR, password, models.Role.ADMIN)
+        click.echo(f"curator login created: user '{DEMO_CURATOR}', password '{password}' "
+                   "(shown once; change it with 'artcaching users set-password')")
+    else:
+        click.echo(f"curator login '{DEMO_CURATOR}' exists already "
+                   "(reset with 'artcaching users set-password curator')")
+    click.echo(f"open {current_app.config['PUBLIC_BASE_URL']}/ (staff: /login)")
+
+
+@main.command("import-rally")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--publish", is_flag=True, help="Publish it at once (default: draft).")
+@_with_database
+def import_rally(path: str, publish: bool) -> None:
+    """Load a rally file (format art-caching-rally/1) as a new rally."""
+    try:
+        rf = rallyfile.read_rally_file(path, rallyfile.load_venues())
+        status = models.RallyStatus.PUBLISHED if publish else models.RallyStatus.DRAFT
+        row = seed.import_rally(rf, status=status)
+    except ValueError as exc:
+        _fail(str(exc))
+    db.session.commit()
+    click.echo(f"rally '{row.slug}' imported with {len(row.stops)} stops ({row.status.value})")
+
+
+@main.group()
+def users() -> None:
+    """Staff accounts: curators, organisers, admins."""
+
+
+def _read_password(password: str | None) -> str:
+    if password is None:
+        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        _fail(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    return password
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice([r.value for r in models.Role]), required=True)
+@click.option("--password", help="Read from a prompt when not given.")
+@click.option("--language", type=click.Choice(["de", "en"]), default="de")
+@_with_database
+def users_create(username: str, role: str, password: str | None, language: str) -> None:
+    """Create a staff account."""
+    try:
+        user = create_user(username, _read_password(password), models.Role(role), language)
+    except ValueError as exc:
+        _fail(str(exc))
+    click.echo(f"user '{user.username}' created with role {user.role.value}")
+
+
+@users.command("set-password")
+@click.argument("username")
+@click.option("--password", help="Read from a prompt when not given.")
+@_with_database
+def users_set_password(username: str, password: str | None) -> None:
+    """Set a new password for a staff account."""
+    user = db.session.scalar(
+        select(models.User).where(func.lower(models.User.username) == username.strip().lower())
+    )
+    if user is None:
+        _fail(f"no user called '{username}'")
+    user.password_hash = hash_password(_read_password(password))
+    db.session.commit()
+    click.echo(f"password of '{username}' changed")
+
+
+@users.command("list")
+@_with_database
+def users_list() -> None:
+    """List staff accounts."""
+    for u in db.session.scalars(select(models.User).order_by(models.User.username)):
+        click.echo(f"{u.username}\t{u.role.value}\t{'active' if u.active else 'disabled'}")
+
+
+@main.group()
+def keys() -> None:
+    """The QR signing keys."""
+
+
+@keys.command("list")
+@_with_database
+def keys_list() -> None:
+    """List the keys and their status."""
+    for key in sorted(game.keyring().keys, key=lambda k: k.id):
+        click.echo(f"{key.id}\t{key.status.value}")
+
+
+@keys.command("rotate")
+@_with_database
+def keys_rotate() -> None:
+    """A new active key for new codes; codes printed with the old one stay valid."""
+    ring = game.keyring().rotate()
+    game.save_keyring(ring)
+    click.echo(f"key {ring.active.id} is now active; print new codes to use it")
+
+
+@keys.command("retire")
+@click.argument("key_id", type=int)
+@_with_database
+def keys_retire(key_id: int) -> None:
+    """Make codes signed with KEY_ID invalid (after new codes hang everywhere)."""
+    try:
+        ring = game.keyring().retire(key_id)
+    except ValueError as exc:
+        _fail(str(exc))
+    game.save_keyring(ring)
+    click.echo(f"key {key_id} retired: codes signed with it no longer work")
+
+
+@main.command("purge-fixes")
+@_with_database
+def purge_fixes() -> None:
+    """Forget the teams' last GPS fixes older than FIX_RETENTION_HOURS now (the server also
+    does it by itself every ten minutes while check-ins arrive)."""
+    hours = current_app.config["FIX_RETENTION_HOURS"]
+    count = privacy.forget_old_fixes()
+    click.echo(f"{count} teams' fixes older than {hours:g} h forgotten")
+
+
+# --- organiser: exports, close, purge ---------------------------------------------------------
+
+
+def _rally(slug: str) -> models.Rally:
+    from server.organiser.actions import rally_by_slug
+
+    row = rally_by_slug(slug)
+    if row is None:
+        known = ", ".join(db.session.scalars(select(models.Rally.slug).order_by(models.Rally.slug)))
+        _fail(f"no rally '{slug}'" + (f" (there are: {known})" if known else " (none yet)"))
+    return row
+
+
+def _check_writable(path: str) -> None:
+    """Fail before a long export when the file cannot be written."""
+    if path == "-":
+        return
+    target = Path(path)
+    if target.is_dir():
+        _fail(f"cannot write '{path}': it is a folder; give a file name")
+    if not target.parent.is_dir():
+        _fail(f"cannot write '{path}': the folder '{target.parent}' does not exist")
+    if not os.access(target.parent, os.W_OK) or (target.exists()
+                                                  and not os.access(target, os.W_OK)):
+        _fail(f"cannot write '{path}': permission denied")
+
+
+def _write(path: str, data: bytes) -> None:
+    """Write to path (whole or not at all; '-' is standard output)."""
+    if path == "-":
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        _fail(f"cannot write '{path}': {exc.strerror or exc}")
+
+
+def _export_failed(exc: exports.ExportError) -> NoReturn:
+    _fail(t(f"errors.{exc.code}", "en", **exc.values))
+
+
+def _done(what: str, path: str, size: int) -> None:
+    click.echo(f"{what} written to {'standard output' if path == '-' else path} ({size:,} bytes)",
+               err=path == "-")
+
+
+OUTPUT = click.option("-o", "--output", required=True, metavar="FILE",
+                      help="The file to write ('-' for standard output).")
+LANGUAGE = click.option("--lang", type=click.Choice(["de", "en"]), default=None,
+                        help="Language of names and headers (default: DEFAULT_LANGUAGE).")
+
+
+@main.command("export-qr")
+@click.argument("rally")
+@click.option("--format", "fmt", type=click.Choice(exports.QR_FORMATS), default="pdf",
+              show_default=True,
+              help="pdf: an A4 poster per stop; labels: 3 x 4 stickers per page; zip: PNG + SVG.")
+@OUTPUT
+@_with_database
+def export_qr(rally: str, fmt: str, output: str) -> None:
+    """The printed QR fallbacks of RALLY (its slug), signed with the current key."""
+    row = _rally(rally)
+    _check_writable(output)
+    try:
+        with click.progressbar(length=len(row.stops), label=f"{fmt}: {row.slug}",
+                               file=sys.stderr) as bar:
+            download = exports.qr_download(row, fmt, bar.update)
+    except exports.ExportError as exc:
+        _export_failed(exc)
+    _write(output, download.data)
+    _done(f"{len(row.stops)} codes of '{row.slug}'", output, len(download.data))
+
+
+@main.command("export-route")
+@click.argument("rally")
+@click.option("--format", "fmt", type=click.Choice(exports.ROUTE_FORMATS), default="gpx",
+              show_default=True)
+@LANGUAGE
+@OUTPUT
+@_with_database
+def export_route(rally: str, fmt: str, lang: str | None, output: str) -> None:
+    """The route of RALLY: start, stops, finish and the walking line (GPX 1.1 or GeoJSON)."""
+    row = _rally(rally)
+    _check_writable(output)
+    try:
+        download = exports.route_download(row, fmt, lang or default_language())
+    except exports.ExportError as exc:
+        _export_failed(exc)
+    _write(output, download.data)
+    _done(f"route of '{row.slug}' ({fmt})", output, len(download.data))
+
+
+@main.command("export-results")
+@click.argument("rally")
+@LANGUAGE
+@click.option("--timezone", "tz", default="UTC", show_default=True,
+              help="Time zone of the times, e.g. Europe/Berlin.")
+@click.option("--delimiter", type=click.Choice([",", ";", "tab"]), default=",",
+              show_default=True, help="';' suits spreadsheets set to German.")
+@OUTPUT
+@_with_database
+def export_results(rally: str, lang: str | None, tz: str, delimiter: str, output: str) -> None:
+    """The results of RALLY as CSV (UTF-8 with BOM): one row per team, best first."""
+    row = _rally(rally)
+    _check_writable(output)
+    try:
+        download = exports.results_download(row, lang or default_language(), tz, delimiter)
+    except exports.ExportError as exc:
+        _export_failed(exc)
+    _write(output, download.data)
+    _done(f"results of '{row.slug}'", output, len(download.data))
+
+
+@main.command("close")
+@click.argument("rally")
+@_with_database
+def close_rally(rally: str) -> None:
+    """Close the event RALLY: teams can no longer play; results stay."""
+    from server.organiser import actions
+
+    row = _rally(rally)
+    try:
+        actions.close(row)
+    except ApiError as exc:
+        _fail(actions.error_text(exc))
+    click.echo(f"rally '{row.slug}' closed; purge its personal data with "
+               f"'artcaching purge {row.slug}'")
+
+
+@main.command("purge")
+@click.argument("rally")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@_with_database
+def purge_rally(rally: str, yes: bool) -> None:
+    """Delete the personal data of the closed event RALLY (names, positions, device tokens,
+    stored answers, flag reasons); anonymous counts stay."""
+    from server.organiser import actions
+
+    row = _rally(rally)
+    if row.status is not models.RallyStatus.CLOSED:
+        _fail(t("errors.rally_not_closed", "en") + f" (artcaching close {row.slug})")
+    if not yes:
+        click.confirm(f"Delete the personal data of '{row.slug}' for good?", abort=True)
+    try:
+        report = actions.purge(row, row.slug)
+    except ApiError as exc:
+        _fail(actions.error_text(exc))
+    click.echo(f"rally '{row.slug}': personal data of {report.teams} teams purged "
+               f"({report.tokens} device tokens, {report.client_events} stored answers deleted, "
+               f"{report.flags} flags stripped)")

@@ -1,0 +1,119 @@
+"""Configuration from the environment, with safe defaults; see the README for every variable."""
+
+from __future__ import annotations
+
+import math
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+DEFAULT_TILE_ATTRIBUTION = (
+    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+)
+
+
+def database_url(url: str | None, instance_path: str) -> str:
+    """The SQLAlchemy URL: DATABASE_URL (psycopg 3 for PostgreSQL) or a SQLite file."""
+    if not url:
+        return "sqlite:///" + str(Path(instance_path) / "artcaching.sqlite3")
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def secret_key(instance_path: str) -> str:
+    """SECRET_KEY, or a key generated once into the instance folder and read from there after."""
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        _write_once(path, secrets.token_urlsafe(48))
+    key = path.read_text().strip()
+    if not key:
+        raise SystemExit(f"{path} is empty: delete it to make a new key, or set SECRET_KEY")
+    return key
+
+
+def _write_once(path: Path, text: str) -> None:
+    """Create path (mode 0600) holding text, unless another process got there first: the file
+    appears whole, so several workers starting at once all read the same key."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.link(draft, path)
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
+
+
+def _env_float(name: str, default: float) -> float:
+    """A number of 0 or more from the environment; a clear stop for anything else."""
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise SystemExit(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(number) or number < 0:
+        raise SystemExit(f"{name} must be a finite number of 0 or more, got {value!r}")
+    return number
+
+
+def _public_base_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SystemExit(f"PUBLIC_BASE_URL must be an http(s) URL like https://example.org, "
+                         f"got {value!r}")
+    return value.rstrip("/")
+
+
+def from_environment(instance_path: str) -> dict[str, Any]:
+    """Every setting the app reads, from the environment or its default."""
+    env = os.environ.get
+    public = _public_base_url(env("PUBLIC_BASE_URL") or "http://127.0.0.1:5000")
+    secure_default = "1" if public.startswith("https://") else "0"
+    return {
+        "SECRET_KEY": secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url(env("DATABASE_URL"), instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "PUBLIC_BASE_URL": public,
+        "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_KEY_PREFIX": env("RATELIMIT_KEY_PREFIX", "artcaching"),
+        "RATELIMIT_ENABLED": env("RATELIMIT_ENABLED", "1") == "1",
+        "RATELIMIT_DEFAULT": env("RATELIMIT_DEFAULT", "600 per minute"),
+        "RATELIMIT_TEAM_CREATE": env("RATELIMIT_TEAM_CREATE", "20 per minute"),
+        "RATELIMIT_EVENTS": env("RATELIMIT_EVENTS", "240 per minute"),
+        "RATELIMIT_LOGIN": env("RATELIMIT_LOGIN", "10 per minute"),
+        "TILE_URL": env("TILE_URL", DEFAULT_TILE_URL),
+        "TILE_ATTRIBUTION": env("TILE_ATTRIBUTION", DEFAULT_TILE_ATTRIBUTION),
+        "MEDIA_DIR": env("MEDIA_DIR", str(Path(instance_path) / "media")),
+        "MEDIA_MAX_BYTES": int(_env_float("MEDIA_MAX_BYTES", 8 * 1024 * 1024)),
+        "MEDIA_MAX_PIXELS": int(_env_float("MEDIA_MAX_PIXELS", 60_000_000)),
+        "MEDIA_MAX_SIDE": int(_env_float("MEDIA_MAX_SIDE", 1600)),
+        "FIX_RETENTION_HOURS": _env_float("FIX_RETENTION_HOURS", 24.0),
+        "TRUSTED_PROXIES": int(_env_float("TRUSTED_PROXIES", 0)),
+        "SESSION_COOKIE_SECURE": env("SESSION_COOKIE_SECURE", secure_default) == "1",
+        "REMEMBER_COOKIE_SECURE": env("SESSION_COOKIE_SECURE", secure_default) == "1",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
+        "API_MAX_BODY": 64 * 1024,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "RULES_AR_RADIUS_M": _env_float("RULES_AR_RADIUS_M", 150.0),
+        "RULES_SEARCH_RADIUS_M": _env_float("RULES_SEARCH_RADIUS_M", 250.0),
+        "RULES_MAX_SPEED_MPS": _env_float("RULES_MAX_SPEED_MPS", 25.0),
+        "RULES_ACCURACY_CAP_M": _env_float("RULES_ACCURACY_CAP_M", 25.0),
+        "DEFAULT_LANGUAGE": env("DEFAULT_LANGUAGE", "de"),
+        "MAX_CLOCK_SKEW_S": _env_float("MAX_CLOCK_SKEW_S", 120.0),
+        "LIVE_POLL_SECONDS": _env_float("LIVE_POLL_SECONDS", 5.0),
+        "LIVE_POSITION_MAX_AGE_MIN": _env_float("LIVE_POSITION_MAX_AGE_MIN", 15.0),
+    }

@@ -1,0 +1,105 @@
+"""Try a rally before publishing: the player's rules applied to a pretend team, nothing written.
+
+Each step takes the state the previous one returned (signed, so it comes back unchanged) and an
+event, runs routes.rules.apply on the rally as it is in the database (drafts included), and
+answers with exactly the JSON a player's check-in or scan gets (server.api.serialize).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from markers.geo import LatLon
+from routes import rules
+from server import game, models
+from server.api import serialize
+from server.api.errors import ApiError
+from server.i18n import t
+
+SALT = "curator-simulation"
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+
+
+def _time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def encode(rally_id: int, user_id: int, started: datetime, state: rules.TeamState) -> str:
+    """The state as an opaque, signed string."""
+    last = state.last_fix
+    return _serializer().dumps({
+        "r": rally_id, "u": user_id, "s": serialize.iso(started),
+        "f": [[f.marker_id, serialize.iso(f.at), f.method.value] for f in state.found],
+        "l": None if last is None else [last.position.lat, last.position.lon,
+                                        last.accuracy_m, serialize.iso(last.at)],
+    })
+
+
+def decode(token: str, rally_id: int, user_id: int) -> tuple[datetime, rules.TeamState]:
+    """(start time, state) from a string encode() made for this rally and user, else 422."""
+    try:
+        data = _serializer().loads(token)
+        if data["r"] != rally_id or data["u"] != user_id:
+            raise ValueError("another rally's or user's simulation")
+        found = tuple(rules.Find(int(m), _time(at), rules.Method(method))
+                      for m, at, method in data["f"])
+        last = None
+        if data["l"] is not None:
+            lat, lon, accuracy, at = data["l"]
+            last = rules.Fix(LatLon(lat, lon), float(accuracy), _time(at))
+        return _time(data["s"]), rules.TeamState(found=found, last_fix=last)
+    except (BadSignature, KeyError, TypeError, ValueError):
+        raise ApiError(422, "simulation_state_invalid", field="state") from None
+
+
+def parse_at(value: str | None) -> datetime:
+    """The simulated time of an event: any RFC 3339 time with a zone (the walk may be in the
+    future), or now."""
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        at = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if at.tzinfo is None:
+            raise ValueError("no zone")
+        return at.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise ApiError(422, "invalid_field", field="at", detail={
+            "en": "must be an RFC 3339 time with zone, such as 2026-09-12T18:00:00Z",
+            "de": "muss eine RFC-3339-Zeit mit Zone sein, etwa 2026-09-12T18:00:00Z"}) from None
+
+
+def step(row: models.Rally, user_id: int, body: dict[str, Any], lang: str) -> dict[str, Any]:
+    """One event of the pretend team: {"state": next state, "event": the player's answer}."""
+    at = parse_at(body.get("at"))
+    if body.get("state"):
+        started, state = decode(body["state"], row.id, user_id)
+    else:
+        started, state = at, rules.TeamState()
+    rally = game.domain_rally(row)
+    fix = None
+    if "lat" in body:
+        fix = rules.Fix(LatLon(body["lat"], body["lon"]), float(body.get("accuracy_m", 5.0)), at,
+                        mock=False)
+    if "marker_id" in body:
+        event: rules.Event = rules.QrEvent(row.id, body["marker_id"], at, fix)
+    elif fix is not None:
+        event = rules.GpsEvent(fix)
+    else:
+        raise ApiError(422, "invalid_field", field="lat", detail={
+            "en": "is required (or marker_id, for a scanned QR code)",
+            "de": "fehlt (oder marker_id für einen gescannten QR-Code)"})
+    outcome = rules.apply(rally, state, event, game.rules_config())
+    team = SimpleNamespace(id=0, name=t("curator.sim.team_name", lang), language=lang, join_code="",
+                           started_at=started, rally=row)
+    return {
+        "state": encode(row.id, user_id, started, outcome.state),
+        "event": serialize.event_result(team, rally, outcome, lang),  # type: ignore[arg-type]
+    }

@@ -1,0 +1,208 @@
+"""A rally's results: one row per team (ranked as the leaderboard ranks), a CSV for spreadsheets,
+and the counts of the printable summary. Three queries, whatever the number of teams."""
+
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import func, select
+
+from routes import rules
+from routes.model import Text
+from server import models
+from server.exports import ExportError
+from server.extensions import db
+from server.i18n import t
+
+DELIMITERS = {",": ",", ";": ";", "tab": "\t", "\t": "\t", "comma": ",", "semicolon": ";"}
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+METHODS = tuple(m.value for m in rules.Method)
+FLAG_KINDS = tuple(k.value for k in rules.FlagKind)
+T = TypeVar("T", bound=Any)
+
+
+@dataclass(frozen=True)
+class TeamResult:
+    rank: int
+    team_id: int
+    name: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    duration_s: float | None
+    found: int
+    score: int
+    methods: dict[str, int] = field(default_factory=dict)
+    flags: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StopCount:
+    number: int
+    marker_id: int
+    title: Text
+    found: int
+    methods: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Anonymous counts: they survive the purge of personal data."""
+
+    teams: int
+    finished: int
+    finds: int
+    methods: dict[str, int]
+    flags: dict[str, int]
+    stops: list[StopCount]
+    fastest_s: float | None
+    median_s: float | None
+
+
+def rally_finds(rally_id: int) -> list[tuple[int, int, str, datetime]]:
+    """(team id, marker id, method, found at) of every find of the rally's teams of a marker
+    that is one of its stops; one query."""
+    return [tuple(r) for r in db.session.execute(
+        select(models.Discovery.team_id, models.Discovery.marker_id, models.Discovery.method,
+               models.Discovery.found_at)
+        .join(models.Team, models.Team.id == models.Discovery.team_id)
+        .join(models.RallyStop, (models.RallyStop.marker_id == models.Discovery.marker_id)
+              & (models.RallyStop.rally_id == rally_id))
+        .where(models.Team.rally_id == rally_id)
+    )]
+
+
+def flag_counts(rally_id: int) -> dict[int, Counter[str]]:
+    """Flags of each team of the rally by kind; one query."""
+    flags: dict[int, Counter[str]] = defaultdict(Counter)
+    for team_id, kind, n in db.session.execute(
+        select(models.TeamFlag.team_id, models.TeamFlag.kind, func.count())
+        .join(models.Team, models.Team.id == models.TeamFlag.team_id)
+        .where(models.Team.rally_id == rally_id)
+        .group_by(models.TeamFlag.team_id, models.TeamFlag.kind)
+    ):
+        flags[team_id][kind] += n
+    return flags
+
+
+def team_results(row: models.Rally) -> list[TeamResult]:
+    """Every team of the rally, best first (complete, then score, then shorter time)."""
+    teams = db.session.execute(
+        select(models.Team.id, models.Team.name, models.Team.started_at,
+               models.Team.finished_at, models.Team.score, models.Team.found_count)
+        .where(models.Team.rally_id == row.id)
+    ).all()
+    methods: dict[int, Counter[str]] = defaultdict(Counter)
+    for team_id, _marker, method, _at in rally_finds(row.id):
+        methods[team_id][method] += 1
+    flags = flag_counts(row.id)
+    return [
+        TeamResult(rank, team.id, team.name, team.started_at, team.finished_at, duration,
+                   team.found_count, team.score, dict(methods[team.id]), dict(flags[team.id]))
+        for rank, team, duration in ranked(teams)
+    ]
+
+
+def ranked(teams: Iterable[T]) -> list[tuple[int, T, float | None]]:
+    """(rank, team, duration in seconds) in leaderboard order (routes.rules.rank_key), ties by
+    id; each team needs id, score, started_at and finished_at."""
+    keyed = []
+    for team in teams:
+        duration = (None if team.finished_at is None
+                    else (team.finished_at - team.started_at).total_seconds())
+        key = rules.rank_key(team.finished_at is not None, team.score, duration)
+        keyed.append((key, team.id, team, duration))
+    keyed.sort(key=lambda r: (r[0], r[1]))
+    return [(rank, team, duration) for rank, (_, _, team, duration) in enumerate(keyed, 1)]
+
+
+def summarize(row: models.Rally, results: list[TeamResult]) -> Summary:
+    """Teams, finishers, finds by stop and by method, flags, fastest and median time."""
+    per_stop: dict[int, Counter[str]] = defaultdict(Counter)
+    for _team, marker_id, method, _at in rally_finds(row.id):
+        per_stop[marker_id][method] += 1
+    stops = [StopCount(number, s.marker_id, s.marker.text("title"),
+                       sum(per_stop[s.marker_id].values()), dict(per_stop[s.marker_id]))
+             for number, s in enumerate(row.stops, 1)]
+    methods: Counter[str] = Counter()
+    flags: Counter[str] = Counter()
+    for r in results:
+        methods.update(r.methods)
+        flags.update(r.flags)
+    durations = sorted(r.duration_s for r in results if r.duration_s is not None)
+    return Summary(
+        teams=len(results), finished=len(durations), finds=sum(methods.values()),
+        methods={m: methods[m] for m in METHODS}, flags={k: flags[k] for k in FLAG_KINDS},
+        stops=stops, fastest_s=durations[0] if durations else None,
+        median_s=statistics.median(durations) if durations else None,
+    )
+
+
+def safe_cell(value: str) -> str:
+    """A text cell a spreadsheet will not run as a formula: a leading apostrophe before = + - @
+    (and tab or carriage return)."""
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def duration_text(seconds: float | None) -> str:
+    """1:05:09 for 3909 s (spreadsheets read it as a duration); empty when unknown."""
+    if seconds is None:
+        return ""
+    total = round(seconds)
+    return f"{total // 3600}:{total % 3600 // 60:02d}:{total % 60:02d}"
+
+
+def counts_text(counts: dict[str, int], prefix: str, lang: str) -> str:
+    """'GPS 7, QR-Code 2, Hilfe 1' from {"gps": 7, "qr": 2, "assist": 1}, known order first."""
+    order = [*METHODS, *FLAG_KINDS]
+    keys = sorted((k for k, n in counts.items() if n),
+                  key=lambda k: (order.index(k) if k in order else len(order), k))
+    return ", ".join(f"{t(f'{prefix}.{k}', lang)} {counts[k]}" for k in keys)
+
+
+def team_label(result: TeamResult, lang: str) -> str:
+    """The team's name, or after the purge an anonymous label with its number."""
+    if result.name is None:
+        return t("organiser.team_anonymous", lang, id=result.team_id)
+    return result.name
+
+
+def timezone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ExportError("unknown_timezone", timezone=name[:60]) from None
+
+
+def to_csv(results: list[TeamResult], total_stops: int, lang: str, tz: str = "UTC",
+           delimiter: str = ",") -> bytes:
+    """UTF-8 with a byte order mark (so spreadsheets read umlauts right), header in lang, times
+    as YYYY-MM-DD HH:MM:SS in tz, text cells guarded against formula injection."""
+    zone = timezone(tz)
+    sep = DELIMITERS.get(delimiter)
+    if sep is None:
+        raise ExportError("unknown_delimiter", delimiter=delimiter[:10])
+
+    def when(at: datetime | None) -> str:
+        return "" if at is None else at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=sep, lineterminator="\r\n")
+    writer.writerow([safe_cell(t(f"organiser.csv.{c}", lang, tz=tz, total=total_stops)) for c in
+                     ("rank", "team", "started", "finished", "duration", "found", "methods",
+                      "score", "flags")])
+    for r in results:
+        writer.writerow([
+            r.rank, safe_cell(team_label(r, lang)), when(r.started_at), when(r.finished_at),
+            duration_text(r.duration_s), r.found,
+            safe_cell(counts_text(r.methods, "organiser.method", lang)), r.score,
+            safe_cell(counts_text(r.flags, "organiser.flag", lang)),
+        ])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -1,0 +1,211 @@
+"""The server's side of the game: rows to the domain model, events through routes.rules, finds
+recorded at most once."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from markers import tokens
+from markers.geo import LatLon
+from routes import model as domain
+from routes import rules
+from server import models
+from server.database import begin_write
+from server.extensions import db
+
+MAX_ATTEMPTS = 8
+
+
+def rules_config() -> rules.RulesConfig:
+    """The rules' numbers from the app's settings; search areas keyed by the secret key."""
+    cfg = current_app.config
+    secret = hmac.new(cfg["SECRET_KEY"].encode(), b"search-area", hashlib.sha256).digest()
+    return rules.RulesConfig(
+        accuracy_cap_m=cfg["RULES_ACCURACY_CAP_M"],
+        ar_radius_m=cfg["RULES_AR_RADIUS_M"],
+        search_radius_m=cfg["RULES_SEARCH_RADIUS_M"],
+        max_speed_mps=cfg["RULES_MAX_SPEED_MPS"],
+        area_secret=secret,
+    )
+
+
+def domain_marker(m: models.Marker) -> domain.Marker:
+    return domain.Marker(
+        id=m.id,
+        position=LatLon(m.lat, m.lon),
+        radius_m=m.radius_m,
+        title=m.text("title"),
+        clue=m.text("clue"),
+        story=m.text("story"),
+        polygon=tuple(LatLon(p[0], p[1]) for p in m.polygon) if m.polygon else None,
+        venue=m.venue.name if m.venue else None,
+    )
+
+
+def domain_rally(r: models.Rally) -> domain.Rally:
+    """The rally as routes/ sees it."""
+    stops = []
+    for s in r.stops:
+        clue = s.text("clue")
+        stops.append(domain.Stop(domain_marker(s.marker), clue if any(clue.values()) else None))
+    return domain.Rally(
+        id=r.id,
+        slug=r.slug,
+        title=r.text("title"),
+        stops=tuple(stops),
+        order_mode=domain.OrderMode(r.order_mode),
+        start=_point(r.start_lat, r.start_lon),
+        finish=_point(r.finish_lat, r.finish_lon),
+        solution_word=r.solution_word or None,
+        walking_speed_mps=r.walking_speed_mps,
+        dwell_s=r.dwell_s,
+        play_area=tuple(LatLon(p[0], p[1]) for p in r.play_area) if r.play_area else None,
+        intro=r.text("intro"),
+    )
+
+
+def _point(lat: float | None, lon: float | None) -> LatLon | None:
+    return None if lat is None or lon is None else LatLon(lat, lon)
+
+
+def team_state(team: models.Team) -> rules.TeamState:
+    found = tuple(
+        rules.Find(d.marker_id, d.found_at, rules.Method(d.method)) for d in team.discoveries
+    )
+    last = None
+    if team.last_fix_at is not None and team.last_lat is not None and team.last_lon is not None:
+        last = rules.Fix(
+            LatLon(team.last_lat, team.last_lon), team.last_accuracy_m or 0.0, team.last_fix_at
+        )
+    return rules.TeamState(found=found, last_fix=last)
+
+
+def keyring() -> tokens.KeyRing:
+    """The QR signing keys; the first is made on first use (once, when first uses race)."""
+    for attempt in range(MAX_ATTEMPTS):
+        rows = db.session.scalars(select(models.SigningKey)).all()
+        if rows:
+            return tokens.KeyRing(tokens.SigningKey(k.id, k.secret, k.status) for k in rows)
+        ring = tokens.KeyRing.generate()
+        try:
+            save_keyring(ring)
+            return ring
+        except (IntegrityError, OperationalError) as exc:
+            db.session.rollback()
+            if isinstance(exc, OperationalError) and not _is_transient(exc):
+                raise
+            time.sleep(0.01 * (attempt + 1))
+    raise TimeoutError("the QR key ring could not be made")
+
+
+def save_keyring(ring: tokens.KeyRing) -> None:
+    """Write the ring's keys (new ones and status changes) and commit."""
+    for key in ring.keys:
+        row = db.session.get(models.SigningKey, key.id)
+        if row is None:
+            db.session.add(models.SigningKey(id=key.id, secret=key.secret, status=key.status))
+        else:
+            row.status = key.status
+    db.session.commit()
+
+
+def qr_url_for(rally_id: int, marker_id: int) -> str:
+    """The URL a printed QR fallback holds, signed with the current key."""
+    token = keyring().sign(rally_id, marker_id)
+    return tokens.qr_url(current_app.config["PUBLIC_BASE_URL"], token)
+
+
+@dataclass(frozen=True)
+class Applied:
+    """An event's answer: the rules' outcome (None for a repeated event) and the JSON stored."""
+
+    status: int
+    body: dict[str, Any]
+    outcome: rules.Outcome | None = None
+
+
+def record_outcome(team: models.Team, rally: domain.Rally, outcome: rules.Outcome) -> None:
+    """Write an outcome's finds, flags, last fix and score to the team's rows."""
+    for found in outcome.found:
+        db.session.add(models.Discovery(
+            team_id=team.id, marker_id=found.marker_id, method=found.method.value,
+            found_at=found.at,
+        ))
+    for flag in outcome.flags:
+        db.session.add(models.TeamFlag(
+            team_id=team.id, kind=flag.kind.value, at=flag.at, marker_id=flag.marker_id,
+            detail=dict(flag.detail),
+        ))
+    fix = outcome.state.last_fix
+    if fix is not None:
+        team.last_lat, team.last_lon = fix.position
+        team.last_accuracy_m = fix.accuracy_m
+        team.last_fix_at = fix.at
+    team.score = outcome.view.score
+    team.found_count = len(outcome.view.found)
+    finished = outcome.view.finished_at
+    team.finished_at = None if finished is None else max(finished, team.started_at)
+    team.last_seen_at = datetime.now(UTC)
+
+
+def apply_event(
+    team_id: int,
+    client_event_id: str | None,
+    kind: str,
+    make_event: Callable[[models.Team, domain.Rally], rules.Event],
+    answer: Callable[[models.Team, domain.Rally, rules.Outcome], dict[str, Any]],
+) -> Applied:
+    """Apply one event to a team, at most once per client event id, safe under concurrency.
+
+    The team row is locked (FOR UPDATE; BEGIN IMMEDIATE on SQLite) so that events of one team
+    apply one after another; a unique constraint breaking anyway means another instance won,
+    and the event is tried again on fresh state.
+    """
+    for attempt in range(MAX_ATTEMPTS):
+        db.session.rollback()
+        try:
+            begin_write()
+            team = db.session.get(models.Team, team_id, with_for_update=True,
+                                  populate_existing=True)
+            if team is None:
+                raise LookupError(team_id)
+            if client_event_id is not None:
+                prior = db.session.scalar(select(models.ClientEvent).filter_by(
+                    team_id=team_id, client_event_id=client_event_id))
+                if prior is not None:
+                    db.session.rollback()
+                    return Applied(prior.status, prior.response)
+            rally = domain_rally(team.rally)
+            outcome = rules.apply(rally, team_state(team), make_event(team, rally),
+                                  rules_config())
+            record_outcome(team, rally, outcome)
+            db.session.flush()
+            body = answer(team, rally, outcome)
+            if client_event_id is not None:
+                db.session.add(models.ClientEvent(
+                    team_id=team_id, client_event_id=client_event_id, kind=kind,
+                    status=200, response=body,
+                ))
+            db.session.commit()
+            return Applied(200, body, outcome)
+        except (IntegrityError, OperationalError) as exc:
+            db.session.rollback()
+            if isinstance(exc, OperationalError) and not _is_transient(exc):
+                raise
+            time.sleep(0.01 * (attempt + 1))
+    raise TimeoutError(f"team {team_id}: event could not be applied after {MAX_ATTEMPTS} tries")
+
+
+def _is_transient(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower()
+    return any(s in text for s in ("locked", "busy", "deadlock", "could not serialize"))

@@ -1,0 +1,288 @@
+"""What the server keeps: venues, markers, rallies, teams, discoveries, users, signing keys."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Enum,
+    ForeignKey,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from markers.tokens import KeyStatus
+from server.extensions import db
+
+JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC datetime on every database (SQLite returns naive ones otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+
+
+class Role(enum.StrEnum):
+    CURATOR = "curator"
+    ORGANISER = "organiser"
+    ADMIN = "admin"
+
+
+class RallyStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CLOSED = "closed"
+
+
+class Bilingual:
+    """Columns <name>_de and <name>_en read and written as one {"de", "en"} dict."""
+
+    def text(self, name: str) -> dict[str, str]:
+        return {"de": getattr(self, f"{name}_de") or "", "en": getattr(self, f"{name}_en") or ""}
+
+    def set_text(self, name: str, value: dict[str, str]) -> None:
+        for lang in ("de", "en"):
+            if lang in value:
+                setattr(self, f"{name}_{lang}", value[lang])
+
+
+class User(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    active: Mapped[bool] = mapped_column(default=True)
+    language: Mapped[str] = mapped_column(String(2), default="de")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        return self.active
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role is Role.ADMIN or self.role in roles
+
+
+class Venue(db.Model):
+    """A real place; lat/lon may be missing until a curator places it on the map."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(40), default="")
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    address: Mapped[str] = mapped_column(String(300), default="")
+    source: Mapped[str] = mapped_column(String(500), default="")
+    fact: Mapped[str] = mapped_column(Text, default="")
+
+
+class Marker(Bilingual, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    venue_id: Mapped[int | None] = mapped_column(ForeignKey("venue.id", ondelete="SET NULL"))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    lat: Mapped[float]
+    lon: Mapped[float]
+    radius_m: Mapped[float] = mapped_column(default=25.0)
+    polygon: Mapped[list | None] = mapped_column(JSON)
+    title_de: Mapped[str] = mapped_column(String(200), default="")
+    title_en: Mapped[str] = mapped_column(String(200), default="")
+    clue_de: Mapped[str] = mapped_column(Text, default="")
+    clue_en: Mapped[str] = mapped_column(Text, default="")
+    story_de: Mapped[str] = mapped_column(Text, default="")
+    story_en: Mapped[str] = mapped_column(Text, default="")
+    image: Mapped[str | None] = mapped_column(String(80))
+    source: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    venue: Mapped[Venue | None] = relationship()
+
+
+class Rally(Bilingual, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    title_de: Mapped[str] = mapped_column(String(200), default="")
+    title_en: Mapped[str] = mapped_column(String(200), default="")
+    intro_de: Mapped[str] = mapped_column(Text, default="")
+    intro_en: Mapped[str] = mapped_column(Text, default="")
+    order_mode: Mapped[str] = mapped_column(String(10), default="fixed")
+    status: Mapped[RallyStatus] = mapped_column(_enum(RallyStatus), default=RallyStatus.DRAFT)
+    solution_word: Mapped[str | None] = mapped_column(String(40))
+    start_lat: Mapped[float | None]
+    start_lon: Mapped[float | None]
+    start_name: Mapped[str] = mapped_column(String(200), default="")
+    finish_lat: Mapped[float | None]
+    finish_lon: Mapped[float | None]
+    play_area: Mapped[list | None] = mapped_column(JSON)
+    walking_speed_mps: Mapped[float] = mapped_column(default=1.2)
+    dwell_s: Mapped[float] = mapped_column(default=300.0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    stops: Mapped[list[RallyStop]] = relationship(
+        back_populates="rally", order_by="RallyStop.position", cascade="all, delete-orphan"
+    )
+
+
+class RallyStop(Bilingual, db.Model):
+    """A marker's place in a rally; its clue may override the marker's own."""
+
+    __table_args__ = (
+        UniqueConstraint("rally_id", "position"),
+        UniqueConstraint("rally_id", "marker_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rally_id: Mapped[int] = mapped_column(ForeignKey("rally.id", ondelete="CASCADE"))
+    marker_id: Mapped[int] = mapped_column(ForeignKey("marker.id", ondelete="RESTRICT"))
+    position: Mapped[int]
+    clue_de: Mapped[str] = mapped_column(Text, default="")
+    clue_en: Mapped[str] = mapped_column(Text, default="")
+
+    rally: Mapped[Rally] = relationship(back_populates="stops")
+    marker: Mapped[Marker] = relationship()
+
+
+class Team(db.Model):
+    """A pseudonymous team: a name, no e-mail. Its last fix is the only position kept."""
+
+    __table_args__ = (UniqueConstraint("rally_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rally_id: Mapped[int] = mapped_column(ForeignKey("rally.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str | None] = mapped_column(String(60))
+    join_code: Mapped[str] = mapped_column(String(12), unique=True)
+    language: Mapped[str] = mapped_column(String(2), default="de")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    score: Mapped[int] = mapped_column(default=0)
+    found_count: Mapped[int] = mapped_column(default=0)
+    last_lat: Mapped[float | None]
+    last_lon: Mapped[float | None]
+    last_accuracy_m: Mapped[float | None]
+    last_fix_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    rally: Mapped[Rally] = relationship()
+    discoveries: Mapped[list[Discovery]] = relationship(
+        back_populates="team", order_by="Discovery.found_at", cascade="all, delete-orphan"
+    )
+    tokens: Mapped[list[TeamToken]] = relationship(cascade="all, delete-orphan")
+    flags: Mapped[list[TeamFlag]] = relationship(
+        order_by="TeamFlag.at", cascade="all, delete-orphan"
+    )
+
+    @staticmethod
+    def new_join_code() -> str:
+        return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(8))
+
+
+def hash_token(token: str) -> str:
+    """Team tokens are 256-bit random strings, so a plain SHA-256 is a safe way to store them."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class TeamToken(db.Model):
+    """One device's bearer token for a team (the first phone, and each that joins by code)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ClientEvent(db.Model):
+    """Each client event id is recorded at most once per team, with the answer it got."""
+
+    __table_args__ = (UniqueConstraint("team_id", "client_event_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"))
+    client_event_id: Mapped[str] = mapped_column(String(36))
+    kind: Mapped[str] = mapped_column(String(10))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[int] = mapped_column(default=200)
+    response: Mapped[dict] = mapped_column(JSON)
+
+
+class Discovery(db.Model):
+    """A marker found by a team; the unique constraint makes it count once."""
+
+    __table_args__ = (UniqueConstraint("team_id", "marker_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"))
+    marker_id: Mapped[int] = mapped_column(ForeignKey("marker.id", ondelete="CASCADE"))
+    method: Mapped[str] = mapped_column(String(10))
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    team: Mapped[Team] = relationship(back_populates="discoveries")
+
+
+class TeamFlag(db.Model):
+    """Something for organisers to look at: a teleport, a mock location, an assist."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    marker_id: Mapped[int | None] = mapped_column(ForeignKey("marker.id", ondelete="SET NULL"))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class SigningKey(db.Model):
+    """A key of the QR token key ring."""
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    secret: Mapped[bytes] = mapped_column(LargeBinary(64))
+    status: Mapped[KeyStatus] = mapped_column(_enum(KeyStatus))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditEntry(db.Model):
+    """Who changed what, when."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(40))
+    object_type: Mapped[str] = mapped_column(String(20))
+    object_id: Mapped[int | None]
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    user: Mapped[User | None] = relationship()

@@ -1,0 +1,126 @@
+"""The organiser pages (the JSON they call lives in server/api/organiser.py) and the downloads:
+QR posters, label sheets, PNG/SVG ZIP, GPX, GeoJSON, results CSV, the printable summary."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from sqlalchemy import func, select
+
+from server import exports, models
+from server.auth import roles_required
+from server.exports import results
+from server.extensions import db
+from server.i18n import language, t
+from server.organiser import bp
+from server.organiser.actions import rally_by_slug
+from server.organiser.live import POSITION_MAX_AGE_MIN
+
+ORGANISER = models.Role.ORGANISER
+LIVE_POLL_SECONDS = 5.0
+SUMMARY_ROWS = 20
+
+JS_TEXTS = (
+    "organiser.live.updated", "organiser.live.offline", "organiser.live.logged_out",
+    "organiser.live.no_teams", "organiser.live.no_flags", "organiser.live.stop",
+    "organiser.live.found_by", "organiser.live.position_at", "organiser.live.never",
+    "organiser.live.minutes_ago", "organiser.live.just_now", "organiser.live.finished",
+    "organiser.live.help", "organiser.live.rename", "organiser.live.remove",
+    "organiser.live.confirm_remove", "organiser.live.anonymous",
+    "organiser.live.positions_hidden", "organiser.live.matching", "organiser.live.quoted",
+    "organiser.method.gps", "organiser.method.qr", "organiser.method.assist",
+    "organiser.flag.teleport", "organiser.flag.mock_location",
+    "organiser.flag.qr_far_from_marker", "organiser.flag.assisted",
+    "organiser.rally.confirm_close", "organiser.rally.purge_done", "organiser.rally.closed_ok",
+)
+
+
+def _rally(slug: str) -> models.Rally:
+    row = rally_by_slug(slug)
+    if row is None:
+        abort(404)
+    return row
+
+
+def _texts() -> dict[str, str]:
+    return {key: t(key) for key in JS_TEXTS}
+
+
+@bp.get("/")
+@roles_required(ORGANISER)
+def index():
+    rows = db.session.scalars(select(models.Rally).order_by(models.Rally.slug)).all()
+    counts = dict(db.session.execute(
+        select(models.Team.rally_id, func.count()).group_by(models.Team.rally_id)).all())
+    return render_template("organiser/index.html", rallies=rows, counts=counts)
+
+
+@bp.get("/<slug>/")
+@roles_required(ORGANISER)
+def rally(slug: str):
+    row = _rally(slug)
+    teams = db.session.scalar(select(func.count()).where(models.Team.rally_id == row.id))
+    return render_template("organiser/rally.html", rally=row, teams=teams, texts=_texts(),
+                           qr_formats=exports.QR_FORMATS, route_formats=exports.ROUTE_FORMATS)
+
+
+@bp.get("/<slug>/live")
+@roles_required(ORGANISER)
+def live(slug: str):
+    row = _rally(slug)
+    poll = float(current_app.config.get("LIVE_POLL_SECONDS", LIVE_POLL_SECONDS))
+    max_age = float(current_app.config.get("LIVE_POSITION_MAX_AGE_MIN", POSITION_MAX_AGE_MIN))
+    return render_template("organiser/live.html", rally=row, texts=_texts(), poll_seconds=poll,
+                           max_age=max_age)
+
+
+@bp.get("/<slug>/results")
+@roles_required(ORGANISER)
+def summary(slug: str):
+    row = _rally(slug)
+    rows = results.team_results(row)
+    return render_template(
+        "organiser/results.html", rally=row, summary=results.summarize(row, rows),
+        rows=rows[:SUMMARY_ROWS], total_rows=len(rows), label=results.team_label,
+        duration=results.duration_text, counts_text=results.counts_text,
+        printed_at=datetime.now(UTC))
+
+
+def _download(make) -> object:
+    slug = request.view_args["slug"]
+    try:
+        d = make()
+    except exports.ExportError as exc:
+        flash(t(f"errors.{exc.code}", **exc.values))
+        return redirect(url_for("organiser.rally", slug=slug))
+    resp = send_file(io.BytesIO(d.data), mimetype=d.mimetype, as_attachment=True,
+                     download_name=d.filename, max_age=0)
+    if d.mimetype == "text/csv":
+        resp.headers["Content-Type"] = "text/csv; charset=utf-8"
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.get("/<slug>/export/qr")
+@roles_required(ORGANISER)
+def export_qr(slug: str):
+    row = _rally(slug)
+    return _download(lambda: exports.qr_download(row, request.args.get("format", "pdf")))
+
+
+@bp.get("/<slug>/export/route")
+@roles_required(ORGANISER)
+def export_route(slug: str):
+    row = _rally(slug)
+    return _download(lambda: exports.route_download(row, request.args.get("format", "gpx"),
+                                                    language()))
+
+
+@bp.get("/<slug>/export/results")
+@roles_required(ORGANISER)
+def export_results(slug: str):
+    row = _rally(slug)
+    return _download(lambda: exports.results_download(
+        row, language(), request.args.get("tz") or "UTC", request.args.get("sep") or ","))

@@ -1,0 +1,513 @@
+/* The rally editor: stops in order on a map, findings beside each stop, publish, a simulated walk. */
+"use strict";
+(function () {
+  const C = window.Curator;
+  const t = C.t;
+  const $ = function (id) { return document.getElementById(id); };
+  const root = $("rally-editor");
+  const API = root.dataset.api;
+  const mapEl = $("map");
+  C.markTilesMissing(mapEl);
+  const map = ArtMap.create(mapEl).setView([20, 0], 2);
+  const candidateLayer = L.layerGroup().addTo(map);
+  const stopLayer = L.layerGroup().addTo(map);
+  const routeLayer = L.layerGroup().addTo(map);
+
+  let rally = null;
+  let markers = new Map();     // every marker, id -> data
+  let checks = null;           // the latest findings answer
+  let formDirty = false;
+  let mode = null;
+  let suggestion = null;
+  let startPreview = null;
+  let fitted = false;
+
+  function markerTitle(m) { return C.pick(m.title) || t("untitled", { id: m.id }); }
+  function stopIds() { return rally.stops.map(function (s) { return s.marker_id; }); }
+
+  // --- rendering ----------------------------------------------------------------------
+
+  function renderHeader() {
+    const title = C.pick(rally.title) || rally.slug;
+    $("rally-heading").textContent = title;
+    document.title = title + " · Art Caching";
+    const badge = $("rally-status");
+    badge.textContent = t("status_" + rally.status);
+    badge.className = "status status-" + rally.status;
+    $("rally-owner").textContent = rally.owner ? t("owned_by", { name: rally.owner.username }) : t("no_owner");
+    const notice = $("rally-readonly");
+    let reason = "";
+    if (!rally.can.edit) { reason = rally.status === "closed" ? t("readonly_closed") : t("readonly_not_yours"); }
+    else if (!rally.can.edit_stops) { reason = rally.teams ? t("readonly_published_teams", { n: rally.teams }) : t("readonly_published"); }
+    notice.textContent = reason;
+    notice.hidden = !reason;
+    $("publish").hidden = rally.status !== "draft";
+    $("publish").disabled = !rally.can.publish;
+    $("unpublish").hidden = rally.status !== "published";
+    $("unpublish").disabled = !rally.can.unpublish;
+    $("unpublish").title = rally.status === "published" && !rally.can.unpublish && rally.can.edit ? t("unpublish_teams") : "";
+    $("r-delete").hidden = !rally.can.delete;
+    $("add-stop").hidden = !rally.can.edit_stops;
+    $("suggest").disabled = !rally.can.edit_stops || rally.stops.length < 3;
+    const form = $("rally-form");
+    form.querySelectorAll("input, textarea, #r-save, #start-pick, #start-clear").forEach(function (x) { x.disabled = !rally.can.edit; });
+    ["r-slug", "r-word", "r-order-fixed", "r-order-free"].forEach(function (id) { if (!rally.can.edit_stops) { $(id).disabled = true; } });
+  }
+
+  function renderForm() {
+    $("r-slug").value = rally.slug;
+    ["title", "intro"].forEach(function (name) {
+      ["de", "en"].forEach(function (code) { $("r-" + name + "-" + code).value = rally[name][code] || ""; });
+    });
+    $("r-order-fixed").checked = rally.order_mode === "fixed";
+    $("r-order-free").checked = rally.order_mode === "free";
+    $("r-word").value = rally.solution_word || "";
+    const s = rally.start;
+    C.setCoordinates($("start-lat"), $("start-lon"), s ? s.lat : null, s ? s.lon : null);
+    $("start-name").value = s ? s.name : "";
+    $("r-form-error").hidden = true;
+    $("start-coords-msg").hidden = true;
+    formDirty = false;
+  }
+
+  function stopButton(label, text, onclick, disabled) {
+    return C.el("button", { type: "button", "aria-label": label, title: label, text: text, onclick: onclick, disabled: disabled });
+  }
+
+  function renderStops() {
+    const list = $("stops");
+    list.replaceChildren();
+    const n = rally.stops.length;
+    const editable = rally.can.edit_stops;
+    rally.stops.forEach(function (s, i) {
+      const name = markerTitle(s.marker);
+      const letter = s.letter;
+      const li = C.el("li", { "data-marker-id": s.marker_id, "data-index": i, draggable: editable ? "true" : null }, [
+        C.el("div", { className: "stop-head" }, [
+          C.el("span", { className: "handle", "aria-hidden": "true", text: editable ? "⠿" : "" }),
+          C.el("span", { className: "stop-num", text: (i + 1) + "." }),
+          C.el("span", {}, [
+            C.el("span", { className: "letter-badge" + (letter ? "" : " none"), title: letter ? t("reveals_letter", { letter: letter }) : t("no_letter"),
+              "aria-label": letter ? t("reveals_letter", { letter: letter }) : t("no_letter"), text: letter || "–" }),
+            " ",
+            C.el("a", { href: root.dataset.markersPage + "#marker-" + s.marker_id, text: name }),
+            s.marker.venue ? C.el("span", { className: "small", text: " · " + s.marker.venue }) : null,
+          ]),
+          editable ? C.el("span", { className: "stop-tools" }, [
+            stopButton(t("move_up", { n: i + 1, title: name }), "↑", function () { moveStop(i, -1); }, i === 0),
+            stopButton(t("move_down", { n: i + 1, title: name }), "↓", function () { moveStop(i, 1); }, i === n - 1),
+            stopButton(t("remove_stop", { n: i + 1, title: name }), "✕", function () { removeStop(i); }),
+          ]) : C.el("span"),
+        ]),
+        C.el("ul", { className: "findings", id: "stop-findings-" + i, "aria-label": t("findings_of_stop", { n: i + 1 }) }),
+      ]);
+      if (editable) { dragAndDrop(li, i); }
+      list.append(li);
+    });
+    if (!n) { list.append(C.el("li", { className: "small", text: t("no_stops") })); }
+    renderAddSelect();
+  }
+
+  function renderAddSelect() {
+    const select = $("add-stop-marker");
+    const used = new Set(stopIds());
+    select.replaceChildren();
+    Array.from(markers.values()).filter(function (m) { return !used.has(m.id); })
+      .sort(function (a, b) { return markerTitle(a).localeCompare(markerTitle(b)); })
+      .forEach(function (m) {
+        select.append(C.el("option", { value: m.id, text: markerTitle(m) + (m.venue ? " · " + m.venue : "") }));
+      });
+    if (!select.children.length) { select.append(C.el("option", { value: "", text: t("no_more_markers") })); }
+  }
+
+  function findingItem(f, i) {
+    const text = C.pick(f.message);
+    return C.el("li", { className: f.severity, "data-code": f.code, "data-severity": f.severity }, [
+      C.el("strong", { text: t("severity_" + f.severity) }),
+      C.el("span", { text: text }),
+      i !== undefined && f.stop_index !== i ? C.el("span", { className: "small", text: " " + t("see_stop", { n: f.stop_index + 1 }) }) : null,
+    ]);
+  }
+
+  function renderFindings() {
+    if (!checks) { return; }
+    const s = checks.summary;
+    $("sum-stops").textContent = s.stops;
+    $("sum-length").textContent = C.metres(s.length_m);
+    $("sum-walking").textContent = C.minutes(s.walking_s);
+    $("sum-duration").textContent = C.minutes(s.duration_s);
+    const top = $("rally-findings");
+    top.replaceChildren();
+    checks.findings.filter(function (f) { return f.stop_index === null; }).forEach(function (f) { top.append(findingItem(f)); });
+    rally.stops.forEach(function (_, i) {
+      const box = $("stop-findings-" + i);
+      if (!box) { return; }
+      box.replaceChildren();
+      checks.findings.filter(function (f) { return f.stop_index === i || f.other_stop_index === i; })
+        .forEach(function (f) { box.append(findingItem(f, i)); });
+    });
+    $("publish").title = checks.publishable ? "" : t("publish_blocked");
+    drawRoute();
+  }
+
+  // --- the map ------------------------------------------------------------------------
+
+  function drawMap() {
+    candidateLayer.clearLayers();
+    stopLayer.clearLayers();
+    const used = new Set(stopIds());
+    markers.forEach(function (m) {
+      if (used.has(m.id)) { return; }
+      const dot = L.circleMarker([m.lat, m.lon], { radius: 6, color: "#555", weight: 2, fillColor: "#bbb",
+        fillOpacity: 0.9, className: "candidate candidate-" + m.id });
+      dot.bindTooltip(C.el("span", { text: markerTitle(m) }));
+      const content = C.el("div", {}, [C.el("strong", { text: markerTitle(m) }),
+        rally.can.edit_stops ? C.el("div", {}, [C.el("button", { type: "button", text: t("add_as_stop"), onclick: function () { map.closePopup(); addStop(m.id); } })]) : null]);
+      dot.bindPopup(content);
+      dot.addTo(candidateLayer);
+    });
+    rally.stops.forEach(function (s, i) {
+      const m = s.marker;
+      L.circle([m.lat, m.lon], { radius: m.radius_m, interactive: false, className: "geofence stop-fence-" + m.id,
+        color: "#1e7b34", weight: 2, fillOpacity: 0.15 }).addTo(stopLayer);
+      const pin = L.marker([m.lat, m.lon], { icon: C.icon(i + 1, "stop"), title: (i + 1) + ". " + markerTitle(m), keyboard: true });
+      pin.bindPopup(C.el("div", {}, [C.el("strong", { text: (i + 1) + ". " + markerTitle(m) }),
+        s.letter ? C.el("div", { text: t("reveals_letter", { letter: s.letter }) }) : null]));
+      pin.addTo(stopLayer);
+    });
+    if (rally.start) {
+      L.marker([rally.start.lat, rally.start.lon], { icon: C.icon("S", "start"), title: t("start_point"), keyboard: true }).addTo(stopLayer);
+    }
+    if (!fitted) {
+      const points = rally.stops.map(function (s) { return [s.marker.lat, s.marker.lon]; });
+      if (rally.start) { points.push([rally.start.lat, rally.start.lon]); }
+      if (!points.length) { markers.forEach(function (m) { points.push([m.lat, m.lon]); }); }
+      if (points.length) { map.fitBounds(points, { padding: [40, 40], maxZoom: 17 }); } else { map.setView([20, 0], 2); }
+      fitted = true;
+    }
+  }
+
+  function drawRoute() {
+    routeLayer.clearLayers();
+    if (checks && checks.route.length > 1) {
+      L.polyline(checks.route, { color: "#1a5fb4", weight: 4, opacity: 0.8, className: "route", interactive: false }).addTo(routeLayer);
+    }
+    if (suggestion) {
+      const line = suggestion.marker_ids.map(function (id) { const m = markers.get(id); return [m.lat, m.lon]; });
+      if (rally.start) { line.unshift([rally.start.lat, rally.start.lon]); }
+      L.polyline(line, { color: "#c69000", weight: 4, dashArray: "8 8", className: "route-suggested", interactive: false }).addTo(routeLayer);
+    }
+  }
+
+  map.on("click", function (e) {
+    if (mode === "start") {
+      C.setCoordinates($("start-lat"), $("start-lon"), e.latlng.lat, e.latlng.lng);
+      formDirty = true;
+      setMode(null);
+      previewStart();
+      C.status(t("start_picked"));
+    }
+  });
+
+  function setMode(next, message) {
+    mode = next;
+    const box = $("map-mode");
+    box.replaceChildren();
+    box.hidden = !next;
+    mapEl.style.cursor = next ? "crosshair" : "";
+    if (next) {
+      box.append(C.el("span", { text: message }),
+        C.el("button", { type: "button", className: "secondary", text: t("cancel"), onclick: function () { setMode(null); } }));
+    }
+  }
+  document.addEventListener("keydown", function (e) { if (e.key === "Escape" && mode) { setMode(null); } });
+
+  function previewStart() {
+    if (startPreview) { map.removeLayer(startPreview); startPreview = null; }
+    const p = C.readCoordinates($("start-lat"), $("start-lon"), null);
+    if (p) { startPreview = L.marker([p.lat, p.lon], { icon: C.icon("S", "start"), interactive: false, opacity: 0.6 }).addTo(map); }
+  }
+
+  // --- changes ------------------------------------------------------------------------
+
+  async function refreshFindings() {
+    try {
+      checks = await C.api("GET", API + "/findings");
+      renderFindings();
+    } catch (e) { C.status(C.errorText(e), "error"); }
+  }
+
+  function show(data) {
+    rally = data;
+    checks = { findings: data.findings, publishable: data.publishable, summary: data.summary, route: data.route };
+    renderHeader();
+    renderStops();
+    drawMap();
+    renderFindings();
+  }
+
+  async function setStops(ids, message, undoIds, focus) {
+    try {
+      const data = await C.api("PUT", API + "/stops", { stops: ids.map(function (id) { return { marker_id: id }; }) });
+      suggestion = null;
+      $("suggestion").hidden = true;
+      show(data);
+      if (focus) { focus(); }
+      C.status(message, "ok", undoIds ? { label: t("undo"), run: function () { setStops(undoIds, t("undone")); } } : null);
+      await refreshFindings();
+    } catch (e) {
+      C.status(C.errorText(e), "error");
+    }
+  }
+
+  function addStop(id) {
+    const m = markers.get(id);
+    setStops(stopIds().concat([id]), t("stop_added", { title: markerTitle(m) }), stopIds());
+  }
+
+  function removeStop(i) {
+    const ids = stopIds();
+    const name = markerTitle(rally.stops[i].marker);
+    const next = ids.slice(0, i).concat(ids.slice(i + 1));
+    setStops(next, t("stop_removed", { title: name }), ids);
+  }
+
+  function reorder(from, to) {
+    const ids = stopIds();
+    if (from === to || to < 0 || to >= ids.length) { return null; }
+    const next = ids.slice();
+    const [moved] = next.splice(from, 1);
+    next.splice(to, 0, moved);
+    return next;
+  }
+
+  function moveStop(i, delta) {
+    const next = reorder(i, i + delta);
+    if (!next) { return; }
+    const before = stopIds();
+    const arrow = delta < 0 ? 0 : 1;
+    setStops(next, t("stop_moved", { n: i + 1 + delta }), before, function () {
+      const li = $("stops").children[i + delta];
+      const buttons = li ? li.querySelectorAll(".stop-tools button") : [];
+      const target = buttons[arrow] && !buttons[arrow].disabled ? buttons[arrow] : buttons[1 - arrow];
+      if (target) { target.focus(); }
+    });
+  }
+
+  let dragFrom = null;
+  function dragAndDrop(li, i) {
+    li.addEventListener("dragstart", function (e) {
+      dragFrom = i;
+      li.classList.add("dragging");
+      e.dataTransfer.effectAllowed = "move";
+      e.dataTransfer.setData("text/plain", String(i));
+    });
+    li.addEventListener("dragend", function () { li.classList.remove("dragging"); dragFrom = null; });
+    li.addEventListener("dragover", function (e) { if (dragFrom !== null) { e.preventDefault(); li.classList.add("drop-target"); } });
+    li.addEventListener("dragleave", function () { li.classList.remove("drop-target"); });
+    li.addEventListener("drop", function (e) {
+      e.preventDefault();
+      li.classList.remove("drop-target");
+      const from = dragFrom !== null ? dragFrom : Number(e.dataTransfer.getData("text/plain"));
+      const next = reorder(from, i);
+      if (next) { setStops(next, t("stop_moved", { n: i + 1 }), stopIds()); }
+    });
+  }
+
+  $("add-stop").addEventListener("submit", function (event) {
+    event.preventDefault();
+    const id = Number($("add-stop-marker").value);
+    if (id) { addStop(id); }
+  });
+
+  $("suggest").addEventListener("click", async function () {
+    try {
+      const s = await C.api("GET", API + "/order-suggestion");
+      if (!s.changed || s.saving_m < 1) {
+        C.status(t("suggest_none"));
+        return;
+      }
+      suggestion = s;
+      $("suggestion-text").textContent = t("suggest_saving", { saving: C.metres(s.saving_m),
+        from: C.metres(s.original_length_m), to: C.metres(s.length_m) });
+      $("suggestion").hidden = false;
+      drawRoute();
+      $("suggestion-apply").focus();
+    } catch (e) { C.status(C.errorText(e), "error"); }
+  });
+  $("suggestion-apply").addEventListener("click", function () {
+    if (!suggestion) { return; }
+    const saving = C.metres(suggestion.saving_m);
+    setStops(suggestion.marker_ids, t("suggest_applied", { saving: saving }), stopIds());
+  });
+  $("suggestion-cancel").addEventListener("click", function () {
+    suggestion = null;
+    $("suggestion").hidden = true;
+    drawRoute();
+  });
+
+  async function setStatus(status) {
+    try {
+      show(await C.api("PUT", API + "/status", { status: status }));
+      C.status(status === "published" ? t("published") : t("unpublished"));
+    } catch (e) {
+      C.status(C.errorText(e), "error");
+      await refreshFindings();
+    }
+  }
+  $("publish").addEventListener("click", function () { setStatus("published"); });
+  $("unpublish").addEventListener("click", function () {
+    if (window.confirm(t("confirm_unpublish"))) { setStatus("draft"); }
+  });
+
+  $("rally-form").addEventListener("input", function () { formDirty = true; });
+  $("start-lat").addEventListener("change", previewStart);
+  $("start-lon").addEventListener("change", previewStart);
+  $("start-pick").addEventListener("click", function () { setMode("start", t("pick_start_mode")); });
+  $("start-clear").addEventListener("click", function () {
+    C.setCoordinates($("start-lat"), $("start-lon"), null, null);
+    $("start-name").value = "";
+    formDirty = true;
+    previewStart();
+  });
+
+  $("rally-form").addEventListener("submit", async function (event) {
+    event.preventDefault();
+    const error = $("r-form-error");
+    error.hidden = true;
+    const body = {
+      title: { de: $("r-title-de").value.trim(), en: $("r-title-en").value.trim() },
+      intro: { de: $("r-intro-de").value.trim(), en: $("r-intro-en").value.trim() },
+    };
+    if (rally.can.edit_stops) {
+      body.slug = $("r-slug").value.trim();
+      body.order_mode = $("r-order-free").checked ? "free" : "fixed";
+      body.solution_word = $("r-word").value.trim() || null;
+    }
+    if ($("start-lat").value.trim() || $("start-lon").value.trim()) {
+      const p = C.readCoordinates($("start-lat"), $("start-lon"), $("start-coords-msg"));
+      if (!p) { return; }
+      body.start = { lat: p.lat, lon: p.lon, name: $("start-name").value.trim() };
+    } else {
+      body.start = null;
+    }
+    try {
+      const data = await C.api("PATCH", API, body);
+      if (startPreview) { map.removeLayer(startPreview); startPreview = null; }
+      show(data);
+      renderForm();
+      await refreshFindings();
+      C.status(t("saved"));
+    } catch (e) {
+      error.textContent = C.errorText(e);
+      error.hidden = false;
+    }
+  });
+
+  $("r-delete").addEventListener("click", async function () {
+    if (!window.confirm(t("confirm_delete_rally", { slug: rally.slug }))) { return; }
+    try {
+      await C.api("DELETE", API);
+      window.location.assign(root.dataset.index);
+    } catch (e) { C.status(C.errorText(e), "error"); }
+  });
+
+  window.addEventListener("beforeunload", function (e) { if (formDirty) { e.preventDefault(); e.returnValue = ""; } });
+
+  // --- the simulated walk -------------------------------------------------------------
+
+  let walking = false;
+  let dot = null;
+
+  function samples(route, step) {
+    const out = [];
+    for (let k = 0; k < route.length; k++) {
+      const b = L.latLng(route[k]);
+      if (k === 0) { out.push({ p: b, d: 0 }); continue; }
+      const a = L.latLng(route[k - 1]);
+      const length = map.distance(a, b);
+      const parts = Math.max(1, Math.ceil(length / step));
+      for (let j = 1; j <= parts; j++) {
+        const f = j / parts;
+        out.push({ p: L.latLng(a.lat + (b.lat - a.lat) * f, a.lng + (b.lng - a.lng) * f), d: length / parts });
+      }
+    }
+    return out;
+  }
+
+  function logReveal(found, team) {
+    const log = $("sim-log");
+    const item = C.el("li", { className: "reveal", "data-stop": found.stop }, [
+      C.el("strong", { text: t("sim_found", { n: found.stop, title: found.title }) }),
+      found.letter ? C.el("div", { text: t("reveals_letter", { letter: found.letter }) }) : null,
+      found.image_url ? C.el("img", { src: found.image_url, alt: "" }) : null,
+      C.el("p", { text: found.story }),
+    ]);
+    log.append(item);
+    item.scrollIntoView({ block: "nearest" });
+    $("sim-word").textContent = team.solution || "";
+  }
+
+  function showClue(team) {
+    const next = team.open[0];
+    $("sim-clue").textContent = next ? t("sim_clue", { n: next.stop, clue: next.clue || "–" }) : "";
+  }
+
+  async function walk() {
+    if (!checks || checks.route.length < 1 || !rally.stops.length) { C.status(t("sim_no_route"), "error"); return; }
+    walking = true;
+    $("sim-start").disabled = true;
+    $("sim-stop").disabled = false;
+    $("sim-log").replaceChildren();
+    $("sim-word").textContent = "";
+    const speed = checks.summary.length_m > 0 && checks.summary.walking_s > 0 ? checks.summary.length_m / checks.summary.walking_s : 1.2;
+    const delay = Number($("sim-speed").value);
+    const language = $("sim-lang").value;
+    const points = samples(checks.route, 8);
+    if (!dot) { dot = L.marker(points[0].p, { icon: L.divIcon({ className: "", html: '<div class="sim-dot"></div>', iconSize: [16, 16] }), interactive: false, zIndexOffset: 1000 }); }
+    dot.setLatLng(points[0].p).addTo(map);
+    let state = null;
+    let clock = Date.now();
+    try {
+      for (let k = 0; k < points.length && walking; k++) {
+        clock += points[k].d / speed * 1000;
+        dot.setLatLng(points[k].p);
+        const body = { lat: points[k].p.lat, lon: points[k].p.lng, accuracy_m: 5, at: new Date(clock).toISOString(), language: language };
+        if (state) { body.state = state; }
+        const answer = await C.api("POST", API + "/simulate", body);
+        state = answer.state;
+        const ev = answer.event;
+        if (k === 0) { $("sim-word").textContent = ev.team.solution || ""; }
+        ev.found_now.forEach(function (f) { logReveal(f, ev.team); });
+        showClue(ev.team);
+        if (ev.team.finished) {
+          $("sim-log").append(C.el("li", { className: "done", text: t("sim_done", { score: ev.team.score, word: ev.team.solution || "" }) }));
+          break;
+        }
+        if (delay) { await new Promise(function (resolve) { setTimeout(resolve, delay); }); }
+      }
+      if (walking && !$("sim-log").querySelector(".done")) { $("sim-log").append(C.el("li", { className: "incomplete", text: t("sim_incomplete") })); }
+    } catch (e) {
+      C.status(C.errorText(e), "error");
+    } finally {
+      walking = false;
+      $("sim-start").disabled = false;
+      $("sim-stop").disabled = true;
+    }
+  }
+  $("sim-start").addEventListener("click", walk);
+  $("sim-stop").addEventListener("click", function () { walking = false; });
+
+  // --- start --------------------------------------------------------------------------
+
+  async function load() {
+    try {
+      const [data, list] = await Promise.all([C.api("GET", API), C.api("GET", root.dataset.markers)]);
+      markers = new Map(list.markers.map(function (m) { return [m.id, m]; }));
+      show(data);
+      renderForm();
+      root.dataset.ready = "true";
+    } catch (e) { C.status(C.errorText(e), "error"); }
+  }
+  load();
+})();

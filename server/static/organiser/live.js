@@ -1,0 +1,284 @@
+/* The live view: polls the organiser API every few seconds and updates map, counts, teams, flags. */
+"use strict";
+(function () {
+  const root = document.getElementById("live");
+  if (!root) { return; }
+  const T = JSON.parse(document.getElementById("organiser-texts").textContent);
+  const intervalMs = Math.max(1, Number(root.dataset.interval) || 5) * 1000;
+  const lang = document.documentElement.lang || "de";
+  const tbody = document.querySelector("#live-teams tbody");
+  const filter = document.getElementById("team-filter");
+  const updated = document.getElementById("live-updated");
+  const map = ArtMap.create(document.getElementById("live-map"), { center: [0, 0], zoom: 2 });
+  const stopLayer = L.layerGroup().addTo(map);
+  const teamLayer = L.layerGroup().addTo(map);
+  const teamMarkers = new Map();
+  let data = null;
+  let lastText = "";
+  let lastStops = "";
+  let fitted = false;
+  let timer = null;
+
+  function fmt(key, values) {
+    return (T[key] || key).replace(/\{(\w+)\}/g, function (_, name) {
+      return values && values[name] !== undefined ? values[name] : "";
+    });
+  }
+  function el(tag, attrs, text) {
+    const node = document.createElement(tag);
+    Object.entries(attrs || {}).forEach(function ([k, v]) {
+      if (k === "className") { node.className = v; } else { node.setAttribute(k, v); }
+    });
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    return node;
+  }
+  function teamName(team) { return team.name === null ? fmt("organiser.live.anonymous", { id: team.id }) : team.name; }
+  function clock(iso) { return iso ? new Date(iso).toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" }) : ""; }
+  function ago(iso) {
+    if (!iso) { return T["organiser.live.never"]; }
+    const minutes = Math.floor((Date.now() - new Date(iso).getTime()) / 60000);
+    return minutes < 1 ? T["organiser.live.just_now"] : fmt("organiser.live.minutes_ago", { n: minutes });
+  }
+  function countsText(counts, prefix) {
+    return Object.keys(counts).filter(function (k) { return counts[k] > 0; })
+      .map(function (k) { return (T[prefix + k] || k) + " " + counts[k]; }).join(", ");
+  }
+
+  function renderCounts() {
+    const c = data.counts;
+    const flags = Object.values(c.flags).reduce(function (a, b) { return a + b; }, 0);
+    const values = { teams: c.teams, active: c.active, finished: c.finished, finds: c.finds, flags: flags };
+    document.querySelectorAll("#live-counts [data-count]").forEach(function (dd) {
+      dd.textContent = values[dd.dataset.count];
+    });
+  }
+
+  function renderStops() {
+    const text = JSON.stringify(data.stops);
+    if (text === lastStops) { return; }
+    lastStops = text;
+    stopLayer.clearLayers();
+    const bounds = [];
+    data.stops.forEach(function (s) {
+      const circle = L.circle([s.lat, s.lon], { radius: s.radius_m, className: "stop-fence", weight: 2 });
+      const marker = L.circleMarker([s.lat, s.lon], { radius: 11, className: "stop-marker", weight: 2, fillOpacity: 0.9 });
+      marker.bindTooltip(String(s.number), { permanent: true, direction: "center", className: "stop-number" });
+      marker.bindPopup(el("div", {}, fmt("organiser.live.stop", { n: s.number }) + ": " + s.title + " · " +
+        fmt("organiser.live.found_by", { n: s.found })));
+      stopLayer.addLayer(circle);
+      stopLayer.addLayer(marker);
+      bounds.push([s.lat, s.lon]);
+    });
+    if (!fitted && bounds.length) { map.fitBounds(bounds, { padding: [30, 30] }); fitted = true; }
+  }
+
+  function renderPositions() {
+    const seen = new Set();
+    data.teams.forEach(function (team) {
+      if (!team.position) { return; }
+      seen.add(team.id);
+      const label = teamName(team) + " · " + team.found + "/" + data.rally.total_stops + " · " +
+        fmt("organiser.live.position_at", { time: clock(team.position.at) });
+      let m = teamMarkers.get(team.id);
+      if (!m) {
+        m = L.circleMarker([team.position.lat, team.position.lon],
+          { radius: 7, className: "team-marker", weight: 1, fillOpacity: 0.8 });
+        m.bindTooltip(label);
+        teamLayer.addLayer(m);
+        teamMarkers.set(team.id, m);
+      } else {
+        m.setLatLng([team.position.lat, team.position.lon]);
+        m.setTooltipContent(label);
+      }
+      m.bringToFront();
+      const path = m.getElement && m.getElement();
+      if (path) { path.setAttribute("data-team", String(team.id)); }
+    });
+    teamMarkers.forEach(function (m, id) {
+      if (!seen.has(id)) { teamLayer.removeLayer(m); teamMarkers.delete(id); }
+    });
+  }
+
+  function stopDots(team) {
+    const dots = el("span", { className: "dots" });
+    for (let n = 1; n <= data.rally.total_stops; n++) {
+      const method = team.finds[String(n)];
+      const dot = el("span", { className: "dot " + (method ? "found-" + method : "open"),
+        title: fmt("organiser.live.stop", { n: n }) + (method ? ": " + T["organiser.method." + method] : "") });
+      dot.textContent = method ? "●" : "○";
+      dots.appendChild(dot);
+    }
+    return dots;
+  }
+
+  function renderTeams() {
+    const needle = filter.value.trim().toLowerCase();
+    const rows = document.createDocumentFragment();
+    const canEdit = data.rally.purged_at === null;
+    data.teams.forEach(function (team) {
+      if (needle && teamName(team).toLowerCase().indexOf(needle) < 0) { return; }
+      const tr = el("tr", { "data-team": String(team.id) });
+      tr.appendChild(el("td", { className: "num" }, team.rank));
+      const name = el("td", { className: "team-name" }, teamName(team));
+      if (team.finished) { name.appendChild(el("span", { className: "badge done" }, T["organiser.live.finished"])); }
+      tr.appendChild(name);
+      const dots = el("td");
+      dots.appendChild(stopDots(team));
+      tr.appendChild(dots);
+      tr.appendChild(el("td", { className: "num found" }, team.found + "/" + data.rally.total_stops));
+      tr.appendChild(el("td", { className: "num" }, team.score));
+      tr.appendChild(el("td", {}, ago(team.last_active_at)));
+      tr.appendChild(el("td", { className: "flag-counts" }, countsText(team.flags, "organiser.flag.")));
+      const actions = el("td", { className: "actions" });
+      if (canEdit) {
+        if (team.next_stop !== null) {
+          actions.appendChild(el("button", { type: "button", className: "small-button", "data-action": "assist" }, T["organiser.live.help"]));
+        }
+        actions.appendChild(el("button", { type: "button", className: "small-button secondary", "data-action": "rename" }, T["organiser.live.rename"]));
+        actions.appendChild(el("button", { type: "button", className: "small-button danger", "data-action": "remove" }, T["organiser.live.remove"]));
+      }
+      tr.appendChild(actions);
+      rows.appendChild(tr);
+    });
+    tbody.replaceChildren(rows);
+    if (!tbody.children.length) {
+      const tr = el("tr");
+      tr.appendChild(el("td", { colspan: "8" }, data.teams.length ? T["organiser.live.matching"] : T["organiser.live.no_teams"]));
+      tbody.appendChild(tr);
+    }
+  }
+
+  function renderFlags() {
+    const list = document.getElementById("live-flags");
+    list.replaceChildren();
+    if (!data.flags.length) { list.appendChild(el("li", { className: "small" }, T["organiser.live.no_flags"])); return; }
+    data.flags.forEach(function (f) {
+      const li = el("li", { className: "flag flag-" + f.kind });
+      li.appendChild(el("time", { datetime: f.at }, clock(f.at)));
+      li.appendChild(el("strong", {}, " " + (T["organiser.flag." + f.kind] || f.kind)));
+      const who = f.team === null ? fmt("organiser.live.anonymous", { id: f.team_id }) : f.team;
+      let text = " · " + who + (f.stop ? " · " + fmt("organiser.live.stop", { n: f.stop }) : "");
+      if (f.detail.reason) { text += " · " + fmt("organiser.live.quoted", { text: f.detail.reason }); }
+      if (f.detail.speed_mps) { text += " · " + f.detail.speed_mps + " m/s"; }
+      li.appendChild(document.createTextNode(text));
+      list.appendChild(li);
+    });
+  }
+
+  function render() {
+    renderCounts();
+    renderStops();
+    renderPositions();
+    renderTeams();
+    renderFlags();
+    document.getElementById("live-privacy").hidden = !data.positions.shown;
+    if (!data.positions.shown) { updated.dataset.hidden = "1"; }
+    root.dataset.status = data.rally.status;
+  }
+
+  async function poll() {
+    timer = null;
+    try {
+      const response = await fetch(root.dataset.url, { headers: { "Accept": "application/json" }, credentials: "same-origin" });
+      if (response.status === 401 || response.status === 403) {
+        updated.textContent = T["organiser.live.logged_out"];
+        updated.className = "error";
+        return;
+      }
+      if (!response.ok) { throw new Error(response.statusText); }
+      const text = await response.text();
+      if (text !== lastText) {
+        lastText = text;
+        data = JSON.parse(text);
+        render();
+      }
+      let status = fmt("organiser.live.updated", { time: new Date().toLocaleTimeString(lang) });
+      if (!data.positions.shown) { status += " · " + T["organiser.live.positions_hidden"]; }
+      updated.textContent = status;
+      updated.className = "";
+      root.dataset.polls = String(Number(root.dataset.polls || 0) + 1);
+    } catch (e) {
+      updated.textContent = T["organiser.live.offline"];
+      updated.className = "error";
+    }
+    schedule();
+  }
+  function schedule() {
+    if (timer === null && !document.hidden) { timer = setTimeout(poll, intervalMs); }
+  }
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden && timer === null) { poll(); }
+  });
+  filter.addEventListener("input", function () { if (data) { renderTeams(); } });
+
+  /* Actions: help a team (assist), rename, remove. */
+  const assistDialog = document.getElementById("assist-dialog");
+  const renameDialog = document.getElementById("rename-dialog");
+  let current = null;
+  function teamUrl(team) { return root.dataset.api + "/teams/" + team.id; }
+  function showError(id, error) {
+    const p = document.getElementById(id);
+    p.textContent = error.message;
+    p.hidden = false;
+  }
+  document.querySelectorAll("dialog [data-close]").forEach(function (b) {
+    b.addEventListener("click", function () { b.closest("dialog").close(); });
+  });
+  tbody.addEventListener("click", async function (event) {
+    const button = event.target.closest("button[data-action]");
+    if (!button) { return; }
+    const id = Number(button.closest("tr").dataset.team);
+    current = data.teams.find(function (t) { return t.id === id; });
+    if (!current) { return; }
+    const action = button.dataset.action;
+    if (action === "assist") {
+      const select = document.getElementById("assist-stop");
+      select.replaceChildren();
+      data.stops.forEach(function (s) {
+        if (current.finds[String(s.number)]) { return; }
+        const option = el("option", { value: String(s.marker_id) }, s.number + ". " + s.title);
+        if (s.number === current.next_stop) { option.selected = true; }
+        select.appendChild(option);
+      });
+      document.getElementById("assist-team").textContent = teamName(current);
+      document.getElementById("assist-reason").value = "";
+      document.getElementById("assist-error").hidden = true;
+      assistDialog.showModal();
+    } else if (action === "rename") {
+      document.getElementById("rename-name").value = current.name || "";
+      document.getElementById("rename-error").hidden = true;
+      renameDialog.showModal();
+    } else if (action === "remove") {
+      if (!window.confirm(fmt("organiser.live.confirm_remove", { name: teamName(current) }))) { return; }
+      try {
+        await ArtMap.api("DELETE", teamUrl(current));
+        refresh();
+      } catch (error) { updated.textContent = error.message; updated.className = "error"; }
+    }
+  });
+  document.getElementById("assist-form").addEventListener("submit", async function (event) {
+    event.preventDefault();
+    try {
+      await ArtMap.api("POST", teamUrl(current) + "/assists", {
+        marker_id: Number(document.getElementById("assist-stop").value),
+        reason: document.getElementById("assist-reason").value,
+      });
+      assistDialog.close();
+      refresh();
+    } catch (error) { showError("assist-error", error); }
+  });
+  document.getElementById("rename-form").addEventListener("submit", async function (event) {
+    event.preventDefault();
+    try {
+      await ArtMap.api("PATCH", teamUrl(current), { name: document.getElementById("rename-name").value });
+      renameDialog.close();
+      refresh();
+    } catch (error) { showError("rename-error", error); }
+  });
+  function refresh() {
+    if (timer !== null) { clearTimeout(timer); timer = null; }
+    poll();
+  }
+
+  poll();
+})();

@@ -1,0 +1,47 @@
+/* The rally page: local time zone for the results CSV, close the event, purge personal data. */
+"use strict";
+(function () {
+  const T = JSON.parse(document.getElementById("organiser-texts").textContent);
+  const message = document.getElementById("rally-message");
+  function say(text, isError) {
+    message.textContent = text;
+    message.className = isError ? "flash error" : "flash";
+    message.hidden = false;
+  }
+  try {
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone) {
+      document.querySelectorAll("a.tz").forEach(function (a) {
+        const url = new URL(a.href, window.location.href);
+        url.searchParams.set("tz", zone);
+        a.href = url.pathname + url.search;
+      });
+    }
+  } catch (e) { /* keep UTC */ }
+
+  const close = document.getElementById("close-button");
+  if (close) {
+    close.addEventListener("click", async function () {
+      if (!window.confirm(T["organiser.rally.confirm_close"])) { return; }
+      close.disabled = true;
+      try {
+        await ArtMap.api("POST", close.dataset.url);
+        say(T["organiser.rally.closed_ok"], false);
+        window.setTimeout(function () { window.location.reload(); }, 600);
+      } catch (error) { say(error.message, true); close.disabled = false; }
+    });
+  }
+  const purge = document.getElementById("purge-form");
+  if (purge) {
+    purge.addEventListener("submit", async function (event) {
+      event.preventDefault();
+      const button = purge.querySelector("button");
+      button.disabled = true;
+      try {
+        const result = await ArtMap.api("POST", purge.dataset.url, { confirm: purge.elements.confirm.value.trim() });
+        say(T["organiser.rally.purge_done"].replace("{teams}", result.purged.teams), false);
+        window.setTimeout(function () { window.location.reload(); }, 900);
+      } catch (error) { say(error.message, true); button.disabled = false; }
+    });
+  }
+})();

@@ -1,0 +1,68 @@
+"""Teams: names, device tokens, join codes. Shared by the API and the web fallback."""
+
+from __future__ import annotations
+
+import secrets
+import unicodedata
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from server import models
+from server.api.errors import ApiError
+from server.extensions import db
+
+MAX_NAME = 40
+
+
+def clean_name(name: str) -> str:
+    """The name with surrounding and repeated spaces removed; no control characters."""
+    name = unicodedata.normalize("NFC", " ".join(name.split()))
+    if not name or len(name) > MAX_NAME or any(
+        unicodedata.category(c).startswith("C") for c in name
+    ):
+        raise ApiError(422, "invalid_team_name", field="name", max=MAX_NAME)
+    return name
+
+
+def new_token(team: models.Team) -> str:
+    """A new device token for the team; only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(models.TeamToken(team_id=team.id, token_hash=models.hash_token(token)))
+    return token
+
+
+def by_token(token: str) -> models.Team | None:
+    """The team a device token belongs to (None after the event's personal data was purged)."""
+    row = db.session.scalar(
+        select(models.TeamToken).filter_by(token_hash=models.hash_token(token))
+    )
+    team = None if row is None else db.session.get(models.Team, row.team_id)
+    return None if team is None or team.name is None else team
+
+
+def by_join_code(rally: models.Rally, code: str) -> models.Team | None:
+    team = db.session.scalar(
+        select(models.Team).filter_by(rally_id=rally.id, join_code=code.strip().upper())
+    )
+    return None if team is None or team.name is None else team
+
+
+def create(rally: models.Rally, name: str, lang: str) -> tuple[models.Team, str]:
+    """A new team with its first device token; 409 when the name is taken in this rally."""
+    for _ in range(5):
+        team = models.Team(
+            rally_id=rally.id, name=name, language=lang, join_code=models.Team.new_join_code()
+        )
+        db.session.add(team)
+        try:
+            db.session.flush()
+        except IntegrityError:
+            db.session.rollback()
+            if db.session.scalar(select(models.Team.id).filter_by(rally_id=rally.id, name=name)):
+                raise ApiError(409, "team_name_taken", field="name") from None
+            continue
+        token = new_token(team)
+        db.session.commit()
+        return team, token
+    raise ApiError(503, "busy")

@@ -1,0 +1,296 @@
+"""Fixtures of the client tests."""
+
+from __future__ import annotations
+
+import os
+import select
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT
+
+XVFB_SCREEN = "720x1280x24"
+
+
+def _read_display(fd: int, proc: subprocess.Popen, timeout_s: float = 20.0) -> str:
+    """The display number Xvfb writes to -displayfd once it accepts clients."""
+    deadline = time.monotonic() + timeout_s
+    data = b""
+    while not data.endswith(b"\n"):
+        left = deadline - time.monotonic()
+        if left <= 0 or proc.poll() is not None:
+            err = proc.stderr.read().decode(errors="replace") if proc.poll() is not None else ""
+            raise RuntimeError(f"Xvfb did not start within {timeout_s:g} s: {err[-500:]}")
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready:
+            chunk = os.read(fd, 64)
+            if not chunk:
+                break
+            data += chunk
+    return ":" + data.decode().strip()
+
+
+@pytest.fixture(scope="session")
+def xvfb_display():
+    """A virtual X server (Xvfb) for Kivy windows; yields its DISPLAY, e.g. ":5"."""
+    exe = shutil.which("Xvfb")
+    if exe is None:
+        pytest.fail("Xvfb is not installed: run 'make system-deps' (Debian package xvfb)")
+    read_fd, write_fd = os.pipe()
+    proc = subprocess.Popen(
+        [exe, "-displayfd", str(write_fd), "-screen", "0", XVFB_SCREEN, "-nolisten", "tcp",
+         "-noreset"],
+        pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    os.close(write_fd)
+    try:
+        display = _read_display(read_fd, proc)
+    finally:
+        os.close(read_fd)
+    yield display
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def kivy_environment(display: str, home: Path) -> dict[str, str]:
+    """Environment for a child process that opens a Kivy window on display."""
+    home.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env.update({
+        "DISPLAY": display,
+        "KIVY_NO_ARGS": "1",
+        "KIVY_NO_CONSOLELOG": "1",
+        "KIVY_HOME": str(home),
+        "KIVY_WINDOW": "sdl2",
+        "KIVY_CLIPBOARD": "sdl2",
+        "KIVY_METRICS_DENSITY": "1",
+        "SDL_AUDIODRIVER": "dummy",
+        "PYTHONPATH": str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
+    })
+    env.pop("WAYLAND_DISPLAY", None)
+    return env
+
+
+@pytest.fixture
+def kivy_env(xvfb_display, tmp_path) -> dict[str, str]:
+    """Environment for a child process that opens a Kivy window on the Xvfb display."""
+    return kivy_environment(xvfb_display, tmp_path / "kivy-home")
+
+
+def kivy_log(env: dict[str, str]) -> str:
+    """The tail of the Kivy log files written under KIVY_HOME (for failure messages)."""
+    logs = sorted(Path(env["KIVY_HOME"]).glob("logs/*.txt"))
+    lines = [line for p in logs[-1:] for line in p.read_text(errors="replace").splitlines()
+             if "[DEBUG" not in line]
+    return "\n".join(lines)[-4000:]
+
+
+def run_python(env: dict[str, str], args: list[str], timeout_s: float,
+               cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """Run `python args...` with env; on a timeout, the process is killed and the test fails."""
+    try:
+        return subprocess.run([sys.executable, *args], env=env, cwd=cwd, capture_output=True,
+                              text=True, timeout=timeout_s)
+    except subprocess.TimeoutExpired as exc:
+        err = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else exc.stderr
+        pytest.fail(f"{args} did not finish within {timeout_s:g} s\n{(err or '')[-3000:]}\n"
+                    f"{kivy_log(env)}")
+
+
+@dataclass
+class DemoServer:
+    """The server app with the demo rally, served on 127.0.0.1 (a thread of this process)."""
+
+    url: str
+    app: Any
+    slug: str
+    rally_id: int
+
+    def stops(self) -> list[dict[str, Any]]:
+        """The demo rally's stops as the server keeps them: marker id, position, radius, texts."""
+        from server import game, models
+        from server.extensions import db
+
+        with self.app.app_context():
+            rally = game.domain_rally(db.session.get(models.Rally, self.rally_id))
+            return [{"stop": i + 1, "marker_id": s.marker.id, "lat": s.marker.position.lat,
+                     "lon": s.marker.position.lon, "radius_m": s.marker.radius_m,
+                     "title": dict(s.marker.title), "clue": dict(s.effective_clue),
+                     "letter": rally.letter(i)}
+                    for i, s in enumerate(rally.stops)]
+
+    def qr_url(self, marker_id: int) -> str:
+        """The URL a printed QR fallback of the marker holds."""
+        from server import game
+
+        with self.app.app_context():
+            return game.qr_url_for(self.rally_id, marker_id)
+
+    def discoveries(self, team_name: str) -> list[tuple[int, str]]:
+        """(stop number, method) of every find of the team, in stop order."""
+        from sqlalchemy import select
+
+        from server import models
+        from server.extensions import db
+
+        with self.app.app_context():
+            team = db.session.scalar(select(models.Team).filter_by(name=team_name))
+            stop_of = {s.marker_id: i + 1 for i, s in enumerate(team.rally.stops)}
+            return sorted((stop_of[d.marker_id], d.method) for d in team.discoveries)
+
+
+@contextmanager
+def serving_demo(folder: Path) -> Iterator[DemoServer]:
+    """A fresh SQLite database with the published demo rally, served until the block ends."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from routes import rallyfile
+    from server import create_app, models, seed
+    from server.extensions import db
+
+    app = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "ui-test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'ui.sqlite3'}",
+        "PUBLIC_BASE_URL": "https://artcaching.example.org",
+        "MEDIA_DIR": str(folder / "media"),
+        "RATELIMIT_ENABLED": False,
+        "WTF_CSRF_ENABLED": False,
+    })
+    with app.app_context():
+        db.create_all()
+        seed.import_venues(rallyfile.load_venues())
+        rf = rallyfile.read_rally_file(rallyfile.DEMO_RALLY_PATH, rallyfile.load_venues())
+        row = seed.import_rally(rf, status=models.RallyStatus.PUBLISHED)
+        db.session.commit()
+        slug, rally_id = row.slug, row.id
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield DemoServer(f"http://127.0.0.1:{server.server_port}", app, slug, rally_id)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def pixel_spread(path: Path) -> tuple[float, float]:
+    """(standard deviation, mean) of a screenshot's grey levels: 0 spread means an empty image."""
+    from PIL import Image, ImageStat
+
+    with Image.open(path) as image:
+        stat = ImageStat.Stat(image.convert("L"))
+    return stat.stddev[0], stat.mean[0]
+
+
+class RestartableServer:
+    """The test app served on 127.0.0.1 at one port that survives stop() and start()."""
+
+    def __init__(self, app: Any) -> None:
+        from werkzeug.serving import make_server
+
+        self.app = app
+        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.port = self._server.server_port
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._thread: Any = None
+        self.start()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    def start(self) -> None:
+        import threading
+
+        from werkzeug.serving import make_server
+
+        if self._thread is not None:
+            return
+        if self._server is None:
+            self._server = make_server("127.0.0.1", self.port, self.app, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Shut the server down: connections to its port are refused until start()."""
+        if self._thread is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)
+        self._server, self._thread = None, None
+
+
+@pytest.fixture
+def restartable_server(app):
+    """Like live_server, but the test may stop() and start() it (same URL)."""
+    server = RestartableServer(app)
+    yield server
+    server.stop()
+
+
+def png(colour: tuple[int, int, int], size: int = 256) -> bytes:
+    """A one-colour PNG image."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (size, size), colour).save(out, "PNG")
+    return out.getvalue()
+
+
+class TileServer:
+    """A map tile server on 127.0.0.1; policy(z, x, y) -> (status, content type, body).
+
+    ``requests`` lists (path, User-Agent) of every request; ``url`` is the tile URL template.
+    """
+
+    def __init__(self, policy: Callable[[int, int, int], tuple[int, str, bytes]]) -> None:
+        import http.server
+        import threading
+
+        self.requests: list[tuple[str, str]] = []
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                owner.requests.append((self.path, self.headers.get("User-Agent", "")))
+                z, x, y = (int(v) for v in self.path.strip("/").removesuffix(".png").split("/"))
+                status, kind, body = policy(z, x, y)
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}/{{z}}/{{x}}/{{y}}.png"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

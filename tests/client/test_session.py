@@ -1,0 +1,464 @@
+"""The game session: check-in policy, targets, scans, offline play, restart, nothing twice."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from client import i18n
+from client.api import NetworkError
+from client.ar import Band
+from client.sensors import Fix
+from client.session import (
+    AREA_INTERVAL_S,
+    FAR_INTERVAL_S,
+    NEAR_INTERVAL_S,
+    GameSession,
+    Snapshot,
+    Target,
+    make_targets,
+    qr_token,
+    wants_checkin,
+)
+from client.settings import load as load_settings
+from markers.geo import LatLon, destination
+
+T0 = datetime(2026, 9, 12, 18, 0, tzinfo=UTC)
+MARKER = LatLon(49.44398, 7.76938)
+AREA = destination(MARKER, 30, 100)
+TARGET = Target(stop=2, marker_id=7, clue="Where the market hall stands", area=AREA,
+                area_radius_m=250.0)
+NEAR = Target(**{**TARGET.__dict__, "marker": MARKER, "marker_radius_m": 25.0})
+
+
+@pytest.fixture
+def app(make_app):
+    """The walks below carry walking-pace times from now on; the server allows them."""
+    return make_app(MAX_CLOCK_SKEW_S=86400)
+
+
+def at(position: LatLon, seconds: float, accuracy: float = 5.0, start: datetime = T0) -> Fix:
+    return Fix(position.lat, position.lon, accuracy, start + timedelta(seconds=seconds))
+
+
+# --- the check-in policy ----------------------------------------------------------------------
+
+
+def test_first_fix_is_always_sent():
+    far = destination(MARKER, 0, 5000)
+    assert wants_checkin(at(far, 0), None, (TARGET,))
+
+
+def test_far_away_needs_time_and_distance():
+    """5 km from the area: a check-in only after 30 s AND 25 m. 40 s standing still: no;
+    20 s and 30 m: no; 31 s and 30 m: yes."""
+    far = destination(MARKER, 0, 5000)
+    last = at(far, 0)
+    assert not wants_checkin(at(far, 40), last, (TARGET,))
+    assert not wants_checkin(at(destination(far, 90, 30), 20), last, (TARGET,))
+    assert wants_checkin(at(destination(far, 90, 30), FAR_INTERVAL_S + 1), last, (TARGET,))
+
+
+def test_inside_the_search_area_every_ten_seconds():
+    """At the area's centre (the marker not yet opened): 9 s after the last: no; 10 s: yes,
+    standing still included."""
+    last = at(AREA, 0)
+    assert not wants_checkin(at(AREA, AREA_INTERVAL_S - 1), last, (TARGET,))
+    assert wants_checkin(at(AREA, AREA_INTERVAL_S), last, (TARGET,))
+
+
+def test_near_an_opened_marker_every_five_seconds():
+    """70 m from a marker with a 25 m fence: 70 <= 25 + 60 + 5 (accuracy): near."""
+    here = destination(MARKER, 200, 70)
+    last = at(here, 0)
+    assert not wants_checkin(at(here, NEAR_INTERVAL_S - 1), last, (NEAR,))
+    assert wants_checkin(at(here, NEAR_INTERVAL_S), last, (NEAR,))
+
+
+def test_uncertain_state_counts_as_near():
+    """Answers pending (offline): the next stop may be open already, so every 5 s."""
+    far = destination(MARKER, 0, 5000)
+    last = at(far, 0)
+    assert not wants_checkin(at(far, NEAR_INTERVAL_S), last, (TARGET,))
+    assert wants_checkin(at(far, NEAR_INTERVAL_S), last, (TARGET,), uncertain=True)
+
+
+# --- targets and snapshots --------------------------------------------------------------------
+
+
+TEAM = {
+    "id": 1, "name": "T", "started_at": "2026-09-12T18:00:00Z", "finished": False,
+    "finished_at": None, "found": [], "solution": "_ _ _", "progress": {"found": 0, "total": 3},
+    "open": [
+        {"marker_id": 7, "stop": 2, "clue": "Market hall",
+         "search_area": {"lat": AREA.lat, "lon": AREA.lon, "radius_m": 250},
+         "marker": {"lat": MARKER.lat, "lon": MARKER.lon, "radius_m": 25, "distance_m": 1,
+                    "bearing_deg": 0}},
+        {"marker_id": 9, "stop": 3, "clue": "Theatre",
+         "search_area": {"lat": 49.45, "lon": 7.77, "radius_m": 250}, "marker": None},
+    ],
+}
+
+
+def test_targets_measure_from_the_position():
+    me = destination(MARKER, 180, 40)
+    [near, far] = make_targets(TEAM, at(me, 0, accuracy=20), me)
+    assert near.marker == MARKER and near.distance_m == pytest.approx(40, abs=0.01)
+    assert abs((near.bearing_deg + 180) % 360 - 180) < 0.01, "due north"
+    assert near.band is Band.WARMER
+    assert near.inside_hint, "40 m from a 25 m fence, accuracy 20: 15 <= 20"
+    assert far.marker is None and far.band is Band.COLD and not far.inside_hint
+    assert make_targets(TEAM, None, None)[0].distance_m is None
+
+
+def test_snapshot_properties():
+    snap = Snapshot(team={**TEAM, "join_code": "ABCD12"})
+    assert snap.joined and not snap.finished
+    assert snap.progress == (0, 3) and snap.solution == "_ _ _" and snap.join_code == "ABCD12"
+    assert Snapshot(rally={"stops": 10}).progress == (0, 10)
+    assert not Snapshot().joined
+
+
+def test_qr_token_accepts_our_urls_only():
+    assert qr_token("https://artcaching.example.org/q/AQEBAQxyzxyzxyzxyzxyzxyz") is not None
+    assert qr_token("AQEBAQxyzxyzxyzxyzxyzxyz") is not None
+    assert qr_token("https://example.org/menu") is None
+    assert qr_token("hello") is None
+
+
+# --- against the real server ------------------------------------------------------------------
+
+
+def demo_stops(app, rally_id: int) -> list[LatLon]:
+    from server import models
+    from server.extensions import db
+
+    with app.app_context():
+        return [LatLon(s.marker.lat, s.marker.lon)
+                for s in db.session.get(models.Rally, rally_id).stops]
+
+
+def server_events(app, team_id: int) -> list[str]:
+    from sqlalchemy import select
+
+    from server import models
+    from server.extensions import db
+
+    with app.app_context():
+        return list(db.session.scalars(select(models.ClientEvent.client_event_id)
+                                       .filter_by(team_id=team_id)))
+
+
+def server_found(app, team_id: int) -> tuple[int, int]:
+    from server import models
+    from server.extensions import db
+
+    with app.app_context():
+        team = db.session.get(models.Team, team_id)
+        return team.found_count, len(team.discoveries)
+
+
+def walk_to(session: GameSession, target: LatLon, start: datetime, seconds: float = 60.0,
+            steps: int = 13) -> datetime:
+    """Fixes closing in on target (from 60 m south) at walking pace; returns the last time."""
+    for i in range(steps):
+        left = 60.0 * (1 - i / (steps - 1))
+        when = start + timedelta(seconds=seconds * i / (steps - 1))
+        p = destination(target, 180, left)
+        session.handle_fix(Fix(p.lat, p.lon, 5.0, when))
+    return when
+
+
+def test_start_rally_keeps_token_settings_and_pack(restartable_server, demo, tmp_path):
+    slug, _ = demo
+    with GameSession(tmp_path / "phone") as session:
+        session.set_server(restartable_server.url)
+        team = session.start_rally(slug, "Lautrer", "en").result(10)
+        assert team["name"] == "Lautrer"
+        snap = session.snapshot
+        assert snap.joined and snap.rally["slug"] == slug and snap.online
+        assert len(snap.targets) == 1 and snap.targets[0].stop == 1
+    settings = load_settings(tmp_path / "phone")
+    assert settings.rally_slug == slug and settings.team_token and settings.join_code
+    assert settings.server_url == restartable_server.url
+    restartable_server.stop()
+    with GameSession(tmp_path / "phone") as session:
+        assert session.resume()
+        snap = session.snapshot
+        assert snap.rally["slug"] == slug, "the rally pack works without network"
+        assert snap.team["name"] == "Lautrer"
+        assert session.pack.clues()[0]["stop"] == 1
+        with pytest.raises(NetworkError):
+            session.sync_now().result(10)
+        assert not session.snapshot.online
+        assert session.snapshot.last_error == i18n.t("error.network")
+
+
+def test_offline_finds_wait_and_are_sent_once(restartable_server, demo, app, tmp_path):
+    """Stop 1 found by GPS while the server is down: the check-ins wait in the outbox; the
+    phone restarts; the server comes back: everything arrives once and counts once."""
+    slug, rally_id = demo
+    stops = demo_stops(app, rally_id)
+    start = datetime.now(UTC) + timedelta(seconds=5)
+    with GameSession(tmp_path / "phone") as session:
+        session.set_server(restartable_server.url)
+        team_id = session.start_rally(slug, "Offline", "en").result(10)["id"]
+        restartable_server.stop()
+        walk_to(session, stops[0], start)
+        with pytest.raises(NetworkError):
+            session.sync_now().result(10)
+        snap = session.snapshot
+        waiting = snap.pending
+        assert waiting >= 10, "offline, every 5 s a check-in is kept"
+        assert not snap.online and snap.progress == (0, 10)
+        ids = [e.id for e in session.outbox.pending()]
+    restartable_server.start()
+    with GameSession(tmp_path / "phone") as session:
+        assert session.resume()
+        assert session.snapshot.pending == waiting
+        session.sync_now().result(10)
+        snap = session.snapshot
+        assert snap.pending == 0 and snap.online
+        assert snap.progress == (1, 10)
+        assert snap.last_reveal["stop"] == 1 and snap.last_reveal["story"]
+        assert [t.stop for t in snap.targets] == [2]
+        session.sync_now().result(10)
+    assert sorted(server_events(app, team_id)) == sorted(ids)
+    assert server_found(app, team_id) == (1, 1)
+
+
+def test_an_event_sent_again_after_a_lost_answer_counts_once(restartable_server, demo, app,
+                                                              tmp_path):
+    """The server got the find but the phone died before noting the answer: the outbox sends
+    it again with the same client_event_id; the server answers as before, counts nothing new."""
+    slug, rally_id = demo
+    stops = demo_stops(app, rally_id)
+    with GameSession(tmp_path / "phone") as session:
+        session.set_server(restartable_server.url)
+        team_id = session.start_rally(slug, "Twice", "en").result(10)["id"]
+        walk_to(session, stops[0], datetime.now(UTC) + timedelta(seconds=5))
+        session.sync_now().result(10)
+        assert session.snapshot.progress == (1, 10)
+        answered = [e.id for e in session.outbox.answered(100)]
+    db = sqlite3.connect(tmp_path / "phone" / "outbox.sqlite3")
+    db.execute("UPDATE events SET state = 'pending', response = NULL")
+    db.commit()
+    db.close()
+    with GameSession(tmp_path / "phone") as session:
+        session.resume()
+        assert session.snapshot.pending == len(answered)
+        session.sync_now().result(10)
+        assert session.snapshot.pending == 0
+        assert session.snapshot.progress == (1, 10)
+    assert server_found(app, team_id) == (1, 1)
+    assert len(server_events(app, team_id)) == len(answered)
+
+
+def test_background_sync_sends_without_being_asked(live_server, demo, app, tmp_path):
+    slug, rally_id = demo
+    stops = demo_stops(app, rally_id)
+    with GameSession(tmp_path / "phone", sync_interval_s=0.2) as session:
+        session.set_server(live_server)
+        session.start_rally(slug, "Background", "de").result(10)
+        walk_to(session, stops[0], datetime.now(UTC) + timedelta(seconds=5))
+        deadline = time.monotonic() + 60
+        while session.snapshot.progress[0] < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert session.snapshot.progress == (1, 10)
+        assert session.snapshot.last_result == i18n.t("result.found", "de")
+
+
+def test_scans_from_text_and_frames(live_server, demo, app, tmp_path):
+    from markers import qr
+    from server import game, models
+    from server.extensions import db
+
+    slug, rally_id = demo
+    with app.app_context():
+        markers = [s.marker.id for s in db.session.get(models.Rally, rally_id).stops]
+        first, third = (game.qr_url_for(rally_id, m) for m in (markers[0], markers[2]))
+    seen: list[Snapshot] = []
+    with GameSession(tmp_path / "phone") as session:
+        unsubscribe = session.subscribe(seen.append)
+        session.set_server(live_server)
+        session.set_language("en")
+        session.start_rally(slug, "Scanners", "en").result(10)
+        assert not session.handle_qr_text("https://example.org/menu")
+        assert session.snapshot.last_result == i18n.t("qr.not_ours", "en")
+        assert session.handle_qr_text(third)
+        assert not session.handle_qr_text(third), "the same code, nothing changed: not again"
+        session.sync_now().result(10)
+        assert session.snapshot.last_result == i18n.t("result.not_open", "en")
+        from PIL import Image
+
+        frame = Image.open(io.BytesIO(qr.png_bytes(first, 8))).convert("RGB")
+        assert session.handle_frame(frame).result(10) == [first]
+        session.sync_now().result(10)
+        snap = session.snapshot
+        assert snap.progress == (1, 10)
+        assert snap.found[0]["method"] == "qr"
+        assert snap.last_result == i18n.t("result.found", "en")
+        assert session.handle_qr_text(third), "stop 2 is open now: worth another try"
+        unsubscribe()
+        count = len(seen)
+        session.handle_heading(90)
+        assert len(seen) == count
+    assert any(s.pending for s in seen) and seen[-1].progress == (1, 10)
+
+
+def test_a_failing_listener_does_not_stop_the_others(tmp_path):
+    got = []
+
+    def broken(snapshot):
+        raise RuntimeError("a screen has a bug")
+
+    with GameSession(tmp_path / "phone") as session:
+        session.subscribe(broken)
+        session.subscribe(got.append)
+        session.handle_heading(10, pitch_deg=5)
+        session.handle_heading(20)
+    assert got[-1].heading_deg is not None and got[-1].pitch_deg > 0
+
+
+def test_leave_forgets_team_and_waiting_events(live_server, demo, tmp_path):
+    slug, _ = demo
+    with GameSession(tmp_path / "phone") as session:
+        session.set_server(live_server)
+        session.start_rally(slug, "Leavers", "en").result(10)
+        session.handle_fix(Fix(49.4, 7.7, 5, datetime.now(UTC)))
+        assert session.snapshot.pending == 1
+        session.leave()
+        snap = session.snapshot
+        assert not snap.joined and snap.pending == 0
+        assert not session.handle_qr_text("https://artcaching.example.org/q/AQEBAQxyzxyzxyzxyzxyz")
+    settings = load_settings(tmp_path / "phone")
+    assert settings.team_token is None and settings.rally_slug is None
+
+
+def test_describe_error_in_both_languages(tmp_path):
+    from client.api import ApiError
+
+    with GameSession(tmp_path / "phone") as session:
+        session.set_language("de")
+        assert session.describe_error(NetworkError("x")) == i18n.t("error.network", "de")
+        assert "503" in session.describe_error(ApiError(503, "busy"))
+        session.set_language("en")
+        assert session.describe_error(ApiError(429, "rate_limited")) == i18n.t(
+            "error.rate_limited", "en")
+        assert "Name taken" in session.describe_error(ApiError(409, "x", "Name taken"))
+
+
+# --- settings and the rally pack --------------------------------------------------------------
+
+
+def test_settings_round_trip_and_clear_errors(tmp_path):
+    from client.settings import Settings, SettingsError, save
+
+    assert load_settings(tmp_path) == Settings()
+    chosen = Settings(server_url="https://play.example.org", language="en", large_text=True,
+                      rally_slug="demo", team_token="t0k3n", join_code="ABCD12")
+    save(tmp_path, chosen)
+    assert load_settings(tmp_path) == chosen
+    (tmp_path / "settings.json").write_text('{"language": "fr"}')
+    with pytest.raises(SettingsError, match=r"settings\.json.*language"):
+        load_settings(tmp_path)
+    (tmp_path / "settings.json").write_text("{not json")
+    with pytest.raises(SettingsError, match=r"settings\.json: cannot read"):
+        load_settings(tmp_path)
+    with pytest.raises(SettingsError, match="server_url"):
+        Settings(server_url="play.example.org")
+
+
+def test_pack_keeps_every_clue_and_find(tmp_path):
+    from client.pack import RallyPack
+
+    pack = RallyPack(tmp_path, "demo")
+    assert pack.team() is None and pack.clues() == [] and pack.found() == []
+    pack.save_rally({"slug": "demo", "title": "Demo"})
+    pack.save_team(TEAM)
+    found = {"marker_id": 7, "stop": 2, "title": "Fruchthalle", "story": "Built 1846",
+             "letter": "K", "found_at": "2026-09-12T18:20:00Z", "image_url": None}
+    later = {**TEAM, "open": [TEAM["open"][1]], "found": [found], "letters": [None, "K", None]}
+    pack.save_team(later)
+    assert [c["stop"] for c in pack.clues()] == [2, 3], "clue 2 stays after it was found"
+    assert pack.found() == [found]
+    assert pack.letters() == [None, "K", None]
+    assert RallyPack(tmp_path, "demo").rally()["title"] == "Demo"
+    pack.clear()
+    assert not (tmp_path / "packs" / "demo").exists()
+    with pytest.raises(ValueError, match="slug"):
+        RallyPack(tmp_path, "../etc")
+
+
+def test_pack_fetches_images_once_with_our_user_agent(tmp_path):
+    import http.server
+    import threading
+
+    from client import USER_AGENT
+    from client.pack import RallyPack
+
+    seen = []
+
+    class Media(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append((self.path, self.headers["User-Agent"]))
+            body = b"\x89PNG fake"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Media)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        pack = RallyPack(tmp_path, "demo")
+        found = {"marker_id": 7, "stop": 2, "found_at": "x", "image_url": "/media/ab12.jpg"}
+        pack.save_team({**TEAM, "found": [found]})
+        url = f"http://127.0.0.1:{server.server_port}"
+        assert pack.fetch_images(url) == 1
+        assert pack.fetch_images(url) == 0
+        assert pack.image_path(found).read_bytes() == b"\x89PNG fake"
+        assert seen == [("/media/ab12.jpg", USER_AGENT)]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+PHONE_CORE = """
+import sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {"shapely", "pyproj", "numpy", "kivy", "flask", "server"}:
+            raise ImportError(f"{name} is not on the phone")
+sys.meta_path.insert(0, Block())
+import tempfile
+from datetime import UTC, datetime
+import client.api, client.ar, client.autoplay, client.i18n, client.outbox, client.pack
+import client.qrscan, client.session, client.settings
+import client.sensors.camera, client.sensors.heading, client.sensors.location
+from client.sensors import Fix
+with client.session.GameSession(tempfile.mkdtemp()) as s:
+    s.handle_fix(Fix(49.44398, 7.76938, 5.0, datetime.now(UTC)))
+    s.handle_heading(350)
+    assert s.snapshot.position is not None and s.snapshot.heading_deg == 350
+print("ok")
+"""
+
+
+def test_the_core_runs_without_shapely_pyproj_numpy_kivy():
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    out = subprocess.run([sys.executable, "-c", PHONE_CORE], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "ok"

@@ -1,0 +1,493 @@
+"""Every screen in a real Kivy window under Xvfb, against a live server with the demo rally.
+
+Kivy opens one window per process, so one child process (this module run as a script: see the
+bottom) plays a short game through the screens: the start screen's rally list and new team, a
+GPS fix in the search area (clue), one near the marker (AR view, map), one inside its geofence
+(reveal), a QR poster held into the camera (scan), the leaderboard (progress), then German and
+large text. It saves a screenshot of each screen and a JSON report of what each showed; the
+tests below check both, and the server's record of the finds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.client.conftest import (
+    kivy_environment,
+    kivy_log,
+    pixel_spread,
+    run_python,
+    serving_demo,
+)
+from tests.conftest import ARTIFACTS, ROOT
+
+pytestmark = [pytest.mark.kivy, pytest.mark.slow]
+
+TEAM = "Kivy Testers"
+SCREENS = ("start", "clue", "arview", "map", "scan", "reveal", "progress")
+DOCS_IMAGES = {"arview": ROOT / "docs/images/client-ar.png",
+               "reveal": ROOT / "docs/images/client-reveal.png"}
+HEADING_OFFSET = 8.0
+"""The child looks this many degrees left of the marker, so it appears right of the centre."""
+
+
+# --- the camera frames: a street scene for the AR view, a QR poster for the scan ---------------
+
+
+def street_scene(width: int = 720, height: int = 1280) -> Any:
+    """A drawn street (sky, houses, a church tower): what the simulated camera sees."""
+    import random
+
+    from PIL import Image, ImageDraw
+
+    rng = random.Random(7)
+    image = Image.new("RGB", (width, height))
+    draw = ImageDraw.Draw(image)
+    horizon = int(height * 0.55)
+    for y in range(horizon):
+        f = y / horizon
+        draw.line([(0, y), (width, y)], fill=(int(90 + 110 * f), int(150 + 80 * f), 235))
+    tower_x = int(width * 0.62)
+    draw.rectangle([tower_x, int(height * 0.18), tower_x + 70, horizon], fill=(150, 110, 90))
+    draw.polygon([(tower_x - 10, int(height * 0.18)), (tower_x + 80, int(height * 0.18)),
+                  (tower_x + 35, int(height * 0.04))], fill=(60, 90, 80))
+    x = -20
+    while x < width:
+        w = rng.randint(110, 190)
+        top = horizon - rng.randint(160, 330)
+        colour = rng.choice([(214, 196, 160), (190, 170, 140), (225, 215, 200), (170, 120, 100)])
+        draw.rectangle([x, top, x + w, horizon + 40], fill=colour)
+        for wy in range(top + 25, horizon, 60):
+            for wx in range(x + 18, x + w - 30, 45):
+                draw.rectangle([wx, wy, wx + 22, wy + 32], fill=(70, 80, 95))
+        x += w + rng.randint(0, 12)
+    draw.rectangle([0, horizon + 40, width, height], fill=(105, 105, 110))
+    draw.polygon([(width * 0.42, horizon + 40), (width * 0.58, horizon + 40),
+                  (width * 0.8, height), (width * 0.2, height)], fill=(125, 125, 130))
+    for y in range(horizon + 80, height, 140):
+        draw.rectangle([width * 0.49, y, width * 0.51, y + 60], fill=(235, 235, 235))
+    return image
+
+
+def poster_photo(url: str, title: str) -> Any:
+    """A photo of a printed QR poster on a wall: the code, a title, some perspective."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    from markers import qr
+
+    code = Image.open(io.BytesIO(qr.png_bytes(url, box_size=12))).convert("RGB")
+    page = Image.new("RGB", (620, 860), "white")
+    draw = ImageDraw.Draw(page)
+    draw.rectangle([0, 0, 619, 110], fill=(10, 50, 130))
+    draw.text((30, 40), "Art Caching", fill="white")
+    draw.text((30, 140), title, fill="black")
+    page.paste(code.resize((520, 520)), (50, 220))
+    photo = Image.new("RGB", (720, 1280), (120, 110, 100))
+    photo.paste(page.rotate(4, expand=True, fillcolor=(120, 110, 100)), (40, 180))
+    return photo
+
+
+# --- the parent: run the child once, then check what it saw -----------------------------------
+
+
+@dataclass
+class Run:
+    report: dict[str, Any]
+    shots: Path
+    stops: list[dict[str, Any]]
+    discoveries: list[tuple[int, str]]
+    leaderboard_team: str
+
+
+@pytest.fixture(scope="module")
+def run(xvfb_display, tmp_path_factory) -> Run:
+    folder = tmp_path_factory.mktemp("ui-screens")
+    shots = ARTIFACTS / "client-ui"
+    shutil.rmtree(shots, ignore_errors=True)
+    shots.mkdir(parents=True)
+    with serving_demo(folder) as demo:
+        stops = demo.stops()
+        (folder / "scene").mkdir()
+        street_scene().save(folder / "scene" / "street.png")
+        (folder / "poster").mkdir()
+        poster_photo(demo.qr_url(stops[1]["marker_id"]), stops[1]["title"]["en"]).save(
+            folder / "poster" / "poster.png")
+        spec = {
+            "server": demo.url, "data_dir": str(folder / "data"), "shots": str(shots),
+            "scene": str(folder / "scene"), "poster": str(folder / "poster"),
+            "report": str(folder / "report.json"), "stops": stops, "team": TEAM,
+        }
+        spec_path = folder / "spec.json"
+        spec_path.write_text(json.dumps(spec), encoding="utf-8")
+        env = kivy_environment(xvfb_display, folder / "kivy-home")
+        result = run_python(env, ["-m", "tests.client.test_ui_screens", str(spec_path)],
+                            timeout_s=240)
+        report_path = Path(spec["report"])
+        report = json.loads(report_path.read_text()) if report_path.exists() else {}
+        assert result.returncode == 0 and not report.get("error"), (
+            f"the UI child failed ({result.returncode}): {report.get('error')}\n"
+            f"{result.stdout[-2000:]}\n{result.stderr[-2000:]}\n{kivy_log(env)}")
+        discoveries = demo.discoveries(TEAM)
+    _update_docs_images(shots)
+    return Run(report, shots, stops, discoveries, TEAM)
+
+
+def _update_docs_images(shots: Path) -> None:
+    """The README's pictures: written when missing, or when ARTCACHING_UPDATE_IMAGES=1."""
+    for name, target in DOCS_IMAGES.items():
+        if not target.exists() or os.environ.get("ARTCACHING_UPDATE_IMAGES") == "1":
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(shots / f"client-{name}.png", target)
+
+
+def texts(run: Run, shot: str) -> str:
+    return "\n".join(run.report["texts"][shot])
+
+
+def test_every_screen_is_drawn_and_saved(run):
+    for name in (*SCREENS, "arview-aside", "arview-cardboard", "clue-de-large"):
+        path = run.shots / f"client-{name}.png"
+        assert path.exists(), f"no screenshot of {name}"
+        spread, mean = pixel_spread(path)
+        assert spread > 12, f"{name}: the screenshot is nearly one colour (spread {spread:.1f})"
+        assert mean > 25, f"{name}: the screenshot is nearly black (mean grey {mean:.1f})"
+    from PIL import Image
+
+    with Image.open(run.shots / "client-start.png") as image:
+        assert image.size == (540, 960)
+
+
+def test_start_lists_the_demo_rally_and_creates_a_team(run):
+    shown = texts(run, "start")
+    assert "Art Caching Kaiserslautern\n10 stops · 2.9 km" in shown
+    assert "Create the team and start" in shown
+    assert run.report["facts"]["team_name"] == TEAM
+
+
+def test_clue_shows_the_clue_the_band_the_letters_and_the_time(run):
+    shown = texts(run, "clue")
+    assert run.stops[0]["clue"]["en"] in shown
+    assert "Stop 1 of 10" in shown
+    assert "0 of 10 found" in shown
+    assert "WARM" in shown or "COLD" in shown
+    assert "Search area: a circle of 250 m" in shown
+    assert "_ _ _ _ _ _ _ _ _ _" in shown
+    assert any(line.startswith("Time played: ") and ":" in line[13:] for line in shown.split("\n"))
+
+
+def test_ar_view_draws_the_opened_marker_where_it_stands(run):
+    facts = run.report["facts"]
+    ahead = facts["ar_ahead"]
+    assert [p["stop"] for p in ahead["placed"]] == [1]
+    marker = ahead["placed"][0]
+    assert marker["visible"]
+    width = ahead["width"]
+    # 8 degrees right of the view axis with a 60 degree field of view: x = w/2 + 8/60 * w
+    assert marker["x"] == pytest.approx(width / 2 + HEADING_OFFSET / 60 * width, abs=0.02 * width)
+    assert 40 < marker["distance_m"] < 110
+    assert "Marker 1:" in texts(run, "arview")
+    aside = facts["ar_aside"]["placed"][0]
+    assert not aside["visible"] and aside["edge"] == "left"
+    cardboard = facts["ar_cardboard"]
+    assert cardboard["placed"][0]["x"] == pytest.approx(
+        cardboard["width"] / 4 + HEADING_OFFSET / 60 * cardboard["width"] / 2, abs=0.02 * width)
+
+
+def test_map_draws_position_search_area_and_opened_marker(run):
+    state = run.report["facts"]["map"]
+    assert state["me"] is not None
+    assert [a[0] for a in state["areas"]] == [1]
+    assert [o[0] for o in state["opened"]] == [1]
+    assert state["tiles_errors"] == 0 and state["tiles_fetched"] == 0, "tiles were switched off"
+
+
+def test_reveal_shows_story_letter_and_next_clue(run):
+    shown = texts(run, "reveal")
+    assert f"Found: 1. {run.stops[0]['title']['en']}" in shown
+    assert run.stops[0]["letter"] == "B" and "\nB\n" in f"\n{shown}\n"
+    assert run.stops[1]["clue"]["en"] in shown
+    assert "Your letter of the solution word" in shown
+
+
+def test_scanning_the_poster_finds_stop_two_by_qr(run):
+    assert run.discoveries == [(1, "gps"), (2, "qr")]
+    assert run.report["facts"]["qr_reveal_title"] == run.stops[1]["title"]["en"]
+    assert "Hold the stop's QR code inside the yellow frame." in texts(run, "scan")
+
+
+def test_progress_shows_finds_and_the_leaderboard(run):
+    shown = texts(run, "progress")
+    assert "2 of 10 stops found" in shown
+    assert f"1. {run.stops[0]['title']['en']}" in shown and "GPS" in shown
+    assert f"2. {run.stops[1]['title']['en']}" in shown and "QR code" in shown
+    assert f"1. {TEAM}" in shown
+    assert "B A _ _ _ _ _ _ _ _" in shown
+    assert "Join code for your team: " in shown
+
+
+def test_german_and_large_text(run):
+    shown = texts(run, "clue-de-large")
+    assert "Station 3 von 10" in shown and "Lösungswort" in shown and "Karte" in shown
+    facts = run.report["facts"]
+    assert facts["font_scale_large"] > facts["font_scale_normal"] == 1.0
+    assert facts["heading_font_large"] > facts["heading_font_normal"]
+
+
+def test_leaving_the_rally_takes_two_taps(run):
+    assert run.report["facts"]["after_one_tap"] == ["progress", True]
+    assert run.report["facts"]["after_two_taps"] == ["start", None]
+
+
+def test_the_readme_pictures_exist(run):
+    from PIL import Image
+
+    for target in DOCS_IMAGES.values():
+        with Image.open(target) as image:
+            assert image.size == (540, 960)
+        assert pixel_spread(target)[0] > 12
+
+
+# --- the child: this module run as a script -------------------------------------------------------
+
+
+class Driver:
+    """Plays the game through the screens; a generator of steps run on Kivy's clock."""
+
+    def __init__(self, app: Any, spec: dict[str, Any]) -> None:
+        self.app = app
+        self.spec = spec
+        self.report: dict[str, Any] = {"texts": {}, "facts": {}, "error": None}
+        self.steps: Any = None
+
+    def begin(self, *_: Any) -> None:
+        self.steps = self.script()
+        self.advance()
+
+    def advance(self, *_: Any) -> None:
+        from kivy.clock import Clock
+
+        try:
+            step = next(self.steps)
+        except StopIteration:
+            self.finish()
+            return
+        except Exception as exc:
+            import traceback
+
+            self.fail(f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
+            return
+        kind = step[0]
+        if kind == "wait":
+            _, test, timeout_s, what = step
+            self._wait(test, timeout_s, what, 0.0)
+        elif kind == "shoot":
+            _, name, settle_s = step
+            self.tour.shoot([name], lambda: self._shot(name), settle_s=settle_s)
+        else:
+            Clock.schedule_once(self.advance, step[1])
+
+    def _wait(self, test: Any, timeout_s: float, what: str, waited: float) -> None:
+        from kivy.clock import Clock
+
+        try:
+            ok, problem = bool(test()), ""
+        except (AttributeError, IndexError, KeyError, TypeError) as exc:
+            ok, problem = False, f"{type(exc).__name__}: {exc}"
+        if ok:
+            Clock.schedule_once(self.advance, 0)
+        elif waited > timeout_s:
+            snap = self.app.snapshot
+            self.fail(f"timed out after {timeout_s:g} s waiting for {what} ({problem}); last "
+                      f"error {getattr(snap, 'last_error', None)!r}, "
+                      f"pending {getattr(snap, 'pending', '?')}")
+        else:
+            Clock.schedule_once(lambda _dt: self._wait(test, timeout_s, what, waited + 0.1), 0.1)
+
+    def _shot(self, name: str) -> None:
+        self.report["texts"][name] = visible_texts(self.app.root)
+        self.advance()
+
+    def fail(self, message: str) -> None:
+        self.report["error"] = message
+        self.app.exit_code, self.app.exit_message = 2, message
+        self.finish()
+
+    def finish(self) -> None:
+        Path(self.spec["report"]).write_text(json.dumps(self.report, indent=1, default=str))
+        self.app.stop()
+
+    def script(self) -> Any:
+        from datetime import timedelta
+
+        from client.i18n import t
+        from client.screens.tour import Tour
+        from client.session import utc_now
+        from markers.geo import LatLon, bearing_deg, destination
+
+        app, spec = self.app, self.spec
+        self.tour = Tour(app, Path(spec["shots"]))
+        start = app.screen("start")
+        yield ("wait", lambda: bool(start.rallies) and not start.busy, 30, "the rally list")
+        yield ("shoot", "start", 0.5)
+        start.ids.team_name.text = spec["team"]
+        start.create_team()
+        yield ("wait", lambda: app.joined and app.current == "clue" and app.snapshot.targets,
+               30, "the new team")
+        self.report["facts"]["team_name"] = app.snapshot.team["name"]
+
+        stop1 = spec["stops"][0]
+        marker = LatLon(stop1["lat"], stop1["lon"])
+        t0 = utc_now()
+        self.fix(destination(marker, 160.0, 200.0), t0)
+        yield ("wait", lambda: self.answered() and app.snapshot.targets[0].distance_m, 30,
+               "the answer to the first fix")
+        yield ("shoot", "clue", 0.6)
+
+        near = destination(marker, 150.0, 70.0)
+        self.fix(near, t0 + timedelta(seconds=10))
+        yield ("wait", lambda: self.answered() and app.snapshot.targets[0].marker is not None,
+               30, "the marker opened near it")
+        look = bearing_deg(app.snapshot.position.position, marker)
+        self.look(look - HEADING_OFFSET)
+        app.show_screen("arview")
+        yield ("sleep", 0.5)
+        self.report["facts"]["ar_ahead"] = self.ar_facts()
+        yield ("shoot", "arview", 0.5)
+        app.cardboard = True
+        yield ("sleep", 0.5)
+        self.report["facts"]["ar_cardboard"] = self.ar_facts()
+        yield ("shoot", "arview-cardboard", 0.5)
+        app.cardboard = False
+        self.look(look + 100.0)
+        yield ("sleep", 0.5)
+        self.report["facts"]["ar_aside"] = self.ar_facts()
+        yield ("shoot", "arview-aside", 0.5)
+        self.look(look - HEADING_OFFSET)
+
+        app.show_screen("map")
+        yield ("sleep", 1.0)
+        layer = app.screen("map").map.layer.state
+        self.report["facts"]["map"] = {
+            "me": layer.me, "areas": layer.areas, "opened": layer.opened, "found": layer.found,
+            "tiles_errors": app.tile_cache.errors, "tiles_fetched": app.tile_cache.fetched}
+        yield ("shoot", "map", 0.5)
+
+        self.fix(destination(marker, 150.0, 3.0), t0 + timedelta(seconds=20), accuracy=4.0)
+        yield ("wait", lambda: app.current == "reveal" and len(app.snapshot.found) == 1, 30,
+               "the reveal of stop 1")
+        yield ("shoot", "reveal", 1.5)
+
+        app.feed.stop()
+        app.feed.start(Path(spec["poster"]))
+        app.show_screen("scan")
+        yield ("wait", lambda: len(app.snapshot.found) == 2 and app.current == "reveal", 40,
+               "stop 2 found by scanning the poster")
+        self.report["facts"]["qr_reveal_title"] = app.snapshot.last_reveal["title"]
+        app.show_screen("scan")
+        yield ("wait", lambda: app.snapshot.last_result == t("result.already_found")
+               and app.snapshot.pending == 0, 30, "the answer to the second scan")
+        yield ("shoot", "scan", 0.6)
+
+        app.show_screen("progress")
+        progress = app.screen("progress")
+        yield ("wait", lambda: progress._board is not None and len(progress.ids.board.children),
+               30, "the leaderboard")
+        yield ("shoot", "progress", 0.6)
+
+        self.report["facts"]["font_scale_normal"] = app.font_scale
+        self.report["facts"]["heading_font_normal"] = heading_font(app)
+        app.set_language("de")
+        app.set_large_text(True)
+        app.show_screen("clue")
+        yield ("wait", lambda: app.snapshot.language == "de" and app.font_scale > 1, 10,
+               "German and large text")
+        yield ("sleep", 0.5)
+        self.report["facts"]["font_scale_large"] = app.font_scale
+        self.report["facts"]["heading_font_large"] = heading_font(app)
+        yield ("shoot", "clue-de-large", 0.5)
+
+        app.show_screen("progress")
+        progress.leave()
+        yield ("sleep", 0.3)
+        self.report["facts"]["after_one_tap"] = [app.current, app.joined]
+        progress.leave()
+        yield ("wait", lambda: app.current == "start" and not app.joined, 10, "leaving")
+        self.report["facts"]["after_two_taps"] = [app.current, app.session.settings.team_token]
+
+    def answered(self) -> bool:
+        snap = self.app.snapshot
+        return snap is not None and snap.pending == 0 and snap.online
+
+    def fix(self, where: Any, at: Any, accuracy: float = 6.0) -> None:
+        from client.sensors import Fix
+
+        self.app.session.handle_fix(Fix(where.lat, where.lon, accuracy, at))
+
+    def look(self, heading: float) -> None:
+        for _ in range(3):
+            self.app.session.handle_heading(heading % 360.0)
+
+    def ar_facts(self) -> dict[str, Any]:
+        view = self.app.screen("arview").ids.ar
+        view.redraw()
+        return {"width": view.width, "height": view.height, "placed": [
+            {"stop": p.stop, "x": p.point.x, "y": p.point.y, "size": p.point.size,
+             "visible": p.point.visible, "edge": p.point.edge and p.point.edge.value,
+             "distance_m": p.point.distance_m} for p in view.placed]}
+
+
+def visible_texts(root: Any) -> list[str]:
+    """The text of every label drawn on screen, top to bottom."""
+    from kivy.uix.label import Label
+
+    found = []
+    for widget in root.walk(restrict=True):
+        if isinstance(widget, Label) and widget.text and widget.opacity > 0 \
+                and widget.height > 0 and widget.get_root_window() is not None:
+            hidden = any(p.opacity == 0 for p in _parents(widget))
+            if not hidden:
+                found.append((-widget.to_window(*widget.pos)[1], widget.text))
+    return [text for _, text in sorted(found, key=lambda f: f[0])]
+
+
+def _parents(widget: Any) -> list[Any]:
+    out = []
+    while widget.parent is not None and widget.parent is not widget:
+        widget = widget.parent
+        out.append(widget)
+    return out
+
+
+def heading_font(app: Any) -> float:
+    """The font size of the clue screen's heading."""
+    from kivy.uix.label import Label
+
+    labels = [w for w in app.screen("clue").walk() if isinstance(w, Label) and w.bold]
+    return max(w.font_size for w in labels)
+
+
+if __name__ == "__main__":
+    from kivy.clock import Clock
+
+    from client.main import ArtCachingApp, _prepare_window, parse_args
+
+    spec = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
+    options = parse_args(["--server", spec["server"], "--data-dir", spec["data_dir"],
+                          "--lang", "en", "--tile-url", "", "--heading", "off",
+                          "--frames", spec["scene"]])
+    _prepare_window()
+    app = ArtCachingApp(options)
+    driver = Driver(app, spec)
+    Clock.schedule_once(driver.begin, 0.5)
+    app.run()
+    sys.exit(app.exit_code)

@@ -1,0 +1,192 @@
+"""Results: the CSV (UTF-8 with BOM, umlauts, formula injection guarded, local times) and the
+printable one-page summary."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from server import exports, models
+from server.cli import close_rally, export_results, purge_rally
+from server.exports.results import FORMULA_START, duration_text, safe_cell
+from server.extensions import db
+from tests.server.helpers import demo_stops
+from tests.server.organiser_helpers import FUCHS, ORG_API, OTTER, ZEBRAS, login, play
+
+
+@pytest.fixture
+def played(app, client, demo):
+    slug, rally_id = demo
+    return play(app, client, slug, rally_id)
+
+
+def finish(app, client, played) -> None:
+    """The Zebras get the remaining stops marked found: they finish."""
+    for stop in demo_stops(app, played.rally_id)[3:]:
+        resp = client.post(f"{ORG_API}/rallies/{played.slug}/teams/"
+                           f"{played.teams[ZEBRAS]}/assists",
+                           json={"marker_id": stop.marker_id, "reason": "Handy kaputt"})
+        assert resp.status_code == 201
+
+
+def parse(data: bytes, delimiter: str = ",") -> list[list[str]]:
+    assert data.startswith(b"\xef\xbb\xbf")
+    text = data.decode("utf-8-sig")
+    assert "\r\n" in text
+    return list(csv.reader(io.StringIO(text), delimiter=delimiter))
+
+
+def csv_of(app, rally_id: int, lang: str = "de", tz: str = "UTC", sep: str = ",") -> bytes:
+    with app.app_context():
+        d = exports.results_download(db.session.get(models.Rally, rally_id), lang, tz, sep)
+    assert d.mimetype == "text/csv"
+    return d.data
+
+
+def team_times(app, team_id: int) -> tuple[datetime, datetime | None]:
+    with app.app_context():
+        team = db.session.get(models.Team, team_id)
+        return team.started_at, team.finished_at
+
+
+def test_csv_rows_in_german(app, client, played):
+    login(client, app)
+    finish(app, client, played)
+    rows = parse(csv_of(app, played.rally_id, "de", "Europe/Berlin", ";"), ";")
+    assert rows[0] == ["Platz", "Team", "Start (Europe/Berlin)", "Ziel (Europe/Berlin)",
+                       "Dauer (h:mm:ss)", "Stationen gefunden (von 10)", "Wege", "Punkte",
+                       "Auffälligkeiten"]
+    assert [r[1] for r in rows[1:]] == [ZEBRAS, "'" + FUCHS, OTTER]
+    zebras, fuchs, otter = rows[1:]
+    started, finished = team_times(app, played.teams[ZEBRAS])
+    berlin = ZoneInfo("Europe/Berlin")
+    assert zebras[2] == started.astimezone(berlin).strftime("%Y-%m-%d %H:%M:%S")
+    assert zebras[3] == finished.astimezone(berlin).strftime("%Y-%m-%d %H:%M:%S")
+    assert zebras[4] == duration_text((finished - started).total_seconds())
+    assert zebras[5:8] == ["10", "GPS 3, Hilfe 7", str(300 + 7 * 25 + 200)]
+    assert zebras[8] == "Sprung 1, geholfen 7"
+    assert fuchs[:1] == ["2"] and fuchs[3:8] == ["", "", "2", "GPS 1, QR-Code 1", "200"]
+    assert otter[5:9] == ["0", "", "0", ""]
+
+
+def test_csv_in_english_with_commas_and_utc(app, client, played):
+    rows = parse(csv_of(app, played.rally_id, "en"))
+    assert rows[0][:3] == ["Rank", "Team", "Started (UTC)"]
+    assert rows[0][5] == "Stops found (of 10)"
+    assert rows[1][6:] == ["GPS 3", "300", "teleport 1"]
+    started, _ = team_times(app, played.teams[ZEBRAS])
+    assert rows[1][2] == started.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def test_csv_tab_separated(app, client, played):
+    rows = parse(csv_of(app, played.rally_id, "en", sep="tab"), "\t")
+    assert len(rows) == 4 and rows[3][1] == OTTER
+
+
+@pytest.mark.parametrize("name", ["=1+2", "+49 631", "-rm", "@SUM(A1)", "\tTab", "\rCR"])
+def test_formula_injection_is_guarded(app, client, demo, name):
+    _slug, rally_id = demo
+    with app.app_context():
+        db.session.add(models.Team(rally_id=rally_id, name=name, join_code="INJECT01"))
+        db.session.commit()
+    rows = parse(csv_of(app, rally_id, "en"))
+    assert rows[1][1] == "'" + name
+
+
+@given(st.text(min_size=1, max_size=30))
+def test_safe_cell_never_starts_a_formula(text):
+    cell = safe_cell(text)
+    assert not cell.startswith(FORMULA_START)
+    assert cell in (text, "'" + text)
+
+
+def test_duration_text():
+    assert duration_text(None) == ""
+    assert duration_text(59.6) == "0:01:00"
+    assert duration_text(3909) == "1:05:09"
+    assert duration_text(36000) == "10:00:00"
+
+
+def test_unknown_time_zone_and_delimiter(app, demo):
+    _slug, rally_id = demo
+    with pytest.raises(exports.ExportError) as caught:
+        csv_of(app, rally_id, tz="Mars/Olympus")
+    assert caught.value.code == "unknown_timezone"
+    with pytest.raises(exports.ExportError) as caught:
+        csv_of(app, rally_id, sep="|")
+    assert caught.value.code == "unknown_delimiter"
+
+
+def test_web_download(app, client, played):
+    url = f"/organiser/{played.slug}/export/results?sep=;&tz=Europe/Berlin"
+    assert client.get(url).status_code == 302
+    login(client, app)
+    resp = client.get(url + "&lang=en")
+    assert resp.status_code == 200
+    assert resp.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert resp.headers["Cache-Control"] == "no-store"
+    assert f"filename={played.slug}-results.csv" in resp.headers["Content-Disposition"]
+    rows = parse(resp.data, ";")
+    assert rows[0][2] == "Started (Europe/Berlin)"
+    resp = client.get(f"/organiser/{played.slug}/export/results?tz=Nowhere/Land",
+                      follow_redirects=True)
+    assert "Unknown time zone 'Nowhere/Land'" in html.unescape(resp.get_data(as_text=True))
+
+
+def test_cli_close_export_purge(app, runner, client, played, tmp_path):
+    out = tmp_path / "ergebnisse.csv"
+    result = runner.invoke(export_results, [played.slug, "--lang", "de", "--timezone",
+                                            "Europe/Berlin", "--delimiter", ";", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert parse(out.read_bytes(), ";")[1][1] == ZEBRAS
+    result = runner.invoke(purge_rally, [played.slug, "--yes"])
+    assert result.exit_code == 1
+    assert "only after the event is closed" in result.output
+    result = runner.invoke(close_rally, [played.slug])
+    assert result.exit_code == 0, result.output
+    assert f"rally '{played.slug}' closed" in result.output
+    result = runner.invoke(close_rally, [played.slug])
+    assert result.exit_code == 1 and "closed already" in result.output
+    result = runner.invoke(purge_rally, [played.slug], input="n\n")
+    assert result.exit_code == 1 and "Aborted" in result.output
+    result = runner.invoke(purge_rally, [played.slug], input="y\n")
+    assert result.exit_code == 0, result.output
+    assert "personal data of 3 teams purged (3 device tokens" in result.output
+    result = runner.invoke(export_results, [played.slug, "--lang", "en", "-o", str(out)])
+    rows = parse(out.read_bytes())
+    assert [r[1] for r in rows[1:]] == [f"Team no. {played.teams[n]} (anonymised)"
+                                        for n in (ZEBRAS, FUCHS, OTTER)]
+    assert [r[5] for r in rows[1:]] == ["3", "2", "0"]
+    result = runner.invoke(export_results, [played.slug, "--timezone", "Mars", "-o", str(out)])
+    assert result.exit_code == 1 and "Unknown time zone 'Mars'" in result.output
+    result = runner.invoke(close_rally, ["nope"])
+    assert result.exit_code == 1 and "no rally 'nope'" in result.output
+
+
+def test_printable_summary(app, client, played):
+    with app.app_context():
+        db.session.add(models.Team(rally_id=played.rally_id, name="<script>alert(1)</script>",
+                                   join_code="XSS00001"))
+        db.session.commit()
+    url = f"/organiser/{played.slug}/results"
+    assert client.get(url).status_code == 302
+    login(client, app)
+    resp = client.get(url + "?lang=en")
+    assert resp.status_code == 200
+    page = resp.get_data(as_text=True)
+    assert "organiser/organiser.css" in page and "@media print" in client.get(
+        "/static/organiser/organiser.css").get_data(as_text=True)
+    assert ZEBRAS in page and "Otter „Straße“ – 3" in page
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+    assert "Leaderboard" in page and "Finds per stop" in page
+    assert "GPS 4, QR code 1" in page and "teleport 1" in page
+    assert page.index(ZEBRAS) < page.index("Otter")
+    german = client.get(url + "?lang=de").get_data(as_text=True)
+    assert "Rangliste" in german and "Funde je Station" in german

@@ -1,0 +1,251 @@
+"""German and English everywhere: the catalogue is complete, every key the code uses is in it."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import string
+from pathlib import Path
+
+import pytest
+from flask import g
+
+from markers import tokens
+from server import i18n
+from server.api.errors import _HTTP_CODES
+from server.i18n import CATALOGUES, LANGUAGES, both, catalogue, language, set_preferred, t
+from tests.conftest import ROOT
+
+SERVER = ROOT / "server"
+PYTHON = sorted(p for p in SERVER.rglob("*.py") if "migrations" not in p.parts)
+TEMPLATES = sorted((SERVER / "templates").rglob("*.html"))
+LITERAL_KEY = re.compile(r"""\b(?:t|both)\(\s*(['"])([A-Za-z0-9_.\-]+)\1\s*[,)]""")
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def literal_keys(paths: list[Path]) -> dict[str, list[str]]:
+    """Every key written as t('...') / both("...") in these files, with where it is used."""
+    used: dict[str, list[str]] = {}
+    for path in paths:
+        for match in LITERAL_KEY.finditer(path.read_text(encoding="utf-8")):
+            used.setdefault(match.group(2), []).append(path.name)
+    return used
+
+
+def api_error_calls() -> list[tuple[str, ast.Call]]:
+    """Every ApiError(...) call in server/, with its file."""
+    calls = []
+    for path in PYTHON:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "ApiError":
+                calls.append((str(path.relative_to(ROOT)), node))
+    return calls
+
+
+def test_catalogue_files_are_objects_of_two_languages():
+    files = sorted(CATALOGUES.glob("*.json"))
+    assert files
+    for path in files:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        assert isinstance(data, dict), path.name
+        for key, entry in data.items():
+            assert re.fullmatch(r"[a-z0-9_]+(\.[a-z0-9_]+)+", key), f"{path.name}: key {key!r}"
+            assert isinstance(entry, dict) and set(entry) == set(LANGUAGES), f"{path.name}: {key}"
+
+
+@pytest.mark.parametrize("key", sorted(catalogue()))
+def test_every_message_has_german_and_english_with_the_same_placeholders(key):
+    entry = catalogue()[key]
+    for lang in LANGUAGES:
+        assert isinstance(entry[lang], str) and entry[lang].strip(), f"{key}: empty {lang}"
+        assert entry[lang] == entry[lang].strip(), f"{key}: {lang} has outer spaces"
+    assert placeholders(entry["de"]) == placeholders(entry["en"]), key
+    for lang in LANGUAGES:
+        values = dict.fromkeys(placeholders(entry[lang]), "x")
+        entry[lang].format(**values)
+
+
+def test_keys_are_unique_across_catalogue_files():
+    seen: dict[str, str] = {}
+    for path in sorted(CATALOGUES.glob("*.json")):
+        for key in json.loads(path.read_text(encoding="utf-8")):
+            assert key not in seen, f"{key} is in {seen.get(key)} and {path.name}"
+            seen[key] = path.name
+    assert set(seen) == set(catalogue())
+
+
+def test_the_scan_sees_the_keys():
+    assert "auth.login_failed" in literal_keys(PYTHON)
+    assert {"play.not_yet", "error.home"} <= set(literal_keys(TEMPLATES))
+
+
+@pytest.mark.parametrize("path", PYTHON + TEMPLATES, ids=lambda p: str(p.relative_to(SERVER)))
+def test_every_literal_key_exists(path):
+    missing = sorted(k for k in literal_keys([path]) if k not in catalogue())
+    assert missing == []
+
+
+def test_the_scan_finds_keys_in_both_quote_styles(tmp_path):
+    sample = tmp_path / "sample.html"
+    sample.write_text("""{{ t('a.b') }} {{ t("c.d", n=1) }} {{ t('e.' ~ x) }} {{ both("f.g") }}""")
+    assert set(literal_keys([sample])) == {"a.b", "c.d", "f.g"}
+
+
+def test_error_page_has_a_title_and_text_for_each_status():
+    source = (SERVER / "templates" / "error.html").read_text(encoding="utf-8")
+    lists = re.findall(r"status in \(([\d,\s]+)\)", source)
+    assert lists, "error.html no longer lists its statuses"
+    statuses = {int(s) for s in ",".join(lists).split(",") if s.strip()} | {500}
+    for status in statuses:
+        for part in ("title", "text"):
+            assert f"error.{part}_{status}" in catalogue(), f"error.{part}_{status}"
+
+
+@pytest.mark.parametrize("where", sorted({w for w, _ in api_error_calls()}))
+def test_every_literal_api_error_code_has_a_message_its_values_fill(where):
+    problems = []
+    for _, call in (c for c in api_error_calls() if c[0] == where):
+        if len(call.args) < 2 or not isinstance(call.args[1], ast.Constant):
+            continue
+        names = {k.arg for k in call.keywords}
+        key = f"errors.{call.args[1].value}"
+        if "message" in names:
+            continue
+        if key not in catalogue():
+            problems.append(f"line {call.lineno}: no message {key}")
+        elif None not in names and not placeholders(catalogue()[key]["en"]) <= names:
+            problems.append(f"line {call.lineno}: {key} needs "
+                            f"{placeholders(catalogue()[key]['en']) - names}")
+    assert problems == []
+
+
+def test_the_api_error_scan_sees_the_calls():
+    codes = {c.args[1].value for _, c in api_error_calls()
+             if len(c.args) > 1 and isinstance(c.args[1], ast.Constant)}
+    assert {"invalid_team_name", "rally_not_found", "login_required"} <= codes
+
+
+def test_computed_api_error_codes_bring_their_own_message():
+    """ApiError(…, f"token_{…}") carries the token error's own bilingual text."""
+    for where, call in api_error_calls():
+        if len(call.args) >= 2 and isinstance(call.args[1], ast.JoinedStr):
+            assert "message" in {k.arg for k in call.keywords}, f"{where}:{call.lineno}"
+    for code in tokens.TokenErrorCode:
+        text = tokens.TokenError(code, "test").text
+        assert all(text[lang].strip() for lang in LANGUAGES), code
+
+
+@pytest.mark.parametrize("code", sorted(set(_HTTP_CODES.values())))
+def test_http_error_codes_have_messages_without_values(code):
+    """from_http_exception raises these with no values, so their messages take none."""
+    entry = catalogue()[f"errors.{code}"]
+    assert placeholders(entry["de"]) == placeholders(entry["en"]) == set()
+
+
+def test_play_join_errors_are_in_the_catalogue():
+    """The web fallback shows teams.create's errors via t(f"errors.{code}")."""
+    source = (SERVER / "teams.py").read_text(encoding="utf-8")
+    codes = re.findall(r'ApiError\(\d+, "([a-z_]+)"', source)
+    assert {"invalid_team_name", "team_name_taken", "busy"} <= set(codes)
+    for code in codes:
+        for lang in LANGUAGES:
+            assert t(f"errors.{code}", lang, field="name", max=40)
+
+
+def test_t_formats_and_falls_back(app):
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert t("play.stop_n", n=2, total=10) == "Stop 2 of 10"
+        assert t("play.stop_n", "de", n=2, total=10) == "Station 2 von 10"
+        assert both("play.stops", n=3) == {"de": "3 Stationen", "en": "3 stops"}
+        assert t("no.such.key") == "no.such.key"
+        assert t("play.stop_n", n=2) == "Stop 2 of "
+    app.debug = True
+    with app.test_request_context(), pytest.raises(KeyError):
+        t("no.such.key")
+    with app.test_request_context(), pytest.raises(KeyError):
+        t("play.stop_n", n=2)
+
+
+def test_t_outside_a_request_uses_the_default_language(make_app):
+    app = make_app(DEFAULT_LANGUAGE="en")
+    with app.app_context():
+        assert language() == "en"
+        assert t("play.have_code") == catalogue()["play.have_code"]["en"]
+    assert i18n.default_language() == "de"
+
+
+@pytest.mark.parametrize(("query", "cookie", "preferred", "accept", "expected"), [
+    ("", None, None, "en-GB,en;q=0.9", "en"),
+    ("", None, None, "fr", "de"),
+    ("", None, None, "fr, en;q=0.5", "en"),
+    ("", None, "en", "de", "en"),
+    ("", "de", "en", "en", "de"),
+    ("?lang=en", "de", "de", "de", "en"),
+    ("?lang=fr", None, None, "en", "en"),
+    ("?lang=fr", "fr", "fr", "fr", "de"),
+])
+def test_language_resolution_order(app, query, cookie, preferred, accept, expected):
+    headers = {"Accept-Language": accept}
+    if cookie:
+        headers["Cookie"] = f"lang={cookie}"
+    with app.test_request_context("/" + query, headers=headers):
+        if preferred:
+            g.preferred_lang = preferred
+        assert language() == expected
+
+
+def test_team_language_counts_when_the_request_names_none(app):
+    with app.test_request_context("/", headers={"Accept-Language": "de"}):
+        assert language() == "de"
+        set_preferred("en")
+        assert language() == "en"
+    with app.test_request_context("/?lang=de", headers={"Accept-Language": "en"}):
+        language()
+        set_preferred("en")
+        assert language() == "de"
+
+
+def test_responses_name_their_language(client):
+    response = client.get("/", headers={"Accept-Language": "en"})
+    assert response.headers["Content-Language"] == "en"
+    assert "Accept-Language" in response.headers["Vary"]
+    switched = client.get("/?lang=de", headers={"Accept-Language": "en"})
+    assert switched.headers["Content-Language"] == "de"
+    assert any(c.startswith("lang=de;") for c in switched.headers.getlist("Set-Cookie"))
+
+
+def test_error_pages_are_bilingual(client):
+    for lang in LANGUAGES:
+        response = client.get("/no-such-page", headers={"Accept-Language": lang})
+        assert response.status_code == 404
+        page = response.get_data(as_text=True)
+        assert f'<html lang="{lang}">' in page
+        assert t("error.title_404", lang) in page
+    api = client.get("/api/v1/no-such-thing", headers={"Accept-Language": "en"})
+    assert api.get_json()["error"] == {"code": "not_found", "message": t("errors.not_found", "en")}
+
+
+def test_unexpected_errors_are_friendly_in_both_languages(app):
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("internal detail that must not leak")
+
+    @app.get("/api/v1/boom")
+    def api_boom():
+        raise RuntimeError("internal detail that must not leak")
+
+    client = app.test_client()
+    for lang in LANGUAGES:
+        page = client.get("/boom", headers={"Accept-Language": lang})
+        assert page.status_code == 500
+        text = page.get_data(as_text=True)
+        assert t("error.title_500", lang) in text
+        assert "internal detail" not in text and "Traceback" not in text
+        api = client.get("/api/v1/boom", headers={"Accept-Language": lang})
+        assert api.status_code == 500
+        assert api.get_json()["error"] == {"code": "internal_error",
+                                           "message": t("errors.internal_error", lang)}
