@@ -15,6 +15,8 @@ $(STAMP): setup.cfg pyproject.toml
 	touch $(STAMP)
 
 ## Build the environment, migrate and seed the demo rally into SQLite, and serve the app.
+## QR codes point to PUBLIC_BASE_URL: set it to the address phones reach (and HOST=0.0.0.0).
+run: export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 run: $(STAMP)
 	$(BIN)/artcaching db upgrade
 	$(BIN)/artcaching seed-demo

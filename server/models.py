@@ -129,7 +129,7 @@ class Marker(Bilingual, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    venue: Mapped[Venue | None] = relationship()
+    venue: Mapped[Venue | None] = relationship(lazy="joined")
 
 
 class Rally(Bilingual, db.Model):
@@ -158,7 +158,8 @@ class Rally(Bilingual, db.Model):
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     stops: Mapped[list[RallyStop]] = relationship(
-        back_populates="rally", order_by="RallyStop.position", cascade="all, delete-orphan"
+        back_populates="rally", order_by="RallyStop.position", cascade="all, delete-orphan",
+        lazy="selectin",
     )
 
 
@@ -177,7 +178,7 @@ class RallyStop(Bilingual, db.Model):
     clue_en: Mapped[str] = mapped_column(Text, default="")
 
     rally: Mapped[Rally] = relationship(back_populates="stops")
-    marker: Mapped[Marker] = relationship()
+    marker: Mapped[Marker] = relationship(lazy="joined")
 
 
 class Team(db.Model):
