@@ -122,8 +122,13 @@ class Autoplay:
                 break
         finished = self._settle()
         snap = session.snapshot
+        errors = self._errors
+        if not finished:
+            refused = [e.error for e in session.outbox.answered(200) if e.error]
+            errors = [*errors, *(f"{refused.count(r)} events refused: {r}"
+                                 for r in dict.fromkeys(refused))][-20:]
         return AutoplayResult(finished, snap.team, count, tuple(qr_stops), most_pending,
-                              tuple(self._errors))
+                              tuple(errors))
 
     def _heading(self, previous: LatLon, here: LatLon) -> float:
         """Look at the nearest opened marker, else where the walk goes."""

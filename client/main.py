@@ -540,6 +540,9 @@ class AutoplayDriver:
         found, total = self.app.session.snapshot.progress
         if not result.finished:
             detail = "; ".join(result.errors[-3:]) or "the walk ended first"
+            if (self.cli.speedup or 1.0) > 1 and "future" in detail:
+                detail += (" - a sped-up walk stamps its fixes ahead of the clock: start the "
+                           "server with MAX_CLOCK_SKEW_S above the walk's length, e.g. 3600")
             self.app.fail(f"autoplay ended with {found}/{total} stops found ({detail})")
             return
         message = (f"rally complete: {found}/{total} stops, {len(result.qr_stops)} by QR code "

@@ -19,17 +19,14 @@ from pathlib import Path
 from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from server.usererror import UserError
+
 FORMATS = ("JPEG", "PNG")
 JPEG_QUALITY = 85
 
 
-class MediaError(ValueError):
-    """An upload that cannot be used: ``code`` names the reason, ``values`` fill its message."""
-
-    def __init__(self, code: str, **values: object) -> None:
-        super().__init__(code)
-        self.code = code
-        self.values = values
+class MediaError(UserError):
+    """An upload that cannot be used."""
 
 
 @dataclass(frozen=True)

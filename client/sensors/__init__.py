@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -40,3 +41,33 @@ class Provider(Protocol):
     def start(self, callback: Callable[[Any], None]) -> None: ...
 
     def stop(self) -> None: ...
+
+
+class Replay:
+    """Delivers the items of an iterable on a daemon thread, one every interval_s, until stop()."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, items: Iterable[Any], callback: Callable[[Any], None],
+              interval_s: float) -> None:
+        self._stop.clear()
+
+        def run() -> None:
+            for item in items:
+                if self._stop.is_set():
+                    return
+                callback(item)
+                if self._stop.wait(interval_s):
+                    return
+
+        self._thread = threading.Thread(target=run, name=self.name, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=2)
+        self._thread = None

@@ -5,11 +5,12 @@ Frames are PIL images; client.qrscan.decode reads them.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+from client.sensors import Replay
 
 FrameCallback = Callable[[Any], None]
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
@@ -29,8 +30,7 @@ class FramesFromFiles:
                              f"({', '.join(IMAGE_SUFFIXES)})")
         self.interval_s = interval_s
         self.loop = loop
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._replay = Replay("frames-from-files")
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -48,24 +48,10 @@ class FramesFromFiles:
 
     def start(self, callback: FrameCallback) -> None:
         """Deliver frames on a daemon thread until stop()."""
-        self._stop.clear()
-
-        def run() -> None:
-            for frame in self.frames():
-                if self._stop.is_set():
-                    return
-                callback(frame)
-                if self._stop.wait(self.interval_s):
-                    return
-
-        self._thread = threading.Thread(target=run, name="frames-from-files", daemon=True)
-        self._thread.start()
+        self._replay.start(self.frames(), callback, self.interval_s)
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=2)
-        self._thread = None
+        self._replay.stop()
 
 
 class KivyCameraFrames:

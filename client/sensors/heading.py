@@ -14,7 +14,7 @@ from itertools import pairwise
 from typing import ClassVar
 
 from client.ar import normalize_deg
-from client.sensors import Orientation
+from client.sensors import Orientation, Replay
 
 OrientationCallback = Callable[[Orientation], None]
 Matrix = tuple[tuple[float, float, float], tuple[float, float, float], tuple[float, float, float]]
@@ -164,8 +164,7 @@ class ScriptedHeading:
         self.seed = seed
         self.speedup = speedup
         self.loop = loop
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._replay = Replay("scripted-heading")
 
     def at(self, t: float) -> Orientation:
         """The scripted orientation t seconds after the start (without jitter)."""
@@ -193,21 +192,7 @@ class ScriptedHeading:
             t += self.interval_s
 
     def start(self, callback: OrientationCallback) -> None:
-        self._stop.clear()
-
-        def run() -> None:
-            for reading in self.readings():
-                if self._stop.is_set():
-                    return
-                callback(reading)
-                if self._stop.wait(self.interval_s / self.speedup):
-                    return
-
-        self._thread = threading.Thread(target=run, name="scripted-heading", daemon=True)
-        self._thread.start()
+        self._replay.start(self.readings(), callback, self.interval_s / self.speedup)
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=2)
-        self._thread = None
+        self._replay.stop()

@@ -120,72 +120,75 @@ SCHEMAS: dict[str, Any] = {
 }
 
 
-def _error(description: str) -> dict[str, Any]:
+def err(description: str) -> dict[str, Any]:
+    """An error response: the Error schema with a description."""
     return {"description": description,
             "content": {"application/json": {"schema": ref("Error")}}}
 
 
-def _ok(schema: str, description: str = "OK") -> dict[str, Any]:
+def ok(schema: str, description: str = "OK") -> dict[str, Any]:
+    """A JSON response of components/schemas/<schema>."""
     return {"description": description,
             "content": {"application/json": {"schema": ref(schema)}}}
 
 
-def _body(schema: str) -> dict[str, Any]:
+def req(schema: str) -> dict[str, Any]:
+    """A required JSON request body of components/schemas/<schema>."""
     return {"required": True, "content": {"application/json": {"schema": ref(schema)}}}
 
 
 SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
 BEARER = [{"team": []}]
-COMMON_ERRORS = {"400": _error("Not JSON, or NaN/Infinity in it"),
-                 "413": _error("Body too large"), "415": _error("Not application/json"),
-                 "422": _error("A field is missing or wrong"), "429": _error("Rate limited")}
+COMMON_ERRORS = {"400": err("Not JSON, or NaN/Infinity in it"),
+                 "413": err("Body too large"), "415": err("Not application/json"),
+                 "422": err("A field is missing or wrong"), "429": err("Rate limited")}
 
 PATHS: dict[str, Any] = {
     "/rallies": {"get": {
         "operationId": "listRallies", "tags": ["player"], "summary": "Published rallies",
-        "responses": {"200": _ok("RallyList")}}},
+        "responses": {"200": ok("RallyList")}}},
     "/rallies/{slug}": {"get": {
         "operationId": "getRally", "tags": ["player"], "parameters": [SLUG],
         "summary": "A rally's public face: start, first clue, order mode; no marker positions",
-        "responses": {"200": _ok("Rally"), "404": _error("No such published rally")}}},
+        "responses": {"200": ok("Rally"), "404": err("No such published rally")}}},
     "/rallies/{slug}/teams": {"post": {
         "operationId": "createTeam", "tags": ["player"], "parameters": [SLUG],
         "summary": "Start a team; its token is shown once",
-        "requestBody": _body("TeamCreate"),
-        "responses": {"201": _ok("TeamCreated", "Created"), "404": _error("No such rally"),
-                      "409": _error("Name taken, or rally not open"), **COMMON_ERRORS}}},
+        "requestBody": req("TeamCreate"),
+        "responses": {"201": ok("TeamCreated", "Created"), "404": err("No such rally"),
+                      "409": err("Name taken, or rally not open"), **COMMON_ERRORS}}},
     "/rallies/{slug}/join": {"post": {
         "operationId": "joinTeam", "tags": ["player"], "parameters": [SLUG],
         "summary": "A further phone joins a team with its join code",
-        "requestBody": _body("TeamJoin"),
-        "responses": {"201": _ok("TeamCreated", "Joined"),
-                      "404": _error("No such rally or join code"), **COMMON_ERRORS}}},
+        "requestBody": req("TeamJoin"),
+        "responses": {"201": ok("TeamCreated", "Joined"),
+                      "404": err("No such rally or join code"), **COMMON_ERRORS}}},
     "/rallies/{slug}/leaderboard": {"get": {
         "operationId": "getLeaderboard", "tags": ["player"],
         "parameters": [SLUG, {"name": "limit", "in": "query", "required": False,
                               "description": "How many entries, from the top (1 to 1000)",
                               "schema": {"type": "integer", "default": 100}}],
-        "responses": {"200": _ok("Leaderboard"), "404": _error("No such rally"),
-                      "422": _error("limit is not a whole number")}}},
+        "responses": {"200": ok("Leaderboard"), "404": err("No such rally"),
+                      "422": err("limit is not a whole number")}}},
     "/team": {"get": {
         "operationId": "getTeam", "tags": ["player"], "security": BEARER,
         "summary": "The team's state: finds, open clues, search areas, letters, score",
-        "responses": {"200": _ok("Team"), "401": _error("Missing or unknown token")}}},
+        "responses": {"200": ok("Team"), "401": err("Missing or unknown token")}}},
     "/team/checkins": {"post": {
         "operationId": "checkin", "tags": ["player"], "security": BEARER,
         "summary": "A GPS fix; finds the open marker whose geofence holds it",
-        "requestBody": _body("Checkin"),
-        "responses": {"200": _ok("EventResult"), "401": _error("Missing or unknown token"),
-                      "409": _error("Rally closed"),
-                      "503": _error("Busy: send the same event (same client_event_id) again"),
+        "requestBody": req("Checkin"),
+        "responses": {"200": ok("EventResult"), "401": err("Missing or unknown token"),
+                      "409": err("Rally closed"),
+                      "503": err("Busy: send the same event (same client_event_id) again"),
                       **COMMON_ERRORS}}},
     "/team/scans": {"post": {
         "operationId": "scan", "tags": ["player"], "security": BEARER,
         "summary": "A scanned QR fallback",
-        "requestBody": _body("Scan"),
-        "responses": {"200": _ok("EventResult"), "401": _error("Missing or unknown token"),
-                      "409": _error("Rally closed"),
-                      "503": _error("Busy: send the same event (same client_event_id) again"),
+        "requestBody": req("Scan"),
+        "responses": {"200": ok("EventResult"), "401": err("Missing or unknown token"),
+                      "409": err("Rally closed"),
+                      "503": err("Busy: send the same event (same client_event_id) again"),
                       **COMMON_ERRORS}}},
     "/openapi.json": {"get": {
         "operationId": "openapi", "tags": ["meta"], "summary": "This document",

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from routes.model import pick
 from server import models
 from server.api import bp
-from server.api.openapi import obj, ref, register
+from server.api.openapi import err, obj, ok, ref, register
 from server.api.serialize import iso
 from server.api.validation import validated
 from server.auth import api_roles_required
@@ -141,16 +141,14 @@ _TEAM = {"name": "team_id", "in": "path", "required": True, "schema": _INT}
 
 
 def _ok(schema: str, status: str = "200", description: str = "OK") -> dict:
-    return {status: {"description": description,
-                     "content": {"application/json": {"schema": ref(schema)}}}}
+    return {status: ok(schema, description)}
 
 
 def _errors(*codes: str) -> dict:
     text = {"400": "Bad JSON or CSRF token missing", "401": "Not logged in",
             "403": "Not an organiser", "404": "No such rally or team",
             "409": "Conflicts with the rally's state", "422": "A field is missing or wrong"}
-    return {c: {"description": text[c],
-                "content": {"application/json": {"schema": ref("Error")}}} for c in codes}
+    return {c: err(text[c]) for c in codes}
 
 
 def _op(op_id: str, summary: str, responses: dict, params: list, body: str | None = None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,6 +12,13 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from server.api.errors import ApiError
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"{text[:20]} overflows a number")
+    return value
 
 
 def _reject_constant(name: str) -> float:
@@ -26,7 +34,7 @@ def json_body() -> Any:
     if request.content_length is None and limit is not None and len(raw) >= limit:
         raise ApiError(413, "body_too_large")
     try:
-        body = json.loads(raw, parse_constant=_reject_constant)
+        body = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
         json.dumps(body, ensure_ascii=False).encode()
         return body
     except json.JSONDecodeError as exc:

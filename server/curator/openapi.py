@@ -5,7 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from markers.geofence import MAX_RADIUS_M, MIN_RADIUS_M
-from server.api.openapi import BILINGUAL, LANGUAGE, LAT, LON, TIME, obj, ref
+from server.api.openapi import (
+    BILINGUAL,
+    LANGUAGE,
+    LAT,
+    LON,
+    TIME,
+    err,
+    obj,
+    ok,
+    ref,
+    req,
+)
 
 MAX_STOPS = 200
 INT = {"type": "integer"}
@@ -137,28 +148,14 @@ SCHEMAS: dict[str, Any] = {
 }
 
 
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description,
-            "content": {"application/json": {"schema": ref("Error")}}}
-
-
-def _ok(schema: str, description: str = "OK") -> dict[str, Any]:
-    return {"description": description,
-            "content": {"application/json": {"schema": ref(schema)}}}
-
-
-def _body(schema: str) -> dict[str, Any]:
-    return {"required": True, "content": {"application/json": {"schema": ref(schema)}}}
-
-
 def _param(name: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
 
 
-AUTH = {"401": _error("Not logged in"), "403": _error("Not a curator, or not the owner")}
-WRITE = {**AUTH, "400": _error("Not JSON, NaN in it, or CSRF token missing"),
-         "413": _error("Body too large"), "415": _error("Not application/json"),
-         "422": _error("A field is missing or wrong")}
+AUTH = {"401": err("Not logged in"), "403": err("Not a curator, or not the owner")}
+WRITE = {**AUTH, "400": err("Not JSON, NaN in it, or CSRF token missing"),
+         "413": err("Body too large"), "415": err("Not application/json"),
+         "422": err("A field is missing or wrong")}
 SESSION = [{"session": []}]
 MARKER, RALLY, VENUE = _param("marker_id"), _param("rally_id"), _param("venue_id")
 
@@ -170,93 +167,93 @@ def _op(op_id: str, summary: str, responses: dict[str, Any], body: str | None = 
     if params:
         out["parameters"] = params
     if body:
-        out["requestBody"] = _body(body)
+        out["requestBody"] = req(body)
     return out
 
 
 PATHS: dict[str, Any] = {
     "/curator/venues": {"get": _op(
         "curatorListVenues", "Every venue; those without lat/lon need a position",
-        {"200": _ok("CuratorVenueList"), **AUTH})},
+        {"200": ok("CuratorVenueList"), **AUTH})},
     "/curator/venues/{venue_id}": {"patch": _op(
         "curatorPlaceVenue", "Give a venue its position (moving a placed venue: admins)",
-        {"200": _ok("CuratorVenue"), "404": _error("No such venue"), **WRITE},
+        {"200": ok("CuratorVenue"), "404": err("No such venue"), **WRITE},
         "VenuePosition", [VENUE])},
     "/curator/markers": {
         "get": _op("curatorListMarkers", "Every marker, with owner and the rallies using it",
-                   {"200": _ok("CuratorMarkerList"), **AUTH}),
+                   {"200": ok("CuratorMarkerList"), **AUTH}),
         "post": _op("curatorCreateMarker", "A new marker, owned by the caller",
-                    {"201": _ok("CuratorMarker", "Created"), **WRITE}, "MarkerCreate")},
+                    {"201": ok("CuratorMarker", "Created"), **WRITE}, "MarkerCreate")},
     "/curator/markers/{marker_id}": {
         "get": _op("curatorGetMarker", "One marker",
-                   {"200": _ok("CuratorMarker"), "404": _error("No such marker"), **AUTH},
+                   {"200": ok("CuratorMarker"), "404": err("No such marker"), **AUTH},
                    params=[MARKER]),
         "patch": _op("curatorUpdateMarker", "Move, resize or rewrite a marker (owner, admin)",
-                     {"200": _ok("CuratorMarker"), "404": _error("No such marker"), **WRITE},
+                     {"200": ok("CuratorMarker"), "404": err("No such marker"), **WRITE},
                      "MarkerUpdate", [MARKER]),
         "delete": _op("curatorDeleteMarker",
                       "Delete a marker; refused while a rally uses it as a stop",
-                      {"200": _ok("Deleted"), "404": _error("No such marker"),
-                       "409": _error("A rally uses the marker"), **AUTH,
-                       "400": _error("CSRF token missing")}, params=[MARKER])},
+                      {"200": ok("Deleted"), "404": err("No such marker"),
+                       "409": err("A rally uses the marker"), **AUTH,
+                       "400": err("CSRF token missing")}, params=[MARKER])},
     "/curator/markers/{marker_id}/image": {
         "put": {**_op(
             "curatorPutMarkerImage",
             "Upload (or replace) the marker's image: JPEG or PNG, re-encoded without metadata",
-            {"200": _ok("CuratorMarker"), "404": _error("No such marker"), **WRITE,
-             "413": _error("File larger than MEDIA_MAX_BYTES, or too many pixels"),
-             "415": _error("Not multipart/form-data, or not a JPEG or PNG image")},
+            {"200": ok("CuratorMarker"), "404": err("No such marker"), **WRITE,
+             "413": err("File larger than MEDIA_MAX_BYTES, or too many pixels"),
+             "415": err("Not multipart/form-data, or not a JPEG or PNG image")},
             params=[MARKER]),
             "requestBody": {"required": True, "content": {"multipart/form-data": {
                 "schema": ref("ImageUpload")}}}},
         "delete": _op("curatorDeleteMarkerImage", "Remove the marker's image",
-                      {"200": _ok("CuratorMarker"), "404": _error("No such marker"), **AUTH,
-                       "400": _error("CSRF token missing")}, params=[MARKER])},
+                      {"200": ok("CuratorMarker"), "404": err("No such marker"), **AUTH,
+                       "400": err("CSRF token missing")}, params=[MARKER])},
     "/curator/rallies": {
         "get": _op("curatorListRallies", "Every rally, drafts included",
-                   {"200": _ok("CuratorRallyList"), **AUTH}),
+                   {"200": ok("CuratorRallyList"), **AUTH}),
         "post": _op("curatorCreateRally", "A new draft rally, owned by the caller",
-                    {"201": _ok("CuratorRally", "Created"), "409": _error("Slug taken"),
+                    {"201": ok("CuratorRally", "Created"), "409": err("Slug taken"),
                      **WRITE}, "RallyCreate")},
     "/curator/rallies/{rally_id}": {
         "get": _op("curatorGetRally", "A rally with stops, letters, route, findings, rights",
-                   {"200": _ok("CuratorRally"), "404": _error("No such rally"), **AUTH},
+                   {"200": ok("CuratorRally"), "404": err("No such rally"), **AUTH},
                    params=[RALLY]),
         "patch": _op("curatorUpdateRally",
                      "Change texts, start, and (drafts only) slug, order mode, solution word",
-                     {"200": _ok("CuratorRally"), "404": _error("No such rally"),
-                      "409": _error("Published or closed, or slug taken"), **WRITE},
+                     {"200": ok("CuratorRally"), "404": err("No such rally"),
+                      "409": err("Published or closed, or slug taken"), **WRITE},
                      "RallyUpdate", [RALLY]),
         "delete": _op("curatorDeleteRally", "Delete a draft without teams",
-                      {"200": _ok("Deleted"), "404": _error("No such rally"),
-                       "409": _error("Not a draft, or teams joined"), **AUTH,
-                       "400": _error("CSRF token missing")}, params=[RALLY])},
+                      {"200": ok("Deleted"), "404": err("No such rally"),
+                       "409": err("Not a draft, or teams joined"), **AUTH,
+                       "400": err("CSRF token missing")}, params=[RALLY])},
     "/curator/rallies/{rally_id}/stops": {"put": _op(
         "curatorSetStops", "The rally's stops in order (add, remove, reorder in one); drafts only",
-        {"200": _ok("CuratorRally"), "404": _error("No such rally"),
-         "409": _error("Published or closed"), **WRITE}, "RallyStops", [RALLY])},
+        {"200": ok("CuratorRally"), "404": err("No such rally"),
+         "409": err("Published or closed"), **WRITE}, "RallyStops", [RALLY])},
     "/curator/rallies/{rally_id}/findings": {"get": _op(
         "curatorRallyFindings", "Validation findings, length and walking time, route line",
-        {"200": _ok("RallyFindings"), "404": _error("No such rally"), **AUTH},
+        {"200": ok("RallyFindings"), "404": err("No such rally"), **AUTH},
         params=[RALLY])},
     "/curator/rallies/{rally_id}/order-suggestion": {"get": _op(
         "curatorSuggestOrder",
         "A shorter walking order (routes.order); apply it with curatorSetStops",
-        {"200": _ok("OrderSuggestion"), "404": _error("No such rally"), **AUTH},
+        {"200": ok("OrderSuggestion"), "404": err("No such rally"), **AUTH},
         params=[RALLY])},
     "/curator/rallies/{rally_id}/status": {"put": _op(
         "curatorSetRallyStatus",
         "Publish (refused with the findings while any is an error) or unpublish "
         "(refused once teams joined)",
-        {"200": _ok("CuratorRally"), "404": _error("No such rally"),
-         "409": _error("Error-level findings (named in the message), teams joined, or closed"),
+        {"200": ok("CuratorRally"), "404": err("No such rally"),
+         "409": err("Error-level findings (named in the message), teams joined, or closed"),
          **WRITE},
         "RallyStatusChange", [RALLY])},
     "/curator/rallies/{rally_id}/simulate": {"post": _op(
         "curatorSimulate",
         "One step of a simulated walk: the player's rules on a pretend team, nothing stored; "
         "the answer's event is what a player's check-in or scan gets",
-        {"200": _ok("SimulationStep"), "404": _error("No such rally"), **WRITE},
+        {"200": ok("SimulationStep"), "404": err("No such rally"), **WRITE},
         "SimulateStep", [RALLY])},
 }
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from routes.model import Text, pick
 from server import game, models
+from server.usererror import UserError
 
 Progress = Callable[[int], None]
 """Called with the number of items done since the last call (click.progressbar.update)."""
@@ -19,13 +20,8 @@ QR_FORMATS = ("pdf", "labels", "zip")
 ROUTE_FORMATS = ("gpx", "geojson")
 
 
-class ExportError(ValueError):
-    """An export that cannot be made; ``code`` names the catalogue message errors.<code>."""
-
-    def __init__(self, code: str, **values: object) -> None:
-        super().__init__(code)
-        self.code = code
-        self.values = values
+class ExportError(UserError):
+    """An export that cannot be made."""
 
 
 @dataclass(frozen=True)

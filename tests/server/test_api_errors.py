@@ -58,6 +58,7 @@ def post_raw(client, token: str, data: str | bytes, content_type: str | None = "
 
 
 NOT_JSON = ["{", "", "lat=1", '{"lat": NaN}', '{"lat": Infinity}', '{"lat": -Infinity}',
+            '{"lat": 1e999}',
             b'{"name": "\xff"}', '{"a": "\\ud800"}', "[" * 3000 + "]" * 3000]
 
 
