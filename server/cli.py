@@ -56,13 +56,15 @@ def main() -> None:
 @_with_database
 def seed_demo() -> None:
     """Load the Kaiserslautern demo rally (published) and a curator login; safe to repeat."""
-    added = seed.import_venues(rallyfile.load_venues())
-    rf = rallyfile.read_rally_file(rallyfile.DEMO_RALLY_PATH, rallyfile.load_venues())
-    if db.session.scalar(select(models.Rally.id).filter_by(slug=rf.rally.slug)):
-        click.echo(f"demo rally '{rf.rally.slug}' is there already")
+    slug = rallyfile.demo_rally().slug
+    if db.session.scalar(select(models.Rally.id).filter_by(slug=slug)):
+        added = seed.import_venues(rallyfile.load_venues())
+        click.echo(f"demo rally '{slug}' is there already")
     else:
-        seed.import_rally(rf, status=models.RallyStatus.PUBLISHED)
-        click.echo(f"demo rally '{rf.rally.slug}' loaded: {len(rf.rally.stops)} stops")
+        venues_before = db.session.scalar(select(func.count(models.Venue.id)))
+        row = seed.demo()
+        added = db.session.scalar(select(func.count(models.Venue.id))) - venues_before
+        click.echo(f"demo rally '{slug}' loaded: {len(row.stops)} stops")
     db.session.commit()
     if added:
         click.echo(f"{added} venues added")

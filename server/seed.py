@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from routes import rallyfile
 from routes.rallyfile import RallyFile, Venue
 from server import models
 from server.extensions import db
@@ -82,3 +84,14 @@ def import_rally(rf: RallyFile, *, status: models.RallyStatus,
         row.stops.append(stop_row)
     db.session.flush()
     return row
+
+
+def demo(*, slug: str | None = None,
+         status: models.RallyStatus = models.RallyStatus.PUBLISHED) -> models.Rally:
+    """The venues and the Kaiserslautern demo rally (under ``slug`` if given), flushed."""
+    venues = rallyfile.load_venues()
+    import_venues(venues)
+    rf = rallyfile.read_rally_file(rallyfile.DEMO_RALLY_PATH, venues)
+    if slug is not None:
+        rf = replace(rf, rally=replace(rf.rally, slug=slug))
+    return import_rally(rf, status=status)
