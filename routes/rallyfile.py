@@ -31,9 +31,11 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
+import assets
 from markers.geo import CoordinateError, LatLon, check_latlon, distance_m
 from markers.geofence import MAX_RADIUS_M, MIN_RADIUS_M
 from routes.model import (
@@ -52,9 +54,11 @@ FORMAT = "art-caching-rally/1"
 DEFAULT_RALLY_ID = 1
 DEFAULT_RADIUS_M = Marker.__dataclass_fields__["radius_m"].default
 
-ASSETS_DIR = Path(__file__).resolve().parents[1] / "assets"
-VENUES_PATH = ASSETS_DIR / "kaiserslautern_venues.json"
-DEMO_RALLY_PATH = ASSETS_DIR / "demo" / "kaiserslautern.json"
+Source = str | os.PathLike[str] | Traversable | Mapping[str, Any]
+"""Where a file's JSON comes from: a path, a resource such as VENUES_PATH, or the parsed object."""
+
+VENUES_PATH = assets.files() / "kaiserslautern_venues.json"
+DEMO_RALLY_PATH = assets.files() / "demo" / "kaiserslautern.json"
 
 VENUE_MATCH_M = 1.0
 """How far a marker may lie from the venue it names (rounding only; an offset needs no venue)."""
@@ -98,16 +102,12 @@ class RallyFile:
     finish_name: str = ""
 
 
-def load_rally(
-    source: str | os.PathLike[str] | Mapping[str, Any], venues: Iterable[Venue] | None = None
-) -> Rally:
+def load_rally(source: Source, venues: Iterable[Venue] | None = None) -> Rally:
     """The rally in a rally file (a path, or the already parsed JSON object)."""
     return read_rally_file(source, venues).rally
 
 
-def read_rally_file(
-    source: str | os.PathLike[str] | Mapping[str, Any], venues: Iterable[Venue] | None = None
-) -> RallyFile:
+def read_rally_file(source: Source, venues: Iterable[Venue] | None = None) -> RallyFile:
     """A rally file with everything it holds; markers naming a venue are checked against venues."""
     data, file = _read_json(source)
     try:
@@ -123,7 +123,7 @@ def demo_rally() -> Rally:
     return load_rally(DEMO_RALLY_PATH, load_venues(VENUES_PATH))
 
 
-def load_venues(path: str | os.PathLike[str] = VENUES_PATH) -> list[Venue]:
+def load_venues(path: str | os.PathLike[str] | Traversable = VENUES_PATH) -> list[Venue]:
     """The venues of a venues file: a JSON array of objects with the fields of Venue."""
     data, file = _read_json(path)
     try:
@@ -202,12 +202,15 @@ def _dump_text(value: Text | None) -> dict[str, str]:
 # --- reading ---------------------------------------------------------------------------------
 
 
-def _read_json(source: str | os.PathLike[str] | Mapping[str, Any]) -> tuple[Any, str | None]:
-    if not isinstance(source, str | os.PathLike):
+def _read_json(source: Source) -> tuple[Any, str | None]:
+    if isinstance(source, str | os.PathLike):
+        file, resource = os.fspath(source), Path(source)
+    elif isinstance(source, Traversable):
+        file, resource = str(source), source
+    else:
         return source, None
-    file = os.fspath(source)
     try:
-        raw = Path(file).read_text(encoding="utf-8")
+        raw = resource.read_text(encoding="utf-8")
     except OSError as e:
         raise RallyFileError("", f"cannot read the file: {e.strerror or e}", file) from None
     except UnicodeDecodeError as e:

@@ -7,15 +7,20 @@ umlauts and typographic quotes print as written.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import functools
+from importlib import resources
+from pathlib import Path
+
 from fpdf import FPDF
 
+import assets
 from markers import qr
 from routes.model import Text, pick
-from routes.rallyfile import ASSETS_DIR
 from server.exports import ExportError, Progress, QrItem, QrSheet
 from server.i18n import t
 
-FONT_DIR = ASSETS_DIR / "fonts"
 FONTS = {
     ("Sans", ""): "DejaVuSans.ttf",
     ("Sans", "B"): "DejaVuSans-Bold.ttf",
@@ -33,11 +38,21 @@ GREY = 85
 BLACK = 0
 
 
+_extracted = contextlib.ExitStack()
+atexit.register(_extracted.close)
+
+
+@functools.cache
+def font_file(name: str) -> Path:
+    """A font of assets/fonts as a file on disk, as fpdf2 reads it lazily for a document's life."""
+    return _extracted.enter_context(resources.as_file(assets.files() / "fonts" / name))
+
+
 def new_document(title: str) -> FPDF:
     """An A4 document with the fonts embedded and no automatic page breaks."""
     pdf = FPDF(orientation="portrait", unit="mm", format="A4")
     for (family, style), name in FONTS.items():
-        pdf.add_font(family, style, str(FONT_DIR / name))
+        pdf.add_font(family, style, font_file(name))
     pdf.set_auto_page_break(False)
     pdf.set_margins(MARGIN, MARGIN, MARGIN)
     pdf.set_title(title)

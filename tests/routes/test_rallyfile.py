@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import zipfile
 
 import pytest
 from hypothesis import given
@@ -25,7 +26,6 @@ from routes.rallyfile import (
     load_venues,
     read_rally_file,
 )
-from tests.conftest import ASSETS
 from tests.routes.helpers import make_rally, venue
 
 
@@ -178,7 +178,6 @@ def test_file_errors_name_the_file_and_the_place(tmp_path):
 
 def test_venues_file_holds_the_21_kaiserslautern_venues():
     venues = load_venues()
-    assert VENUES_PATH == ASSETS / "kaiserslautern_venues.json"
     assert len(venues) == 21
     by_name = {v.name: v for v in venues}
     fruchthalle = by_name["Fruchthalle"]
@@ -220,7 +219,21 @@ def test_demo_file_is_in_the_canonical_form_that_dump_writes():
     assert dump_rally(loaded) == data
     assert read_rally_file(dump_rally(loaded)) == loaded
     assert demo_rally() == loaded.rally
-    assert DEMO_RALLY_PATH == ASSETS / "demo" / "kaiserslautern.json"
+
+
+def test_files_read_as_package_resources_need_no_folder_on_disk(tmp_path):
+    """The data is read through importlib.resources, so a package in a zip archive serves too."""
+    archive = tmp_path / "data.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("assets/venues.json", VENUES_PATH.read_bytes())
+        z.writestr("assets/rally.json", DEMO_RALLY_PATH.read_bytes())
+        z.writestr("assets/broken.json", "{")
+    root = zipfile.Path(archive, "assets/")
+    venues = load_venues(root / "venues.json")
+    assert venues == load_venues()
+    assert read_rally_file(root / "rally.json", venues) == read_rally_file(DEMO_RALLY_PATH, venues)
+    with pytest.raises(RallyFileError, match=r"data\.zip/assets/broken\.json: line 1, column 2"):
+        load_rally(root / "broken.json")
 
 
 def test_a_rally_built_in_code_round_trips_with_default_keys():
