@@ -203,6 +203,7 @@ def _dump_text(value: Text | None) -> dict[str, str]:
 
 
 def _read_json(source: Source) -> tuple[Any, str | None]:
+    resource: Traversable
     if isinstance(source, str | os.PathLike):
         file, resource = os.fspath(source), Path(source)
     elif isinstance(source, Traversable):
