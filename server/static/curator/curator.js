@@ -76,8 +76,31 @@ window.Curator = (function () {
     });
   }
 
-  function markTilesMissing(mapEl) { mapEl.setAttribute("data-missing", t("tiles_missing")); }
+  /* The editor's map, with a note for when no tiles load. */
+  function editorMap(mapEl) {
+    mapEl.setAttribute("data-missing", t("tiles_missing"));
+    return ArtMap.create(mapEl).setView([20, 0], 2);
+  }
+
+  /* What the next click on the map does (e.g. place a venue): shown over the map with a Cancel
+     button, ended by Cancel or Escape. */
+  function mapMode(mapEl) {
+    const box = document.getElementById("map-mode");
+    let current = null;
+    function set(next, message) {
+      current = next;
+      box.replaceChildren();
+      box.hidden = !next;
+      mapEl.style.cursor = next ? "crosshair" : "";
+      if (next) {
+        box.append(el("span", { text: message }),
+          el("button", { type: "button", className: "secondary", text: t("cancel"), onclick: function () { set(null); } }));
+      }
+    }
+    document.addEventListener("keydown", function (e) { if (e.key === "Escape" && current) { set(null); } });
+    return { set: set, get: function () { return current; } };
+  }
 
   return { pick: pick, me: me, metres: metres, minutes: minutes, readCoordinates: readCoordinates,
-           setCoordinates: setCoordinates, status: status, icon: icon, markTilesMissing: markTilesMissing };
+           setCoordinates: setCoordinates, status: status, icon: icon, editorMap: editorMap, mapMode: mapMode };
 })();

@@ -9,8 +9,7 @@
   const API = root.dataset.api;
   const VENUES = root.dataset.venues;
   const mapEl = $("map");
-  C.markTilesMissing(mapEl);
-  const map = ArtMap.create(mapEl).setView([20, 0], 2);
+  const map = C.editorMap(mapEl);
   const venueLayer = L.layerGroup().addTo(map);
   const markerLayer = L.layerGroup().addTo(map);
 
@@ -18,7 +17,7 @@
   const venues = new Map();    // id -> {data, dot}
   let selected = null;
   let dirty = false;
-  let mode = null;             // {kind: "venue", id} while the next map click places a venue
+  const mode = C.mapMode(mapEl);  // {kind: "venue", id} while the next map click places a venue
 
   const form = $("marker-form");
   const field = function (name, code) { return $("m-" + name + "-" + code); };
@@ -108,24 +107,13 @@
   }
 
   map.on("click", function (e) {
-    if (mode && mode.kind === "venue") { placeVenue(mode.id, e.latlng); return; }
+    const current = mode.get();
+    if (current && current.kind === "venue") { placeVenue(current.id, e.latlng); return; }
     if (dirty && !window.confirm(t("confirm_discard"))) { return; }
     dirty = false;
     create(e.latlng);
   });
 
-  function setMode(next, message) {
-    mode = next;
-    const box = $("map-mode");
-    box.replaceChildren();
-    box.hidden = !next;
-    mapEl.style.cursor = next ? "crosshair" : "";
-    if (next) {
-      box.append(S.el("span", { text: message }),
-        S.el("button", { type: "button", className: "secondary", text: t("cancel"), onclick: function () { setMode(null); } }));
-    }
-  }
-  document.addEventListener("keydown", function (e) { if (e.key === "Escape" && mode) { setMode(null); } });
 
   // --- markers ------------------------------------------------------------------------
 
@@ -394,13 +382,13 @@
   $("only-mine").addEventListener("change", renderList);
 
   function startVenueMode(v) {
-    setMode({ kind: "venue", id: v.id }, t("place_venue_mode", { name: v.name }));
+    mode.set({ kind: "venue", id: v.id }, t("place_venue_mode", { name: v.name }));
   }
 
   async function placeVenue(id, latlng, inputs) {
     try {
       const v = await S.api("PATCH", VENUES + "/" + id, { lat: round6(latlng.lat), lon: round6(latlng.lng) });
-      setMode(null);
+      mode.set(null);
       drawVenue(v);
       renderUnplaced();
       fillVenues(selected !== null ? markers.get(selected).data : { venue_id: null });

@@ -8,8 +8,7 @@
   const root = $("rally-editor");
   const API = root.dataset.api;
   const mapEl = $("map");
-  C.markTilesMissing(mapEl);
-  const map = ArtMap.create(mapEl).setView([20, 0], 2);
+  const map = C.editorMap(mapEl);
   const candidateLayer = L.layerGroup().addTo(map);
   const stopLayer = L.layerGroup().addTo(map);
   const routeLayer = L.layerGroup().addTo(map);
@@ -18,10 +17,10 @@
   let markers = new Map();     // every marker, id -> data
   let checks = null;           // the latest findings answer
   let formDirty = false;
-  let mode = null;
   let suggestion = null;
   let startPreview = null;
   let fitted = false;
+  const mode = C.mapMode(mapEl);
 
   function markerTitle(m) { return C.pick(m.title) || t("untitled", { id: m.id }); }
   function stopIds() { return rally.stops.map(function (s) { return s.marker_id; }); }
@@ -201,27 +200,15 @@
   }
 
   map.on("click", function (e) {
-    if (mode === "start") {
+    if (mode.get() === "start") {
       C.setCoordinates($("start-lat"), $("start-lon"), e.latlng.lat, e.latlng.lng);
       formDirty = true;
-      setMode(null);
+      mode.set(null);
       previewStart();
       C.status(t("start_picked"));
     }
   });
 
-  function setMode(next, message) {
-    mode = next;
-    const box = $("map-mode");
-    box.replaceChildren();
-    box.hidden = !next;
-    mapEl.style.cursor = next ? "crosshair" : "";
-    if (next) {
-      box.append(S.el("span", { text: message }),
-        S.el("button", { type: "button", className: "secondary", text: t("cancel"), onclick: function () { setMode(null); } }));
-    }
-  }
-  document.addEventListener("keydown", function (e) { if (e.key === "Escape" && mode) { setMode(null); } });
 
   function previewStart() {
     if (startPreview) { map.removeLayer(startPreview); startPreview = null; }
@@ -364,7 +351,7 @@
   $("rally-form").addEventListener("input", function () { formDirty = true; });
   $("start-lat").addEventListener("change", previewStart);
   $("start-lon").addEventListener("change", previewStart);
-  $("start-pick").addEventListener("click", function () { setMode("start", t("pick_start_mode")); });
+  $("start-pick").addEventListener("click", function () { mode.set("start", t("pick_start_mode")); });
   $("start-clear").addEventListener("click", function () {
     C.setCoordinates($("start-lat"), $("start-lon"), null, null);
     $("start-name").value = "";
