@@ -59,14 +59,13 @@ def begin_write() -> None:
     db.session.connection(execution_options={_IMMEDIATE: True})
 
 
-def retry_transient(work: Callable[[], T], what: str, attempts: int | None = None) -> T:
+def retry_transient(work: Callable[[], T], what: str) -> T:
     """work() until it returns: after a unique constraint broken by a concurrent writer or a
     transient lock (busy, deadlock, serialization), roll back, wait a little longer each time and
     run it again (up to MAX_ATTEMPTS times); other errors propagate, and TimeoutError names
     ``what`` when every try failed.
     """
-    attempts = MAX_ATTEMPTS if attempts is None else attempts
-    for attempt in range(attempts):
+    for attempt in range(MAX_ATTEMPTS):
         try:
             return work()
         except (IntegrityError, OperationalError) as exc:
@@ -74,7 +73,7 @@ def retry_transient(work: Callable[[], T], what: str, attempts: int | None = Non
             if isinstance(exc, OperationalError) and not is_transient(exc):
                 raise
             time.sleep(0.01 * (attempt + 1))
-    raise TimeoutError(f"{what} after {attempts} tries")
+    raise TimeoutError(f"{what} after {MAX_ATTEMPTS} tries")
 
 
 def is_transient(exc: OperationalError) -> bool:
