@@ -32,14 +32,11 @@ def _app(url: str):
 
 
 def _team(app, client) -> tuple[str, list]:
-    from routes import rallyfile
     from server import models, seed
     from server.extensions import db
 
     with app.app_context():
-        seed.import_venues(rallyfile.load_venues())
-        rf = rallyfile.read_rally_file(rallyfile.DEMO_RALLY_PATH, rallyfile.load_venues())
-        row = seed.import_rally(rf, status=models.RallyStatus.PUBLISHED)
+        row = seed.demo()
         db.session.commit()
         slug = row.slug
         stop = (row.stops[0].marker.lat, row.stops[0].marker.lon)

@@ -31,16 +31,13 @@ def _app(path: Path):
 
 
 def _seed(app, teams: int) -> str:
-    from routes import rallyfile
     from server import models, seed
     from server.auth import create_user
     from server.extensions import db
 
     now = datetime.now(UTC)
     with app.app_context():
-        seed.import_venues(rallyfile.load_venues())
-        rf = rallyfile.read_rally_file(rallyfile.DEMO_RALLY_PATH, rallyfile.load_venues())
-        row = seed.import_rally(rf, status=models.RallyStatus.PUBLISHED)
+        row = seed.demo()
         create_user("bench", "bench-password", models.Role.ORGANISER)
         markers = [s.marker_id for s in row.stops]
         for i in range(teams):

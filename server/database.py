@@ -1,15 +1,23 @@
-"""Database engine settings: SQLite pragmas, and write transactions that cannot deadlock."""
+"""Database engine settings: SQLite pragmas, write transactions that cannot deadlock, and the
+one retry for work that lost a race."""
 
 from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from server.extensions import db
 
 _IMMEDIATE = "artcaching_begin_immediate"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+MAX_ATTEMPTS = 8
+T = TypeVar("T")
 
 
 def init_app(app: Flask) -> None:
@@ -49,3 +57,26 @@ def begin_write() -> None:
     """Start the session's transaction as a writer: BEGIN IMMEDIATE on SQLite, so that two
     requests never both read and then both wait to write. Call before the first query."""
     db.session.connection(execution_options={_IMMEDIATE: True})
+
+
+def retry_transient(work: Callable[[], T], what: str) -> T:
+    """work() until it returns: after a unique constraint broken by a concurrent writer or a
+    transient lock (busy, deadlock, serialization), roll back, wait a little longer each time and
+    run it again (up to MAX_ATTEMPTS times); other errors propagate, and TimeoutError names
+    ``what`` when every try failed.
+    """
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            return work()
+        except (IntegrityError, OperationalError) as exc:
+            db.session.rollback()
+            if isinstance(exc, OperationalError) and not is_transient(exc):
+                raise
+            time.sleep(0.01 * (attempt + 1))
+    raise TimeoutError(f"{what} after {MAX_ATTEMPTS} tries")
+
+
+def is_transient(exc: OperationalError) -> bool:
+    """A lock or serialization failure that trying again can resolve."""
+    text = str(exc.orig).lower()
+    return any(s in text for s in ("locked", "busy", "deadlock", "could not serialize"))

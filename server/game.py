@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,17 +12,14 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, OperationalError
 
 from markers import tokens
 from markers.geo import LatLon
 from routes import model as domain
 from routes import rules
 from server import models
-from server.database import begin_write
+from server.database import begin_write, retry_transient
 from server.extensions import db
-
-MAX_ATTEMPTS = 8
 
 
 def rules_config() -> rules.RulesConfig:
@@ -92,20 +88,16 @@ def team_state(team: models.Team) -> rules.TeamState:
 
 def keyring() -> tokens.KeyRing:
     """The QR signing keys; the first is made on first use (once, when first uses race)."""
-    for attempt in range(MAX_ATTEMPTS):
+
+    def load_or_make() -> tokens.KeyRing:
         rows = db.session.scalars(select(models.SigningKey)).all()
         if rows:
             return tokens.KeyRing(tokens.SigningKey(k.id, k.secret, k.status) for k in rows)
         ring = tokens.KeyRing.generate()
-        try:
-            save_keyring(ring)
-            return ring
-        except (IntegrityError, OperationalError) as exc:
-            db.session.rollback()
-            if isinstance(exc, OperationalError) and not _is_transient(exc):
-                raise
-            time.sleep(0.01 * (attempt + 1))
-    raise TimeoutError("the QR key ring could not be made")
+        save_keyring(ring)
+        return ring
+
+    return retry_transient(load_or_make, "the QR key ring could not be made")
 
 
 def save_keyring(ring: tokens.KeyRing) -> None:
@@ -171,41 +163,29 @@ def apply_event(
     apply one after another; a unique constraint breaking anyway means another instance won,
     and the event is tried again on fresh state.
     """
-    for attempt in range(MAX_ATTEMPTS):
+    def attempt() -> Applied:
         db.session.rollback()
-        try:
-            begin_write()
-            team = db.session.get(models.Team, team_id, with_for_update=True,
-                                  populate_existing=True)
-            if team is None:
-                raise LookupError(team_id)
-            if client_event_id is not None:
-                prior = db.session.scalar(select(models.ClientEvent).filter_by(
-                    team_id=team_id, client_event_id=client_event_id))
-                if prior is not None:
-                    db.session.rollback()
-                    return Applied(prior.status, prior.response)
-            rally = domain_rally(team.rally)
-            outcome = rules.apply(rally, team_state(team), make_event(team, rally),
-                                  rules_config())
-            record_outcome(team, rally, outcome)
-            db.session.flush()
-            body = answer(team, rally, outcome)
-            if client_event_id is not None:
-                db.session.add(models.ClientEvent(
-                    team_id=team_id, client_event_id=client_event_id, kind=kind,
-                    status=200, response=body,
-                ))
-            db.session.commit()
-            return Applied(200, body, outcome)
-        except (IntegrityError, OperationalError) as exc:
-            db.session.rollback()
-            if isinstance(exc, OperationalError) and not _is_transient(exc):
-                raise
-            time.sleep(0.01 * (attempt + 1))
-    raise TimeoutError(f"team {team_id}: event could not be applied after {MAX_ATTEMPTS} tries")
+        begin_write()
+        team = db.session.get(models.Team, team_id, with_for_update=True, populate_existing=True)
+        if team is None:
+            raise LookupError(team_id)
+        if client_event_id is not None:
+            prior = db.session.scalar(select(models.ClientEvent).filter_by(
+                team_id=team_id, client_event_id=client_event_id))
+            if prior is not None:
+                db.session.rollback()
+                return Applied(prior.status, prior.response)
+        rally = domain_rally(team.rally)
+        outcome = rules.apply(rally, team_state(team), make_event(team, rally), rules_config())
+        record_outcome(team, rally, outcome)
+        db.session.flush()
+        body = answer(team, rally, outcome)
+        if client_event_id is not None:
+            db.session.add(models.ClientEvent(
+                team_id=team_id, client_event_id=client_event_id, kind=kind,
+                status=200, response=body,
+            ))
+        db.session.commit()
+        return Applied(200, body, outcome)
 
-
-def _is_transient(exc: OperationalError) -> bool:
-    text = str(exc.orig).lower()
-    return any(s in text for s in ("locked", "busy", "deadlock", "could not serialize"))
+    return retry_transient(attempt, f"team {team_id}: event could not be applied")

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from server import models
 from server.api.errors import ApiError
+from server.database import retry_transient
 from server.extensions import db
 
 MAX_NAME = 40
@@ -50,7 +51,8 @@ def by_join_code(rally: models.Rally, code: str) -> models.Team | None:
 
 def create(rally: models.Rally, name: str, lang: str) -> tuple[models.Team, str]:
     """A new team with its first device token; 409 when the name is taken in this rally."""
-    for _ in range(5):
+
+    def attempt() -> tuple[models.Team, str]:
         team = models.Team(
             rally_id=rally.id, name=name, language=lang, join_code=models.Team.new_join_code()
         )
@@ -61,8 +63,12 @@ def create(rally: models.Rally, name: str, lang: str) -> tuple[models.Team, str]
             db.session.rollback()
             if db.session.scalar(select(models.Team.id).filter_by(rally_id=rally.id, name=name)):
                 raise ApiError(409, "team_name_taken", field="name") from None
-            continue
+            raise
         token = new_token(team)
         db.session.commit()
         return team, token
-    raise ApiError(503, "busy")
+
+    try:
+        return retry_transient(attempt, f"rally {rally.id}: team could not be created")
+    except TimeoutError:
+        raise ApiError(503, "busy") from None

@@ -99,6 +99,21 @@ def _venue_id(value: int | None) -> int | None:
     return value
 
 
+def _set_position(m: Marker, position: list[float]) -> None:
+    m.lat, m.lon = position
+
+
+MARKER_FIELDS = (
+    audit.Field("position", lambda m: [m.lat, m.lon], _set_position, key="lat",
+                parse=lambda body: [body["lat"], body["lon"]]),
+    audit.attribute("radius_m"),
+    audit.attribute("venue_id", check=lambda m, value: _venue_id(value)),
+    *(audit.text(name) for name in _TEXTS),
+)
+"""What PATCH /curator/markers/<id> may change; the audit names position, radius_m, venue_id
+with before and after, texts by the languages changed."""
+
+
 @bp.get("/curator/markers")
 @curator
 def curator_markers():
@@ -140,20 +155,7 @@ def curator_update_marker(marker_id: int):
     m = _get(Marker, marker_id, "marker_not_found")
     body = validated("MarkerUpdate")
     access.require_marker_edit(_me(), m)
-    changed: dict[str, Any] = {}
-    if "lat" in body and (body["lat"], body["lon"]) != (m.lat, m.lon):
-        changed["position"] = {"before": [m.lat, m.lon], "after": [body["lat"], body["lon"]]}
-        m.lat, m.lon = body["lat"], body["lon"]
-    if "radius_m" in body and body["radius_m"] != m.radius_m:
-        changed["radius_m"] = {"before": m.radius_m, "after": body["radius_m"]}
-        m.radius_m = body["radius_m"]
-    if "venue_id" in body and body["venue_id"] != m.venue_id:
-        changed["venue_id"] = {"before": m.venue_id, "after": _venue_id(body["venue_id"])}
-        m.venue_id = body["venue_id"]
-    for name in _TEXTS:
-        if name in body and dict(body[name]) != m.text(name):
-            changed[name] = sorted(k for k in ("de", "en") if body[name][k] != m.text(name)[k])
-            m.set_text(name, body[name])
+    changed = audit.apply(m, body, MARKER_FIELDS)
     if changed:
         audit.record("marker.update", "marker", m.id, **changed)
         db.session.commit()
@@ -262,6 +264,43 @@ def _word(value: str | None) -> str | None:
     return (value or "").strip() or None
 
 
+def _draft_only(name: str) -> Callable[[Rally, Any], None]:
+    def check(r: Rally, _value: Any) -> None:
+        access.require_draft(r, name)
+    return check
+
+
+def _check_slug(r: Rally, slug: str) -> None:
+    access.require_draft(r, "slug")
+    _slug_free(slug, r.id)
+
+
+def _start(r: Rally) -> list[Any] | None:
+    return None if r.start_lat is None else [r.start_lat, r.start_lon, r.start_name]
+
+
+def _set_start(r: Rally, start: list[Any] | None) -> None:
+    r.start_lat, r.start_lon, r.start_name = start or (None, None, "")
+
+
+def _parse_start(body: dict[str, Any]) -> list[Any] | None:
+    start = body["start"]
+    return None if start is None else [start["lat"], start["lon"], start.get("name", "")]
+
+
+RALLY_FIELDS = (
+    audit.attribute("slug", check=_check_slug),
+    audit.attribute("order_mode", check=_draft_only("order_mode")),
+    audit.attribute("solution_word", parse=lambda body: _word(body["solution_word"]),
+                    check=_draft_only("solution_word")),
+    audit.Field("start", _start, _set_start, parse=_parse_start),
+    audit.text("title"),
+    audit.text("intro"),
+)
+"""What PATCH /curator/rallies/<id> may change: slug, order mode and solution word only while
+the rally is a draft."""
+
+
 def _commit_rally() -> None:
     try:
         db.session.commit()
@@ -309,34 +348,7 @@ def curator_update_rally(rally_id: int):
     r = _get(Rally, rally_id, "curator_rally_not_found")
     body = _validated_rally("RallyUpdate")
     access.require_rally_edit(_me(), r)
-    changed: dict[str, Any] = {}
-    if "slug" in body and body["slug"] != r.slug:
-        access.require_draft(r, "slug")
-        _slug_free(body["slug"], r.id)
-        changed["slug"] = {"before": r.slug, "after": body["slug"]}
-        r.slug = body["slug"]
-    if "order_mode" in body and body["order_mode"] != r.order_mode:
-        access.require_draft(r, "order_mode")
-        changed["order_mode"] = {"before": r.order_mode, "after": body["order_mode"]}
-        r.order_mode = body["order_mode"]
-    if "solution_word" in body and _word(body["solution_word"]) != r.solution_word:
-        access.require_draft(r, "solution_word")
-        changed["solution_word"] = {"before": r.solution_word,
-                                    "after": _word(body["solution_word"])}
-        r.solution_word = _word(body["solution_word"])
-    if "start" in body:
-        start = body["start"]
-        before = None if r.start_lat is None else [r.start_lat, r.start_lon, r.start_name]
-        after = None if start is None else [start["lat"], start["lon"], start.get("name", "")]
-        if before != after:
-            changed["start"] = {"before": before, "after": after}
-            r.start_lat, r.start_lon = (None, None) if start is None else (start["lat"],
-                                                                           start["lon"])
-            r.start_name = "" if start is None else start.get("name", "")
-    for name in ("title", "intro"):
-        if name in body and dict(body[name]) != r.text(name):
-            changed[name] = sorted(k for k in ("de", "en") if body[name][k] != r.text(name)[k])
-            r.set_text(name, body[name])
+    changed = audit.apply(r, body, RALLY_FIELDS)
     if changed:
         audit.record("rally.update", "rally", r.id, **changed)
         _commit_rally()

@@ -24,7 +24,7 @@ def js_texts() -> dict[str, str]:
 
 
 def _page_context() -> dict[str, Any]:
-    return {"js_texts": js_texts(), "me": {"id": current_user.id,
+    return {"texts": js_texts(), "me": {"id": current_user.id,
                                            "admin": current_user.role is Role.ADMIN}}
 
 

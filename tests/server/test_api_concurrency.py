@@ -291,12 +291,12 @@ def test_an_event_that_cannot_be_applied_in_time_is_503_and_can_be_resent(
         app, client, team, monkeypatch):
     """When the database stays busy past every retry the phone hears 503, not 500, and its
     outbox resends the event with the same id."""
-    from server import game
+    from server import database
 
     token, team_id, rally_id = team
     first = demo_stops(app, rally_id)[0]
     event_id = new_event_id()
-    monkeypatch.setattr(game, "MAX_ATTEMPTS", 0)
+    monkeypatch.setattr(database, "MAX_ATTEMPTS", 0)
     busy = checkin(client, token, *first.position, event_id=event_id)
     assert busy.status_code == 503 and busy.get_json()["error"]["code"] == "busy"
     assert count_rows(app, "ClientEvent", team_id=team_id) == 0

@@ -681,7 +681,7 @@ def test_curator_pages_open_for_curators_in_both_languages(app, world, anna):
     assert "Venues without a position: 1" in home
     assert "Rallyes anderer" in anna.get("/curator/?lang=de").get_data(as_text=True)
     editor = anna.get(f"/curator/rallies/{world.draft}?lang=de").get_data(as_text=True)
-    texts = re.search(r'<script id="curator-texts" type="application/json">(.*?)</script>',
+    texts = re.search(r'<script id="staff-texts" type="application/json">(.*?)</script>',
                       editor, re.S).group(1)
     assert '"undo": "Rückgängig"' in texts
     assert "cdn" not in editor.lower() and "https://" not in editor.split("map-settings")[0]

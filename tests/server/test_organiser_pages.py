@@ -12,7 +12,7 @@ from tests.conftest import ROOT
 from tests.server.helpers import bearer
 from tests.server.organiser_helpers import ORG, ORG_API, ZEBRAS, login, play
 
-JS_KEY = r'(?:T\[|fmt\()"(organiser\.[\w.]*\w)"'
+JS_KEY = r'\bt\("(organiser\.[\w.]*\w)"'
 PAGES = ["/", "/{slug}/", "/{slug}/live", "/{slug}/results", "/{slug}/export/qr?format=pdf",
          "/{slug}/export/route?format=gpx", "/{slug}/export/results"]
 
@@ -64,7 +64,7 @@ def test_rally_page_offers_downloads_and_close(app, client, played):
     assert f"/organiser/{played.slug}/export/results?sep=;" in html
     assert f'data-url="/api/v1/organiser/rallies/{played.slug}/close"' in html
     assert 'id="purge-form"' not in html and "Possible once the event is closed." in html
-    texts = json.loads(re.search(r'id="organiser-texts" type="application/json">(.*?)</script>',
+    texts = json.loads(re.search(r'id="staff-texts" type="application/json">(.*?)</script>',
                                  html).group(1))
     assert texts["organiser.rally.confirm_close"].startswith("Close the event now?")
 

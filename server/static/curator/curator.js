@@ -1,40 +1,20 @@
-/* What the curator pages share: texts, formatting, coordinates, messages, map symbols. */
+/* What the curator pages share beyond Staff: the user, distances and durations, coordinates,
+   messages, map symbols. */
 "use strict";
 window.Curator = (function () {
-  const texts = JSON.parse(document.getElementById("curator-texts").textContent);
+  const S = window.Staff;
+  const t = S.t;
+  const el = S.el;
   const me = JSON.parse(document.getElementById("curator-me").textContent);
-  const lang = document.documentElement.lang || "en";
-
-  function t(key, values) {
-    let s = Object.prototype.hasOwnProperty.call(texts, key) ? texts[key] : key;
-    Object.keys(values || {}).forEach(function (k) { s = s.split("{" + k + "}").join(String(values[k])); });
-    return s;
-  }
 
   function pick(text, language) {
     if (!text) { return ""; }
-    const first = language || lang;
+    const first = language || S.lang;
     return text[first] || text.en || text.de || "";
   }
 
-  function el(tag, attrs, children) {
-    const node = document.createElement(tag);
-    Object.entries(attrs || {}).forEach(function ([k, v]) {
-      if (v === null || v === undefined || v === false) { return; }
-      if (k === "text") { node.textContent = v; }
-      else if (k === "className") { node.className = v; }
-      else if (k.startsWith("on")) { node.addEventListener(k.slice(2), v); }
-      else { node.setAttribute(k, v === true ? "" : v); }
-    });
-    (children || []).forEach(function (c) {
-      if (c !== null && c !== undefined) { node.append(c); }
-    });
-    return node;
-  }
-
-  const number = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 });
   function metres(m) {
-    if (m >= 1000) { return t("km", { n: new Intl.NumberFormat(lang, { maximumFractionDigits: 2 }).format(m / 1000) }); }
+    if (m >= 1000) { return t("km", { n: S.number(m / 1000, 2) }); }
     return t("m", { n: Math.round(m) });
   }
   function minutes(s) {
@@ -89,48 +69,38 @@ window.Curator = (function () {
     if (kind !== "error") { statusTimer = setTimeout(function () { if (box.contains(msg)) { box.replaceChildren(); } }, action ? 12000 : 6000); }
   }
 
-  function errorText(error) {
-    if (error && error.status === 0) { return t("offline"); }
-    return (error && error.message) || t("failed");
-  }
-
   function icon(label, kind) {
     return L.divIcon({
       className: "pin-wrap", iconSize: [26, 26], iconAnchor: [13, 26], popupAnchor: [0, -24],
-      html: '<div class="pin ' + (kind || "") + '"><span>' + String(label).replace(/[<>&"]/g, "") + "</span></div>",
+      html: el("div", { className: "pin " + (kind || "") }, [el("span", { text: label })]),
     });
   }
 
-  function markTilesMissing(mapEl) { mapEl.setAttribute("data-missing", t("tiles_missing")); }
-
-  /* Fetch that turns a network failure into an Error with status 0. */
-  async function api(method, url, body) {
-    try {
-      return await ArtMap.api(method, url, body);
-    } catch (error) {
-      if (error.status === undefined) { error.status = 0; }
-      throw error;
-    }
+  /* The editor's map, with a note for when no tiles load. */
+  function editorMap(mapEl) {
+    mapEl.setAttribute("data-missing", t("tiles_missing"));
+    return ArtMap.create(mapEl).setView([20, 0], 2);
   }
 
-  async function upload(url, file) {
-    const data = new FormData();
-    data.append("image", file);
-    const meta = document.querySelector('meta[name="csrf-token"]');
-    const response = await fetch(url, { method: "PUT", body: data, credentials: "same-origin",
-      headers: { "Accept": "application/json", "X-CSRFToken": meta ? meta.content : "" } });
-    const json = await response.json().catch(function () { return null; });
-    if (!response.ok) {
-      const error = new Error((json && json.error && json.error.message) || response.statusText);
-      error.status = response.status;
-      error.data = json;
-      throw error;
+  /* What the next click on the map does (e.g. place a venue): shown over the map with a Cancel
+     button, ended by Cancel or Escape. */
+  function mapMode(mapEl) {
+    const box = document.getElementById("map-mode");
+    let current = null;
+    function set(next, message) {
+      current = next;
+      box.replaceChildren();
+      box.hidden = !next;
+      mapEl.style.cursor = next ? "crosshair" : "";
+      if (next) {
+        box.append(el("span", { text: message }),
+          el("button", { type: "button", className: "secondary", text: t("cancel"), onclick: function () { set(null); } }));
+      }
     }
-    return json;
+    document.addEventListener("keydown", function (e) { if (e.key === "Escape" && current) { set(null); } });
+    return { set: set, get: function () { return current; } };
   }
 
-  return { t: t, pick: pick, el: el, lang: lang, me: me, metres: metres, minutes: minutes,
-           number: number, readCoordinates: readCoordinates, setCoordinates: setCoordinates,
-           status: status, errorText: errorText, icon: icon, markTilesMissing: markTilesMissing,
-           api: api, upload: upload };
+  return { pick: pick, me: me, metres: metres, minutes: minutes, readCoordinates: readCoordinates,
+           setCoordinates: setCoordinates, status: status, icon: icon, editorMap: editorMap, mapMode: mapMode };
 })();

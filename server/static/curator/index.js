@@ -1,7 +1,8 @@
 /* The curator start page: create a rally and open its editor. */
 "use strict";
 (function () {
-  const C = window.Curator;
+  const S = window.Staff;
+  const t = S.t;
   const form = document.getElementById("new-rally");
   const error = document.getElementById("new-rally-error");
   const slug = document.getElementById("new-slug");
@@ -24,7 +25,7 @@
     event.preventDefault();
     error.hidden = true;
     if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(slug.value)) {
-      error.textContent = C.t("slug_invalid");
+      error.textContent = t("slug_invalid");
       error.hidden = false;
       slug.setAttribute("aria-invalid", "true");
       slug.focus();
@@ -32,12 +33,12 @@
     }
     slug.removeAttribute("aria-invalid");
     try {
-      const rally = await C.api("POST", form.dataset.api, {
+      const rally = await S.api("POST", form.dataset.api, {
         slug: slug.value, title: { de: titleDe.value.trim(), en: titleEn.value.trim() },
       });
       window.location.assign(form.dataset.editor.replace(/0$/, String(rally.id)));
     } catch (e) {
-      error.textContent = C.errorText(e);
+      error.textContent = e.message;
       error.hidden = false;
     }
   });

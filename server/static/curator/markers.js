@@ -1,15 +1,15 @@
 /* The marker editor: venues and markers on a map; click to place, drag to move, a form to edit. */
 "use strict";
 (function () {
+  const S = window.Staff;
   const C = window.Curator;
-  const t = C.t;
+  const t = S.t;
   const $ = function (id) { return document.getElementById(id); };
   const root = $("marker-editor");
   const API = root.dataset.api;
   const VENUES = root.dataset.venues;
   const mapEl = $("map");
-  C.markTilesMissing(mapEl);
-  const map = ArtMap.create(mapEl).setView([20, 0], 2);
+  const map = C.editorMap(mapEl);
   const venueLayer = L.layerGroup().addTo(map);
   const markerLayer = L.layerGroup().addTo(map);
 
@@ -17,7 +17,7 @@
   const venues = new Map();    // id -> {data, dot}
   let selected = null;
   let dirty = false;
-  let mode = null;             // {kind: "venue", id} while the next map click places a venue
+  const mode = C.mapMode(mapEl);  // {kind: "venue", id} while the next map click places a venue
 
   const form = $("marker-form");
   const field = function (name, code) { return $("m-" + name + "-" + code); };
@@ -43,7 +43,7 @@
       const pin = L.marker([m.lat, m.lon], { draggable: m.editable, keyboard: true, title: title(m),
         alt: title(m), icon: C.icon("", pinKind(m)), riseOnHover: true });
       const circle = L.circle([m.lat, m.lon], { radius: m.radius_m, interactive: false,
-        className: "geofence geofence-" + m.id, color: "#b3261e", weight: 2, fillOpacity: 0.12 });
+        className: "geofence geofence-" + m.id, weight: 2, fillOpacity: 0.12 });
       pin.on("click", function () { select(m.id); });
       pin.on("drag", function (e) {
         circle.setLatLng(e.target.getLatLng());
@@ -80,16 +80,16 @@
     entry = { data: v, dot: null };
     venues.set(v.id, entry);
     if (!v.placed) { return entry; }
-    const dot = L.circleMarker([v.lat, v.lon], { radius: 7, color: "#0b5563", weight: 2, fillColor: "#3fb5c4",
+    const dot = L.circleMarker([v.lat, v.lon], { radius: 7, weight: 2,
       fillOpacity: 0.9, className: "venue venue-" + v.id });
-    dot.bindTooltip(C.el("span", { text: v.name }));
-    const popup = C.el("div", {}, [
-      C.el("strong", { text: v.name }), C.el("br"), C.el("span", { className: "small", text: v.address }),
-      C.el("br"),
-      C.el("button", { type: "button", text: t("marker_at_venue"), onclick: function () {
+    dot.bindTooltip(S.el("span", { text: v.name }));
+    const popup = S.el("div", {}, [
+      S.el("strong", { text: v.name }), S.el("br"), S.el("span", { className: "small", text: v.address }),
+      S.el("br"),
+      S.el("button", { type: "button", text: t("marker_at_venue"), onclick: function () {
         map.closePopup(); create(L.latLng(v.lat, v.lon), v.id);
       } }),
-      v.editable ? C.el("button", { type: "button", className: "secondary", text: t("venue_move"),
+      v.editable ? S.el("button", { type: "button", className: "secondary", text: t("venue_move"),
         onclick: function () { map.closePopup(); startVenueMode(v); } }) : null,
     ]);
     dot.bindPopup(popup);
@@ -107,24 +107,13 @@
   }
 
   map.on("click", function (e) {
-    if (mode && mode.kind === "venue") { placeVenue(mode.id, e.latlng); return; }
+    const current = mode.get();
+    if (current && current.kind === "venue") { placeVenue(current.id, e.latlng); return; }
     if (dirty && !window.confirm(t("confirm_discard"))) { return; }
     dirty = false;
     create(e.latlng);
   });
 
-  function setMode(next, message) {
-    mode = next;
-    const box = $("map-mode");
-    box.replaceChildren();
-    box.hidden = !next;
-    mapEl.style.cursor = next ? "crosshair" : "";
-    if (next) {
-      box.append(C.el("span", { text: message }),
-        C.el("button", { type: "button", className: "secondary", text: t("cancel"), onclick: function () { setMode(null); } }));
-    }
-  }
-  document.addEventListener("keydown", function (e) { if (e.key === "Escape" && mode) { setMode(null); } });
 
   // --- markers ------------------------------------------------------------------------
 
@@ -136,13 +125,13 @@
         const v = venues.get(venueId).data;
         body.title = { de: v.name, en: v.name };
       }
-      const m = await C.api("POST", API, body);
+      const m = await S.api("POST", API, body);
       draw(m);
       renderList();
       select(m.id, true);
       C.status(t("marker_created"), "ok", { label: t("undo"), run: function () { remove(m.id, true); } });
     } catch (e) {
-      C.status(C.errorText(e), "error");
+      C.status(e.message, "error");
     }
   }
 
@@ -150,17 +139,17 @@
     const entry = markers.get(id);
     const before = entry.data;
     try {
-      const m = await C.api("PATCH", API + "/" + id, { lat: round6(latlng.lat), lon: round6(latlng.lng) });
+      const m = await S.api("PATCH", API + "/" + id, { lat: round6(latlng.lat), lon: round6(latlng.lng) });
       draw(m);
       if (selected === id) { fillPosition(m); }
       C.status(t("marker_moved", { title: title(m) }), "ok", { label: t("undo"), run: async function () {
-        try { draw(await C.api("PATCH", API + "/" + id, { lat: before.lat, lon: before.lon })); if (selected === id) { fillPosition(markers.get(id).data); } }
-        catch (e) { C.status(C.errorText(e), "error"); }
+        try { draw(await S.api("PATCH", API + "/" + id, { lat: before.lat, lon: before.lon })); if (selected === id) { fillPosition(markers.get(id).data); } }
+        catch (e) { C.status(e.message, "error"); }
       } });
     } catch (e) {
       draw(before);
       if (selected === id) { fillPosition(before); }
-      C.status(C.errorText(e), "error");
+      C.status(e.message, "error");
     }
   }
 
@@ -168,7 +157,7 @@
     const m = markers.get(id).data;
     if (!undo && !window.confirm(t("confirm_delete_marker", { title: title(m) }))) { return; }
     try {
-      await C.api("DELETE", API + "/" + id);
+      await S.api("DELETE", API + "/" + id);
       const entry = markers.get(id);
       markerLayer.removeLayer(entry.pin);
       markerLayer.removeLayer(entry.circle);
@@ -177,8 +166,8 @@
       renderList();
       C.status(undo ? t("marker_undone") : t("marker_deleted", { title: title(m) }));
     } catch (e) {
-      C.status(C.errorText(e), "error");
-      if (selected === id) { showFormError(C.errorText(e)); }
+      C.status(e.message, "error");
+      if (selected === id) { showFormError(e.message); }
     }
   }
 
@@ -187,11 +176,11 @@
   function fillPosition(m) { C.setCoordinates(lat, lon, m.lat, m.lon); }
 
   function fillVenues(m) {
-    venueSelect.replaceChildren(C.el("option", { value: "", text: t("no_venue") }));
+    venueSelect.replaceChildren(S.el("option", { value: "", text: t("no_venue") }));
     Array.from(venues.values()).map(function (e) { return e.data; })
       .sort(function (a, b) { return a.name.localeCompare(b.name); })
       .forEach(function (v) {
-        venueSelect.append(C.el("option", { value: v.id, text: v.name, selected: m.venue_id === v.id }));
+        venueSelect.append(S.el("option", { value: v.id, text: v.name, selected: m.venue_id === v.id }));
       });
   }
 
@@ -228,7 +217,7 @@
       used.append(t("used_in") + " ");
       m.rallies.forEach(function (r, i) {
         if (i) { used.append(", "); }
-        used.append(C.el("a", { href: root.dataset.rallyUrl.replace(/0$/, String(r.id)), text: r.slug }));
+        used.append(S.el("a", { href: root.dataset.rallyUrl.replace(/0$/, String(r.id)), text: r.slug }));
       });
     } else { used.textContent = t("used_nowhere"); }
     ["m-radius-msg", "m-coords-msg", "m-form-error"].forEach(function (id) { $(id).hidden = true; });
@@ -247,7 +236,7 @@
     if (!map.getBounds().contains(entry.pin.getLatLng())) { map.panTo(entry.pin.getLatLng()); }
     history.replaceState(null, "", "#marker-" + id);
     renderList();
-    if (focusTitle && entry.data.editable) { field("title", C.lang).focus(); }
+    if (focusTitle && entry.data.editable) { field("title", S.lang).focus(); }
   }
 
   function close(force) {
@@ -307,14 +296,14 @@
       body[name] = { de: field(name, "de").value.trim(), en: field(name, "en").value.trim() };
     });
     try {
-      const m = await C.api("PATCH", API + "/" + selected, body);
+      const m = await S.api("PATCH", API + "/" + selected, body);
       dirty = false;
       draw(m);
       fill(m);
       renderList();
       C.status(t("saved"));
     } catch (e) {
-      showFormError(C.errorText(e));
+      showFormError(e.message);
       const name = e.data && e.data.error && e.data.error.field;
       const input = name && form.querySelector('[name="' + name.replace(/"/g, "") + '"]');
       if (input) { input.setAttribute("aria-invalid", "true"); input.focus(); }
@@ -338,12 +327,12 @@
     const file = input.files[0];
     if (!/^image\/(jpeg|png)$/.test(file.type)) { error.textContent = t("image_type"); error.hidden = false; return; }
     try {
-      const m = await C.upload(API + "/" + selected + "/image", file);
+      const m = await S.upload(API + "/" + selected + "/image", "image", file);
       markers.get(m.id).data = m;
       fillImage(m);
       C.status(t("image_saved"));
     } catch (e) {
-      error.textContent = C.errorText(e);
+      error.textContent = e.message;
       error.hidden = false;
     }
   });
@@ -351,11 +340,11 @@
   $("m-image-remove").addEventListener("click", async function () {
     if (!window.confirm(t("confirm_remove_image"))) { return; }
     try {
-      const m = await C.api("DELETE", API + "/" + selected + "/image");
+      const m = await S.api("DELETE", API + "/" + selected + "/image");
       markers.get(m.id).data = m;
       fillImage(m);
       C.status(t("image_removed"));
-    } catch (e) { C.status(C.errorText(e), "error"); }
+    } catch (e) { C.status(e.message, "error"); }
   });
 
   window.addEventListener("beforeunload", function (e) { if (dirty) { e.preventDefault(); e.returnValue = ""; } });
@@ -383,30 +372,30 @@
       .sort(function (a, b) { return title(a).localeCompare(title(b)); })
       .forEach(function (m) {
         const details = [m.venue, m.owner ? m.owner.username : t("no_owner")].filter(Boolean).join(" · ");
-        list.append(C.el("li", { "aria-current": selected === m.id ? "true" : null, "data-marker-id": m.id }, [
-          C.el("button", { type: "button", className: "link", text: title(m), onclick: function () { select(m.id, true); } }),
-          C.el("span", { className: "small", text: " " + details }),
+        list.append(S.el("li", { "aria-current": selected === m.id ? "true" : null, "data-marker-id": m.id }, [
+          S.el("button", { type: "button", className: "link", text: title(m), onclick: function () { select(m.id, true); } }),
+          S.el("span", { className: "small", text: " " + details }),
         ]));
       });
-    if (!list.children.length) { list.append(C.el("li", { className: "small", text: t("no_markers") })); }
+    if (!list.children.length) { list.append(S.el("li", { className: "small", text: t("no_markers") })); }
   }
   $("only-mine").addEventListener("change", renderList);
 
   function startVenueMode(v) {
-    setMode({ kind: "venue", id: v.id }, t("place_venue_mode", { name: v.name }));
+    mode.set({ kind: "venue", id: v.id }, t("place_venue_mode", { name: v.name }));
   }
 
   async function placeVenue(id, latlng, inputs) {
     try {
-      const v = await C.api("PATCH", VENUES + "/" + id, { lat: round6(latlng.lat), lon: round6(latlng.lng) });
-      setMode(null);
+      const v = await S.api("PATCH", VENUES + "/" + id, { lat: round6(latlng.lat), lon: round6(latlng.lng) });
+      mode.set(null);
       drawVenue(v);
       renderUnplaced();
       fillVenues(selected !== null ? markers.get(selected).data : { venue_id: null });
       C.status(t("venue_placed", { name: v.name }));
     } catch (e) {
-      C.status(C.errorText(e), "error");
-      if (inputs) { inputs.message.textContent = C.errorText(e); inputs.message.hidden = false; }
+      C.status(e.message, "error");
+      if (inputs) { inputs.message.textContent = e.message; inputs.message.hidden = false; }
     }
   }
 
@@ -415,13 +404,13 @@
     list.replaceChildren();
     const todo = Array.from(venues.values()).map(function (e) { return e.data; }).filter(function (v) { return !v.placed; });
     todo.forEach(function (v) {
-      const latIn = C.el("input", { id: "venue-" + v.id + "-lat", inputmode: "decimal", autocomplete: "off" });
-      const lonIn = C.el("input", { id: "venue-" + v.id + "-lon", inputmode: "decimal", autocomplete: "off" });
-      const message = C.el("p", { className: "field-error", role: "alert", hidden: true });
-      const form = C.el("form", { novalidate: true, "aria-label": t("venue_position_of", { name: v.name }) }, [
-        C.el("div", {}, [C.el("label", { for: latIn.id, text: t("lat") }), latIn]),
-        C.el("div", {}, [C.el("label", { for: lonIn.id, text: t("lon") }), lonIn]),
-        C.el("button", { type: "submit", className: "secondary", text: t("save") }),
+      const latIn = S.el("input", { id: "venue-" + v.id + "-lat", inputmode: "decimal", autocomplete: "off" });
+      const lonIn = S.el("input", { id: "venue-" + v.id + "-lon", inputmode: "decimal", autocomplete: "off" });
+      const message = S.el("p", { className: "field-error", role: "alert", hidden: true });
+      const form = S.el("form", { novalidate: true, "aria-label": t("venue_position_of", { name: v.name }) }, [
+        S.el("div", {}, [S.el("label", { for: latIn.id, text: t("lat") }), latIn]),
+        S.el("div", {}, [S.el("label", { for: lonIn.id, text: t("lon") }), lonIn]),
+        S.el("button", { type: "submit", className: "secondary", text: t("save") }),
         message,
       ]);
       form.addEventListener("submit", function (event) {
@@ -429,21 +418,21 @@
         const position = C.readCoordinates(latIn, lonIn, message);
         if (position) { placeVenue(v.id, L.latLng(position.lat, position.lon), { message: message }); }
       });
-      list.append(C.el("li", { className: "venue-row", "data-venue-id": v.id }, [
-        C.el("span", {}, [C.el("strong", { text: v.name }), C.el("br"), C.el("span", { className: "small", text: v.address })]),
-        C.el("button", { type: "button", text: t("place_on_map"), disabled: !v.editable,
+      list.append(S.el("li", { className: "venue-row", "data-venue-id": v.id }, [
+        S.el("span", {}, [S.el("strong", { text: v.name }), S.el("br"), S.el("span", { className: "small", text: v.address })]),
+        S.el("button", { type: "button", text: t("place_on_map"), disabled: !v.editable,
           onclick: function () { startVenueMode(v); } }),
         form,
       ]));
     });
-    if (!todo.length) { list.append(C.el("li", { className: "small", text: t("all_venues_placed") })); }
+    if (!todo.length) { list.append(S.el("li", { className: "small", text: t("all_venues_placed") })); }
   }
 
   // --- start --------------------------------------------------------------------------
 
   async function load() {
     try {
-      const [vs, ms] = await Promise.all([C.api("GET", VENUES), C.api("GET", API)]);
+      const [vs, ms] = await Promise.all([S.api("GET", VENUES), S.api("GET", API)]);
       vs.venues.forEach(drawVenue);
       ms.markers.forEach(draw);
       renderUnplaced();
@@ -457,7 +446,7 @@
       }
       root.dataset.ready = "true";
     } catch (e) {
-      C.status(C.errorText(e), "error");
+      C.status(e.message, "error");
     }
   }
   load();

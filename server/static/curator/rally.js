@@ -1,14 +1,14 @@
 /* The rally editor: stops in order on a map, findings beside each stop, publish, a simulated walk. */
 "use strict";
 (function () {
+  const S = window.Staff;
   const C = window.Curator;
-  const t = C.t;
+  const t = S.t;
   const $ = function (id) { return document.getElementById(id); };
   const root = $("rally-editor");
   const API = root.dataset.api;
   const mapEl = $("map");
-  C.markTilesMissing(mapEl);
-  const map = ArtMap.create(mapEl).setView([20, 0], 2);
+  const map = C.editorMap(mapEl);
   const candidateLayer = L.layerGroup().addTo(map);
   const stopLayer = L.layerGroup().addTo(map);
   const routeLayer = L.layerGroup().addTo(map);
@@ -17,10 +17,10 @@
   let markers = new Map();     // every marker, id -> data
   let checks = null;           // the latest findings answer
   let formDirty = false;
-  let mode = null;
   let suggestion = null;
   let startPreview = null;
   let fitted = false;
+  const mode = C.mapMode(mapEl);
 
   function markerTitle(m) { return C.pick(m.title) || t("untitled", { id: m.id }); }
   function stopIds() { return rally.stops.map(function (s) { return s.marker_id; }); }
@@ -71,7 +71,7 @@
   }
 
   function stopButton(label, text, onclick, disabled) {
-    return C.el("button", { type: "button", "aria-label": label, title: label, text: text, onclick: onclick, disabled: disabled });
+    return S.el("button", { type: "button", "aria-label": label, title: label, text: text, onclick: onclick, disabled: disabled });
   }
 
   function renderStops() {
@@ -82,29 +82,29 @@
     rally.stops.forEach(function (s, i) {
       const name = markerTitle(s.marker);
       const letter = s.letter;
-      const li = C.el("li", { "data-marker-id": s.marker_id, "data-index": i, draggable: editable ? "true" : null }, [
-        C.el("div", { className: "stop-head" }, [
-          C.el("span", { className: "handle", "aria-hidden": "true", text: editable ? "⠿" : "" }),
-          C.el("span", { className: "stop-num", text: (i + 1) + "." }),
-          C.el("span", {}, [
-            C.el("span", { className: "letter-badge" + (letter ? "" : " none"), title: letter ? t("reveals_letter", { letter: letter }) : t("no_letter"),
+      const li = S.el("li", { "data-marker-id": s.marker_id, "data-index": i, draggable: editable ? "true" : null }, [
+        S.el("div", { className: "stop-head" }, [
+          S.el("span", { className: "handle", "aria-hidden": "true", text: editable ? "⠿" : "" }),
+          S.el("span", { className: "stop-num", text: (i + 1) + "." }),
+          S.el("span", {}, [
+            S.el("span", { className: "letter-badge" + (letter ? "" : " none"), title: letter ? t("reveals_letter", { letter: letter }) : t("no_letter"),
               "aria-label": letter ? t("reveals_letter", { letter: letter }) : t("no_letter"), text: letter || "–" }),
             " ",
-            C.el("a", { href: root.dataset.markersPage + "#marker-" + s.marker_id, text: name }),
-            s.marker.venue ? C.el("span", { className: "small", text: " · " + s.marker.venue }) : null,
+            S.el("a", { href: root.dataset.markersPage + "#marker-" + s.marker_id, text: name }),
+            s.marker.venue ? S.el("span", { className: "small", text: " · " + s.marker.venue }) : null,
           ]),
-          editable ? C.el("span", { className: "stop-tools" }, [
+          editable ? S.el("span", { className: "stop-tools" }, [
             stopButton(t("move_up", { n: i + 1, title: name }), "↑", function () { moveStop(i, -1); }, i === 0),
             stopButton(t("move_down", { n: i + 1, title: name }), "↓", function () { moveStop(i, 1); }, i === n - 1),
             stopButton(t("remove_stop", { n: i + 1, title: name }), "✕", function () { removeStop(i); }),
-          ]) : C.el("span"),
+          ]) : S.el("span"),
         ]),
-        C.el("ul", { className: "findings", id: "stop-findings-" + i, "aria-label": t("findings_of_stop", { n: i + 1 }) }),
+        S.el("ul", { className: "findings", id: "stop-findings-" + i, "aria-label": t("findings_of_stop", { n: i + 1 }) }),
       ]);
       if (editable) { dragAndDrop(li, i); }
       list.append(li);
     });
-    if (!n) { list.append(C.el("li", { className: "small", text: t("no_stops") })); }
+    if (!n) { list.append(S.el("li", { className: "small", text: t("no_stops") })); }
     renderAddSelect();
   }
 
@@ -115,17 +115,17 @@
     Array.from(markers.values()).filter(function (m) { return !used.has(m.id); })
       .sort(function (a, b) { return markerTitle(a).localeCompare(markerTitle(b)); })
       .forEach(function (m) {
-        select.append(C.el("option", { value: m.id, text: markerTitle(m) + (m.venue ? " · " + m.venue : "") }));
+        select.append(S.el("option", { value: m.id, text: markerTitle(m) + (m.venue ? " · " + m.venue : "") }));
       });
-    if (!select.children.length) { select.append(C.el("option", { value: "", text: t("no_more_markers") })); }
+    if (!select.children.length) { select.append(S.el("option", { value: "", text: t("no_more_markers") })); }
   }
 
   function findingItem(f, i) {
     const text = C.pick(f.message);
-    return C.el("li", { className: f.severity, "data-code": f.code, "data-severity": f.severity }, [
-      C.el("strong", { text: t("severity_" + f.severity) }),
-      C.el("span", { text: text }),
-      i !== undefined && f.stop_index !== i ? C.el("span", { className: "small", text: " " + t("see_stop", { n: f.stop_index + 1 }) }) : null,
+    return S.el("li", { className: f.severity, "data-code": f.code, "data-severity": f.severity }, [
+      S.el("strong", { text: t("severity_" + f.severity) }),
+      S.el("span", { text: text }),
+      i !== undefined && f.stop_index !== i ? S.el("span", { className: "small", text: " " + t("see_stop", { n: f.stop_index + 1 }) }) : null,
     ]);
   }
 
@@ -158,21 +158,21 @@
     const used = new Set(stopIds());
     markers.forEach(function (m) {
       if (used.has(m.id)) { return; }
-      const dot = L.circleMarker([m.lat, m.lon], { radius: 6, color: "#555", weight: 2, fillColor: "#bbb",
+      const dot = L.circleMarker([m.lat, m.lon], { radius: 6, weight: 2,
         fillOpacity: 0.9, className: "candidate candidate-" + m.id });
-      dot.bindTooltip(C.el("span", { text: markerTitle(m) }));
-      const content = C.el("div", {}, [C.el("strong", { text: markerTitle(m) }),
-        rally.can.edit_stops ? C.el("div", {}, [C.el("button", { type: "button", text: t("add_as_stop"), onclick: function () { map.closePopup(); addStop(m.id); } })]) : null]);
+      dot.bindTooltip(S.el("span", { text: markerTitle(m) }));
+      const content = S.el("div", {}, [S.el("strong", { text: markerTitle(m) }),
+        rally.can.edit_stops ? S.el("div", {}, [S.el("button", { type: "button", text: t("add_as_stop"), onclick: function () { map.closePopup(); addStop(m.id); } })]) : null]);
       dot.bindPopup(content);
       dot.addTo(candidateLayer);
     });
     rally.stops.forEach(function (s, i) {
       const m = s.marker;
-      L.circle([m.lat, m.lon], { radius: m.radius_m, interactive: false, className: "geofence stop-fence-" + m.id,
-        color: "#1e7b34", weight: 2, fillOpacity: 0.15 }).addTo(stopLayer);
+      L.circle([m.lat, m.lon], { radius: m.radius_m, interactive: false, className: "geofence stop-fence stop-fence-" + m.id,
+        weight: 2, fillOpacity: 0.15 }).addTo(stopLayer);
       const pin = L.marker([m.lat, m.lon], { icon: C.icon(i + 1, "stop"), title: (i + 1) + ". " + markerTitle(m), keyboard: true });
-      pin.bindPopup(C.el("div", {}, [C.el("strong", { text: (i + 1) + ". " + markerTitle(m) }),
-        s.letter ? C.el("div", { text: t("reveals_letter", { letter: s.letter }) }) : null]));
+      pin.bindPopup(S.el("div", {}, [S.el("strong", { text: (i + 1) + ". " + markerTitle(m) }),
+        s.letter ? S.el("div", { text: t("reveals_letter", { letter: s.letter }) }) : null]));
       pin.addTo(stopLayer);
     });
     if (rally.start) {
@@ -190,37 +190,25 @@
   function drawRoute() {
     routeLayer.clearLayers();
     if (checks && checks.route.length > 1) {
-      L.polyline(checks.route, { color: "#1a5fb4", weight: 4, opacity: 0.8, className: "route", interactive: false }).addTo(routeLayer);
+      L.polyline(checks.route, { weight: 4, opacity: 0.8, className: "route", interactive: false }).addTo(routeLayer);
     }
     if (suggestion) {
       const line = suggestion.marker_ids.map(function (id) { const m = markers.get(id); return [m.lat, m.lon]; });
       if (rally.start) { line.unshift([rally.start.lat, rally.start.lon]); }
-      L.polyline(line, { color: "#c69000", weight: 4, dashArray: "8 8", className: "route-suggested", interactive: false }).addTo(routeLayer);
+      L.polyline(line, { weight: 4, dashArray: "8 8", className: "route-suggested", interactive: false }).addTo(routeLayer);
     }
   }
 
   map.on("click", function (e) {
-    if (mode === "start") {
+    if (mode.get() === "start") {
       C.setCoordinates($("start-lat"), $("start-lon"), e.latlng.lat, e.latlng.lng);
       formDirty = true;
-      setMode(null);
+      mode.set(null);
       previewStart();
       C.status(t("start_picked"));
     }
   });
 
-  function setMode(next, message) {
-    mode = next;
-    const box = $("map-mode");
-    box.replaceChildren();
-    box.hidden = !next;
-    mapEl.style.cursor = next ? "crosshair" : "";
-    if (next) {
-      box.append(C.el("span", { text: message }),
-        C.el("button", { type: "button", className: "secondary", text: t("cancel"), onclick: function () { setMode(null); } }));
-    }
-  }
-  document.addEventListener("keydown", function (e) { if (e.key === "Escape" && mode) { setMode(null); } });
 
   function previewStart() {
     if (startPreview) { map.removeLayer(startPreview); startPreview = null; }
@@ -232,9 +220,9 @@
 
   async function refreshFindings() {
     try {
-      checks = await C.api("GET", API + "/findings");
+      checks = await S.api("GET", API + "/findings");
       renderFindings();
-    } catch (e) { C.status(C.errorText(e), "error"); }
+    } catch (e) { C.status(e.message, "error"); }
   }
 
   function show(data) {
@@ -248,7 +236,7 @@
 
   async function setStops(ids, message, undoIds, focus) {
     try {
-      const data = await C.api("PUT", API + "/stops", { stops: ids.map(function (id) { return { marker_id: id }; }) });
+      const data = await S.api("PUT", API + "/stops", { stops: ids.map(function (id) { return { marker_id: id }; }) });
       suggestion = null;
       $("suggestion").hidden = true;
       show(data);
@@ -256,7 +244,7 @@
       C.status(message, "ok", undoIds ? { label: t("undo"), run: function () { setStops(undoIds, t("undone")); } } : null);
       await refreshFindings();
     } catch (e) {
-      C.status(C.errorText(e), "error");
+      C.status(e.message, "error");
     }
   }
 
@@ -322,7 +310,7 @@
 
   $("suggest").addEventListener("click", async function () {
     try {
-      const s = await C.api("GET", API + "/order-suggestion");
+      const s = await S.api("GET", API + "/order-suggestion");
       if (!s.changed || s.saving_m < 1) {
         C.status(t("suggest_none"));
         return;
@@ -333,7 +321,7 @@
       $("suggestion").hidden = false;
       drawRoute();
       $("suggestion-apply").focus();
-    } catch (e) { C.status(C.errorText(e), "error"); }
+    } catch (e) { C.status(e.message, "error"); }
   });
   $("suggestion-apply").addEventListener("click", function () {
     if (!suggestion) { return; }
@@ -348,10 +336,10 @@
 
   async function setStatus(status) {
     try {
-      show(await C.api("PUT", API + "/status", { status: status }));
+      show(await S.api("PUT", API + "/status", { status: status }));
       C.status(status === "published" ? t("published") : t("unpublished"));
     } catch (e) {
-      C.status(C.errorText(e), "error");
+      C.status(e.message, "error");
       await refreshFindings();
     }
   }
@@ -363,7 +351,7 @@
   $("rally-form").addEventListener("input", function () { formDirty = true; });
   $("start-lat").addEventListener("change", previewStart);
   $("start-lon").addEventListener("change", previewStart);
-  $("start-pick").addEventListener("click", function () { setMode("start", t("pick_start_mode")); });
+  $("start-pick").addEventListener("click", function () { mode.set("start", t("pick_start_mode")); });
   $("start-clear").addEventListener("click", function () {
     C.setCoordinates($("start-lat"), $("start-lon"), null, null);
     $("start-name").value = "";
@@ -392,14 +380,14 @@
       body.start = null;
     }
     try {
-      const data = await C.api("PATCH", API, body);
+      const data = await S.api("PATCH", API, body);
       if (startPreview) { map.removeLayer(startPreview); startPreview = null; }
       show(data);
       renderForm();
       await refreshFindings();
       C.status(t("saved"));
     } catch (e) {
-      error.textContent = C.errorText(e);
+      error.textContent = e.message;
       error.hidden = false;
     }
   });
@@ -407,9 +395,9 @@
   $("r-delete").addEventListener("click", async function () {
     if (!window.confirm(t("confirm_delete_rally", { slug: rally.slug }))) { return; }
     try {
-      await C.api("DELETE", API);
+      await S.api("DELETE", API);
       window.location.assign(root.dataset.index);
-    } catch (e) { C.status(C.errorText(e), "error"); }
+    } catch (e) { C.status(e.message, "error"); }
   });
 
   window.addEventListener("beforeunload", function (e) { if (formDirty) { e.preventDefault(); e.returnValue = ""; } });
@@ -437,11 +425,11 @@
 
   function logReveal(found, team) {
     const log = $("sim-log");
-    const item = C.el("li", { className: "reveal", "data-stop": found.stop }, [
-      C.el("strong", { text: t("sim_found", { n: found.stop, title: found.title }) }),
-      found.letter ? C.el("div", { text: t("reveals_letter", { letter: found.letter }) }) : null,
-      found.image_url ? C.el("img", { src: found.image_url, alt: "" }) : null,
-      C.el("p", { text: found.story }),
+    const item = S.el("li", { className: "reveal", "data-stop": found.stop }, [
+      S.el("strong", { text: t("sim_found", { n: found.stop, title: found.title }) }),
+      found.letter ? S.el("div", { text: t("reveals_letter", { letter: found.letter }) }) : null,
+      found.image_url ? S.el("img", { src: found.image_url, alt: "" }) : null,
+      S.el("p", { text: found.story }),
     ]);
     log.append(item);
     item.scrollIntoView({ block: "nearest" });
@@ -464,7 +452,7 @@
     const delay = Number($("sim-speed").value);
     const language = $("sim-lang").value;
     const points = samples(checks.route, 8);
-    if (!dot) { dot = L.marker(points[0].p, { icon: L.divIcon({ className: "", html: '<div class="sim-dot"></div>', iconSize: [16, 16] }), interactive: false, zIndexOffset: 1000 }); }
+    if (!dot) { dot = L.marker(points[0].p, { icon: L.divIcon({ className: "", html: S.el("div", { className: "sim-dot" }), iconSize: [16, 16] }), interactive: false, zIndexOffset: 1000 }); }
     dot.setLatLng(points[0].p).addTo(map);
     let state = null;
     let clock = Date.now();
@@ -474,21 +462,21 @@
         dot.setLatLng(points[k].p);
         const body = { lat: points[k].p.lat, lon: points[k].p.lng, accuracy_m: 5, at: new Date(clock).toISOString(), language: language };
         if (state) { body.state = state; }
-        const answer = await C.api("POST", API + "/simulate", body);
+        const answer = await S.api("POST", API + "/simulate", body);
         state = answer.state;
         const ev = answer.event;
         if (k === 0) { $("sim-word").textContent = ev.team.solution || ""; }
         ev.found_now.forEach(function (f) { logReveal(f, ev.team); });
         showClue(ev.team);
         if (ev.team.finished) {
-          $("sim-log").append(C.el("li", { className: "done", text: t("sim_done", { score: ev.team.score, word: ev.team.solution || "" }) }));
+          $("sim-log").append(S.el("li", { className: "done", text: t("sim_done", { score: ev.team.score, word: ev.team.solution || "" }) }));
           break;
         }
         if (delay) { await new Promise(function (resolve) { setTimeout(resolve, delay); }); }
       }
-      if (walking && !$("sim-log").querySelector(".done")) { $("sim-log").append(C.el("li", { className: "incomplete", text: t("sim_incomplete") })); }
+      if (walking && !$("sim-log").querySelector(".done")) { $("sim-log").append(S.el("li", { className: "incomplete", text: t("sim_incomplete") })); }
     } catch (e) {
-      C.status(C.errorText(e), "error");
+      C.status(e.message, "error");
     } finally {
       walking = false;
       $("sim-start").disabled = false;
@@ -502,12 +490,12 @@
 
   async function load() {
     try {
-      const [data, list] = await Promise.all([C.api("GET", API), C.api("GET", root.dataset.markers)]);
+      const [data, list] = await Promise.all([S.api("GET", API), S.api("GET", root.dataset.markers)]);
       markers = new Map(list.markers.map(function (m) { return [m.id, m]; }));
       show(data);
       renderForm();
       root.dataset.ready = "true";
-    } catch (e) { C.status(C.errorText(e), "error"); }
+    } catch (e) { C.status(e.message, "error"); }
   }
   load();
 })();

@@ -9,26 +9,5 @@ window.ArtMap = (function () {
     tiles.addTo(map);
     return map;
   }
-  function csrfToken() {
-    const meta = document.querySelector('meta[name="csrf-token"]');
-    return meta ? meta.content : "";
-  }
-  async function api(method, url, body) {
-    const options = { method: method, headers: { "Accept": "application/json" }, credentials: "same-origin" };
-    if (body !== undefined) {
-      options.headers["Content-Type"] = "application/json";
-      options.body = JSON.stringify(body);
-    }
-    if (method !== "GET") { options.headers["X-CSRFToken"] = csrfToken(); }
-    const response = await fetch(url, options);
-    const data = response.status === 204 ? null : await response.json().catch(function () { return null; });
-    if (!response.ok) {
-      const error = new Error((data && data.error && data.error.message) || response.statusText);
-      error.status = response.status;
-      error.data = data;
-      throw error;
-    }
-    return data;
-  }
-  return { create: create, api: api, settings: settings };
+  return { create: create, settings: settings };
 })();

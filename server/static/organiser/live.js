@@ -3,9 +3,10 @@
 (function () {
   const root = document.getElementById("live");
   if (!root) { return; }
-  const T = JSON.parse(document.getElementById("organiser-texts").textContent);
+  const S = window.Staff;
+  const t = S.t;
+  const el = S.el;
   const intervalMs = Math.max(1, Number(root.dataset.interval) || 5) * 1000;
-  const lang = document.documentElement.lang || "de";
   const tbody = document.querySelector("#live-teams tbody");
   const filter = document.getElementById("team-filter");
   const updated = document.getElementById("live-updated");
@@ -19,29 +20,16 @@
   let fitted = false;
   let timer = null;
 
-  function fmt(key, values) {
-    return (T[key] || key).replace(/\{(\w+)\}/g, function (_, name) {
-      return values && values[name] !== undefined ? values[name] : "";
-    });
-  }
-  function el(tag, attrs, text) {
-    const node = document.createElement(tag);
-    Object.entries(attrs || {}).forEach(function ([k, v]) {
-      if (k === "className") { node.className = v; } else { node.setAttribute(k, v); }
-    });
-    if (text !== undefined && text !== null) { node.textContent = String(text); }
-    return node;
-  }
-  function teamName(team) { return team.name === null ? fmt("organiser.live.anonymous", { id: team.id }) : team.name; }
-  function clock(iso) { return iso ? new Date(iso).toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" }) : ""; }
+  function teamName(team) { return team.name === null ? t("organiser.live.anonymous", { id: team.id }) : team.name; }
+  function clock(iso) { return S.clock(iso, { hour: "2-digit", minute: "2-digit" }); }
   function ago(iso) {
-    if (!iso) { return T["organiser.live.never"]; }
+    if (!iso) { return t("organiser.live.never"); }
     const minutes = Math.floor((Date.now() - new Date(iso).getTime()) / 60000);
-    return minutes < 1 ? T["organiser.live.just_now"] : fmt("organiser.live.minutes_ago", { n: minutes });
+    return minutes < 1 ? t("organiser.live.just_now") : t("organiser.live.minutes_ago", { n: minutes });
   }
   function countsText(counts, prefix) {
     return Object.keys(counts).filter(function (k) { return counts[k] > 0; })
-      .map(function (k) { return (T[prefix + k] || k) + " " + counts[k]; }).join(", ");
+      .map(function (k) { return t(prefix + k) + " " + counts[k]; }).join(", ");
   }
 
   function renderCounts() {
@@ -63,8 +51,8 @@
       const circle = L.circle([s.lat, s.lon], { radius: s.radius_m, className: "stop-fence", weight: 2 });
       const marker = L.circleMarker([s.lat, s.lon], { radius: 11, className: "stop-marker", weight: 2, fillOpacity: 0.9 });
       marker.bindTooltip(String(s.number), { permanent: true, direction: "center", className: "stop-number" });
-      marker.bindPopup(el("div", {}, fmt("organiser.live.stop", { n: s.number }) + ": " + s.title + " · " +
-        fmt("organiser.live.found_by", { n: s.found })));
+      marker.bindPopup(el("div", { text: t("organiser.live.stop", { n: s.number }) + ": " + s.title + " · " +
+        t("organiser.live.found_by", { n: s.found }) }));
       stopLayer.addLayer(circle);
       stopLayer.addLayer(marker);
       bounds.push([s.lat, s.lon]);
@@ -78,7 +66,7 @@
       if (!team.position) { return; }
       seen.add(team.id);
       const label = teamName(team) + " · " + team.found + "/" + data.rally.total_stops + " · " +
-        fmt("organiser.live.position_at", { time: clock(team.position.at) });
+        t("organiser.live.position_at", { time: clock(team.position.at) });
       let m = teamMarkers.get(team.id);
       if (!m) {
         m = L.circleMarker([team.position.lat, team.position.lon],
@@ -104,8 +92,8 @@
     for (let n = 1; n <= data.rally.total_stops; n++) {
       const method = team.finds[String(n)];
       const dot = el("span", { className: "dot " + (method ? "found-" + method : "open"),
-        title: fmt("organiser.live.stop", { n: n }) + (method ? ": " + T["organiser.method." + method] : "") });
-      dot.textContent = method ? "●" : "○";
+        title: t("organiser.live.stop", { n: n }) + (method ? ": " + t("organiser.method." + method) : ""),
+        text: method ? "●" : "○" });
       dots.appendChild(dot);
     }
     return dots;
@@ -118,24 +106,24 @@
     data.teams.forEach(function (team) {
       if (needle && teamName(team).toLowerCase().indexOf(needle) < 0) { return; }
       const tr = el("tr", { "data-team": String(team.id) });
-      tr.appendChild(el("td", { className: "num" }, team.rank));
-      const name = el("td", { className: "team-name" }, teamName(team));
-      if (team.finished) { name.appendChild(el("span", { className: "badge done" }, T["organiser.live.finished"])); }
+      tr.appendChild(el("td", { className: "num", text: team.rank }));
+      const name = el("td", { className: "team-name", text: teamName(team) });
+      if (team.finished) { name.appendChild(el("span", { className: "badge done", text: t("organiser.live.finished") })); }
       tr.appendChild(name);
       const dots = el("td");
       dots.appendChild(stopDots(team));
       tr.appendChild(dots);
-      tr.appendChild(el("td", { className: "num found" }, team.found + "/" + data.rally.total_stops));
-      tr.appendChild(el("td", { className: "num" }, team.score));
-      tr.appendChild(el("td", {}, ago(team.last_active_at)));
-      tr.appendChild(el("td", { className: "flag-counts" }, countsText(team.flags, "organiser.flag.")));
+      tr.appendChild(el("td", { className: "num found", text: team.found + "/" + data.rally.total_stops }));
+      tr.appendChild(el("td", { className: "num", text: team.score }));
+      tr.appendChild(el("td", { text: ago(team.last_active_at) }));
+      tr.appendChild(el("td", { className: "flag-counts", text: countsText(team.flags, "organiser.flag.") }));
       const actions = el("td", { className: "actions" });
       if (canEdit) {
         if (team.next_stop !== null) {
-          actions.appendChild(el("button", { type: "button", className: "small-button", "data-action": "assist" }, T["organiser.live.help"]));
+          actions.appendChild(el("button", { type: "button", className: "small-button", "data-action": "assist", text: t("organiser.live.help") }));
         }
-        actions.appendChild(el("button", { type: "button", className: "small-button secondary", "data-action": "rename" }, T["organiser.live.rename"]));
-        actions.appendChild(el("button", { type: "button", className: "small-button danger", "data-action": "remove" }, T["organiser.live.remove"]));
+        actions.appendChild(el("button", { type: "button", className: "small-button secondary", "data-action": "rename", text: t("organiser.live.rename") }));
+        actions.appendChild(el("button", { type: "button", className: "small-button danger", "data-action": "remove", text: t("organiser.live.remove") }));
       }
       tr.appendChild(actions);
       rows.appendChild(tr);
@@ -143,7 +131,7 @@
     tbody.replaceChildren(rows);
     if (!tbody.children.length) {
       const tr = el("tr");
-      tr.appendChild(el("td", { colspan: "8" }, data.teams.length ? T["organiser.live.matching"] : T["organiser.live.no_teams"]));
+      tr.appendChild(el("td", { colspan: "8", text: data.teams.length ? t("organiser.live.matching") : t("organiser.live.no_teams") }));
       tbody.appendChild(tr);
     }
   }
@@ -151,14 +139,14 @@
   function renderFlags() {
     const list = document.getElementById("live-flags");
     list.replaceChildren();
-    if (!data.flags.length) { list.appendChild(el("li", { className: "small" }, T["organiser.live.no_flags"])); return; }
+    if (!data.flags.length) { list.appendChild(el("li", { className: "small", text: t("organiser.live.no_flags") })); return; }
     data.flags.forEach(function (f) {
       const li = el("li", { className: "flag flag-" + f.kind });
-      li.appendChild(el("time", { datetime: f.at }, clock(f.at)));
-      li.appendChild(el("strong", {}, " " + (T["organiser.flag." + f.kind] || f.kind)));
-      const who = f.team === null ? fmt("organiser.live.anonymous", { id: f.team_id }) : f.team;
-      let text = " · " + who + (f.stop ? " · " + fmt("organiser.live.stop", { n: f.stop }) : "");
-      if (f.detail.reason) { text += " · " + fmt("organiser.live.quoted", { text: f.detail.reason }); }
+      li.appendChild(el("time", { datetime: f.at, text: clock(f.at) }));
+      li.appendChild(el("strong", { text: " " + t("organiser.flag." + f.kind) }));
+      const who = f.team === null ? t("organiser.live.anonymous", { id: f.team_id }) : f.team;
+      let text = " · " + who + (f.stop ? " · " + t("organiser.live.stop", { n: f.stop }) : "");
+      if (f.detail.reason) { text += " · " + t("organiser.live.quoted", { text: f.detail.reason }); }
       if (f.detail.speed_mps) { text += " · " + f.detail.speed_mps + " m/s"; }
       li.appendChild(document.createTextNode(text));
       list.appendChild(li);
@@ -179,27 +167,24 @@
   async function poll() {
     timer = null;
     try {
-      const response = await fetch(root.dataset.url, { headers: { "Accept": "application/json" }, credentials: "same-origin" });
-      if (response.status === 401 || response.status === 403) {
-        updated.textContent = T["organiser.live.logged_out"];
-        updated.className = "error";
-        return;
-      }
-      if (!response.ok) { throw new Error(response.statusText); }
-      const text = await response.text();
+      const answer = await S.api("GET", root.dataset.url);
+      if (!answer) { throw new Error("no answer"); }
+      const text = JSON.stringify(answer);
       if (text !== lastText) {
         lastText = text;
-        data = JSON.parse(text);
+        data = answer;
         render();
       }
-      let status = fmt("organiser.live.updated", { time: new Date().toLocaleTimeString(lang) });
-      if (!data.positions.shown) { status += " · " + T["organiser.live.positions_hidden"]; }
+      let status = t("organiser.live.updated", { time: S.clock(new Date().toISOString()) });
+      if (!data.positions.shown) { status += " · " + t("organiser.live.positions_hidden"); }
       updated.textContent = status;
       updated.className = "";
       root.dataset.polls = String(Number(root.dataset.polls || 0) + 1);
     } catch (e) {
-      updated.textContent = T["organiser.live.offline"];
+      const loggedOut = e.status === 401 || e.status === 403;
+      updated.textContent = t(loggedOut ? "organiser.live.logged_out" : "organiser.live.offline");
       updated.className = "error";
+      if (loggedOut) { return; }
     }
     schedule();
   }
@@ -236,7 +221,7 @@
       select.replaceChildren();
       data.stops.forEach(function (s) {
         if (current.finds[String(s.number)]) { return; }
-        const option = el("option", { value: String(s.marker_id) }, s.number + ". " + s.title);
+        const option = el("option", { value: String(s.marker_id), text: s.number + ". " + s.title });
         if (s.number === current.next_stop) { option.selected = true; }
         select.appendChild(option);
       });
@@ -249,9 +234,9 @@
       document.getElementById("rename-error").hidden = true;
       renameDialog.showModal();
     } else if (action === "remove") {
-      if (!window.confirm(fmt("organiser.live.confirm_remove", { name: teamName(current) }))) { return; }
+      if (!window.confirm(t("organiser.live.confirm_remove", { name: teamName(current) }))) { return; }
       try {
-        await ArtMap.api("DELETE", teamUrl(current));
+        await S.api("DELETE", teamUrl(current));
         refresh();
       } catch (error) { updated.textContent = error.message; updated.className = "error"; }
     }
@@ -259,7 +244,7 @@
   document.getElementById("assist-form").addEventListener("submit", async function (event) {
     event.preventDefault();
     try {
-      await ArtMap.api("POST", teamUrl(current) + "/assists", {
+      await S.api("POST", teamUrl(current) + "/assists", {
         marker_id: Number(document.getElementById("assist-stop").value),
         reason: document.getElementById("assist-reason").value,
       });
@@ -270,7 +255,7 @@
   document.getElementById("rename-form").addEventListener("submit", async function (event) {
     event.preventDefault();
     try {
-      await ArtMap.api("PATCH", teamUrl(current), { name: document.getElementById("rename-name").value });
+      await S.api("PATCH", teamUrl(current), { name: document.getElementById("rename-name").value });
       renameDialog.close();
       refresh();
     } catch (error) { showError("rename-error", error); }

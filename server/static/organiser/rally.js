@@ -1,7 +1,7 @@
 /* The rally page: local time zone for the results CSV, close the event, purge personal data. */
 "use strict";
 (function () {
-  const T = JSON.parse(document.getElementById("organiser-texts").textContent);
+  const S = window.Staff;
   const message = document.getElementById("rally-message");
   function say(text, isError) {
     message.textContent = text;
@@ -22,11 +22,11 @@
   const close = document.getElementById("close-button");
   if (close) {
     close.addEventListener("click", async function () {
-      if (!window.confirm(T["organiser.rally.confirm_close"])) { return; }
+      if (!window.confirm(S.t("organiser.rally.confirm_close"))) { return; }
       close.disabled = true;
       try {
-        await ArtMap.api("POST", close.dataset.url);
-        say(T["organiser.rally.closed_ok"], false);
+        await S.api("POST", close.dataset.url);
+        say(S.t("organiser.rally.closed_ok"), false);
         window.setTimeout(function () { window.location.reload(); }, 600);
       } catch (error) { say(error.message, true); close.disabled = false; }
     });
@@ -38,8 +38,8 @@
       const button = purge.querySelector("button");
       button.disabled = true;
       try {
-        const result = await ArtMap.api("POST", purge.dataset.url, { confirm: purge.elements.confirm.value.trim() });
-        say(T["organiser.rally.purge_done"].replace("{teams}", result.purged.teams), false);
+        const result = await S.api("POST", purge.dataset.url, { confirm: purge.elements.confirm.value.trim() });
+        say(S.t("organiser.rally.purge_done", { teams: result.purged.teams }), false);
         window.setTimeout(function () { window.location.reload(); }, 900);
       } catch (error) { say(error.message, true); button.disabled = false; }
     });

@@ -1,0 +1,85 @@
+/* What every staff page shares: its texts and numbers in the page's language, elements whose
+   user text is only ever text, and the JSON API with the CSRF token. Loaded before the page's script. */
+"use strict";
+window.Staff = (function () {
+  const lang = document.documentElement.lang || "de";
+  const source = document.getElementById("staff-texts");
+  const texts = source ? JSON.parse(source.textContent) : {};
+
+  /* The page's text ``key`` with each {name} replaced by values[name]; the key itself if unknown. */
+  function t(key, values) {
+    const text = Object.prototype.hasOwnProperty.call(texts, key) ? texts[key] : key;
+    return text.replace(/\{(\w+)\}/g, function (whole, name) {
+      return values && values[name] !== undefined && values[name] !== null ? String(values[name]) : whole;
+    });
+  }
+
+  /* A number in the page's language, with at most ``digits`` decimals (default 1). */
+  function number(value, digits) {
+    return new Intl.NumberFormat(lang, { maximumFractionDigits: digits === undefined ? 1 : digits }).format(value);
+  }
+
+  /* The clock time of an ISO timestamp in the page's language ("" for none). */
+  function clock(iso, options) {
+    return iso ? new Date(iso).toLocaleTimeString(lang, options) : "";
+  }
+
+  /* An element: attrs "text" (set as text, never as HTML), "className", on<event> handlers, other
+     attributes (true: present, null/undefined/false: left out); children are nodes or strings. */
+  function el(tag, attrs, children) {
+    const node = document.createElement(tag);
+    Object.entries(attrs || {}).forEach(function ([k, v]) {
+      if (v === null || v === undefined || v === false) { return; }
+      if (k === "text") { node.textContent = String(v); }
+      else if (k === "className") { node.className = v; }
+      else if (k.startsWith("on")) { node.addEventListener(k.slice(2), v); }
+      else { node.setAttribute(k, v === true ? "" : v); }
+    });
+    (children || []).forEach(function (c) {
+      if (c !== null && c !== undefined) { node.append(c); }
+    });
+    return node;
+  }
+
+  function csrfToken() {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  }
+
+  /* Fetch JSON (or send FormData) with the CSRF token; a failure throws an Error with the server's
+     message, the HTTP status (0 when the server could not be reached) and the answer as data. */
+  async function api(method, url, body) {
+    const options = { method: method, headers: { "Accept": "application/json" }, credentials: "same-origin" };
+    if (body instanceof FormData) { options.body = body; }
+    else if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    if (method !== "GET") { options.headers["X-CSRFToken"] = csrfToken(); }
+    let response;
+    try {
+      response = await fetch(url, options);
+    } catch (failure) {
+      const error = new Error(t("offline"));
+      error.status = 0;
+      throw error;
+    }
+    const data = response.status === 204 ? null : await response.json().catch(function () { return null; });
+    if (!response.ok) {
+      const error = new Error((data && data.error && data.error.message) || t("failed"));
+      error.status = response.status;
+      error.data = data;
+      throw error;
+    }
+    return data;
+  }
+
+  /* Upload a file as the multipart field ``name``. */
+  function upload(url, name, file) {
+    const data = new FormData();
+    data.append(name, file);
+    return api("PUT", url, data);
+  }
+
+  return { lang: lang, t: t, number: number, clock: clock, el: el, api: api, upload: upload };
+})();
