@@ -19,7 +19,9 @@ def _zxing() -> Backend:
     import zxingcpp
 
     def read(image: Any) -> list[str]:
-        found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+        # one BarcodeFormat converts to BarcodeFormats at run time; the stubs do not say so
+        found = zxingcpp.read_barcodes(
+            image, formats=zxingcpp.BarcodeFormat.QRCode)  # type: ignore[arg-type]
         return [r.text for r in found]
 
     return read
