@@ -115,7 +115,7 @@ class Autoplay:
             if pending and pending != tried_with:
                 tried_with = 0 if self._sync() else pending
             if self.frames is not None:
-                qr_stops.extend(self._scan_at_open_markers(tried))
+                qr_stops.extend(self._scan_at_open_markers(self.frames, tried))
             if self.on_step is not None:
                 self.on_step(count)
             if self.pace_s > 0 and self._stop.wait(self.pace_s):
@@ -132,19 +132,20 @@ class Autoplay:
 
     def _heading(self, previous: LatLon, here: LatLon) -> float:
         """Look at the nearest opened marker, else where the walk goes."""
-        near = [t for t in self.session.snapshot.targets if t.marker is not None]
-        if near:
-            return bearing_deg(here, min(near, key=lambda t: t.distance_m or 0.0).marker)
+        opened = [(t.distance_m or 0.0, t.marker) for t in self.session.snapshot.targets
+                  if t.marker is not None]
+        if opened:
+            return bearing_deg(here, min(opened, key=lambda o: o[0])[1])
         return bearing_deg(previous, here)
 
-    def _scan_at_open_markers(self, tried: set[int]) -> list[int]:
+    def _scan_at_open_markers(self, frames: FramesFromFiles, tried: set[int]) -> list[int]:
         """Hold the frames up once at each stop whose marker is open; stops found so."""
         found = []
         for target in self.session.snapshot.targets:
             if target.marker is None or target.stop in tried:
                 continue
             tried.add(target.stop)
-            for frame in islice(self.frames.frames(), len(self.frames)):
+            for frame in islice(frames.frames(), len(frames)):
                 future = None
                 while future is None and not self._stop.is_set():
                     future = self.session.handle_frame(frame)

@@ -1,9 +1,12 @@
-"""QR decoding behind one function: zxing-cpp on the desktop, pyzbar where it is missing."""
+"""QR decoding behind one function (zxing-cpp on the desktop, pyzbar where it is missing), and
+telling an Art Caching code from any other."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+
+from markers import tokens
 
 Backend = Callable[[Any], list[str]]
 
@@ -16,7 +19,9 @@ def _zxing() -> Backend:
     import zxingcpp
 
     def read(image: Any) -> list[str]:
-        found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+        # one BarcodeFormat converts to BarcodeFormats at run time; the stubs do not say so
+        found = zxingcpp.read_barcodes(
+            image, formats=zxingcpp.BarcodeFormat.QRCode)  # type: ignore[arg-type]
         return [r.text for r in found]
 
     return read
@@ -77,3 +82,14 @@ def decode(image: Any, size: tuple[int, int] | None = None) -> list[str]:
         image = image.convert("RGB")
     _, read = backend()
     return read(image)
+
+
+def qr_token(text: str) -> str | None:
+    """The token of an Art Caching QR text (a /q/<token> URL or a bare token), else None."""
+    try:
+        token = tokens.token_from_url(text)
+    except tokens.TokenError:
+        return None
+    if "/" not in text.strip() and len(token) < 20:
+        return None
+    return token

@@ -1,9 +1,10 @@
-"""The app's logic without Kivy: a GameSession turns sensor readings and scans into server events.
+"""The session facade the screens use: a GameSession turns sensor readings and scans into server
+events and publishes what to show as immutable Snapshots. No Kivy.
 
 Threads: handle_* may be called from any thread and return at once (events are stored in the
-outbox first); network work runs on one worker thread; subscribers get immutable Snapshots from
-any thread (the UI wraps its callback with ``@mainthread``). Calls that ask the server something
-(list_rallies, start_rally, ...) return a ``concurrent.futures.Future``.
+outbox first); network work runs on one worker thread (client/sync.py); subscribers get
+Snapshots from any thread (the UI wraps its callback with ``@mainthread``). Calls that ask the
+server something (list_rallies, start_rally, ...) return a ``concurrent.futures.Future``.
 """
 
 from __future__ import annotations
@@ -21,50 +22,15 @@ from typing import Any
 from client import i18n, qrscan
 from client import settings as settings_store
 from client.api import ApiClient, ApiError, NetworkError
-from client.ar import Band, Estimate, HeadingSmoother, PositionSmoother, distance_band
+from client.ar import Estimate, HeadingSmoother, PositionSmoother
 from client.outbox import Event, Outbox
 from client.pack import RallyPack
 from client.sensors import Fix
 from client.settings import Settings
-from markers import tokens
-from markers.geo import LatLon, distance_and_bearing, distance_m
-from markers.geofence import ACCURACY_CAP_M, Geofence, tolerance_m
+from client.sync import Sync
+from client.targets import Target, make_targets, wants_checkin
 
 log = logging.getLogger(__name__)
-
-NEAR_INTERVAL_S = 5.0
-"""Close to an opened marker (or unsure what is open): one check-in per 5 s."""
-AREA_INTERVAL_S = 10.0
-"""Inside an open stop's search area: one per 10 s (13 m at walking pace)."""
-FAR_INTERVAL_S = 30.0
-FAR_MOVE_M = 25.0
-"""Elsewhere: only after 30 s and 25 m moved (privacy: no more fixes than the game needs)."""
-NEAR_MARKER_M = 60.0
-"""A fix this far beyond an opened marker's geofence counts as close."""
-MAX_BACKOFF_S = 60.0
-
-
-@dataclass(frozen=True)
-class Target:
-    """An open stop as seen from the current position (distance and bearing None without a fix)."""
-
-    stop: int
-    """The stop's number in the rally, from 1."""
-    marker_id: int
-    clue: str
-    area: LatLon
-    """Centre of the search area (the marker lies somewhere inside, not at the centre)."""
-    area_radius_m: float
-    marker: LatLon | None = None
-    """The exact marker position, only once the server opened it (the team is near)."""
-    marker_radius_m: float | None = None
-    distance_m: float | None = None
-    """To the marker when known, else to the search area's centre."""
-    bearing_deg: float | None = None
-    band: Band | None = None
-    """cold / warm / warmer / here, from distance_m and the marker's or area's radius."""
-    inside_hint: bool = False
-    """The last fix is inside the marker's geofence by the local rule; only a hint."""
 
 
 @dataclass(frozen=True)
@@ -138,78 +104,6 @@ def iso_z(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def wants_checkin(fix: Fix, last_sent: Fix | None, targets: tuple[Target, ...],
-                  uncertain: bool = False) -> bool:
-    """The check-in policy. Always the first fix; then by how close the fix is to an open stop:
-    near its opened marker (or ``uncertain``: answers still pending, so what is open may have
-    changed) every NEAR_INTERVAL_S, in its search area every AREA_INTERVAL_S, elsewhere after
-    FAR_INTERVAL_S and FAR_MOVE_M both."""
-    if last_sent is None:
-        return True
-    dt = (fix.at - last_sent.at).total_seconds()
-    where = closeness(fix, targets)
-    if uncertain or where == "marker":
-        return dt >= NEAR_INTERVAL_S
-    if where == "area":
-        return dt >= AREA_INTERVAL_S
-    return dt >= FAR_INTERVAL_S and distance_m(last_sent.position, fix.position) >= FAR_MOVE_M
-
-
-def closeness(fix: Fix, targets: tuple[Target, ...]) -> str:
-    """"marker" within NEAR_MARKER_M of an opened marker's fence, "area" inside an open stop's
-    search area, else "far" (the fix's accuracy, capped, counts in its favour)."""
-    slack = tolerance_m(fix.accuracy_m)
-    where = "far"
-    for target in targets:
-        if target.marker is not None:
-            fence = target.marker_radius_m or 0.0
-            if distance_m(fix.position, target.marker) <= fence + NEAR_MARKER_M + slack:
-                return "marker"
-        if distance_m(fix.position, target.area) <= target.area_radius_m + slack:
-            where = "area"
-    return where
-
-
-def make_targets(team: dict[str, Any] | None, fix: Fix | None,
-                 position: LatLon | None) -> tuple[Target, ...]:
-    """The team's open stops as Targets, measured from position (the smoothed one)."""
-    if not team:
-        return ()
-    found: list[Target] = []
-    for o in team.get("open", []):
-        area = o["search_area"]
-        centre = LatLon(float(area["lat"]), float(area["lon"]))
-        m = o.get("marker")
-        marker = None if not m else LatLon(float(m["lat"]), float(m["lon"]))
-        marker_radius = None if not m else float(m["radius_m"])
-        distance = bearing = band = None
-        inside = False
-        if position is not None:
-            distance, bearing = distance_and_bearing(position, marker or centre)
-            if marker is not None:
-                band = distance_band(distance, marker_radius or 0.0)
-            else:
-                band = Band.WARM if distance <= float(area["radius_m"]) else Band.COLD
-        if marker is not None and fix is not None:
-            inside = Geofence(marker, marker_radius or 1.0).contains(fix.position, fix.accuracy_m,
-                                                                    ACCURACY_CAP_M)
-        found.append(Target(int(o["stop"]), int(o["marker_id"]), str(o.get("clue") or ""),
-                            centre, float(area["radius_m"]), marker, marker_radius, distance,
-                            bearing, band, inside))
-    return tuple(found)
-
-
-def qr_token(text: str) -> str | None:
-    """The token of an Art Caching QR text (a /q/<token> URL or a bare token), else None."""
-    try:
-        token = tokens.token_from_url(text)
-    except tokens.TokenError:
-        return None
-    if "/" not in text.strip() and len(token) < 20:
-        return None
-    return token
-
-
 class GameSession:
     """One player's game: settings, API client, outbox and rally pack in data_dir, one worker.
 
@@ -223,7 +117,6 @@ class GameSession:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.settings = settings if settings is not None else settings_store.load(self.data_dir)
-        self.sync_interval_s = sync_interval_s
         self.clock = clock or utc_now
         i18n.set_language(self.settings.language)
         self.api = ApiClient(self.settings.server_url, self.settings.team_token, timeout_s,
@@ -246,37 +139,24 @@ class GameSession:
         self._sent_fix: Fix | None = None
         self._scanned: dict[str, tuple[Any, ...]] = {}
         self._snapshot = Snapshot(language=self.settings.language)
-        self._net = ThreadPoolExecutor(1, thread_name_prefix="artcaching-net")
+        self._sync = Sync(self.api, self.outbox, self, sync_interval_s)
         self._qr = ThreadPoolExecutor(1, thread_name_prefix="artcaching-qr")
         self._decoding = threading.Event()
-        self._wake = threading.Event()
         self._closed = threading.Event()
-        self._fails = 0
-        self._not_before = 0.0
-        self._synced_at = -1e9
         self._targets: tuple[Any, Fix | None, tuple[Target, ...]] = (None, None, ())
-        self._syncer: threading.Thread | None = None
-        self._syncing: Future | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> None:
         """Start the worker: flush the outbox and refresh the team every sync_interval_s."""
-        if self._syncer is not None:
-            return
-        self._syncer = threading.Thread(target=self._sync_loop, name="artcaching-sync",
-                                        daemon=True)
-        self._syncer.start()
+        self._sync.start()
 
     def close(self) -> None:
         """Stop the worker (what is in the outbox stays there for the next start)."""
         if self._closed.is_set():
             return
         self._closed.set()
-        self._wake.set()
-        if self._syncer is not None:
-            self._syncer.join(timeout=30)
-        self._net.shutdown(wait=True, cancel_futures=True)
+        self._sync.close()
         self._qr.shutdown(wait=True, cancel_futures=True)
         self.outbox.close()
 
@@ -312,7 +192,7 @@ class GameSession:
         self._save_settings(language=lang)
         self.api.language = lang
         self._publish()
-        self._wake.set()
+        self._sync.wake()
 
     def set_large_text(self, on: bool) -> None:
         """Remember the large-text setting."""
@@ -326,11 +206,11 @@ class GameSession:
 
     # --- asking the server -------------------------------------------------------------------
 
-    def list_rallies(self) -> Future:
+    def list_rallies(self) -> Future[list[dict[str, Any]]]:
         """Future of the published rallies (list of summary dicts)."""
-        return self._submit(self.api.rallies)
+        return self._sync.submit(self.api.rallies)
 
-    def load_rally(self, slug: str) -> Future:
+    def load_rally(self, slug: str) -> Future[dict[str, Any]]:
         """Future of one rally's public JSON (also kept in the rally pack)."""
         def work() -> dict[str, Any]:
             rally = self.api.rally(slug)
@@ -340,16 +220,17 @@ class GameSession:
                     self._rally = rally
             return rally
 
-        return self._submit(work)
+        return self._sync.submit(work)
 
-    def start_rally(self, slug: str, name: str, lang: str | None = None) -> Future:
+    def start_rally(self, slug: str, name: str,
+                    lang: str | None = None) -> Future[dict[str, Any]]:
         """Create a team and play: Future of the team JSON; token kept in the settings."""
-        return self._submit(lambda: self._joined(slug, self.api.create_team(
+        return self._sync.submit(lambda: self._joined(slug, self.api.create_team(
             slug, name, lang or self.settings.language)))
 
-    def join_team(self, slug: str, code: str) -> Future:
+    def join_team(self, slug: str, code: str) -> Future[dict[str, Any]]:
         """Join an existing team with its join code: Future of the team JSON."""
-        return self._submit(lambda: self._joined(slug, self.api.join_team(slug, code)))
+        return self._sync.submit(lambda: self._joined(slug, self.api.join_team(slug, code)))
 
     def resume(self) -> bool:
         """Continue the team saved in the settings (offline from the rally pack); False if none."""
@@ -362,7 +243,7 @@ class GameSession:
             self.pack = pack
             self._rally, self._team = pack.rally(), pack.team()
         self._publish()
-        self._wake.set()
+        self._sync.wake()
         return True
 
     def leave(self) -> None:
@@ -378,18 +259,18 @@ class GameSession:
         self._save_settings(rally_slug=None, team_token=None, join_code=None)
         self._publish()
 
-    def leaderboard(self) -> Future:
+    def leaderboard(self) -> Future[dict[str, Any]]:
         """Future of the current rally's leaderboard JSON."""
         slug = self.settings.rally_slug
         if not slug:
-            failed: Future = Future()
+            failed: Future[dict[str, Any]] = Future()
             failed.set_exception(ApiError(400, "no_team", i18n.t("error.no_team")))
             return failed
-        return self._submit(lambda: self.api.leaderboard(slug))
+        return self._sync.submit(lambda: self.api.leaderboard(slug))
 
-    def sync_now(self) -> Future:
+    def sync_now(self) -> Future[None]:
         """Flush the outbox and refresh the team now; Future resolves when done (None)."""
-        return self._submit(self._sync)
+        return self._sync.sync_now()
 
     # --- sensors and scans -------------------------------------------------------------------
 
@@ -415,7 +296,7 @@ class GameSession:
             if heading is not None:
                 payload["heading"] = round(heading, 1)
             self.outbox.put("checkin", payload)
-            self._wake.set()
+            self._sync.wake()
         self._publish()
 
     def handle_heading(self, heading_deg: float, pitch_deg: float | None = None) -> None:
@@ -435,7 +316,7 @@ class GameSession:
         """
         if self._closed.is_set():
             return False
-        token = qr_token(text)
+        token = qrscan.qr_token(text)
         if token is None:
             with self._lock:
                 self._result = i18n.t("qr.not_ours")
@@ -459,11 +340,11 @@ class GameSession:
                 payload.update(lat=fix.lat, lon=fix.lon, accuracy_m=round(fix.accuracy_m, 1),
                                mock_location=fix.mock)
             self.outbox.put("scan", payload)
-            self._wake.set()
+            self._sync.wake()
         self._publish()
         return stored
 
-    def handle_frame(self, image: Any) -> Future | None:
+    def handle_frame(self, image: Any) -> Future[list[str]] | None:
         """A camera frame (PIL image): decode QR codes off the caller's thread and handle them.
 
         Returns a Future of the decoded texts, or None (no work) while the previous frame is
@@ -502,84 +383,14 @@ class GameSession:
             return i18n.t("error.bad_answer")
         return i18n.t("error.unexpected", message=str(exc))
 
-    # --- the worker --------------------------------------------------------------------------
+    # --- what the Sync reports (on its worker thread) ----------------------------------------
 
-    def _submit(self, work: Callable[[], Any]) -> Future:
-        def run() -> Any:
-            try:
-                result = work()
-            except (NetworkError, ApiError) as exc:
-                self._note_failure(exc)
-                raise
-            return result
-
-        return self._net.submit(run)
-
-    def _sync_loop(self) -> None:
-        while not self._closed.is_set():
-            self._wake.wait(self.sync_interval_s)
-            self._wake.clear()
-            if self._closed.is_set():
-                return
-            wait = self._not_before - time.monotonic()
-            if wait > 0 and self._closed.wait(min(wait, self.sync_interval_s)):
-                return
-            if time.monotonic() < self._not_before:
-                continue
-            if not self.api.token:
-                continue
-            fresh = time.monotonic() - self._synced_at < self.sync_interval_s
-            if fresh and self.outbox.count() == 0:
-                continue
-            try:
-                self.sync_now().result()
-            except (NetworkError, ApiError):
-                pass
-            except RuntimeError:
-                return
-            except Exception:
-                log.exception("sync failed")
-
-    def _sync(self) -> None:
-        """Flush the outbox in order (the answers carry the team), else refresh the team; then
-        fetch the pack's images. Runs on the worker thread."""
-        if not self.api.token:
-            return
-        result = self.outbox.flush(self._send)
-        for event in result.done:
-            self._answered(event)
-        for event in result.rejected:
-            with self._lock:
-                self._error = i18n.t("error.rejected", message=event.error or "")
-                if event.kind == "scan":
-                    self._result = self._error
-        if result.error is not None:
-            raise result.error
-        if not result.done:
-            self._store_team(self.api.team())
-        with self._lock:
-            self._online, self._error, self._fails, self._not_before = True, None, 0, 0.0
-            self._synced_at = time.monotonic()
-        self._publish()
-        if self.pack is not None:
-            try:
-                self.pack.fetch_images(self.api.base_url, self.api.timeout)
-            except OSError as exc:
-                log.info("images not fetched: %s", exc)
-
-    def _send(self, event: Event) -> dict[str, Any]:
-        if event.kind == "checkin":
-            return self.api.checkin(event.payload)
-        if event.kind == "scan":
-            return self.api.scan(event.payload)
-        raise ApiError(400, "unknown_event", f"unknown event kind {event.kind!r}")
-
-    def _answered(self, event: Event) -> None:
+    def on_answer(self, event: Event) -> None:
         """Take the server's answer to one event: the team, what was found now."""
         answer = event.response or {}
         team = answer.get("team")
         if isinstance(team, dict):
-            self._store_team(team)
+            self.on_team(team)
         found_now = answer.get("found_now") or []
         outcome = str(answer.get("result", ""))
         with self._lock:
@@ -591,11 +402,39 @@ class GameSession:
                 self._result = i18n.t(f"result.{outcome}")
         self._publish()
 
-    def _store_team(self, team: dict[str, Any]) -> None:
+    def on_rejected(self, event: Event) -> None:
+        """The server refused an event for good: say so (a refused scan is the scan's result)."""
+        with self._lock:
+            self._error = i18n.t("error.rejected", message=event.error or "")
+            if event.kind == "scan":
+                self._result = self._error
+
+    def on_team(self, team: dict[str, Any]) -> None:
+        """Keep the team's latest JSON (also in the rally pack)."""
         with self._lock:
             self._team = team
             if self.pack is not None:
                 self.pack.save_team(team)
+
+    def on_synced(self) -> None:
+        """All sent and the team current: online, no error; then fetch the pack's images."""
+        with self._lock:
+            self._online, self._error = True, None
+        self._publish()
+        if self.pack is not None:
+            try:
+                self.pack.fetch_images(self.api.base_url, self.api.timeout)
+            except OSError as exc:
+                log.info("images not fetched: %s", exc)
+
+    def on_failure(self, exc: NetworkError | ApiError) -> None:
+        """A request failed: offline when the server was not reached; say what went wrong."""
+        with self._lock:
+            self._online = not isinstance(exc, NetworkError)
+            self._error = self.describe_error(exc)
+        self._publish()
+
+    # --- inside ------------------------------------------------------------------------------
 
     def _joined(self, slug: str, answer: dict[str, Any]) -> dict[str, Any]:
         """After create/join: keep token and pack, load the rally's public face."""
@@ -610,7 +449,7 @@ class GameSession:
             self.pack = pack
             self._team, self._reveal, self._sent_fix, self._result = None, None, None, None
             self._scanned.clear()
-        self._store_team(team)
+        self.on_team(team)
         try:
             rally = self.api.rally(slug)
             pack.save_rally(rally)
@@ -622,19 +461,6 @@ class GameSession:
             self._online, self._error = True, None
         self._publish()
         return team
-
-    def _note_failure(self, exc: Exception) -> None:
-        with self._lock:
-            if isinstance(exc, NetworkError) or (isinstance(exc, ApiError) and exc.retryable):
-                self._online = isinstance(exc, ApiError)
-                self._fails = min(self._fails + 1, 10)
-                delay = min(2.0 ** self._fails, MAX_BACKOFF_S)
-                retry = getattr(exc, "retry_after_s", None)
-                self._not_before = time.monotonic() + max(delay, retry or 0.0)
-            else:
-                self._online = True
-            self._error = self.describe_error(exc)
-        self._publish()
 
     def _save_settings(self, **changes: Any) -> None:
         with self._lock:

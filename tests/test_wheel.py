@@ -147,10 +147,10 @@ def test_artcaching_client_starts_with_its_texts_and_layouts(installed):
     probe = installed.run("python", "-c", """
 import json
 from kivy.lang import Builder
-import client.main
+import client.app
 from client import i18n
 from client.screens import SCREENS, load_layouts
-Builder.load_file(str(client.main.HERE / "app.kv"))
+Builder.load_file(str(client.app.HERE / "app.kv"))
 load_layouts()
 print(json.dumps({"texts": len(i18n.catalogue()), "screens": SCREENS, "kv": Builder.files}))
 """)

@@ -6,7 +6,7 @@ from typing import Any
 
 from kivy.properties import ListProperty, StringProperty
 
-from client.screens import GameScreen
+from client.screens.base import GameScreen
 from client.screens.clue import BAND_RGBA
 from client.widgets.arview import distance_text
 

@@ -7,7 +7,7 @@ from typing import Any
 from kivy.factory import Factory
 from kivy.properties import StringProperty
 
-from client.screens import GameScreen
+from client.screens.base import GameScreen
 from client.widgets.arview import distance_text
 
 BAND_RGBA = {

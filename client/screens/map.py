@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from client.screens import GameScreen
+from client.screens.base import GameScreen
 
 
 class MapScreen(GameScreen):

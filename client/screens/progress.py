@@ -10,7 +10,7 @@ from kivy.clock import Clock, mainthread
 from kivy.factory import Factory
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
-from client.screens import GameScreen
+from client.screens.base import GameScreen
 
 LEAVE_CONFIRM_S = 4.0
 

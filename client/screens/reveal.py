@@ -6,7 +6,7 @@ from typing import Any
 
 from kivy.properties import StringProperty
 
-from client.screens import GameScreen
+from client.screens.base import GameScreen
 
 
 class RevealScreen(GameScreen):

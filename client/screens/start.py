@@ -9,7 +9,7 @@ from kivy.clock import mainthread
 from kivy.factory import Factory
 from kivy.properties import BooleanProperty, ListProperty, StringProperty
 
-from client.screens import GameScreen
+from client.screens.base import GameScreen
 from client.widgets.arview import decimal
 
 

@@ -11,10 +11,11 @@ import random
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from itertools import pairwise
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from client.ar import normalize_deg
-from client.sensors import Orientation, Replay
+from client.sensors import Orientation, Provider, Replay
+from client.sensors.location import SensorUnavailable
 
 OrientationCallback = Callable[[Orientation], None]
 Matrix = tuple[tuple[float, float, float], tuple[float, float, float], tuple[float, float, float]]
@@ -66,13 +67,11 @@ class AndroidHeading:
 
     def __init__(self, declination_deg: float = 0.0) -> None:
         self.declination_deg = declination_deg
-        self._listener = None
-        self._manager = None
+        self._listener: Any = None
+        self._manager: Any = None
 
     def start(self, callback: OrientationCallback) -> None:
         from jnius import PythonJavaClass, autoclass, cast, java_method
-
-        from client.sensors.location import SensorUnavailable
 
         context = autoclass("android.content.Context")
         sensor_class = autoclass("android.hardware.Sensor")
@@ -143,6 +142,33 @@ class PlyerHeading:
 
             spatialorientation.disable_listener()
         self._thread = None
+
+
+class FirstAvailable:
+    """The first of several providers that this phone has: on Android the rotation vector
+    sensor, else plyer's angles from accelerometer and magnetometer (PlyerHeading)."""
+
+    def __init__(self, *providers: Provider) -> None:
+        self.providers = providers
+        self.active: Provider | None = None
+
+    def start(self, callback: OrientationCallback) -> None:
+        """Start the first provider whose start does not raise SensorUnavailable."""
+        missing = []
+        for provider in self.providers:
+            try:
+                provider.start(callback)
+            except SensorUnavailable as exc:
+                missing.append(f"{type(provider).__name__}: {exc}")
+                continue
+            self.active = provider
+            return
+        raise SensorUnavailable("; ".join(missing) or "no provider")
+
+    def stop(self) -> None:
+        if self.active is not None:
+            self.active.stop()
+        self.active = None
 
 
 class ScriptedHeading:

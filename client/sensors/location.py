@@ -59,9 +59,7 @@ def fixed_listener_class(gps_module: Any) -> type:
     """
     from jnius import java_method
 
-    base = gps_module._LocationListener
-
-    class FixedLocationListener(base):
+    class FixedLocationListener(gps_module._LocationListener):
         @java_method("(Landroid/location/Location;)V")
         def onLocationChanged(self, location: Any) -> None:
             _deliver(self.root, location)

@@ -87,3 +87,10 @@ def test_bad_input_is_named():
         qrscan.decode(b"\x00" * 10, size=(2, 2))
     with pytest.raises(TypeError, match="PIL image"):
         qrscan.decode("https://example.org")
+
+
+def test_qr_token_accepts_our_urls_only():
+    assert qrscan.qr_token("https://artcaching.example.org/q/AQEBAQxyzxyzxyzxyzxyzxyz")
+    assert qrscan.qr_token("AQEBAQxyzxyzxyzxyzxyzxyz")
+    assert qrscan.qr_token("https://example.org/menu") is None
+    assert qrscan.qr_token("hello") is None

@@ -26,6 +26,7 @@ from client.sensors import Fix, Orientation
 from client.sensors import location as loc
 from client.sensors.camera import FramesFromFiles
 from client.sensors.heading import (
+    FirstAvailable,
     ScriptedHeading,
     camera_orientation,
     matrix_from_angles,
@@ -211,6 +212,36 @@ def test_scripted_heading_on_a_thread():
     assert done.wait(30)
     script.stop()
     assert got[-1].heading_deg == pytest.approx(90)
+
+
+class FakeCompass:
+    """A heading provider that the phone has (readings) or lacks (SensorUnavailable)."""
+
+    def __init__(self, heading: float | None) -> None:
+        self.heading = heading
+        self.running = False
+
+    def start(self, callback) -> None:
+        if self.heading is None:
+            raise SensorUnavailable("this phone has no such sensor")
+        self.running = True
+        callback(Orientation(self.heading))
+
+    def stop(self) -> None:
+        self.running = False
+
+
+def test_the_first_compass_the_phone_has_is_used():
+    """No rotation vector sensor: plyer's accelerometer and magnetometer take over."""
+    rotation_vector, plyer = FakeCompass(None), FakeCompass(42.0)
+    got: list[Orientation] = []
+    compass = FirstAvailable(rotation_vector, plyer)
+    compass.start(got.append)
+    assert got == [Orientation(42.0)] and compass.active is plyer and plyer.running
+    compass.stop()
+    assert not plyer.running and compass.active is None
+    with pytest.raises(SensorUnavailable, match="FakeCompass: this phone has no such sensor"):
+        FirstAvailable(FakeCompass(None)).start(got.append)
 
 
 # --- camera frames ----------------------------------------------------------------------------

@@ -141,7 +141,8 @@ def test_the_layer_draws_over_the_tiles_and_without_them(run):
 def fake_snapshot(lat: float, lon: float) -> Any:
     """A Snapshot with a position, one open stop (area and marker) and one found stop."""
     from client.ar import Estimate
-    from client.session import Snapshot, Target
+    from client.session import Snapshot
+    from client.targets import Target
     from markers.geo import LatLon, destination
 
     here = LatLon(lat, lon)
@@ -154,9 +155,9 @@ def fake_snapshot(lat: float, lon: float) -> Any:
 
 
 def child(spec: dict[str, Any]) -> int:
-    from client.main import _prepare_window
+    from client.window import prepare_window
 
-    _prepare_window()
+    prepare_window()
     from kivy.app import App
     from kivy.clock import Clock
 

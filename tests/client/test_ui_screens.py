@@ -479,13 +479,15 @@ def heading_font(app: Any) -> float:
 if __name__ == "__main__":
     from kivy.clock import Clock
 
-    from client.main import ArtCachingApp, _prepare_window, parse_args
+    from client.app import ArtCachingApp
+    from client.cli import parse_args
+    from client.window import prepare_window
 
     spec = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
     options = parse_args(["--server", spec["server"], "--data-dir", spec["data_dir"],
                           "--lang", "en", "--tile-url", "", "--heading", "off",
                           "--frames", spec["scene"]])
-    _prepare_window()
+    prepare_window()
     app = ArtCachingApp(options)
     driver = Driver(app, spec)
     Clock.schedule_once(driver.begin, 0.5)

@@ -1,4 +1,4 @@
-"""The phone app: ArtCachingApp (Kivy) on top of a GameSession, and the artcaching-client command.
+"""The phone app: ArtCachingApp (Kivy) on top of a GameSession.
 
 The app holds no game logic: the GameSession (client/session.py) talks to the server, keeps the
 outbox and publishes Snapshots, which the screens show. Sensors and the network run on their own
@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import sys
 import threading
 import time
 from pathlib import Path
@@ -32,96 +31,18 @@ from kivy.properties import (
 from kivy.uix.screenmanager import NoTransition
 from kivy.utils import platform
 
-from client import __version__, i18n
+from client import i18n
 from client import settings as settings_mod
+from client.cli import default_data_dir, parse_args
 from client.screens import SCREENS, load_layouts
-from client.screens.arview import ARScreen
-from client.screens.clue import ClueScreen
-from client.screens.map import MapScreen
-from client.screens.progress import ProgressScreen, duration_text
-from client.screens.reveal import RevealScreen
-from client.screens.scan import ScanScreen
-from client.screens.start import StartScreen
-from client.screens.tour import Tour
+from client.screens.progress import duration_text
+from client.session import GameSession
 from client.widgets.camera import FrameFeed
 from client.widgets.tiles import OSM_TILE_URL, TileCache
 
 HERE = Path(__file__).parent
 LARGE_TEXT_SCALE = 1.3
-AUTOPLAY_SPEEDUP = 20.0
 SNAPSHOT_INTERVAL_S = 0.1
-DESKTOP_WINDOW = (540, 960)
-SCREEN_CLASSES = {
-    "start": StartScreen, "clue": ClueScreen, "arview": ARScreen, "map": MapScreen,
-    "scan": ScanScreen, "reveal": RevealScreen, "progress": ProgressScreen,
-}
-
-
-def default_data_dir() -> Path:
-    """Where the desktop app keeps settings, outbox, rally packs and tiles."""
-    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(base) / "artcaching"
-
-
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(
-        prog="artcaching-client",
-        description="The Art Caching phone app. On a desktop, sensors are simulated: "
-                    "--simulate-gpx walks a GPX track, --frames shows image files as the camera.")
-    p.add_argument("--server", help="server address, e.g. http://127.0.0.1:5000 "
-                                    "(default: the one saved in the settings)")
-    p.add_argument("--rally", help="rally slug to play (e.g. art-caching-kaiserslautern)")
-    p.add_argument("--team", help="team name: start a new team in --rally at once")
-    p.add_argument("--join-code", help="join the team with this code in --rally at once")
-    p.add_argument("--simulate-gpx", type=Path, metavar="FILE",
-                   help="replay this GPX track (or route, or waypoints) as the GPS")
-    p.add_argument("--frames", type=Path, metavar="DIR",
-                   help="image files shown as camera frames (AR view, QR scan)")
-    p.add_argument("--autoplay", action="store_true",
-                   help="walk the route by itself; exit 0 when the rally is complete")
-    p.add_argument("--speedup", type=float, default=None,
-                   help="replay the walk this many times faster than walking "
-                        "(default 1; 20 with --autoplay)")
-    p.add_argument("--timeout", type=float, default=600.0,
-                   help="with --autoplay: give up (exit 1) after this many seconds")
-    p.add_argument("--heading", default="auto", metavar="DEG|auto|off",
-                   help="desktop compass: a fixed heading in degrees, 'auto' (default: look "
-                        "towards the next marker, swaying a little) or 'off'")
-    p.add_argument("--lang", choices=("de", "en"), help="language (default: the saved one)")
-    p.add_argument("--large-text", action="store_true", help="large text, for sunlight")
-    p.add_argument("--data-dir", type=Path, default=None,
-                   help=f"settings, outbox and map tiles (default {default_data_dir()})")
-    p.add_argument("--tile-url", default=None,
-                   help=f"map tile URL template (default {OSM_TILE_URL}; '' for offline)")
-    p.add_argument("--screenshot-dir", type=Path, default=None,
-                   help="with --autoplay: save a screenshot of each screen here")
-    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    args = p.parse_args(argv)
-    if (args.team or args.join_code or args.autoplay) and not args.rally:
-        p.error("--team, --join-code and --autoplay need --rally")
-    if args.autoplay and not (args.team or args.join_code):
-        p.error("--autoplay needs --team (or --join-code)")
-    if args.autoplay and args.simulate_gpx is None:
-        p.error("--autoplay needs --simulate-gpx (the route to walk)")
-    if args.server is not None and not args.server.startswith(("http://", "https://")):
-        p.error(f"--server must start with http:// or https://, got {args.server!r}")
-    if args.simulate_gpx is not None and not args.simulate_gpx.is_file():
-        p.error(f"--simulate-gpx: no such file: {args.simulate_gpx}")
-    if args.frames is not None:
-        from client.sensors.camera import FramesFromFiles
-
-        try:
-            FramesFromFiles(args.frames)
-        except ValueError as exc:
-            p.error(f"--frames: {exc}")
-    if args.heading not in ("auto", "off"):
-        try:
-            args.heading = float(args.heading) % 360.0
-        except ValueError:
-            p.error(f"--heading must be degrees, 'auto' or 'off', got {args.heading!r}")
-    if args.speedup is not None and args.speedup <= 0:
-        p.error("--speedup must be positive")
-    return args
 
 
 class ArtCachingApp(App):
@@ -180,14 +101,12 @@ class ArtCachingApp(App):
         root = Factory.Root()
         sm = root.ids.sm
         sm.transition = NoTransition()
-        for name in SCREENS:
-            sm.add_widget(SCREEN_CLASSES[name](name=name))
+        for name, screen in SCREENS.items():
+            sm.add_widget(screen(name=name))
         sm.bind(current=self._on_current)
         return root
 
     def on_start(self) -> None:
-        from client.session import GameSession
-
         settings = self._initial_settings()
         self.session = GameSession(self.data_dir, settings)
         self.set_language(settings.language, save=False)
@@ -259,7 +178,7 @@ class ArtCachingApp(App):
             loc = None
         compass: Any = None
         if platform == "android":
-            compass = heading.AndroidHeading()
+            compass = heading.FirstAvailable(heading.AndroidHeading(), heading.PlyerHeading())
         elif o.heading == "auto":
             self._sway = Clock.schedule_interval(self._look_at_target, 0.1)
         elif o.heading != "off":
@@ -451,6 +370,8 @@ class ArtCachingApp(App):
             self.screen("start").say(message, error=True)
 
     def _start_autoplay(self) -> None:
+        from client.autoplay_driver import AutoplayDriver
+
         self.autoplay = AutoplayDriver(self, self.cli)
         self.autoplay.start()
 
@@ -463,132 +384,3 @@ class ArtCachingApp(App):
         """End the app with status 1 and a message on stderr."""
         self.exit_code, self.exit_message = 1, message
         self.stop()
-
-
-class AutoplayDriver:
-    """--autoplay: client.autoplay walks the route on a thread while the screens follow it;
-    with --screenshot-dir each screen is saved once on the way."""
-
-    def __init__(self, app: ArtCachingApp, options: argparse.Namespace) -> None:
-        self.app = app
-        self.cli = options
-        self.autoplay: Any = None
-        self.tour = Tour(app, options.screenshot_dir) if options.screenshot_dir else None
-        self._shot_ar = False
-        self._shot_reveal = False
-        self._stopped = threading.Event()
-
-    def start(self) -> None:
-        Clock.schedule_once(self._timeout, self.cli.timeout)
-        if self.tour is not None:
-            self.tour.shoot(["start"], self._begin, settle_s=2.0)
-        else:
-            self._begin()
-
-    def stop(self) -> None:
-        self._stopped.set()
-        if self.autoplay is not None:
-            self.autoplay.stop()
-
-    def _begin(self) -> None:
-        self.app.bind(snapshot=self._on_snapshot)
-        threading.Thread(target=self._run, name="autoplay-driver", daemon=True).start()
-
-    def _run(self) -> None:
-        from client.autoplay import Autoplay, ensure_team
-        from client.sensors.camera import FramesFromFiles
-        from client.sensors.location import SimulatedLocation
-
-        o, session = self.cli, self.app.session
-        try:
-            if o.join_code:
-                session.join_team(o.rally, o.join_code).result(60)
-            else:
-                ensure_team(session, o.rally, o.team, o.lang, timeout_s=60)
-            location = SimulatedLocation(o.simulate_gpx, speedup=o.speedup or AUTOPLAY_SPEEDUP)
-            frames = FramesFromFiles(o.frames) if o.frames else None
-            self.autoplay = Autoplay(session, location, frames=frames, pace_s=None)
-            self._joined()
-            if self._stopped.is_set():
-                return
-            result = self.autoplay.run()
-        except Exception as exc:
-            self._end(None, session.describe_error(exc))
-            return
-        self._end(result, "")
-
-    @mainthread
-    def _joined(self) -> None:
-        self.app.enter_game()
-
-    def _on_snapshot(self, _app: Any, snap: Any) -> None:
-        if self.tour is None or snap is None:
-            return
-        if (not self._shot_ar and snap.heading_deg is not None and snap.position is not None
-                and any(t.marker is not None for t in snap.targets)):
-            self._shot_ar = True
-            self.tour.shoot(["arview", "map", "scan", "clue"])
-        if not self._shot_reveal and snap.last_reveal is not None and self.app.current == "reveal":
-            self._shot_reveal = True
-            self.tour.shoot(["reveal", "clue"], settle_s=1.5)
-
-    @mainthread
-    def _end(self, result: Any, error: str) -> None:
-        if result is None:
-            self.app.fail(f"autoplay failed: {error}")
-            return
-        found, total = self.app.session.snapshot.progress
-        if not result.finished:
-            detail = "; ".join(result.errors[-3:]) or "the walk ended first"
-            if (self.cli.speedup or 1.0) > 1 and "future" in detail:
-                detail += (" - a sped-up walk stamps its fixes ahead of the clock: start the "
-                           "server with MAX_CLOCK_SKEW_S above the walk's length, e.g. 3600")
-            self.app.fail(f"autoplay ended with {found}/{total} stops found ({detail})")
-            return
-        message = (f"rally complete: {found}/{total} stops, {len(result.qr_stops)} by QR code "
-                   f"{list(result.qr_stops)}, {result.fixes} fixes")
-        if self.tour is not None:
-            self.tour.shoot(["progress"], lambda: self.app.finish(message), settle_s=1.5)
-        else:
-            self.app.finish(message)
-
-    def _timeout(self, *_: Any) -> None:
-        found, total = self.app.session.snapshot.progress if self.app.session else (0, 0)
-        self.app.fail(f"autoplay did not complete the rally within {self.cli.timeout:g} s "
-                      f"({found}/{total} stops found)")
-
-
-def _prepare_window() -> None:
-    """A phone-shaped window on the desktop (before Kivy creates it)."""
-    if platform in ("android", "ios"):
-        return
-    from kivy.config import Config
-
-    Config.set("graphics", "width", str(DESKTOP_WINDOW[0]))
-    Config.set("graphics", "height", str(DESKTOP_WINDOW[1]))
-    Config.set("graphics", "resizable", "1")
-    Config.set("input", "mouse", "mouse,disable_multitouch")
-    Config.set("kivy", "exit_on_escape", "0")
-
-
-def main(argv: list[str] | None = None) -> int:
-    """The artcaching-client command; returns the exit status."""
-    options = parse_args(sys.argv[1:] if argv is None else argv)
-    _prepare_window()
-    app = ArtCachingApp(options)
-    try:
-        app.run()
-    except KeyboardInterrupt:
-        app.exit_code, app.exit_message = 130, "interrupted"
-    if app.exit_message:
-        stream = sys.stdout if app.exit_code == 0 else sys.__stderr__  # Kivy takes sys.stderr
-        print(f"artcaching-client: {app.exit_message}", file=stream, flush=True)
-    _stop_threads()
-    return app.exit_code
-
-
-def _stop_threads() -> None:
-    """Daemon threads (sensors, pools) must not keep the process alive after the window closed."""
-    for thread in threading.enumerate():
-        if thread is not threading.main_thread() and not thread.daemon:
-            thread.join(timeout=2)
