@@ -152,7 +152,7 @@ from client import i18n
 from client.screens import SCREENS, load_layouts
 Builder.load_file(str(client.app.HERE / "app.kv"))
 load_layouts()
-print(json.dumps({"texts": len(i18n.catalogue()), "screens": SCREENS, "kv": Builder.files}))
+print(json.dumps({"texts": len(i18n.catalogue()), "screens": list(SCREENS), "kv": Builder.files}))
 """)
     seen = json.loads(probe.stdout.splitlines()[-1])
     assert seen["texts"] > 10
