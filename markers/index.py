@@ -9,7 +9,7 @@ markers fit one UTM projection; the "grid" backend is pure Python, for the phone
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from itertools import product
 from typing import Literal, Protocol
 
@@ -191,7 +191,7 @@ class _Grid:
         lat_lo, lat_hi = p.lat - dlat, p.lat + dlat
         lat_far = max(abs(lat_lo), abs(lat_hi))
         rows = range(math.floor(lat_lo / self._dlat), math.floor(lat_hi / self._dlat) + 1)
-        cols: Iterable[int] = range(self._nlon)
+        cols: Collection[int] = range(self._nlon)
         if lat_far < 90.0:
             dlon = math.degrees(d / (_A * math.cos(math.radians(lat_far))))
             first = math.floor((p.lon - dlon + 180.0) / self._dlon)

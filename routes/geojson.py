@@ -17,7 +17,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard, cast
 
 from markers.geo import LatLon
 from routes.errors import MAX_POINTS, InterchangeError, check_size, latlon, too_many_points
@@ -223,15 +223,17 @@ def _load(data: str | bytes) -> Any:
     check_size(data, GeoJsonError)
     if isinstance(data, bytes):
         try:
-            data = data.decode("utf-8-sig")
+            source = data.decode("utf-8-sig")
         except UnicodeDecodeError as e:
             raise _error(
                 "die Datei ist nicht in UTF-8 kodiert",
                 "the file is not UTF-8 encoded",
                 line=data[: e.start].count(b"\n") + 1,
             ) from None
+    else:
+        source = data
     try:
-        return json.loads(data.removeprefix("\ufeff"))
+        return json.loads(source.removeprefix("\ufeff"))
     except json.JSONDecodeError as e:
         raise _error(
             f"kein gültiges JSON (Spalte {e.colno}): {e.msg}",
@@ -361,7 +363,7 @@ class _Reader:
                 f"geometry must be an object, got {_short(geometry)}",
                 feature=index,
             )
-        kind, coords = geometry.get("type"), geometry.get("coordinates")
+        kind, coords = geometry.get("type"), cast(Any, geometry.get("coordinates"))
         if kind == "Point":
             self.data.points.append(GeoJsonPoint(self.position(coords, index), properties, index))
         elif kind == "LineString":
@@ -424,7 +426,7 @@ def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _int(value: Any) -> bool:
+def _int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -468,7 +470,7 @@ def rally_from_geojson(
     points = g.stops
     if all(_number(p.properties.get("number")) for p in points):
         points = sorted(points, key=lambda p: p.properties["number"])
-    ids = [p.properties.get("marker") for p in points]
+    ids: list[Any] = [p.properties.get("marker") for p in points]
     if not all(_int(i) for i in ids) or len(set(ids)) < len(ids):
         ids = list(range(1, len(points) + 1))
     fences = {

@@ -16,6 +16,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import NoReturn
 from xml.parsers import expat
 
 from markers.geo import LatLon, bbox
@@ -235,6 +236,15 @@ def _error(line: int | None, de: str, en: str) -> GpxError:
     return GpxError(text(de=de, en=en), line=line)
 
 
+@dataclass
+class _ReadState:
+    """Where the reader is: skipped depth (foreign elements), points counted, the GPX namespace."""
+
+    skip: int = 0
+    points: int = 0
+    ns: str = ""
+
+
 def _read_tree(data: str | bytes) -> _Node:
     """The GPX elements of data as a tree; elements of other namespaces are left out."""
     parser = expat.ParserCreate(
@@ -242,9 +252,9 @@ def _read_tree(data: str | bytes) -> _Node:
     )
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
     stack: list[_Node] = []
-    state = {"skip": 0, "points": 0, "ns": ""}
+    state = _ReadState()
 
-    def refuse(*_args: object) -> None:
+    def refuse(*_args: object) -> NoReturn:
         raise _error(
             parser.CurrentLineNumber,
             "DOCTYPE- und ENTITY-Deklarationen sind nicht erlaubt (Schutz vor Entity-Bomben)",
@@ -267,13 +277,13 @@ def _read_tree(data: str | bytes) -> _Node:
                     f"unbekannter GPX-Namensraum {uri!r} (erwartet: GPX 1.1 oder 1.0)",
                     f"unknown GPX namespace {uri!r} (expected GPX 1.1 or 1.0)",
                 )
-            state["ns"] = uri
-        elif state["skip"] or uri != state["ns"]:
-            state["skip"] += 1
+            state.ns = uri
+        elif state.skip or uri != state.ns:
+            state.skip += 1
             return
         if tag in _POINT_TAGS:
-            state["points"] += 1
-            if state["points"] > MAX_POINTS:
+            state.points += 1
+            if state.points > MAX_POINTS:
                 raise GpxError(too_many_points(), line=line)
         node = _Node(tag, attrs, line)
         if stack:
@@ -281,13 +291,13 @@ def _read_tree(data: str | bytes) -> _Node:
         stack.append(node)
 
     def end(_name: str) -> None:
-        if state["skip"]:
-            state["skip"] -= 1
+        if state.skip:
+            state.skip -= 1
         elif len(stack) > 1:
             stack.pop()
 
     def chars(s: str) -> None:
-        if stack and not state["skip"]:
+        if stack and not state.skip:
             stack[-1].parts.append(s)
 
     parser.StartDoctypeDeclHandler = refuse

@@ -308,10 +308,11 @@ def apply(
         if flags:
             rejection = Rejection(flags[0].kind.value)
         else:
+            gps = event.fix
             for i in open_indices(rally, state):
                 marker = rally.stops[i].marker
-                if marker.geofence.contains(fix.position, fix.accuracy_m, config.accuracy_cap_m):
-                    found_now.append(Find(marker.id, fix.at, Method.GPS))
+                if marker.geofence.contains(gps.position, gps.accuracy_m, config.accuracy_cap_m):
+                    found_now.append(Find(marker.id, gps.at, Method.GPS))
             if not found_now:
                 rejection = Rejection.OUTSIDE
     else:
