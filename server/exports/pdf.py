@@ -12,7 +12,7 @@ from fpdf import FPDF
 from markers import qr
 from routes.model import Text, pick
 from routes.rallyfile import ASSETS_DIR
-from server.exports import ExportError, Progress, QrItem, QrSheet
+from server.exports.base import ExportError, Progress, QrItem, QrSheet
 from server.i18n import t
 
 FONT_DIR = ASSETS_DIR / "fonts"
