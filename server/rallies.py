@@ -17,9 +17,10 @@ def by_slug(slug: str, *, staff: bool = False, playable: bool = False) -> models
     publish.
     """
     row = db.session.scalar(select(models.Rally).filter_by(slug=slug))
+    if row is None and staff:
+        raise UserError("rally_unknown", status=404, slug=slug[:80])
     if row is None or (not staff and row.status is models.RallyStatus.DRAFT):
-        raise UserError("rally_unknown" if staff else "rally_not_found", status=404,
-                        slug=slug[:80])
+        raise UserError("rally_not_found", status=404, slug=slug[:80])
     if playable and row.status is not models.RallyStatus.PUBLISHED:
         raise UserError("rally_closed", status=409)
     return row
