@@ -209,7 +209,8 @@ def _rally(slug: str) -> models.Rally:
         return rallies.by_slug(slug, staff=True)
     except UserError as exc:
         known = ", ".join(rallies.known_slugs())
-        _fail(exc.message(CLI_LANGUAGE) + (f" (there are: {known})" if known else " (none yet)"))
+        hint = f"there are: {known}" if known else "none yet"
+        _fail(f"{exc.message(CLI_LANGUAGE).rstrip('.')} ({hint})")
 
 
 def _check_writable(path: str) -> None:

@@ -6,7 +6,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from server.api import bp
-from server.api.openapi import obj, register
+from server.api.openapi import LANGUAGE, obj, register
 from server.usererror import UserError
 
 
@@ -33,6 +33,6 @@ register(
         "user": obj(["id", "username", "role", "language"], {
             "id": {"type": "integer"}, "username": {"type": "string"},
             "role": {"type": "string", "enum": ["curator", "organiser", "admin"]},
-            "language": {"type": "string", "enum": ["de", "en"]}}),
+            "language": LANGUAGE}),
         "csrf_token": {"type": "string"}})},
 )
