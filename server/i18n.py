@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from flask import Flask, Response, current_app, g, has_request_context, request
 
-from markers.i18n import LANGUAGES, Catalogue, Text, package_texts
+from markers.i18n import LANGUAGES, Catalogue, Text, package_texts, pick
 
 COOKIE = "lang"
 CATALOGUE = Catalogue(package_texts("markers"), package_texts("routes"),
@@ -35,6 +35,11 @@ def t(key: str, lang: str | None = None, **values: object) -> str:
 def both(key: str, **values: object) -> dict[str, str]:
     """The message in every language, e.g. for JSON answers that clients show as they are."""
     return {lang: t(key, lang, **values) for lang in LANGUAGES}
+
+
+def pick_text(value: Text | None, lang: str | None = None) -> str:
+    """A language map's text in lang (default: the request's), along the one fallback chain."""
+    return pick(value, lang or language())
 
 
 def default_language() -> str:
@@ -69,7 +74,7 @@ def set_preferred(lang: str | None) -> None:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(t=t, language=language, LANGUAGES=LANGUAGES)
+    app.jinja_env.globals.update(t=t, language=language, LANGUAGES=LANGUAGES, pick_text=pick_text)
 
     @app.after_request
     def remember_language(response: Response) -> Response:
