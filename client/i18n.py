@@ -1,35 +1,28 @@
-"""The app's texts in German and English: t(key, **values) from client/translations.json."""
+"""The app's face of the one catalogue (markers/i18n.py): texts in the language the player chose.
+
+The app's own texts live in client/translations.json; the domain's come along.
+"""
 
 from __future__ import annotations
 
-import json
-import threading
-from pathlib import Path
+from collections.abc import Mapping
 
-from routes.model import DEFAULT_LANGUAGE, LANGUAGES
+from markers.i18n import LANGUAGES, Catalogue, MissingText, Text, package_texts
 
-CATALOGUE_PATH = Path(__file__).with_name("translations.json")
+__all__ = ["CATALOGUE", "MissingText", "catalogue", "get_language", "has", "set_language", "t"]
 
-_lock = threading.Lock()
-_language = "de"
-_catalogue: dict[str, dict[str, str]] | None = None
+CATALOGUE = Catalogue(package_texts("markers"), package_texts("routes"), package_texts("client"))
+
+_language = LANGUAGES[0]
 
 
-class MissingText(KeyError):
-    """A key that the catalogue does not hold."""
-
-
-def catalogue() -> dict[str, dict[str, str]]:
-    """{key: {"de": ..., "en": ...}}, read once from translations.json."""
-    global _catalogue
-    with _lock:
-        if _catalogue is None:
-            _catalogue = json.loads(CATALOGUE_PATH.read_text(encoding="utf-8"))
-        return _catalogue
+def catalogue() -> Mapping[str, Text]:
+    """Every key the app may show, with its language map."""
+    return CATALOGUE.entries()
 
 
 def set_language(lang: str) -> None:
-    """Choose the language of t(); one of routes.model.LANGUAGES."""
+    """Choose the language of t(); one of LANGUAGES."""
     global _language
     if lang not in LANGUAGES:
         raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, got {lang!r}")
@@ -37,18 +30,15 @@ def set_language(lang: str) -> None:
 
 
 def get_language() -> str:
+    """The language the player chose."""
     return _language
 
 
 def t(key: str, lang: str | None = None, **values: object) -> str:
     """The text for key in lang (default: the app's language), with {name} filled from values."""
-    entry = catalogue().get(key)
-    if entry is None:
-        raise MissingText(f"no text {key!r} in {CATALOGUE_PATH.name}")
-    code = lang or _language
-    template = entry.get(code) or entry.get(DEFAULT_LANGUAGE) or next(iter(entry.values()))
-    return template.format(**values) if values else template
+    return CATALOGUE.t(key, lang or _language, **values)
 
 
 def has(key: str) -> bool:
-    return key in catalogue()
+    """Whether the catalogue holds key."""
+    return key in CATALOGUE

@@ -14,11 +14,12 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from types import MappingProxyType
 from urllib.parse import urlsplit
+
+from markers.i18n import MARKERS_TEXTS, Text
 
 TOKEN_VERSION = 1
 TAG_BYTES = 12
@@ -45,29 +46,18 @@ class TokenErrorCode(StrEnum):
     WRONG_RALLY = "wrong_rally"
 
 
-_TEXTS: Mapping[TokenErrorCode, Mapping[str, str]] = {
-    TokenErrorCode.MALFORMED: {
-        "de": "Das ist kein Art-Caching-Code.", "en": "This is not an Art Caching code."},
-    TokenErrorCode.BAD_SIGNATURE: {
-        "de": "Dieser Code ist ungültig.", "en": "This code is not valid."},
-    TokenErrorCode.UNKNOWN_KEY: {
-        "de": "Dieser Code ist ungültig.", "en": "This code is not valid."},
-    TokenErrorCode.RETIRED_KEY: {
-        "de": "Dieser Code wurde ersetzt; bitte den neuen Code am Ort scannen.",
-        "en": "This code has been replaced; please scan the new code at the venue."},
-    TokenErrorCode.WRONG_RALLY: {
-        "de": "Dieser Code gehört zu einer anderen Rallye.",
-        "en": "This code belongs to another rally."},
-}
-
-
 class TokenError(ValueError):
-    """A token that does not verify; ``code`` is stable, ``text`` is for players (de, en)."""
+    """A token that does not verify; ``code`` is stable, ``key`` names its text for players."""
 
     def __init__(self, code: TokenErrorCode, detail: str) -> None:
         super().__init__(f"{code}: {detail}")
         self.code = code
-        self.text: Mapping[str, str] = MappingProxyType(dict(_TEXTS[code]))
+        self.key = f"errors.token_{code.value}"
+
+    @property
+    def text(self) -> Text:
+        """What to tell a player, in every language."""
+        return MARKERS_TEXTS.text_map(self.key)
 
 
 @dataclass(frozen=True)

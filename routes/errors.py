@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 
 from markers.geo import CoordinateError, LatLon, check_latlon
-from routes.model import DEFAULT_LANGUAGE, Text, pick, text
+from markers.i18n import FALLBACK_LANGUAGE, LANGUAGES
+from routes.model import ROUTES_TEXTS, Text, pick
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 """Interchange files larger than this are refused before parsing."""
@@ -21,63 +22,54 @@ class InterchangeError(ValueError):
         self.what = what
         self.line = line
         self.feature = feature
-        super().__init__(self.message(DEFAULT_LANGUAGE))
+        super().__init__(self.message(FALLBACK_LANGUAGE))
 
-    def message(self, lang: str = DEFAULT_LANGUAGE) -> str:
+    def message(self, lang: str = FALLBACK_LANGUAGE) -> str:
         """The whole message in lang, e.g. "line 12: latitude 91.5 out of range (-90..90)"."""
-        de = lang == "de"
+        what = pick(self.what, lang)
         if self.line is not None:
-            where = f"{'Zeile' if de else 'line'} {self.line}: "
-        elif self.feature is not None:
-            where = f"Feature {self.feature}: " if de else f"feature {self.feature}: "
-        else:
-            where = ""
-        return where + pick(self.what, lang)
+            return ROUTES_TEXTS.t("interchange.at_line", lang, line=self.line, what=what)
+        if self.feature is not None:
+            return ROUTES_TEXTS.t("interchange.at_feature", lang, feature=self.feature, what=what)
+        return what
 
     @property
     def text(self) -> Text:
-        """The message in German and English, for showing to a curator or organiser."""
-        return text(de=self.message("de"), en=self.message("en"))
+        """The message in every language, for showing to a curator or organiser."""
+        return {lang: self.message(lang) for lang in LANGUAGES}
 
 
 def check_size(data: str | bytes, error: type[InterchangeError]) -> None:
     """Raise error when data is empty or larger than MAX_FILE_BYTES (UTF-8 encoded)."""
     size = len(data) if isinstance(data, bytes) else len(data.encode("utf-8", "surrogatepass"))
     if size > MAX_FILE_BYTES:
-        mb, limit = size / 1024 / 1024, MAX_FILE_BYTES // 1024 // 1024
-        raise error(
-            text(
-                de=f"die Datei ist {mb:.1f} MB groß, erlaubt sind höchstens {limit} MB",
-                en=f"the file is {mb:.1f} MB, more than the limit of {limit} MB",
-            )
-        )
+        raise error(ROUTES_TEXTS.text_map(
+            "interchange.too_large", mb=size / 1024 / 1024, limit=MAX_FILE_BYTES // 1024 // 1024
+        ))
     if not data.strip():
-        raise error(text(de="die Datei ist leer", en="the file is empty"))
+        raise error(ROUTES_TEXTS.text_map("interchange.empty"))
 
 
 def too_many_points() -> Text:
     """The message for a file with more than MAX_POINTS positions."""
-    return text(
-        de=f"mehr als {MAX_POINTS} Punkte in der Datei",
-        en=f"more than {MAX_POINTS} points in the file",
-    )
+    return ROUTES_TEXTS.text_map("interchange.too_many_points", max=MAX_POINTS)
 
 
-_AXES = (("latitude", "Breitengrad", 90), ("longitude", "Längengrad", 180))
+_AXES = (("interchange.latitude", 90), ("interchange.longitude", 180))
 
 
 def _coordinate_problem(lat: object, lon: object) -> Text:
-    """Why check_latlon refused lat and lon, in German and English."""
-    for value, (en, de, limit) in zip((lat, lon), _AXES, strict=True):
+    """Why check_latlon refused lat and lon, in every language."""
+    for value, (axis, limit) in zip((lat, lon), _AXES, strict=True):
+        name = ROUTES_TEXTS.text_map(axis)
         if isinstance(value, bool) or not isinstance(value, int | float):
-            return text(de=f"{de} {value!r} ist keine Zahl", en=f"{en} {value!r} is not a number")
+            return ROUTES_TEXTS.text_map("interchange.not_a_number", axis=name, value=repr(value))
         if not math.isfinite(value) or abs(value) > limit:
             shown = repr(value).removesuffix(".0")
-            return text(
-                de=f"{de} {shown} liegt außerhalb von -{limit}..{limit}",
-                en=f"{en} {shown} out of range (-{limit}..{limit})",
+            return ROUTES_TEXTS.text_map(
+                "interchange.out_of_range", axis=name, value=shown, limit=limit
             )
-    return text(de=f"ungültige Position {lat!r}, {lon!r}", en=f"invalid position {lat!r}, {lon!r}")
+    return ROUTES_TEXTS.text_map("interchange.invalid_position", lat=repr(lat), lon=repr(lon))
 
 
 def latlon(
@@ -89,5 +81,5 @@ def latlon(
     except CoordinateError:
         problem = _coordinate_problem(lat, lon)
     if hint:
-        problem = text(de=f"{problem['de']}; {hint['de']}", en=f"{problem['en']}; {hint['en']}")
+        problem = {lang: f"{pick(problem, lang)}; {pick(hint, lang)}" for lang in LANGUAGES}
     raise error(problem, **where) from None

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
 from markers.geo import LatLon
 from markers.geofence import Geofence
+from markers.i18n import LANGUAGES as LANGUAGES
+from markers.i18n import Catalogue, Text, package_texts
+from markers.i18n import pick as pick
 
-LANGUAGES = ("de", "en")
-DEFAULT_LANGUAGE = "en"
-
-Text = Mapping[str, str]
-"""A text in several languages: language code to text, e.g. {"de": "Brunnen", "en": "Fountain"}."""
+ROUTES_TEXTS = Catalogue(package_texts("routes"))
+"""The texts of routes/: validation findings and interchange file errors."""
 
 WALKING_SPEED_MPS = 1.2
 """4.3 km/h: a group walking through a city centre, pauses at crossings included."""
@@ -27,16 +26,6 @@ DWELL_S = 300.0
 def text(de: str = "", en: str = "") -> Text:
     """A read-only Text from its German and English versions."""
     return MappingProxyType({"de": de, "en": en})
-
-
-def pick(value: Text | None, lang: str) -> str:
-    """The text in lang, else in English, else in German, else any non-empty version, else ""."""
-    if not value:
-        return ""
-    for code in (lang, DEFAULT_LANGUAGE, *LANGUAGES):
-        if value.get(code):
-            return value[code]
-    return next((v for v in value.values() if v), "")
 
 
 class OrderMode(StrEnum):

@@ -1,9 +1,9 @@
 """What a curator should fix or know about a rally: findings with a stable code and a message.
 
-Every message is in German and English and names the numbers behind it. Cheap enough to run on
-every edit: pairs of stops are compared in a sweep by latitude, so only nearby pairs cost a
-geodesic distance. Stops whose coordinates or geofence are broken are reported once and left out
-of the geometric checks.
+Every message is in every language (routes/translations.json) and names the numbers behind
+it. Cheap enough to run on every edit: pairs of stops are compared in a sweep by latitude, so
+only nearby pairs cost a geodesic distance. Stops whose coordinates or geofence are broken are
+reported once and left out of the geometric checks.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from types import MappingProxyType
 from markers.geo import CoordinateError, LatLon, centroid, check_latlon, distance_m
 from markers.geofence import MAX_RADIUS_M, MIN_RADIUS_M, Geofence
 from routes.geometry import RouteSummary, summarize
-from routes.model import LANGUAGES, Rally, Text, pick, text
+from routes.model import LANGUAGES, ROUTES_TEXTS, Rally, Text, pick
 
 
 class Severity(StrEnum):
@@ -119,8 +119,7 @@ def _order_key(f: Finding) -> tuple:
 def _add(
     out: list[Finding],
     code: str,
-    de: str,
-    en: str,
+    message: Text,
     stop_index: int | None = None,
     marker_id: int | None = None,
     other: int | None = None,
@@ -130,7 +129,7 @@ def _add(
         Finding(
             code,
             CODES[code],
-            text(de=de, en=en),
+            message,
             stop_index,
             marker_id,
             other,
@@ -155,24 +154,40 @@ def _m(x: float, lang: str) -> str:
     return (s[:-2] if s[-2:] in (".0", ",0") else s) + " m"
 
 
-def _duration(seconds: float, lang: str) -> str:
+def _metres(x: float) -> Text:
+    return {lang: _m(x, lang) for lang in LANGUAGES}
+
+
+def _duration(seconds: float) -> Text:
     if seconds < 60:
-        return f"{round(seconds)} s"
+        return dict.fromkeys(LANGUAGES, f"{round(seconds)} s")
     hours, minutes = divmod(round(seconds / 60), 60)
-    h, mins = ("Std.", "Min.") if lang == "de" else ("h", "min")
-    if not hours:
-        return f"{minutes} {mins}"
-    return f"{hours} {h}" + (f" {minutes} {mins}" if minutes else "")
+    h, mins = _t("validate.unit.hours"), _t("validate.unit.minutes")
+    shown = {}
+    for lang in LANGUAGES:
+        parts = [f"{hours} {h[lang]}"] if hours else []
+        if minutes or not hours:
+            parts.append(f"{minutes} {mins[lang]}")
+        shown[lang] = " ".join(parts)
+    return shown
 
 
-def _plural(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
+def _count(n: int, noun: str) -> Text:
+    """'3 stops', '1 stop': n with the noun in its singular or plural."""
+    return _t(f"validate.count.{noun}_{'one' if n == 1 else 'other'}", n=n)
 
 
-def _ref(rally: Rally, i: int, lang: str) -> str:
+def _ref(rally: Rally, i: int) -> Text:
     """'3 (Fruchthalle)' for stop index 2: its number and, when it has one, its title."""
-    name = pick(rally.stops[i].marker.title, lang)
-    return f"{i + 1} ({name})" if name else str(i + 1)
+    refs = {}
+    for lang in LANGUAGES:
+        name = pick(rally.stops[i].marker.title, lang)
+        refs[lang] = f"{i + 1} ({name})" if name else str(i + 1)
+    return refs
+
+
+def _t(key: str, **values: object) -> Text:
+    return ROUTES_TEXTS.text_map(key, **values)
 
 
 # The checks. Each appends its findings to out.
@@ -185,23 +200,22 @@ def _valid(p: object) -> LatLon | None:
         return None
 
 
-def _show_point(p: object, lang: str) -> str:
+def _show_point(p: object) -> Text:
     try:
         lat, lon = p  # type: ignore[misc]
     except (TypeError, ValueError):
-        return repr(p)
-    names = ("Breite", "Länge") if lang == "de" else ("latitude", "longitude")
+        return dict.fromkeys(LANGUAGES, repr(p))
     shown = [repr(v) if not isinstance(v, float | int) else str(v) for v in (lat, lon)]
-    if lang == "de":
-        shown = [v.replace(".", ",") for v in shown]
-    return f"{names[0]} {shown[0]}, {names[1]} {shown[1]}"
+    decimal = {lang: [v.replace(".", ",") if lang == "de" else v for v in shown]
+               for lang in LANGUAGES}
+    return {lang: ROUTES_TEXTS.t("validate.point", lang, lat=decimal[lang][0],
+                                 lon=decimal[lang][1]) for lang in LANGUAGES}
 
 
 def _bad_coordinates(
     out: list[Finding],
     point: object,
-    de_where: str,
-    en_where: str,
+    place: Text,
     stop_index: int | None,
     marker_id: int | None,
     where: str,
@@ -210,10 +224,7 @@ def _bad_coordinates(
     _add(
         out,
         "coordinates_out_of_range",
-        f"{de_where} hat ungültige Koordinaten ({_show_point(point, 'de')}): Die Breite muss "
-        "zwischen −90 und 90 liegen, die Länge zwischen −180 und 180.",
-        f"{en_where} has invalid coordinates ({_show_point(point, 'en')}): latitude must lie "
-        "between −90 and 90, longitude between −180 and 180.",
+        _t("validate.coordinates_out_of_range", where=place, point=_show_point(point)),
         stop_index,
         marker_id,
         where=where,
@@ -232,8 +243,7 @@ def _check_coordinates(rally: Rally, out: list[Finding]) -> list[LatLon | None]:
             _bad_coordinates(
                 out,
                 m.position,
-                f"Station {_ref(rally, i, 'de')}",
-                f"Stop {_ref(rally, i, 'en')}",
+                _t("validate.where.stop", ref=_ref(rally, i)),
                 i,
                 m.id,
                 "marker",
@@ -243,26 +253,21 @@ def _check_coordinates(rally: Rally, out: list[Finding]) -> list[LatLon | None]:
                 _bad_coordinates(
                     out,
                     corner,
-                    f"Ecke {k + 1} des Polygons von Station {i + 1}",
-                    f"Corner {k + 1} of the polygon of stop {i + 1}",
+                    _t("validate.where.polygon_corner", corner=k + 1, stop=i + 1),
                     i,
                     m.id,
                     "polygon",
                     k,
                 )
-    for point, de, en, where in (
-        (rally.start, "Der Start", "The start", "start"),
-        (rally.finish, "Das Ziel", "The finish", "finish"),
-    ):
+    for point, where in ((rally.start, "start"), (rally.finish, "finish")):
         if point is not None and _valid(point) is None:
-            _bad_coordinates(out, point, de, en, None, None, where)
+            _bad_coordinates(out, point, _t(f"validate.where.{where}"), None, None, where)
     for k, corner in enumerate(rally.play_area or ()):
         if _valid(corner) is None:
             _bad_coordinates(
                 out,
                 corner,
-                f"Ecke {k + 1} des Spielgebiets",
-                f"Corner {k + 1} of the play area",
+                _t("validate.where.play_area_corner", corner=k + 1),
                 None,
                 None,
                 "play_area",
@@ -288,14 +293,11 @@ def _check_fences(
         if not radius_ok:
             lo, hi = limits.min_radius_m, limits.max_radius_m
             number = not isinstance(r, bool) and isinstance(r, int | float)
-            de_r, en_r = (_m(r, "de"), _m(r, "en")) if number else (repr(r), repr(r))
             _add(
                 out,
                 "radius_out_of_range",
-                f"Station {_ref(rally, i, 'de')}: Der Radius des Fundbereichs von {de_r} liegt "
-                f"außerhalb der erlaubten {_m(lo, 'de')} bis {_m(hi, 'de')}.",
-                f"Stop {_ref(rally, i, 'en')}: the geofence radius of {en_r} lies outside "
-                f"the allowed {_m(lo, 'en')} to {_m(hi, 'en')}.",
+                _t("validate.radius_out_of_range", ref=_ref(rally, i),
+                   radius=_metres(r) if number else repr(r), min=_metres(lo), max=_metres(hi)),
                 i,
                 m.id,
                 radius_m=r if number else None,
@@ -307,10 +309,8 @@ def _check_fences(
             _add(
                 out,
                 "polygon_too_small",
-                f"Station {_ref(rally, i, 'de')}: Das Polygon des Fundbereichs hat nur "
-                f"{len(m.polygon)} Ecken, braucht aber mindestens 3.",
-                f"Stop {_ref(rally, i, 'en')}: the geofence polygon has only "
-                f"{_plural(len(m.polygon), 'corner', 'corners')}; it needs at least 3.",
+                _t("validate.polygon_too_small", ref=_ref(rally, i),
+                   corners=_count(len(m.polygon), "corner")),
                 i,
                 m.id,
                 where="polygon",
@@ -329,13 +329,12 @@ def _check_fences(
 def _check_counts(rally: Rally, limits: Limits, out: list[Finding]) -> None:
     n = len(rally.stops)
     if n == 0:
-        _add(out, "empty_rally", "Die Rallye hat keine Stationen.", "The rally has no stops.")
+        _add(out, "empty_rally", _t("validate.empty_rally"))
     if n > limits.max_stops:
         _add(
             out,
             "too_many_stops",
-            f"Die Rallye hat {n} Stationen, mehr als {limits.max_stops}.",
-            f"The rally has {n} stops, more than {limits.max_stops}.",
+            _t("validate.too_many_stops", stops=n, max=limits.max_stops),
             stops=n,
             max_stops=limits.max_stops,
         )
@@ -347,10 +346,7 @@ def _check_counts(rally: Rally, limits: Limits, out: list[Finding]) -> None:
             _add(
                 out,
                 "duplicate_marker",
-                f"Die Stationen {j + 1} und {i + 1} verwenden denselben Marker (ID {mid}); "
-                "ein Marker kann pro Rallye nur einmal gefunden werden.",
-                f"Stops {j + 1} and {i + 1} use the same marker (id {mid}); "
-                "a marker can be found only once per rally.",
+                _t("validate.duplicate_marker", first=j + 1, second=i + 1, id=mid),
                 i,
                 mid,
                 j,
@@ -395,19 +391,14 @@ def _check_pair(
     if mi.id == mj.id:
         return
     d = distance_m(positions[i], positions[j])
-    de_pair = f"Die Stationen {_ref(rally, i, 'de')} und {_ref(rally, j, 'de')}"
-    en_pair = f"Stops {_ref(rally, i, 'en')} and {_ref(rally, j, 'en')}"
+    pair = {"a": _ref(rally, i), "b": _ref(rally, j)}
     need = reach[i] + reach[j]
     if fences[i] and fences[j] and d < need:
         _add(
             out,
             "geofences_overlap",
-            f"{de_pair} überschneiden sich: Ihre Fundbereiche ({_m(reach[i], 'de')} und "
-            f"{_m(reach[j], 'de')}) bräuchten {_m(need, 'de')} Abstand, die Marker liegen aber "
-            f"nur {_m(d, 'de')} auseinander, sodass eine GPS-Position beide finden könnte.",
-            f"{en_pair} overlap: their geofences ({_m(reach[i], 'en')} and "
-            f"{_m(reach[j], 'en')}) need {_m(need, 'en')} between the markers, but the markers "
-            f"are only {_m(d, 'en')} apart, so one GPS fix could find both.",
+            _t("validate.geofences_overlap", **pair, reach_a=_metres(reach[i]),
+               reach_b=_metres(reach[j]), need=_metres(need), distance=_metres(d)),
             i,
             mi.id,
             j,
@@ -419,10 +410,8 @@ def _check_pair(
         _add(
             out,
             "stops_too_close",
-            f"{de_pair} liegen nur {_m(d, 'de')} auseinander; Stationen sollten mindestens "
-            f"{_m(limits.min_spacing_m, 'de')} Abstand haben.",
-            f"{en_pair} are only {_m(d, 'en')} apart; stops should be at least "
-            f"{_m(limits.min_spacing_m, 'en')} apart.",
+            _t("validate.stops_too_close", **pair, distance=_metres(d),
+               min=_metres(limits.min_spacing_m)),
             i,
             mi.id,
             j,
@@ -455,17 +444,16 @@ def _check_legs_and_duration(
 def _leg_too_long(
     rally: Rally, a: int | None, b: int | None, d: float, limits: Limits, out: list[Finding]
 ) -> None:
-    de_from = f"von Station {_ref(rally, a, 'de')}" if a is not None else "vom Start"
-    en_from = f"from stop {_ref(rally, a, 'en')}" if a is not None else "from the start"
-    de_to = f"zu Station {_ref(rally, b, 'de')}" if b is not None else "zum Ziel"
-    en_to = f"to stop {_ref(rally, b, 'en')}" if b is not None else "to the finish"
+    origin = _t("validate.from_start") if a is None else _t(
+        "validate.from_stop", ref=_ref(rally, a))
+    destination = _t("validate.to_finish") if b is None else _t(
+        "validate.to_stop", ref=_ref(rally, b))
     stop, other = (b, a) if b is not None else (a, None)
     _add(
         out,
         "leg_too_long",
-        f"Der Weg {de_from} {de_to} ist {_m(d, 'de')} lang, mehr als {_m(limits.max_leg_m, 'de')}.",
-        f"The walk {en_from} {en_to} is {_m(d, 'en')} long, more than "
-        f"{_m(limits.max_leg_m, 'en')}.",
+        _t("validate.leg_too_long", origin=origin, destination=destination, distance=_metres(d),
+           max=_metres(limits.max_leg_m)),
         stop,
         None if stop is None else rally.stops[stop].marker.id,
         other,
@@ -476,16 +464,13 @@ def _leg_too_long(
 
 
 def _rally_too_long(rally: Rally, s: RouteSummary, limits: Limits, out: list[Finding]) -> None:
-    n = len(rally.stops)
-    times = (s.duration_s, s.walking_s, rally.dwell_s, limits.max_duration_s)
-    de, en = ([_duration(x, lang) for x in times] for lang in ("de", "en"))
     _add(
         out,
         "rally_too_long",
-        f"Die Rallye dauert etwa {de[0]}: {de[1]} für {_m(s.length_m, 'de')} Weg und "
-        f"{_plural(n, 'Station', 'Stationen')} zu je {de[2]}; das ist mehr als {de[3]}.",
-        f"The rally takes about {en[0]}: {en[1]} to walk {_m(s.length_m, 'en')} plus "
-        f"{_plural(n, 'stop', 'stops')} of {en[2]} each; that is more than {en[3]}.",
+        _t("validate.rally_too_long", total=_duration(s.duration_s),
+           walking=_duration(s.walking_s), length=_metres(s.length_m),
+           stops=_count(len(rally.stops), "stop"), dwell=_duration(rally.dwell_s),
+           max=_duration(limits.max_duration_s)),
         duration_s=s.duration_s,
         walking_s=s.walking_s,
         dwell_s=s.dwell_s,
@@ -502,9 +487,7 @@ def _check_play_area(rally: Rally, positions: list[LatLon | None], out: list[Fin
         _add(
             out,
             "polygon_too_small",
-            f"Das Spielgebiet hat nur {len(area)} Ecken, braucht aber mindestens 3.",
-            f"The play area has only {_plural(len(area), 'corner', 'corners')}; "
-            "it needs at least 3.",
+            _t("validate.play_area_too_small", corners=_count(len(area), "corner")),
             where="play_area",
             corners=len(area),
         )
@@ -513,22 +496,20 @@ def _check_play_area(rally: Rally, positions: list[LatLon | None], out: list[Fin
     if None in corners:
         return
     fence = Geofence(centroid(corners), 1.0, tuple(corners))
-    points: list[tuple[LatLon | None, int | None, str, str, str]] = [
-        (p, i, f"Station {_ref(rally, i, 'de')}", f"Stop {_ref(rally, i, 'en')}", "marker")
+    points: list[tuple[LatLon | None, int | None, Text, str]] = [
+        (p, i, _t("validate.where.stop", ref=_ref(rally, i)), "marker")
         for i, p in enumerate(positions)
     ]
-    if rally.start is not None:
-        points.append((_valid(rally.start), None, "Der Start", "The start", "start"))
-    if rally.finish is not None:
-        points.append((_valid(rally.finish), None, "Das Ziel", "The finish", "finish"))
-    for p, i, de, en, where in points:
+    for end, where in ((rally.start, "start"), (rally.finish, "finish")):
+        if end is not None:
+            points.append((_valid(end), None, _t(f"validate.where.{where}"), where))
+    for p, i, place, where in points:
         d = fence.distance_outside_m(p) if p is not None else 0.0
         if d > 0:
             _add(
                 out,
                 "outside_play_area",
-                f"{de} liegt {_m(d, 'de')} außerhalb des Spielgebiets.",
-                f"{en} lies {_m(d, 'en')} outside the play area.",
+                _t("validate.outside_play_area", where=place, distance=_metres(d)),
                 i,
                 None if i is None else rally.stops[i].marker.id,
                 where=where,
@@ -542,21 +523,13 @@ def _check_solution_word(rally: Rally, out: list[Finding]) -> None:
         return
     bad = list(dict.fromkeys(c for c in word if not c.isalpha()))
     if bad:
-
-        def show(c: str, lang: str) -> str:
-            if c == " ":
-                return "Leerzeichen" if lang == "de" else "space"
-            return f"„{c}“" if lang == "de" else f'"{c}"'
-
+        shown = [_t("validate.space") if c == " " else _t("validate.quoted", character=c)
+                 for c in bad]
+        listed = {lang: ", ".join(c[lang] for c in shown) for lang in LANGUAGES}
         _add(
             out,
             "solution_word_characters",
-            f"Das Lösungswort „{word}“ darf nur Buchstaben enthalten, nicht: "
-            + ", ".join(show(c, "de") for c in bad)
-            + ".",
-            f'The solution word "{word}" may contain letters only, not: '
-            + ", ".join(show(c, "en") for c in bad)
-            + ".",
+            _t("validate.solution_word_characters", word=word, characters=listed),
             word=word,
             characters="".join(bad),
         )
@@ -565,23 +538,12 @@ def _check_solution_word(rally: Rally, out: list[Finding]) -> None:
         _add(
             out,
             "solution_word_length",
-            f"Das Lösungswort „{word}“ hat {letters} Zeichen, die Rallye aber "
-            f"{_plural(n, 'Station', 'Stationen')}; jede Station verrät einen Buchstaben.",
-            f'The solution word "{word}" has {_plural(letters, "character", "characters")}, '
-            f"but the rally has {_plural(n, 'stop', 'stops')}; each stop reveals one letter.",
+            _t("validate.solution_word_length", word=word, letters=_count(letters, "character"),
+               stops=_count(n, "stop")),
             word=word,
             letters=letters,
             stops=n,
         )
-
-
-_FIELDS = {
-    "title": ("Der Titel", "the title"),
-    "clue": ("Der Hinweis", "the clue"),
-    "story": ("Die Geschichte", "the story"),
-    "intro": ("Die Einführung", "the introduction"),
-}
-_LANGUAGE_NAMES = {"de": ("Deutsch", "German"), "en": ("Englisch", "English")}
 
 
 def _missing(value: Text | None) -> list[str]:
@@ -604,16 +566,17 @@ def _check_translations(rally: Rally, out: list[Finding]) -> None:
 def _missing_translation(
     rally: Rally, i: int | None, name: str, missing: list[str], out: list[Finding]
 ) -> None:
-    def langs(k: int, conj: str) -> str:
-        return f" {conj} ".join(_LANGUAGE_NAMES.get(lang, (lang, lang))[k] for lang in missing)
-
-    de_whose = "Rallye" if i is None else f"Station {_ref(rally, i, 'de')}"
-    en_whose = "Rally" if i is None else f"Stop {_ref(rally, i, 'en')}"
+    names = [_t(f"validate.language.{lang}") if f"validate.language.{lang}" in ROUTES_TEXTS
+             else dict.fromkeys(LANGUAGES, lang) for lang in missing]
+    and_ = _t("validate.and")
+    listed = {lang: f" {and_[lang]} ".join(n[lang] for n in names) for lang in LANGUAGES}
+    whose = _t("validate.where.rally") if i is None else _t(
+        "validate.where.stop", ref=_ref(rally, i))
     _add(
         out,
         "missing_translation",
-        f"{de_whose}: {_FIELDS[name][0]} fehlt auf {langs(0, 'und')}.",
-        f"{en_whose}: {_FIELDS[name][1]} is missing in {langs(1, 'and')}.",
+        _t("validate.missing_translation", whose=whose, field=_t(f"validate.field.{name}"),
+           languages=listed),
         i,
         None if i is None else rally.stops[i].marker.id,
         field=name,

@@ -33,10 +33,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
 
     from server import auth, database, errors, i18n, maps, staff
-    from server.api import bp as api_bp
-    from server.curator import bp as curator_bp
-    from server.organiser import bp as organiser_bp
-    from server.play import bp as play_bp
+    from server.api.routes import bp as api_bp
+    from server.curator.routes import bp as curator_bp
+    from server.organiser.routes import bp as organiser_bp
+    from server.play.routes import bp as play_bp
 
     database.init_app(app)
     i18n.init_app(app)

@@ -32,6 +32,7 @@ from wtforms.validators import DataRequired, Length
 from server.extensions import csrf, db, limiter, login_manager
 from server.i18n import t
 from server.models import Role, User
+from server.usererror import UserError
 
 bp = Blueprint("auth", __name__)
 _hasher = PasswordHasher()
@@ -107,18 +108,16 @@ def api_roles_required(*roles: Role) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            from server.api.errors import ApiError
-
             if not current_user.is_authenticated:
-                raise ApiError(401, "login_required")
+                raise UserError("login_required", status=401)
             if not current_user.has_role(*roles):
-                raise ApiError(403, "forbidden")
+                raise UserError("forbidden", status=403)
             unsafe = request.method not in ("GET", "HEAD", "OPTIONS")
             if unsafe and current_app.config.get("WTF_CSRF_ENABLED", True):
                 try:
                     csrf.protect()
                 except CSRFError:
-                    raise ApiError(400, "csrf_failed") from None
+                    raise UserError("csrf_failed", status=400) from None
             return view(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
@@ -192,7 +191,5 @@ def init_app(app: Flask) -> None:
     @login_manager.unauthorized_handler
     def unauthorized():
         if request.path.startswith("/api/"):
-            from server.api.errors import ApiError
-
-            return ApiError(401, "login_required").response()
+            raise UserError("login_required", status=401)
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

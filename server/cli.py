@@ -17,13 +17,16 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import OperationalError
 
 from routes import rallyfile
-from server import create_app, exports, game, models, privacy, seed
-from server.api.errors import ApiError
+from server import create_app, exports, game, models, privacy, rallies, seed
 from server.auth import MIN_PASSWORD_LENGTH, create_user, hash_password
 from server.extensions import db
-from server.i18n import default_language, t
+from server.i18n import LANGUAGES, default_language
+from server.organiser import actions
+from server.usererror import UserError
 
 DEMO_CURATOR = "curator"
+CLI_LANGUAGE = "en"
+"""The language of the command line's own lines, and of the errors it prints."""
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -32,7 +35,8 @@ def _fail(message: str) -> NoReturn:
 
 
 def _with_database(command: F) -> F:
-    """with_appcontext, and a clear message when the database is unreachable or has no tables."""
+    """with_appcontext, a clear message when the database is unreachable or has no tables, and
+    a user's error (a UserError) as one line and exit status 1."""
 
     @wraps(command)
     def checked(*args: Any, **kwargs: Any) -> Any:
@@ -42,7 +46,10 @@ def _with_database(command: F) -> F:
             _fail(f"cannot reach the database: {str(exc.orig).strip().splitlines()[0]}")
         if not ready:
             _fail("the database has no tables yet: run 'artcaching db upgrade' first")
-        return command(*args, **kwargs)
+        try:
+            return command(*args, **kwargs)
+        except UserError as exc:
+            _fail(exc.message(CLI_LANGUAGE))
 
     return with_appcontext(checked)  # type: ignore[return-value]
 
@@ -113,7 +120,7 @@ def _read_password(password: str | None) -> str:
 @click.argument("username")
 @click.option("--role", type=click.Choice([r.value for r in models.Role]), required=True)
 @click.option("--password", help="Read from a prompt when not given.")
-@click.option("--language", type=click.Choice(["de", "en"]), default="de")
+@click.option("--language", type=click.Choice(LANGUAGES), default=LANGUAGES[0])
 @_with_database
 def users_create(username: str, role: str, password: str | None, language: str) -> None:
     """Create a staff account."""
@@ -197,13 +204,13 @@ def purge_fixes() -> None:
 
 
 def _rally(slug: str) -> models.Rally:
-    from server.organiser.actions import rally_by_slug
-
-    row = rally_by_slug(slug)
-    if row is None:
-        known = ", ".join(db.session.scalars(select(models.Rally.slug).order_by(models.Rally.slug)))
-        _fail(f"no rally '{slug}'" + (f" (there are: {known})" if known else " (none yet)"))
-    return row
+    """Any rally by slug (drafts too), else a failure that names the rallies there are."""
+    try:
+        return rallies.by_slug(slug, staff=True)
+    except UserError as exc:
+        known = ", ".join(rallies.known_slugs())
+        hint = f"there are: {known}" if known else "none yet"
+        _fail(f"{exc.message(CLI_LANGUAGE).rstrip('.')} ({hint})")
 
 
 def _check_writable(path: str) -> None:
@@ -237,10 +244,6 @@ def _write(path: str, data: bytes) -> None:
         _fail(f"cannot write '{path}': {exc.strerror or exc}")
 
 
-def _export_failed(exc: exports.ExportError) -> NoReturn:
-    _fail(t(f"errors.{exc.code}", "en", **exc.values))
-
-
 def _done(what: str, path: str, size: int) -> None:
     click.echo(f"{what} written to {'standard output' if path == '-' else path} ({size:,} bytes)",
                err=path == "-")
@@ -248,7 +251,7 @@ def _done(what: str, path: str, size: int) -> None:
 
 OUTPUT = click.option("-o", "--output", required=True, metavar="FILE",
                       help="The file to write ('-' for standard output).")
-LANGUAGE = click.option("--lang", type=click.Choice(["de", "en"]), default=None,
+LANGUAGE = click.option("--lang", type=click.Choice(LANGUAGES), default=None,
                         help="Language of names and headers (default: DEFAULT_LANGUAGE).")
 
 
@@ -263,12 +266,9 @@ def export_qr(rally: str, fmt: str, output: str) -> None:
     """The printed QR fallbacks of RALLY (its slug), signed with the current key."""
     row = _rally(rally)
     _check_writable(output)
-    try:
-        with click.progressbar(length=len(row.stops), label=f"{fmt}: {row.slug}",
-                               file=sys.stderr) as bar:
-            download = exports.qr_download(row, fmt, bar.update)
-    except exports.ExportError as exc:
-        _export_failed(exc)
+    with click.progressbar(length=len(row.stops), label=f"{fmt}: {row.slug}",
+                           file=sys.stderr) as bar:
+        download = exports.qr_download(row, fmt, bar.update)
     _write(output, download.data)
     _done(f"{len(row.stops)} codes of '{row.slug}'", output, len(download.data))
 
@@ -284,10 +284,7 @@ def export_route(rally: str, fmt: str, lang: str | None, output: str) -> None:
     """The route of RALLY: start, stops, finish and the walking line (GPX 1.1 or GeoJSON)."""
     row = _rally(rally)
     _check_writable(output)
-    try:
-        download = exports.route_download(row, fmt, lang or default_language())
-    except exports.ExportError as exc:
-        _export_failed(exc)
+    download = exports.route_download(row, fmt, lang or default_language())
     _write(output, download.data)
     _done(f"route of '{row.slug}' ({fmt})", output, len(download.data))
 
@@ -305,10 +302,7 @@ def export_results(rally: str, lang: str | None, tz: str, delimiter: str, output
     """The results of RALLY as CSV (UTF-8 with BOM): one row per team, best first."""
     row = _rally(rally)
     _check_writable(output)
-    try:
-        download = exports.results_download(row, lang or default_language(), tz, delimiter)
-    except exports.ExportError as exc:
-        _export_failed(exc)
+    download = exports.results_download(row, lang or default_language(), tz, delimiter)
     _write(output, download.data)
     _done(f"results of '{row.slug}'", output, len(download.data))
 
@@ -318,13 +312,7 @@ def export_results(rally: str, lang: str | None, tz: str, delimiter: str, output
 @_with_database
 def close_rally(rally: str) -> None:
     """Close the event RALLY: teams can no longer play; results stay."""
-    from server.organiser import actions
-
-    row = _rally(rally)
-    try:
-        actions.close(row)
-    except ApiError as exc:
-        _fail(actions.error_text(exc))
+    row = actions.close(_rally(rally))
     click.echo(f"rally '{row.slug}' closed; purge its personal data with "
                f"'artcaching purge {row.slug}'")
 
@@ -336,17 +324,13 @@ def close_rally(rally: str) -> None:
 def purge_rally(rally: str, yes: bool) -> None:
     """Delete the personal data of the closed event RALLY (names, positions, device tokens,
     stored answers, flag reasons); anonymous counts stay."""
-    from server.organiser import actions
-
     row = _rally(rally)
     if row.status is not models.RallyStatus.CLOSED:
-        _fail(t("errors.rally_not_closed", "en") + f" (artcaching close {row.slug})")
+        _fail(UserError("rally_not_closed").message(CLI_LANGUAGE)
+              + f" (artcaching close {row.slug})")
     if not yes:
         click.confirm(f"Delete the personal data of '{row.slug}' for good?", abort=True)
-    try:
-        report = actions.purge(row, row.slug)
-    except ApiError as exc:
-        _fail(actions.error_text(exc))
+    report = actions.purge(row, row.slug)
     click.echo(f"rally '{row.slug}': personal data of {report.teams} teams purged "
                f"({report.tokens} device tokens, {report.client_events} stored answers deleted, "
                f"{report.flags} flags stripped)")

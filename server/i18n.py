@@ -1,54 +1,35 @@
-"""German and English for every text the server shows: one catalogue, one language resolver."""
+"""The server's face of the one catalogue (markers/i18n.py): the request's language, the cookie.
+
+The server's texts live in server/translations/<area>.json; the domain's come along, so one
+catalogue holds every key the server shows.
+"""
 
 from __future__ import annotations
 
-import json
-from functools import cache
-from pathlib import Path
+from collections.abc import Mapping
 
 from flask import Flask, Response, current_app, g, has_request_context, request
 
-LANGUAGES = ("de", "en")
-DEFAULT = "de"
-CATALOGUES = Path(__file__).parent / "translations"
+from markers.i18n import LANGUAGES, Catalogue, Text, package_texts, pick
+
 COOKIE = "lang"
+CATALOGUE = Catalogue(package_texts("markers"), package_texts("routes"),
+                      package_texts("server", "translations"))
 
 
-@cache
-def catalogue() -> dict[str, dict[str, str]]:
-    """Message key to {"de": ..., "en": ...}, from every translations/<area>.json."""
-    merged: dict[str, dict[str, str]] = {}
-    for path in sorted(CATALOGUES.glob("*.json")):
-        for key, entry in json.loads(path.read_text(encoding="utf-8")).items():
-            if key in merged:
-                raise ValueError(f"message {key!r} of {path.name} is defined twice")
-            merged[key] = entry
-    return merged
+def catalogue() -> Mapping[str, Text]:
+    """Message key to its language map, from every catalogue file the server uses."""
+    return CATALOGUE.entries()
 
 
 def t(key: str, lang: str | None = None, **values: object) -> str:
-    """The message ``key`` in lang (default: the request's language), formatted with values."""
-    entry = catalogue().get(key)
-    if entry is None:
-        if current_app and current_app.debug:
-            raise KeyError(f"no message {key!r} in {CATALOGUES}")
-        return key
-    text = entry.get(lang or language()) or entry["en"]
-    if not values:
-        return text
-    try:
-        return text.format(**values)
-    except KeyError:
-        if current_app and current_app.debug:
-            raise
-        return text.format_map(_Blank(values))
+    """The message ``key`` in lang (default: the request's language), formatted with values.
 
-
-class _Blank(dict):
-    """Values for str.format_map in which a missing one is empty rather than a crash."""
-
-    def __missing__(self, key: str) -> str:
-        return ""
+    In debug mode an unknown key or a missing value raises KeyError; otherwise the key itself or
+    an empty value is shown, so a slip never costs a user the page.
+    """
+    strict = bool(current_app) and current_app.debug
+    return CATALOGUE.format(key, lang or language(), values, strict=strict)
 
 
 def both(key: str, **values: object) -> dict[str, str]:
@@ -56,10 +37,15 @@ def both(key: str, **values: object) -> dict[str, str]:
     return {lang: t(key, lang, **values) for lang in LANGUAGES}
 
 
+def pick_text(value: Text | None, lang: str | None = None) -> str:
+    """A language map's text in lang (default: the request's), along the one fallback chain."""
+    return pick(value, lang or language())
+
+
 def default_language() -> str:
-    """DEFAULT_LANGUAGE from the settings (the event's own language), else German."""
-    lang = current_app.config.get("DEFAULT_LANGUAGE", DEFAULT) if current_app else DEFAULT
-    return lang if lang in LANGUAGES else DEFAULT
+    """The DEFAULT_LANGUAGE setting (the event's own language), else the first of LANGUAGES."""
+    lang = current_app.config.get("DEFAULT_LANGUAGE") if current_app else None
+    return lang if lang in LANGUAGES else LANGUAGES[0]
 
 
 def language() -> str:
@@ -88,7 +74,7 @@ def set_preferred(lang: str | None) -> None:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(t=t, language=language, LANGUAGES=LANGUAGES)
+    app.jinja_env.globals.update(t=t, language=language, LANGUAGES=LANGUAGES, pick_text=pick_text)
 
     @app.after_request
     def remember_language(response: Response) -> Response:

@@ -8,10 +8,12 @@ import unicodedata
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from server import models
-from server.api.errors import ApiError
+from routes import model as domain
+from routes import rules
+from server import game, models
 from server.database import retry_transient
 from server.extensions import db
+from server.usererror import UserError
 
 MAX_NAME = 40
 
@@ -22,8 +24,14 @@ def clean_name(name: str) -> str:
     if not name or len(name) > MAX_NAME or any(
         unicodedata.category(c).startswith("C") for c in name
     ):
-        raise ApiError(422, "invalid_team_name", field="name", max=MAX_NAME)
+        raise UserError("invalid_team_name", status=422, field="name", max=MAX_NAME)
     return name
+
+
+def view(team: models.Team) -> tuple[domain.Rally, rules.TeamView]:
+    """The team's rally and what the rules show the team now: found, open, score, progress."""
+    rally = game.domain_rally(team.rally)
+    return rally, rules.view(rally, game.team_state(team), game.rules_config())
 
 
 def new_token(team: models.Team) -> str:
@@ -62,7 +70,7 @@ def create(rally: models.Rally, name: str, lang: str) -> tuple[models.Team, str]
         except IntegrityError:
             db.session.rollback()
             if db.session.scalar(select(models.Team.id).filter_by(rally_id=rally.id, name=name)):
-                raise ApiError(409, "team_name_taken", field="name") from None
+                raise UserError("team_name_taken", status=409, field="name") from None
             raise
         token = new_token(team)
         db.session.commit()
@@ -71,4 +79,4 @@ def create(rally: models.Rally, name: str, lang: str) -> tuple[models.Team, str]
     try:
         return retry_transient(attempt, f"rally {rally.id}: team could not be created")
     except TimeoutError:
-        raise ApiError(503, "busy") from None
+        raise UserError("busy", status=503) from None

@@ -77,3 +77,94 @@ def test_ruff_is_clean():
     result = subprocess.run([ruff, "check", "--no-cache", "."], cwd=ROOT, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0, result.stdout[-4000:]
+
+
+def module_name(path: Path) -> str:
+    """server/api/errors.py -> server.api.errors; a package's __init__.py is the package."""
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def import_graph(package: str) -> dict[str, set[str]]:
+    """Which modules of package each module imports, at module level or inside functions.
+
+    ``from pkg import name`` counts as importing pkg.name when that is a module, else pkg.
+    Importing a module runs its packages' __init__ first, so those count too, except the
+    importer's own packages (they are being imported already).
+    """
+    paths = {module_name(p): p for p in sorted((ROOT / package).rglob("*.py"))
+             if "migrations" not in p.parts}
+    graph: dict[str, set[str]] = {}
+    for name, path in paths.items():
+        here = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        targets: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    target = alias.name
+                    while target and target not in paths:
+                        target = target.rpartition(".")[0]
+                    if target:
+                        targets.add(target)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parent = here.split(".")[: len(here.split(".")) - node.level + 1]
+                    base = ".".join([*parent, *([node.module] if node.module else [])])
+                for alias in node.names:
+                    if f"{base}.{alias.name}" in paths:
+                        targets.add(f"{base}.{alias.name}")
+                    elif base in paths:
+                        targets.add(base)
+        own = {".".join(name.split(".")[:i]) for i in range(1, name.count(".") + 2)}
+        for target in list(targets):
+            parts = target.split(".")
+            targets |= {".".join(parts[:i]) for i in range(1, len(parts))} - own
+        graph[name] = {t for t in targets if t in paths and t != name}
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One cycle of the graph as [a, b, ..., a], or None (depth-first search)."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                return [*stack[stack.index(nxt):], nxt]
+            if nxt not in state and (cycle := visit(nxt)):
+                return cycle
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (cycle := visit(node)):
+            return cycle
+    return None
+
+
+def test_the_cycle_finder_sees_a_cycle_through_a_package_init():
+    graph = {"s": set(), "s.api": {"s.api.player"}, "s.api.player": {"s.teams"},
+             "s.teams": {"s.api"}}
+    assert find_cycle(graph) == ["s.api", "s.api.player", "s.teams", "s.api"]
+    assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_the_import_graph_sees_function_level_and_package_imports():
+    graph = import_graph("server")
+    assert "server.models" in graph["server.teams"]
+    assert "server.api.openapi" in graph["server.api.validation"]
+    assert "server.exports.pdf" in graph["server.exports"]
+    assert "server.curator" in graph["server.api.curator"]
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_no_import_cycles(package):
+    cycle = find_cycle(import_graph(package))
+    assert cycle is None, "import cycle: " + " -> ".join(cycle or [])

@@ -1,8 +1,11 @@
-"""/api/v1: the JSON API (player; curator and organiser register their parts here too)."""
+"""/api/v1: the JSON API. Its routes live in player, session, curator and organiser;
+server/api/routes.py gathers them, so that importing any helper here loads no route."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
+
+from server.api.openapi import document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -14,9 +17,4 @@ def limit_body_size() -> None:
 
 @bp.get("/openapi.json")
 def openapi() -> Response:
-    from server.api.openapi import document
-
     return jsonify(document(request.script_root + bp.url_prefix))
-
-
-from server.api import curator, organiser, player, session  # noqa: E402,F401  (register their routes)

@@ -22,7 +22,6 @@ from routes import order as ordering
 from routes import validate
 from server import audit, game, media
 from server.api import bp
-from server.api.errors import ApiError
 from server.api.openapi import register
 from server.api.validation import validated
 from server.auth import api_roles_required
@@ -31,6 +30,7 @@ from server.curator.openapi import PATHS, SCHEMAS
 from server.extensions import db
 from server.i18n import language
 from server.models import Marker, Rally, RallyStatus, RallyStop, Role, User, Venue
+from server.usererror import UserError
 
 register(PATHS, SCHEMAS)
 
@@ -51,7 +51,7 @@ def _users() -> dict[int, User]:
 def _get(model: type, object_id: int, code: str) -> Any:
     row = db.session.get(model, object_id)
     if row is None:
-        raise ApiError(404, code, id=object_id)
+        raise UserError(code, status=404, id=object_id)
     return row
 
 
@@ -79,7 +79,7 @@ def curator_place_venue(venue_id: int):
     venue = _get(Venue, venue_id, "venue_not_found")
     body = validated("VenuePosition")
     if not access.can_place_venue(_me(), venue):
-        raise ApiError(403, "venue_placed_admin_only")
+        raise UserError("venue_placed_admin_only", status=403)
     before = None if venue.lat is None else [venue.lat, venue.lon]
     venue.lat, venue.lon = body["lat"], body["lon"]
     audit.record("venue.place", "venue", venue.id, name=venue.name, before=before,
@@ -95,7 +95,7 @@ _TEXTS = ("title", "clue", "story")
 
 def _venue_id(value: int | None) -> int | None:
     if value is not None and db.session.get(Venue, value) is None:
-        raise ApiError(422, "venue_unknown", field="venue_id", id=value)
+        raise UserError("venue_unknown", status=422, field="venue_id", id=value)
     return value
 
 
@@ -169,7 +169,7 @@ def curator_delete_marker(marker_id: int):
     access.require_marker_edit(_me(), m)
     used = access.marker_rallies(m)
     if used:
-        raise ApiError(409, "marker_in_use", rallies=", ".join(r.slug for r in used))
+        raise UserError("marker_in_use", status=409, rallies=", ".join(r.slug for r in used))
     image = m.image
     audit.record("marker.delete", "marker", m.id, title=m.text("title"), lat=m.lat, lon=m.lon)
     db.session.delete(m)
@@ -187,7 +187,7 @@ def _media_body(view: F) -> F:
         try:
             return view(*args, **kwargs)
         except RequestEntityTooLarge:
-            raise ApiError(413, "image_too_large",
+            raise UserError("image_too_large", status=413,
                            max_mb=media.megabytes(media.limits().max_bytes)) from None
 
     return wrapper  # type: ignore[return-value]
@@ -204,16 +204,16 @@ def curator_put_image(marker_id: int):
     access.require_marker_edit(_me(), m)
     limit = media.limits().max_bytes
     if (request.content_length or 0) > limit + MULTIPART_SLACK:
-        raise ApiError(413, "image_too_large", max_mb=media.megabytes(limit))
+        raise UserError("image_too_large", status=413, max_mb=media.megabytes(limit))
     if request.mimetype != "multipart/form-data":
-        raise ApiError(415, "image_multipart")
+        raise UserError("image_multipart", status=415)
     upload = request.files.get("image")
     if upload is None:
-        raise ApiError(422, "image_missing", field="image")
+        raise UserError("image_missing", status=422, field="image")
     try:
         name = media.store(upload.stream.read(limit + 1))
     except media.MediaError as exc:
-        raise ApiError(_MEDIA_STATUS.get(exc.code, 422), exc.code, field="image",
+        raise UserError(exc.code, status=_MEDIA_STATUS.get(exc.code, 422), field="image",
                        **exc.values) from None
     old = m.image
     m.image = name
@@ -248,15 +248,15 @@ def curator_delete_image(marker_id: int):
 def _slug_free(slug: str, rally_id: int | None = None) -> None:
     taken = db.session.scalar(select(Rally.id).where(func.lower(Rally.slug) == slug.lower()))
     if taken is not None and taken != rally_id:
-        raise ApiError(409, "slug_taken", field="slug", slug=slug)
+        raise UserError("slug_taken", status=409, field="slug", slug=slug)
 
 
 def _validated_rally(schema: str) -> dict[str, Any]:
     try:
         return validated(schema)
-    except ApiError as exc:
+    except UserError as exc:
         if exc.field == "slug":
-            raise ApiError(422, "slug_invalid", field="slug") from None
+            raise UserError("slug_invalid", status=422, field="slug") from None
         raise
 
 
@@ -306,7 +306,7 @@ def _commit_rally() -> None:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise ApiError(409, "slug_taken", field="slug", slug="") from None
+        raise UserError("slug_taken", status=409, field="slug", slug="") from None
 
 
 @bp.get("/curator/rallies")
@@ -362,7 +362,7 @@ def curator_delete_rally(rally_id: int):
     access.require_rally_edit(_me(), r)
     access.require_draft(r)
     if access.team_count(r):
-        raise ApiError(409, "rally_has_teams")
+        raise UserError("rally_has_teams", status=409)
     audit.record("rally.delete", "rally", r.id, slug=r.slug, title=r.text("title"))
     db.session.delete(r)
     db.session.commit()
@@ -381,10 +381,10 @@ def curator_set_stops(rally_id: int):
     for i, stop in enumerate(wanted):
         field = f"stops.{i}.marker_id"
         if stop["marker_id"] in seen:
-            raise ApiError(422, "stop_duplicate", field=field, id=stop["marker_id"])
+            raise UserError("stop_duplicate", status=422, field=field, id=stop["marker_id"])
         seen.add(stop["marker_id"])
         if db.session.get(Marker, stop["marker_id"]) is None:
-            raise ApiError(422, "stop_marker_unknown", field=field, id=stop["marker_id"])
+            raise UserError("stop_marker_unknown", status=422, field=field, id=stop["marker_id"])
     before = [s.marker_id for s in r.stops]
     clues = {s.marker_id: s.text("clue") for s in r.stops}
     r.stops.clear()
@@ -437,13 +437,13 @@ def curator_set_status(rally_id: int):
         found = validate.validate(game.domain_rally(r))
         errors = [f for f in found if f.severity is validate.Severity.ERROR]
         if errors:
-            raise ApiError(409, "rally_has_errors", findings={
+            raise UserError("rally_has_errors", status=409, findings={
                 lang: " ".join(f.message[lang] for f in errors) for lang in ("de", "en")})
         r.status, r.published_at = RallyStatus.PUBLISHED, datetime.now(UTC)
         audit.record("rally.publish", "rally", r.id, slug=r.slug)
     else:
         if access.team_count(r):
-            raise ApiError(409, "rally_has_teams")
+            raise UserError("rally_has_teams", status=409)
         r.status = RallyStatus.DRAFT
         audit.record("rally.unpublish", "rally", r.id, slug=r.slug)
     db.session.commit()

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from server.i18n import language, t
+from server.usererror import UserError
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -25,38 +25,21 @@ _HTTP_CODES = {
 }
 
 
-class ApiError(Exception):
-    """An error answer: ``code`` names a message in the catalogue (errors.<code>)."""
-
-    def __init__(self, status: int, code: str, field: str | None = None,
-                 message: str | None = None, **values: Any) -> None:
-        super().__init__(code)
-        self.status = status
-        self.code = code
-        self.field = field
-        self.message = message
-        self.values = values
-
-    def response(self) -> Response:
-        lang = language()
-        values = {k: v.get(lang, v.get("en")) if isinstance(v, dict) else v
-                  for k, v in self.values.items()}
-        if self.field is not None:
-            values.setdefault("field", self.field)
-        message = self.message or t(f"errors.{self.code}", lang, **values)
-        body: dict[str, Any] = {"code": self.code, "message": message}
-        if self.field:
-            body["field"] = self.field
-        resp = jsonify({"error": body})
-        resp.status_code = self.status
-        return resp
+def error_response(exc: UserError) -> Response:
+    """``{"error": {"code", "message", "field"?}}`` with the error's status."""
+    body: dict[str, Any] = {"code": exc.code, "message": exc.message()}
+    if exc.field:
+        body["field"] = exc.field
+    resp = jsonify({"error": body})
+    resp.status_code = exc.status
+    return resp
 
 
 def from_http_exception(exc: HTTPException) -> Response:
     """Werkzeug's errors (404, 405, 413, 429 ...) as API JSON."""
     status = exc.code or 500
     code = _HTTP_CODES.get(status, "bad_request" if status < 500 else "internal_error")
-    resp = ApiError(status, code).response()
+    resp = error_response(UserError(code, status=status))
     for name in ("Retry-After", "Allow", "WWW-Authenticate"):
         if exc.get_response().headers.get(name):
             resp.headers[name] = exc.get_response().headers[name]

@@ -8,6 +8,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from markers.i18n import LANGUAGES
+
 UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
 
@@ -28,9 +30,9 @@ LAT = {"type": "number", "minimum": -90, "maximum": 90, "description": "WGS84 la
 LON = {"type": "number", "minimum": -180, "maximum": 180, "description": "WGS84 longitude"}
 TIME = {"type": "string", "format": "date-time", "maxLength": 40}
 TEXT = {"type": "string"}
-BILINGUAL = obj(["de", "en"], {"de": {"type": "string", "maxLength": 10000},
-                                "en": {"type": "string", "maxLength": 10000}})
-LANGUAGE = {"type": "string", "enum": ["de", "en"]}
+BILINGUAL = obj(list(LANGUAGES), {lang: {"type": "string", "maxLength": 10000}
+                                  for lang in LANGUAGES})
+LANGUAGE = {"type": "string", "enum": list(LANGUAGES)}
 EVENT_ID = {"type": "string", "pattern": UUID_PATTERN,
             "description": "A UUID the client makes once per event and resends unchanged"}
 

@@ -7,7 +7,7 @@ from flask import jsonify, request
 from sqlalchemy import func, select
 
 from routes.model import pick
-from server import models
+from server import models, rallies
 from server.api import bp
 from server.api.openapi import err, obj, ok, ref, register
 from server.api.serialize import iso
@@ -44,7 +44,7 @@ def organiser_rallies():
 @bp.get("/organiser/rallies/<slug>/live")
 @api_roles_required(ORGANISER)
 def organiser_live(slug: str):
-    row = actions.rally_or_404(slug)
+    row = rallies.by_slug(slug, staff=True)
     resp = jsonify(live.live_data(row, language()))
     resp.cache_control.no_cache = True
     resp.cache_control.private = True
@@ -55,7 +55,7 @@ def organiser_live(slug: str):
 @bp.get("/organiser/rallies/<slug>/results")
 @api_roles_required(ORGANISER)
 def organiser_results(slug: str):
-    row = actions.rally_or_404(slug)
+    row = rallies.by_slug(slug, staff=True)
     lang = language()
     rows = exports_results.team_results(row)
     summary = exports_results.summarize(row, rows)
@@ -89,14 +89,14 @@ def team_json(team: models.Team) -> dict:
 @api_roles_required(ORGANISER)
 def organiser_rename_team(slug: str, team_id: int):
     body = validated("TeamRename")
-    team = actions.rename(actions.rally_or_404(slug), team_id, body["name"])
+    team = actions.rename(rallies.by_slug(slug, staff=True), team_id, body["name"])
     return team_json(team)
 
 
 @bp.delete("/organiser/rallies/<slug>/teams/<int:team_id>")
 @api_roles_required(ORGANISER)
 def organiser_remove_team(slug: str, team_id: int):
-    actions.remove(actions.rally_or_404(slug), team_id)
+    actions.remove(rallies.by_slug(slug, staff=True), team_id)
     return "", 204
 
 
@@ -104,7 +104,7 @@ def organiser_remove_team(slug: str, team_id: int):
 @api_roles_required(ORGANISER)
 def organiser_assist(slug: str, team_id: int):
     body = validated("Assist")
-    row = actions.rally_or_404(slug)
+    row = rallies.by_slug(slug, staff=True)
     applied = actions.assist(row, team_id, body["marker_id"], body["reason"])
     team = db.session.get(models.Team, team_id)
     return {"found": applied.body["found"], "team": team_json(team)}, 201
@@ -113,7 +113,7 @@ def organiser_assist(slug: str, team_id: int):
 @bp.post("/organiser/rallies/<slug>/close")
 @api_roles_required(ORGANISER)
 def organiser_close(slug: str):
-    row = actions.close(actions.rally_or_404(slug))
+    row = actions.close(rallies.by_slug(slug, staff=True))
     return rally_summary(row, team_counts().get(row.id, 0))
 
 
@@ -121,7 +121,7 @@ def organiser_close(slug: str):
 @api_roles_required(ORGANISER)
 def organiser_purge(slug: str):
     body = validated("Purge")
-    row = actions.rally_or_404(slug)
+    row = rallies.by_slug(slug, staff=True)
     report = actions.purge(row, body["confirm"])
     return {"rally": rally_summary(row, report.teams),
             "purged": {"teams": report.teams, "tokens": report.tokens,

@@ -11,26 +11,16 @@ from sqlalchemy import select
 from markers import tokens
 from markers.geo import LatLon
 from routes import rules
-from server import game, models, privacy, teams
+from server import game, models, privacy, rallies, teams
 from server.api import bp, serialize
-from server.api.errors import ApiError
 from server.api.validation import parse_time, validated
 from server.extensions import db, limiter
-from server.i18n import language, set_preferred
+from server.i18n import both, language, set_preferred
+from server.usererror import UserError
 
 
 def _limit(name: str):
     return limiter.limit(lambda: current_app.config[name])
-
-
-def find_rally(slug: str, *, playable: bool = False) -> models.Rally:
-    """A published (or, unless playable, closed) rally by slug, else 404 or 409."""
-    row = db.session.scalar(select(models.Rally).filter_by(slug=slug))
-    if row is None or row.status is models.RallyStatus.DRAFT:
-        raise ApiError(404, "rally_not_found", slug=slug[:80])
-    if playable and row.status is not models.RallyStatus.PUBLISHED:
-        raise ApiError(409, "rally_closed")
-    return row
 
 
 def current_team() -> models.Team:
@@ -39,19 +29,18 @@ def current_team() -> models.Team:
         return g.team
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(401, "token_missing")
+        raise UserError("token_missing", status=401)
     team = teams.by_token(token.strip())
     if team is None:
-        raise ApiError(401, "token_unknown")
+        raise UserError("token_unknown", status=401)
     set_preferred(team.language)
     g.team = team
     return team
 
 
 def team_answer(team: models.Team) -> dict[str, Any]:
-    rally = game.domain_rally(team.rally)
-    view = rules.view(rally, game.team_state(team), game.rules_config())
-    return serialize.team(team, rally, view, language())
+    """The team's whole state as JSON, in the request's language."""
+    return serialize.team(team, *teams.view(team), language())
 
 
 @bp.get("/rallies")
@@ -66,7 +55,7 @@ def list_rallies():
 
 @bp.get("/rallies/<slug>")
 def get_rally(slug: str):
-    row = find_rally(slug)
+    row = rallies.by_slug(slug)
     return serialize.rally_public(row, game.domain_rally(row), language())
 
 
@@ -74,7 +63,7 @@ def get_rally(slug: str):
 @_limit("RATELIMIT_TEAM_CREATE")
 def post_team(slug: str):
     body = validated("TeamCreate")
-    rally = find_rally(slug, playable=True)
+    rally = rallies.by_slug(slug, playable=True)
     lang = body.get("language") or language()
     team, token = teams.create(rally, teams.clean_name(body["name"]), lang)
     set_preferred(team.language)
@@ -85,10 +74,10 @@ def post_team(slug: str):
 @_limit("RATELIMIT_TEAM_CREATE")
 def join_team(slug: str):
     body = validated("TeamJoin")
-    rally = find_rally(slug, playable=True)
+    rally = rallies.by_slug(slug, playable=True)
     team = teams.by_join_code(rally, body["join_code"])
     if team is None:
-        raise ApiError(404, "join_code_unknown", field="join_code")
+        raise UserError("join_code_unknown", status=404, field="join_code")
     token = teams.new_token(team)
     db.session.commit()
     set_preferred(team.language)
@@ -97,12 +86,12 @@ def join_team(slug: str):
 
 @bp.get("/rallies/<slug>/leaderboard")
 def leaderboard(slug: str):
-    row = find_rally(slug)
+    row = rallies.by_slug(slug)
     try:
         limit = min(max(int(request.args.get("limit", 100)), 1), 1000)
     except ValueError:
-        raise ApiError(422, "invalid_field", field="limit", detail={
-            "en": "must be a whole number", "de": "muss eine ganze Zahl sein"}) from None
+        raise UserError("invalid_field", status=422, field="limit",
+                        detail=both("validation.whole_number")) from None
     teams = db.session.scalars(select(models.Team).filter_by(rally_id=row.id)).all()
     entries = []
     for t in teams:
@@ -141,7 +130,7 @@ def _apply(team: models.Team, client_event_id: str, kind: str, event: rules.Even
             lambda t, r, o: serialize.event_result(t, r, o, lang),
         )
     except TimeoutError:
-        raise ApiError(503, "busy") from None
+        raise UserError("busy", status=503) from None
     return applied.body, applied.status
 
 
@@ -166,7 +155,7 @@ def checkin():
     body = validated("Checkin")
     if (answer := _repeat(team, body["client_event_id"])) is not None:
         return answer
-    find_rally(team.rally.slug, playable=True)
+    rallies.by_slug(team.rally.slug, playable=True)
     at = _event_time(body, team)
     answer = _apply(team, body["client_event_id"], "checkin", rules.GpsEvent(_fix(body, at)))
     privacy.forget_old_fixes_now_and_then()
@@ -180,13 +169,12 @@ def scan():
     body = validated("Scan")
     if (answer := _repeat(team, body["client_event_id"])) is not None:
         return answer
-    find_rally(team.rally.slug, playable=True)
+    rallies.by_slug(team.rally.slug, playable=True)
     at = _event_time(body, team)
     try:
         token = tokens.token_from_url(body["token"])
         claims = game.keyring().verify(token, rally_id=team.rally_id)
     except tokens.TokenError as exc:
-        raise ApiError(422, f"token_{exc.code.value}", field="token",
-                       message=exc.text[language()]) from None
+        raise UserError(f"token_{exc.code.value}", status=422, field="token") from None
     event = rules.QrEvent(claims.rally_id, claims.marker_id, at, _fix(body, at))
     return _apply(team, body["client_event_id"], "scan", event)

@@ -6,14 +6,14 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from server.api import bp
-from server.api.errors import ApiError
-from server.api.openapi import obj, register
+from server.api.openapi import LANGUAGE, obj, register
+from server.usererror import UserError
 
 
 @bp.get("/session")
 def session_info():
     if not current_user.is_authenticated:
-        raise ApiError(401, "login_required")
+        raise UserError("login_required", status=401)
     return {
         "user": {"id": current_user.id, "username": current_user.username,
                  "role": current_user.role.value, "language": current_user.language},
@@ -33,6 +33,6 @@ register(
         "user": obj(["id", "username", "role", "language"], {
             "id": {"type": "integer"}, "username": {"type": "string"},
             "role": {"type": "string", "enum": ["curator", "organiser", "admin"]},
-            "language": {"type": "string", "enum": ["de", "en"]}}),
+            "language": LANGUAGE}),
         "csrf_token": {"type": "string"}})},
 )

@@ -11,7 +11,10 @@ from flask import current_app, request
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from server.api.errors import ApiError
+from markers.i18n import LANGUAGES
+from server.api.openapi import validator
+from server.i18n import both
+from server.usererror import UserError
 
 
 def _finite_float(text: str) -> float:
@@ -28,32 +31,28 @@ def _reject_constant(name: str) -> float:
 def json_body() -> Any:
     """The request's JSON body; NaN and Infinity are refused, and so is anything not JSON."""
     if not request.mimetype or request.mimetype != "application/json":
-        raise ApiError(415, "unsupported_media_type")
+        raise UserError("unsupported_media_type", status=415)
     raw = request.get_data(cache=True)
     limit = request.max_content_length
     if request.content_length is None and limit is not None and len(raw) >= limit:
-        raise ApiError(413, "body_too_large")
+        raise UserError("body_too_large", status=413)
     try:
         body = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
         json.dumps(body, ensure_ascii=False).encode()
         return body
     except json.JSONDecodeError as exc:
-        where = {"en": f"line {exc.lineno}, column {exc.colno}",
-                 "de": f"Zeile {exc.lineno}, Spalte {exc.colno}"}
-        raise ApiError(400, "invalid_json", detail=where) from None
+        where = both("validation.json_position", line=exc.lineno, column=exc.colno)
+        raise UserError("invalid_json", status=400, detail=where) from None
     except RecursionError:
-        raise ApiError(400, "invalid_json", detail={"en": "nested too deeply",
-                                                    "de": "zu tief verschachtelt"}) from None
+        raise UserError("invalid_json", status=400,
+                        detail=both("validation.nested_too_deeply")) from None
     except (ValueError, UnicodeError):
-        raise ApiError(400, "invalid_json", detail={
-            "en": "NaN, Infinity, bad UTF-8 or a lone surrogate",
-            "de": "NaN, Infinity, falsches UTF-8 oder ein einzelnes Surrogat"}) from None
+        raise UserError("invalid_json", status=400,
+                        detail=both("validation.not_json_text")) from None
 
 
 def validated(schema_name: str) -> dict[str, Any]:
     """The JSON body checked against components/schemas/<schema_name>; 422 names the field."""
-    from server.api.openapi import validator
-
     body = json_body()
     error = _first_error(validator(schema_name), body)
     if error is not None:
@@ -66,8 +65,8 @@ def validated(schema_name: str) -> dict[str, Any]:
         elif error.validator == "additionalProperties":
             field = ".".join(filter(None, [field, _unknown_fields(error)[0]]))
         if not field:
-            raise ApiError(422, "invalid_body", detail=_describe(error))
-        raise ApiError(422, "invalid_field", field=field, detail=_describe(error))
+            raise UserError("invalid_body", status=422, detail=_describe(error))
+        raise UserError("invalid_field", status=422, field=field, detail=_describe(error))
     return body
 
 
@@ -92,53 +91,42 @@ def _first_error(v: Draft202012Validator, body: Any) -> ValidationError | None:
     return errors[0] if errors else None
 
 
-_TYPES = {
-    "number": ("a number", "eine Zahl"),
-    "integer": ("a whole number", "eine ganze Zahl"),
-    "string": ("a string", "ein Text"),
-    "boolean": ("true or false", "true oder false"),
-    "object": ("an object", "ein Objekt"),
-    "array": ("a list", "eine Liste"),
-    "null": ("null", "null"),
+_BOUNDS = {
+    "minimum": "validation.minimum", "exclusiveMinimum": "validation.minimum",
+    "maximum": "validation.maximum", "exclusiveMaximum": "validation.maximum",
+    "minLength": "validation.min_length", "maxLength": "validation.max_length",
+    "minItems": "validation.min_items", "maxItems": "validation.max_items",
 }
 
 
+def _type_names(kinds: list[str]) -> dict[str, str]:
+    """'a number or a string' in every language; an unknown JSON type by its name."""
+    names = [both(f"validation.type_{k}") if k in _KNOWN_TYPES else dict.fromkeys(LANGUAGES, k)
+             for k in kinds]
+    joiner = both("validation.or")
+    return {lang: f" {joiner[lang]} ".join(n[lang] for n in names) for lang in LANGUAGES}
+
+
+_KNOWN_TYPES = ("number", "integer", "string", "boolean", "object", "array", "null")
+
+
 def _describe(error: ValidationError) -> dict[str, str]:
-    """What is wrong with the field, in English and German."""
+    """What is wrong with the field, in every language."""
     v, value = error.validator, error.validator_value
     if v == "required":
-        return {"en": "is required", "de": "fehlt"}
+        return both("validation.required")
     if v == "dependentRequired":
-        given = _missing_dependency(error)[0]
-        return {"en": f"is required together with '{given}'",
-                "de": f"ist zusammen mit „{given}“ nötig"}
+        return both("validation.required_with", given=_missing_dependency(error)[0])
     if v == "type":
-        kinds = value if isinstance(value, list) else [value]
-        en = " or ".join(_TYPES.get(k, (k, k))[0] for k in kinds)
-        de = " oder ".join(_TYPES.get(k, (k, k))[1] for k in kinds)
-        return {"en": f"must be {en}", "de": f"muss {de} sein"}
-    if v in ("minimum", "exclusiveMinimum"):
-        return {"en": f"must be at least {value}", "de": f"muss mindestens {value} sein"}
-    if v in ("maximum", "exclusiveMaximum"):
-        return {"en": f"must be at most {value}", "de": f"darf höchstens {value} sein"}
-    if v == "minLength":
-        return {"en": f"must have at least {value} characters",
-                "de": f"muss mindestens {value} Zeichen haben"}
-    if v == "maxLength":
-        return {"en": f"must have at most {value} characters",
-                "de": f"darf höchstens {value} Zeichen haben"}
+        return both("validation.type", kinds=_type_names(value if isinstance(value, list)
+                                                         else [value]))
+    if v in _BOUNDS:
+        return both(_BOUNDS[v], value=value)
     if v == "enum":
-        values = ", ".join(map(str, value))
-        return {"en": f"must be one of {values}", "de": f"muss einer dieser Werte sein: {values}"}
+        return both("validation.enum", values=", ".join(map(str, value)))
     if v == "additionalProperties":
-        names = ", ".join(_unknown_fields(error))
-        return {"en": f"is not a known field (unknown: {names})",
-                "de": f"ist kein bekanntes Feld (unbekannt: {names})"}
-    if v in ("minItems", "maxItems"):
-        return {"en": f"must have {'at least' if v == 'minItems' else 'at most'} {value} items",
-                "de": f"muss {'mindestens' if v == 'minItems' else 'höchstens'} {value} "
-                      "Einträge haben"}
-    return {"en": "has the wrong format", "de": "hat das falsche Format"}
+        return both("validation.unknown_field", names=", ".join(_unknown_fields(error)))
+    return both("validation.format")
 
 
 def parse_time(value: str, field: str, not_before: datetime | None = None) -> datetime:
@@ -146,22 +134,20 @@ def parse_time(value: str, field: str, not_before: datetime | None = None) -> da
     try:
         at = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise ApiError(422, "invalid_field", field=field,
-                       detail={
-            "en": "must be an RFC 3339 time such as 2026-09-12T18:00:00Z",
-            "de": "muss eine RFC-3339-Zeit sein, etwa 2026-09-12T18:00:00Z"}) from None
+        raise UserError("invalid_field", status=422, field=field,
+                        detail=both("validation.rfc3339")) from None
     if at.tzinfo is None:
-        raise ApiError(422, "invalid_field", field=field, detail={
-            "en": "must carry a time zone", "de": "braucht eine Zeitzone"})
+        raise UserError("invalid_field", status=422, field=field,
+                        detail=both("validation.time_zone"))
     try:
         at = at.astimezone(UTC)
     except OverflowError:
-        raise ApiError(422, "invalid_field", field=field, detail={
-            "en": "is out of range", "de": "liegt außerhalb des gültigen Bereichs"}) from None
+        raise UserError("invalid_field", status=422, field=field,
+                        detail=both("validation.out_of_range")) from None
     skew = timedelta(seconds=current_app.config["MAX_CLOCK_SKEW_S"])
     now = datetime.now(UTC)
     if at > now + skew:
-        raise ApiError(422, "time_in_future", field=field)
+        raise UserError("time_in_future", status=422, field=field)
     if not_before is not None and at < not_before - skew:
-        raise ApiError(422, "time_before_start", field=field)
+        raise UserError("time_before_start", status=422, field=field)
     return at

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from server.api.errors import ApiError
 from server.extensions import db
 from server.models import Marker, Rally, RallyStatus, RallyStop, Role, Team, User, Venue
+from server.usererror import UserError
 
 
 def is_owner_or_admin(user: User, owner_id: int | None) -> bool:
@@ -64,19 +64,19 @@ def rally_permissions(user: User, rally: Rally, teams: int) -> dict[str, bool]:
 
 def require_marker_edit(user: User, marker: Marker) -> None:
     if not can_edit_marker(user, marker):
-        raise ApiError(403, "marker_not_yours", field="id")
+        raise UserError("marker_not_yours", status=403, field="id")
 
 
 def require_rally_edit(user: User, rally: Rally) -> None:
     if rally.status is RallyStatus.CLOSED:
-        raise ApiError(409, "rally_closed_readonly")
+        raise UserError("rally_closed_readonly", status=409)
     if not is_owner_or_admin(user, rally.owner_id):
-        raise ApiError(403, "rally_not_yours")
+        raise UserError("rally_not_yours", status=403)
 
 
 def require_draft(rally: Rally, field: str | None = None) -> None:
     """Stops, order mode and solution word change only while the rally is a draft."""
     if rally.status is RallyStatus.PUBLISHED:
-        raise ApiError(409, "rally_published", field=field)
+        raise UserError("rally_published", status=409, field=field)
     if rally.status is RallyStatus.CLOSED:
-        raise ApiError(409, "rally_closed_readonly", field=field)
+        raise UserError("rally_closed_readonly", status=409, field=field)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from markers.geofence import MAX_RADIUS_M, MIN_RADIUS_M
+from markers.i18n import LANGUAGES
 from server.api.openapi import (
     BILINGUAL,
     LANGUAGE,
@@ -26,8 +27,7 @@ BOOL = {"type": "boolean"}
 ID = {"type": "integer", "minimum": 1}
 RADIUS = {"type": "number", "minimum": MIN_RADIUS_M, "maximum": MAX_RADIUS_M,
           "description": "Geofence radius in metres"}
-TITLE = obj(["de", "en"], {"de": {"type": "string", "maxLength": 200},
-                           "en": {"type": "string", "maxLength": 200}})
+TITLE = obj(list(LANGUAGES), {lang: {"type": "string", "maxLength": 200} for lang in LANGUAGES})
 SLUG = {"type": "string", "minLength": 1, "maxLength": 80, "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$",
         "description": "Lowercase letters and digits, words joined by '-'"}
 STATUS = {"type": "string", "enum": ["draft", "published", "closed"]}

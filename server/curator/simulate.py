@@ -18,8 +18,8 @@ from markers.geo import LatLon
 from routes import rules
 from server import game, models
 from server.api import serialize
-from server.api.errors import ApiError
 from server.i18n import t
+from server.usererror import UserError
 
 SALT = "curator-simulation"
 
@@ -57,7 +57,7 @@ def decode(token: str, rally_id: int, user_id: int) -> tuple[datetime, rules.Tea
             last = rules.Fix(LatLon(lat, lon), float(accuracy), _time(at))
         return _time(data["s"]), rules.TeamState(found=found, last_fix=last)
     except (BadSignature, KeyError, TypeError, ValueError):
-        raise ApiError(422, "simulation_state_invalid", field="state") from None
+        raise UserError("simulation_state_invalid", status=422, field="state") from None
 
 
 def parse_at(value: str | None) -> datetime:
@@ -71,7 +71,7 @@ def parse_at(value: str | None) -> datetime:
             raise ValueError("no zone")
         return at.astimezone(UTC)
     except (ValueError, OverflowError):
-        raise ApiError(422, "invalid_field", field="at", detail={
+        raise UserError("invalid_field", status=422, field="at", detail={
             "en": "must be an RFC 3339 time with zone, such as 2026-09-12T18:00:00Z",
             "de": "muss eine RFC-3339-Zeit mit Zone sein, etwa 2026-09-12T18:00:00Z"}) from None
 
@@ -93,7 +93,7 @@ def step(row: models.Rally, user_id: int, body: dict[str, Any], lang: str) -> di
     elif fix is not None:
         event = rules.GpsEvent(fix)
     else:
-        raise ApiError(422, "invalid_field", field="lat", detail={
+        raise UserError("invalid_field", status=422, field="lat", detail={
             "en": "is required (or marker_id, for a scanned QR code)",
             "de": "fehlt (oder marker_id für einen gescannten QR-Code)"})
     outcome = rules.apply(rally, state, event, game.rules_config())

@@ -18,7 +18,7 @@ from fpdf import FPDF
 import assets
 from markers import qr
 from routes.model import Text, pick
-from server.exports import ExportError, Progress, QrItem, QrSheet
+from server.exports.base import ExportError, Progress, QrItem, QrSheet
 from server.i18n import t
 
 FONTS = {

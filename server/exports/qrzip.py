@@ -7,7 +7,7 @@ import zipfile
 
 from markers import qr
 from routes.model import pick
-from server.exports import Progress, QrItem, QrSheet, slugify
+from server.exports.base import Progress, QrItem, QrSheet, slugify
 from server.i18n import t
 
 PNG_BOX_PX = 20

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from routes import rules
 from routes.model import Text
 from server import models
-from server.exports import ExportError
+from server.exports.base import ExportError
 from server.extensions import db
 from server.i18n import t
 

@@ -11,9 +11,8 @@ from sqlalchemy import delete, select, update
 
 from routes import rules
 from server import audit, game, models, teams
-from server.api.errors import ApiError
 from server.extensions import db
-from server.i18n import t
+from server.usererror import UserError
 
 FLAG_DETAIL_KEPT = ("speed_mps", "distance_m", "seconds")
 """What a flag keeps of its detail after the purge: measures, no reason text, no position."""
@@ -21,28 +20,9 @@ AUDIT_DETAIL_SCRUBBED = ("reason", "name")
 REASON_MAX = 300
 
 
-def rally_by_slug(slug: str) -> models.Rally | None:
-    """Any rally (draft, published, closed) by slug: organisers print codes before publishing."""
-    return db.session.scalar(select(models.Rally).filter_by(slug=slug))
-
-
-def rally_or_404(slug: str) -> models.Rally:
-    row = rally_by_slug(slug)
-    if row is None:
-        raise ApiError(404, "rally_unknown", slug=slug[:80])
-    return row
-
-
-def error_text(exc: ApiError, lang: str = "en") -> str:
-    """The message of an ApiError in lang, for the command line."""
-    values = {k: v.get(lang, v.get("en")) if isinstance(v, dict) else v
-              for k, v in exc.values.items()}
-    return exc.message or t(f"errors.{exc.code}", lang, **values)
-
-
 def _not_purged(rally: models.Rally) -> None:
     if rally.purged_at is not None:
-        raise ApiError(409, "rally_purged")
+        raise UserError("rally_purged", status=409)
 
 
 def team_of(rally: models.Rally, team_id: int) -> models.Team:
@@ -50,7 +30,7 @@ def team_of(rally: models.Rally, team_id: int) -> models.Team:
     _not_purged(rally)
     team = db.session.get(models.Team, team_id)
     if team is None or team.rally_id != rally.id:
-        raise ApiError(404, "team_unknown", field="team_id")
+        raise UserError("team_unknown", status=404, field="team_id")
     return team
 
 
@@ -61,7 +41,7 @@ def assist(rally: models.Rally, team_id: int, marker_id: int, reason: str) -> ga
     team = team_of(rally, team_id)
     reason = " ".join(reason.split())
     if not 3 <= len(reason) <= REASON_MAX:
-        raise ApiError(422, "assist_reason", field="reason", max=REASON_MAX)
+        raise UserError("assist_reason", status=422, field="reason", max=REASON_MAX)
     slug, rally_id, team_id = rally.slug, rally.id, team.id
     event = rules.AssistEvent(marker_id, datetime.now(UTC), reason)
 
@@ -75,9 +55,9 @@ def assist(rally: models.Rally, team_id: int, marker_id: int, reason: str) -> ga
     applied = game.apply_event(team_id, None, "assist", lambda _t, _r: event, answer)
     rejection = applied.outcome.rejection if applied.outcome else None
     if rejection is rules.Rejection.NOT_IN_RALLY:
-        raise ApiError(422, "stop_unknown", field="marker_id")
+        raise UserError("stop_unknown", status=422, field="marker_id")
     if rejection is rules.Rejection.ALREADY_FOUND:
-        raise ApiError(409, "stop_already_found", field="marker_id")
+        raise UserError("stop_already_found", status=409, field="marker_id")
     return applied
 
 
@@ -87,7 +67,7 @@ def rename(rally: models.Rally, team_id: int, name: str) -> models.Team:
     name = teams.clean_name(name)
     taken = db.session.scalar(select(models.Team.id).filter_by(rally_id=rally.id, name=name))
     if taken is not None and taken != team.id:
-        raise ApiError(409, "team_name_taken", field="name")
+        raise UserError("team_name_taken", status=409, field="name")
     team.name = name
     audit.record("team.rename", "team", team.id, rally=rally.slug, rally_id=rally.id)
     db.session.commit()
@@ -106,9 +86,9 @@ def remove(rally: models.Rally, team_id: int) -> None:
 def close(rally: models.Rally) -> models.Rally:
     """End a running event: players get 409 rally_closed from now on."""
     if rally.status is models.RallyStatus.CLOSED:
-        raise ApiError(409, "rally_already_closed")
+        raise UserError("rally_already_closed", status=409)
     if rally.status is not models.RallyStatus.PUBLISHED:
-        raise ApiError(409, "rally_not_running")
+        raise UserError("rally_not_running", status=409)
     rally.status = models.RallyStatus.CLOSED
     rally.closed_at = datetime.now(UTC)
     audit.record("rally.close", "rally", rally.id, slug=rally.slug)
@@ -129,9 +109,9 @@ def purge(rally: models.Rally, confirm: str) -> PurgeReport:
     answers (they name the team), flag reasons. Kept: anonymous teams with start and finish
     times, finds with method and time, flag kinds and measures. ``confirm`` must be the slug."""
     if rally.status is not models.RallyStatus.CLOSED:
-        raise ApiError(409, "rally_not_closed")
+        raise UserError("rally_not_closed", status=409)
     if confirm != rally.slug:
-        raise ApiError(422, "purge_confirmation", field="confirm", slug=rally.slug)
+        raise UserError("purge_confirmation", status=422, field="confirm", slug=rally.slug)
     team_ids = select(models.Team.id).where(models.Team.rally_id == rally.id)
     tokens = db.session.execute(
         delete(models.TeamToken).where(models.TeamToken.team_id.in_(team_ids))).rowcount

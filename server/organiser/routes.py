@@ -6,17 +6,17 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import current_app, flash, redirect, render_template, request, send_file, url_for
 from sqlalchemy import func, select
 
-from server import exports, models
+from server import exports, models, rallies
 from server.auth import roles_required
 from server.exports import results
 from server.extensions import db
 from server.i18n import language, t
 from server.organiser import bp
-from server.organiser.actions import rally_by_slug
 from server.organiser.live import POSITION_MAX_AGE_MIN
+from server.usererror import UserError
 
 ORGANISER = models.Role.ORGANISER
 LIVE_POLL_SECONDS = 5.0
@@ -37,13 +37,6 @@ JS_TEXTS = (
 )
 
 
-def _rally(slug: str) -> models.Rally:
-    row = rally_by_slug(slug)
-    if row is None:
-        abort(404)
-    return row
-
-
 def _texts() -> dict[str, str]:
     return {key: t(key) for key in JS_TEXTS}
 
@@ -60,7 +53,7 @@ def index():
 @bp.get("/<slug>/")
 @roles_required(ORGANISER)
 def rally(slug: str):
-    row = _rally(slug)
+    row = rallies.by_slug(slug, staff=True)
     teams = db.session.scalar(select(func.count()).where(models.Team.rally_id == row.id))
     return render_template("organiser/rally.html", rally=row, teams=teams, texts=_texts(),
                            qr_formats=exports.QR_FORMATS, route_formats=exports.ROUTE_FORMATS)
@@ -69,7 +62,7 @@ def rally(slug: str):
 @bp.get("/<slug>/live")
 @roles_required(ORGANISER)
 def live(slug: str):
-    row = _rally(slug)
+    row = rallies.by_slug(slug, staff=True)
     poll = float(current_app.config.get("LIVE_POLL_SECONDS", LIVE_POLL_SECONDS))
     max_age = float(current_app.config.get("LIVE_POSITION_MAX_AGE_MIN", POSITION_MAX_AGE_MIN))
     return render_template("organiser/live.html", rally=row, texts=_texts(), poll_seconds=poll,
@@ -79,7 +72,7 @@ def live(slug: str):
 @bp.get("/<slug>/results")
 @roles_required(ORGANISER)
 def summary(slug: str):
-    row = _rally(slug)
+    row = rallies.by_slug(slug, staff=True)
     rows = results.team_results(row)
     return render_template(
         "organiser/results.html", rally=row, summary=results.summarize(row, rows),
@@ -92,8 +85,8 @@ def _download(make) -> object:
     slug = request.view_args["slug"]
     try:
         d = make()
-    except exports.ExportError as exc:
-        flash(t(f"errors.{exc.code}", **exc.values))
+    except UserError as exc:
+        flash(exc.message())
         return redirect(url_for("organiser.rally", slug=slug))
     resp = send_file(io.BytesIO(d.data), mimetype=d.mimetype, as_attachment=True,
                      download_name=d.filename, max_age=0)
@@ -106,14 +99,14 @@ def _download(make) -> object:
 @bp.get("/<slug>/export/qr")
 @roles_required(ORGANISER)
 def export_qr(slug: str):
-    row = _rally(slug)
+    row = rallies.by_slug(slug, staff=True)
     return _download(lambda: exports.qr_download(row, request.args.get("format", "pdf")))
 
 
 @bp.get("/<slug>/export/route")
 @roles_required(ORGANISER)
 def export_route(slug: str):
-    row = _rally(slug)
+    row = rallies.by_slug(slug, staff=True)
     return _download(lambda: exports.route_download(row, request.args.get("format", "gpx"),
                                                     language()))
 
@@ -121,6 +114,6 @@ def export_route(slug: str):
 @bp.get("/<slug>/export/results")
 @roles_required(ORGANISER)
 def export_results(slug: str):
-    row = _rally(slug)
+    row = rallies.by_slug(slug, staff=True)
     return _download(lambda: exports.results_download(
         row, language(), request.args.get("tz") or "UTC", request.args.get("sep") or ","))

@@ -1,7 +1,7 @@
-"""The QR web fallback: pages a phone opens from a printed code, usable without the app or JS."""
+"""The QR web fallback: pages a phone opens from a printed code, usable without the app or JS.
+
+Its pages live in routes.py; importing that module registers them on bp."""
 
 from flask import Blueprint
 
 bp = Blueprint("play", __name__)
-
-from server.play import routes  # noqa: E402,F401

@@ -24,12 +24,12 @@ from wtforms.validators import DataRequired, Length
 
 from markers import tokens
 from routes import rules
-from server import game, models, teams
-from server.api.errors import ApiError
+from server import game, models, rallies, teams
 from server.auth import safe_next
 from server.extensions import db, limiter
 from server.i18n import language, set_preferred, t
 from server.play import bp
+from server.usererror import UserError
 
 COOKIE_PREFIX = "team_"
 COOKIE_DAYS = 3
@@ -68,20 +68,8 @@ def _with_team_cookie(response: Response, rally: models.Rally, token: str) -> Re
     return response
 
 
-def _rally_or_404(slug: str) -> models.Rally:
-    row = db.session.scalar(select(models.Rally).filter_by(slug=slug))
-    if row is None or row.status is models.RallyStatus.DRAFT:
-        abort(404)
-    return row
-
-
 def _safe_next(target: str | None, rally: models.Rally) -> str:
     return safe_next(target) or url_for("play.team", slug=rally.slug)
-
-
-def _view(team: models.Team) -> tuple:
-    rally = game.domain_rally(team.rally)
-    return rally, rules.view(rally, game.team_state(team), game.rules_config())
 
 
 @bp.get("/")
@@ -95,7 +83,7 @@ def index():
 
 @bp.get("/play/<slug>")
 def rally(slug: str):
-    row = _rally_or_404(slug)
+    row = rallies.by_slug(slug)
     team = _team_for(row)
     if team is not None:
         return redirect(url_for("play.team", slug=slug))
@@ -109,7 +97,7 @@ def rally(slug: str):
 @bp.post("/play/<slug>/join")
 @limiter.limit(lambda: current_app.config["RATELIMIT_TEAM_CREATE"])
 def join(slug: str):
-    row = _rally_or_404(slug)
+    row = rallies.by_slug(slug)
     form = JoinForm()
     code = CodeForm(next=form.next.data)
     error = None
@@ -118,8 +106,8 @@ def join(slug: str):
     elif form.validate_on_submit():
         try:
             _team, token = teams.create(row, teams.clean_name(form.name.data), language())
-        except ApiError as exc:
-            error = t(f"errors.{exc.code}", field="name", max=teams.MAX_NAME)
+        except UserError as exc:
+            error = exc.message()
         else:
             response = redirect(_safe_next(form.next.data, row))
             return _with_team_cookie(response, row, token)
@@ -133,7 +121,7 @@ def join(slug: str):
 @bp.post("/play/<slug>/code")
 @limiter.limit(lambda: current_app.config["RATELIMIT_TEAM_CREATE"])
 def join_code(slug: str):
-    row = _rally_or_404(slug)
+    row = rallies.by_slug(slug)
     form = CodeForm()
     team = teams.by_join_code(row, form.join_code.data or "") if form.validate_on_submit() else None
     if team is None or row.status is not models.RallyStatus.PUBLISHED:
@@ -149,11 +137,11 @@ def join_code(slug: str):
 
 @bp.get("/play/<slug>/team")
 def team(slug: str):
-    row = _rally_or_404(slug)
+    row = rallies.by_slug(slug)
     team = _team_for(row)
     if team is None:
         return redirect(url_for("play.rally", slug=slug))
-    domain, view = _view(team)
+    domain, view = teams.view(team)
     return render_template("play/team.html", rally=row, domain=domain, team=team, view=view)
 
 
@@ -163,7 +151,7 @@ def scan(token: str):
     try:
         claims = game.keyring().verify(tokens.token_from_url(token))
     except tokens.TokenError as exc:
-        page = render_template("play/invalid.html", reason=exc.text[language()])
+        page = render_template("play/invalid.html", reason=t(exc.key))
         return page, 404
     row = db.session.get(models.Rally, claims.rally_id)
     if row is None or row.status is models.RallyStatus.DRAFT:
@@ -185,7 +173,7 @@ def scan(token: str):
                                lambda t_, r, o: {"result": _result(o)})
     db.session.expire_all()
     team = db.session.get(models.Team, team.id)
-    domain, view = _view(team)
+    domain, view = teams.view(team)
     index = domain.stop_index(claims.marker_id)
     found = next((f for f in view.found if f.marker_id == claims.marker_id), None)
     response = make_response(render_template(

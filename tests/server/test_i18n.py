@@ -1,9 +1,10 @@
-"""German and English everywhere: the catalogue is complete, every key the code uses is in it."""
+"""German and English everywhere: every key the server's code uses is in its catalogue.
+
+That every catalogue file has every language is checked once, in tests/markers/test_i18n.py."""
 
 from __future__ import annotations
 
 import ast
-import json
 import re
 import string
 from pathlib import Path
@@ -14,7 +15,8 @@ from flask import g
 from markers import tokens
 from server import i18n
 from server.api.errors import _HTTP_CODES
-from server.i18n import CATALOGUES, LANGUAGES, both, catalogue, language, set_preferred, t
+from server.i18n import LANGUAGES, both, catalogue, language, set_preferred, t
+from server.usererror import UserError
 from tests.conftest import ROOT
 
 SERVER = ROOT / "server"
@@ -36,46 +38,23 @@ def literal_keys(paths: list[Path]) -> dict[str, list[str]]:
     return used
 
 
-def api_error_calls() -> list[tuple[str, ast.Call]]:
-    """Every ApiError(...) call in server/, with its file."""
+ERROR_CLASSES = ("UserError", "ExportError", "MediaError")
+
+
+def user_error_calls() -> list[tuple[str, ast.Call]]:
+    """Every UserError(...) call (and its subclasses') in server/, with its file."""
     calls = []
     for path in PYTHON:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "ApiError":
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ERROR_CLASSES:
                 calls.append((str(path.relative_to(ROOT)), node))
     return calls
 
 
-def test_catalogue_files_are_objects_of_two_languages():
-    files = sorted(CATALOGUES.glob("*.json"))
-    assert files
-    for path in files:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        assert isinstance(data, dict), path.name
-        for key, entry in data.items():
-            assert re.fullmatch(r"[a-z0-9_]+(\.[a-z0-9_]+)+", key), f"{path.name}: key {key!r}"
-            assert isinstance(entry, dict) and set(entry) == set(LANGUAGES), f"{path.name}: {key}"
-
-
-@pytest.mark.parametrize("key", sorted(catalogue()))
-def test_every_message_has_german_and_english_with_the_same_placeholders(key):
-    entry = catalogue()[key]
-    for lang in LANGUAGES:
-        assert isinstance(entry[lang], str) and entry[lang].strip(), f"{key}: empty {lang}"
-        assert entry[lang] == entry[lang].strip(), f"{key}: {lang} has outer spaces"
-    assert placeholders(entry["de"]) == placeholders(entry["en"]), key
-    for lang in LANGUAGES:
-        values = dict.fromkeys(placeholders(entry[lang]), "x")
-        entry[lang].format(**values)
-
-
-def test_keys_are_unique_across_catalogue_files():
-    seen: dict[str, str] = {}
-    for path in sorted(CATALOGUES.glob("*.json")):
-        for key in json.loads(path.read_text(encoding="utf-8")):
-            assert key not in seen, f"{key} is in {seen.get(key)} and {path.name}"
-            seen[key] = path.name
-    assert set(seen) == set(catalogue())
+def test_the_server_catalogue_holds_the_domains_texts_too():
+    names = {path.name for path in i18n.CATALOGUE.files()}
+    assert {"translations.json", "api.json", "play.json"} <= names
+    assert {"errors.token_malformed", "validate.empty_rally", "play.stop_n"} <= set(catalogue())
 
 
 def test_the_scan_sees_the_keys():
@@ -105,16 +84,14 @@ def test_error_page_has_a_title_and_text_for_each_status():
             assert f"error.{part}_{status}" in catalogue(), f"error.{part}_{status}"
 
 
-@pytest.mark.parametrize("where", sorted({w for w, _ in api_error_calls()}))
-def test_every_literal_api_error_code_has_a_message_its_values_fill(where):
+@pytest.mark.parametrize("where", sorted({w for w, _ in user_error_calls()}))
+def test_every_literal_error_code_has_a_message_its_values_fill(where):
     problems = []
-    for _, call in (c for c in api_error_calls() if c[0] == where):
-        if len(call.args) < 2 or not isinstance(call.args[1], ast.Constant):
+    for _, call in (c for c in user_error_calls() if c[0] == where):
+        if not call.args or not isinstance(call.args[0], ast.Constant):
             continue
         names = {k.arg for k in call.keywords}
-        key = f"errors.{call.args[1].value}"
-        if "message" in names:
-            continue
+        key = f"errors.{call.args[0].value}"
         if key not in catalogue():
             problems.append(f"line {call.lineno}: no message {key}")
         elif None not in names and not placeholders(catalogue()[key]["en"]) <= names:
@@ -123,20 +100,23 @@ def test_every_literal_api_error_code_has_a_message_its_values_fill(where):
     assert problems == []
 
 
-def test_the_api_error_scan_sees_the_calls():
-    codes = {c.args[1].value for _, c in api_error_calls()
-             if len(c.args) > 1 and isinstance(c.args[1], ast.Constant)}
-    assert {"invalid_team_name", "rally_not_found", "login_required"} <= codes
+def test_the_error_scan_sees_the_calls():
+    codes = {c.args[0].value for _, c in user_error_calls()
+             if c.args and isinstance(c.args[0], ast.Constant)}
+    assert {"invalid_team_name", "rally_not_found", "login_required", "image_type",
+            "unknown_timezone"} <= codes
 
 
-def test_computed_api_error_codes_bring_their_own_message():
-    """ApiError(…, f"token_{…}") carries the token error's own bilingual text."""
-    for where, call in api_error_calls():
-        if len(call.args) >= 2 and isinstance(call.args[1], ast.JoinedStr):
-            assert "message" in {k.arg for k in call.keywords}, f"{where}:{call.lineno}"
+def test_computed_error_codes_have_messages():
+    """UserError(f"token_{…}") names errors.token_<code>, which markers/translations.json holds."""
+    computed = [(where, call) for where, call in user_error_calls()
+                if call.args and isinstance(call.args[0], ast.JoinedStr)]
+    assert [where for where, _ in computed] == ["server/api/player.py"]
     for code in tokens.TokenErrorCode:
-        text = tokens.TokenError(code, "test").text
-        assert all(text[lang].strip() for lang in LANGUAGES), code
+        error = tokens.TokenError(code, "test")
+        assert error.key == f"errors.token_{code.value}" in catalogue()
+        assert UserError(f"token_{code.value}").message("de") == error.text["de"]
+        assert all(error.text[lang].strip() for lang in LANGUAGES), code
 
 
 @pytest.mark.parametrize("code", sorted(set(_HTTP_CODES.values())))
@@ -147,9 +127,9 @@ def test_http_error_codes_have_messages_without_values(code):
 
 
 def test_play_join_errors_are_in_the_catalogue():
-    """The web fallback shows teams.create's errors via t(f"errors.{code}")."""
+    """The web fallback shows teams.create's errors by their message."""
     source = (SERVER / "teams.py").read_text(encoding="utf-8")
-    codes = re.findall(r'ApiError\(\d+, "([a-z_]+)"', source)
+    codes = re.findall(r'UserError\("([a-z_]+)"', source)
     assert {"invalid_team_name", "team_name_taken", "busy"} <= set(codes)
     for code in codes:
         for lang in LANGUAGES:
