@@ -33,7 +33,7 @@ from kivy.utils import platform
 
 from client import i18n
 from client import settings as settings_mod
-from client.cli import default_data_dir, parse_args
+from client.options import default_data_dir, parse_args
 from client.screens import SCREENS, load_layouts
 from client.screens.progress import duration_text
 from client.session import GameSession

@@ -27,6 +27,9 @@ from routes.gpx import export_track
 
 log = logging.getLogger(__name__)
 
+AUTOPLAY_SPEEDUP = 20.0
+"""How many times faster than walking --autoplay replays the route unless --speedup says."""
+
 
 def route_gpx(points: Sequence[LatLon], name: str = "") -> str:
     """A GPX track through points (e.g. a rally's start, stops and finish) to walk."""

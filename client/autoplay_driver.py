@@ -5,25 +5,33 @@ from __future__ import annotations
 
 import argparse
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from kivy.clock import Clock, mainthread
 
-from client.autoplay import Autoplay, ensure_team
-from client.cli import AUTOPLAY_SPEEDUP
+from client.autoplay import AUTOPLAY_SPEEDUP, Autoplay, ensure_team
 from client.screens.tour import Tour
 from client.sensors.camera import FramesFromFiles
 from client.sensors.location import SimulatedLocation
 
-if TYPE_CHECKING:
-    from client.app import ArtCachingApp
+
+class Host(Protocol):
+    """What the driver needs of the app (client.app.ArtCachingApp), without importing it."""
+
+    session: Any
+    current: str
+
+    def bind(self, **handlers: Any) -> None: ...
+    def enter_game(self) -> None: ...
+    def finish(self, message: str) -> None: ...
+    def fail(self, message: str) -> None: ...
 
 
 class AutoplayDriver:
     """--autoplay: client.autoplay walks the route on a thread while the screens follow it;
     with --screenshot-dir each screen is saved once on the way."""
 
-    def __init__(self, app: ArtCachingApp, options: argparse.Namespace) -> None:
+    def __init__(self, app: Host, options: argparse.Namespace) -> None:
         self.app = app
         self.cli = options
         self.autoplay: Any = None

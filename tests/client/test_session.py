@@ -347,7 +347,7 @@ import tempfile
 from datetime import UTC, datetime
 import client.api, client.ar, client.autoplay, client.i18n, client.outbox, client.pack
 import client.qrscan, client.session, client.settings, client.sync, client.targets
-import client.cli  # the options are checked before Kivy is imported
+import client.cli, client.options  # the options are checked before Kivy is imported
 import client.sensors.camera, client.sensors.heading, client.sensors.location
 from client.sensors import Fix
 with client.session.GameSession(tempfile.mkdtemp()) as s:

@@ -480,7 +480,7 @@ if __name__ == "__main__":
     from kivy.clock import Clock
 
     from client.app import ArtCachingApp
-    from client.cli import parse_args
+    from client.options import parse_args
     from client.window import prepare_window
 
     spec = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
