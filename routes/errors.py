@@ -73,7 +73,11 @@ def _coordinate_problem(lat: object, lon: object) -> Text:
 
 
 def latlon(
-    lat: object, lon: object, error: type[InterchangeError], hint: Text | None = None, **where
+    lat: object,
+    lon: object,
+    error: type[InterchangeError],
+    hint: Text | None = None,
+    **where: int | None,
 ) -> LatLon:
     """check_latlon, raising ``error`` at ``where`` (line= or feature=) with a bilingual message."""
     try:

@@ -201,10 +201,9 @@ def _valid(p: object) -> LatLon | None:
 
 
 def _show_point(p: object) -> Text:
-    try:
-        lat, lon = p  # type: ignore[misc]
-    except (TypeError, ValueError):
+    if not isinstance(p, tuple | list) or len(p) != 2:
         return dict.fromkeys(LANGUAGES, repr(p))
+    lat, lon = p
     shown = [repr(v) if not isinstance(v, float | int) else str(v) for v in (lat, lon)]
     decimal = {lang: [v.replace(".", ",") if lang == "de" else v for v in shown]
                for lang in LANGUAGES}
@@ -305,7 +304,7 @@ def _check_fences(
                 max_radius_m=hi,
             )
         polygon_ok = m.polygon is None or len(m.polygon) >= 3
-        if not polygon_ok:
+        if m.polygon is not None and not polygon_ok:
             _add(
                 out,
                 "polygon_too_small",
@@ -316,13 +315,9 @@ def _check_fences(
                 where="polygon",
                 corners=len(m.polygon),
             )
-        usable = (
-            radius_ok
-            and polygon_ok
-            and positions[i] is not None
-            and all(_valid(c) for c in m.polygon or ())
-        )
-        fences.append(Geofence(positions[i], r, m.polygon) if usable else None)
+        position = positions[i]
+        usable = radius_ok and polygon_ok and all(_valid(c) for c in m.polygon or ())
+        fences.append(Geofence(position, r, m.polygon) if usable and position else None)
     return fences
 
 
@@ -492,8 +487,8 @@ def _check_play_area(rally: Rally, positions: list[LatLon | None], out: list[Fin
             corners=len(area),
         )
         return
-    corners = [_valid(c) for c in area]
-    if None in corners:
+    corners = [c for c in (_valid(c) for c in area) if c is not None]
+    if len(corners) < len(area):
         return
     fence = Geofence(centroid(corners), 1.0, tuple(corners))
     points: list[tuple[LatLon | None, int | None, Text, str]] = [
@@ -554,9 +549,9 @@ def _check_translations(rally: Rally, out: list[Finding]) -> None:
     texts: list[tuple[int | None, str, Text | None]] = [(None, "title", rally.title)]
     if any((v or "").strip() for v in (rally.intro or {}).values()):
         texts.append((None, "intro", rally.intro))
-    for i, stop in enumerate(rally.stops):
+    for k, stop in enumerate(rally.stops):
         m = stop.marker
-        texts += [(i, "title", m.title), (i, "clue", stop.effective_clue), (i, "story", m.story)]
+        texts += [(k, "title", m.title), (k, "clue", stop.effective_clue), (k, "story", m.story)]
     for i, name, value in texts:
         missing = _missing(value)
         if missing:

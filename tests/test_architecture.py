@@ -168,3 +168,14 @@ def test_the_import_graph_sees_function_level_and_package_imports():
 def test_no_import_cycles(package):
     cycle = find_cycle(import_graph(package))
     assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
+
+
+def test_mypy_is_clean_on_the_domain_and_the_client_core():
+    """The files setup.cfg's [mypy] section names: markers/, routes/ and the Kivy-free client."""
+    mypy = shutil.which("mypy", path=str(Path(sys.executable).parent)) or shutil.which("mypy")
+    assert mypy, "mypy is part of the dev extra"
+    result = subprocess.run([mypy, "--no-incremental"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stdout[-4000:]
+    checked = int(result.stdout.rsplit(" in ", 1)[1].split()[0])
+    assert checked >= 30, f"mypy checked only {checked} files: {result.stdout}"
