@@ -55,6 +55,21 @@ def _get(model: type, object_id: int, code: str) -> Any:
     return row
 
 
+def _patch(row: Marker | Rally, body: dict[str, Any], fields: tuple[audit.Field, ...],
+           kind: str, commit: Callable[[], None] | None = None) -> None:
+    """Apply body through a field table; audit ("<kind>.update") and commit what changed."""
+    changed = audit.apply(row, body, fields)
+    if changed:
+        audit.record(f"{kind}.update", kind, row.id, **changed)
+        (commit or db.session.commit)()
+
+
+def _set_texts(row: Marker | Rally, body: dict[str, Any], names: tuple[str, ...]) -> None:
+    for name in names:
+        if name in body:
+            row.set_text(name, body[name])
+
+
 def _marker_json(m: Marker) -> dict[str, Any]:
     return shapes.marker(m, _me(), _users())
 
@@ -133,9 +148,7 @@ def curator_create_marker():
     body = validated("MarkerCreate")
     m = Marker(lat=body["lat"], lon=body["lon"], radius_m=body.get("radius_m", 25.0),
                owner_id=_me().id, venue_id=_venue_id(body.get("venue_id")))
-    for name in _TEXTS:
-        if name in body:
-            m.set_text(name, body[name])
+    _set_texts(m, body, _TEXTS)
     db.session.add(m)
     db.session.flush()
     audit.record("marker.create", "marker", m.id, lat=m.lat, lon=m.lon, radius_m=m.radius_m)
@@ -155,10 +168,7 @@ def curator_update_marker(marker_id: int):
     m = _get(Marker, marker_id, "marker_not_found")
     body = validated("MarkerUpdate")
     access.require_marker_edit(_me(), m)
-    changed = audit.apply(m, body, MARKER_FIELDS)
-    if changed:
-        audit.record("marker.update", "marker", m.id, **changed)
-        db.session.commit()
+    _patch(m, body, MARKER_FIELDS, "marker")
     return _marker_json(m)
 
 
@@ -326,9 +336,7 @@ def curator_create_rally():
     r = Rally(slug=body["slug"], owner_id=_me().id, status=RallyStatus.DRAFT,
               order_mode=body.get("order_mode", "fixed"),
               solution_word=_word(body.get("solution_word")))
-    for name in ("title", "intro"):
-        if name in body:
-            r.set_text(name, body[name])
+    _set_texts(r, body, ("title", "intro"))
     db.session.add(r)
     db.session.flush()
     audit.record("rally.create", "rally", r.id, slug=r.slug)
@@ -348,10 +356,7 @@ def curator_update_rally(rally_id: int):
     r = _get(Rally, rally_id, "curator_rally_not_found")
     body = _validated_rally("RallyUpdate")
     access.require_rally_edit(_me(), r)
-    changed = audit.apply(r, body, RALLY_FIELDS)
-    if changed:
-        audit.record("rally.update", "rally", r.id, **changed)
-        _commit_rally()
+    _patch(r, body, RALLY_FIELDS, "rally", commit=_commit_rally)
     return _rally_json(r)
 
 

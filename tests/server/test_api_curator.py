@@ -113,8 +113,9 @@ def ada(app, world):
     return as_user(app, world.users["ada"])
 
 
-@pytest.fixture(scope="module")
-def spec() -> dict[str, Any]:
+@pytest.fixture
+def spec(app) -> dict[str, Any]:
+    """The OpenAPI document of a made app (making it registers the curator's paths)."""
     return document()
 
 
