@@ -197,7 +197,7 @@
 
   function fill(m) {
     ["title", "clue", "story"].forEach(function (name) {
-      ["de", "en"].forEach(function (code) { field(name, code).value = m[name][code] || ""; });
+      S.languages.forEach(function (code) { field(name, code).value = m[name][code] || ""; });
     });
     radius.value = m.radius_m;
     radiusRange.value = Math.min(m.radius_m, 200);

@@ -57,7 +57,7 @@
   function renderForm() {
     $("r-slug").value = rally.slug;
     ["title", "intro"].forEach(function (name) {
-      ["de", "en"].forEach(function (code) { $("r-" + name + "-" + code).value = rally[name][code] || ""; });
+      S.languages.forEach(function (code) { $("r-" + name + "-" + code).value = rally[name][code] || ""; });
     });
     $("r-order-fixed").checked = rally.order_mode === "fixed";
     $("r-order-free").checked = rally.order_mode === "free";

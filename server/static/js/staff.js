@@ -5,6 +5,9 @@ window.Staff = (function () {
   const lang = document.documentElement.lang || "de";
   const source = document.getElementById("staff-texts");
   const texts = source ? JSON.parse(source.textContent) : {};
+  const languagesSource = document.getElementById("staff-languages");
+  /* The languages every text exists in (markers/i18n.py LANGUAGES). */
+  const languages = languagesSource ? JSON.parse(languagesSource.textContent) : [lang];
 
   /* The page's text ``key`` with each {name} replaced by values[name]; the key itself if unknown. */
   function t(key, values) {
@@ -81,5 +84,5 @@ window.Staff = (function () {
     return api("PUT", url, data);
   }
 
-  return { lang: lang, t: t, number: number, clock: clock, el: el, api: api, upload: upload };
+  return { lang: lang, languages: languages, t: t, number: number, clock: clock, el: el, api: api, upload: upload };
 })();
