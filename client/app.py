@@ -1,7 +1,8 @@
 """The phone app: ArtCachingApp (Kivy) on top of a GameSession.
 
-The app holds no game logic: the GameSession (client/session.py) talks to the server, keeps the
-outbox and publishes Snapshots, which the screens show. Sensors and the network run on their own
+The app holds no game logic: the GameSession (client/session.py) stores events in the outbox
+(client/outbox.py), has them sent by the Sync (client/sync.py) and publishes Snapshots, which the
+screens show. Sensors and the network run on their own
 threads; what they deliver reaches the widgets on the main thread (@mainthread, Clock triggers).
 """
 

@@ -1,7 +1,8 @@
 """The game's rules: from a rally, a team's state and an event, the outcome. Pure and deterministic.
 
-The server applies them with authority; the phone runs the same code to show what it can offline.
-docs/rules.md explains them in prose.
+Only the server applies them (server/game.py), with authority. The phone never runs them: it
+shows the server's answers, and offline only measures distances and the "probably inside" hint
+with markers.geofence, the same rule apply() uses. docs/rules.md explains them in prose.
 """
 
 from __future__ import annotations

@@ -64,7 +64,7 @@ def attribute(name: str, **options: Any) -> Field:
 
 
 def text(name: str) -> Field:
-    """A de/en text of a model with TextsMixin; the audit names the languages that changed."""
+    """A text of a Bilingual model; the audit names the languages that changed."""
     return Field(name, lambda row: row.text(name), lambda row, value: row.set_text(name, value),
                  parse=lambda body: dict(body[name]), detail=languages_changed)
 

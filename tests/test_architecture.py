@@ -1,4 +1,5 @@
-"""The house rules of DESIGN.md, checked on the source: who may import what, and ruff."""
+"""The house rules of docs/architecture.md, checked on the source: who may import what, no import
+cycles, what the phone runs without shapely, pyproj or NumPy, and ruff."""
 
 from __future__ import annotations
 

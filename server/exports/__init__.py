@@ -1,5 +1,6 @@
 """Organiser exports: printed QR fallbacks (PDF posters, label sheets, PNG/SVG ZIP), the route
-(GPX, GeoJSON) and the results (CSV). The web UI and the command line both call download()."""
+(GPX, GeoJSON) and the results (CSV). The web UI and the command line both call qr_download(),
+route_download() and results_download()."""
 
 from __future__ import annotations
 
