@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from routes.model import LANGUAGES
+from markers.i18n import LANGUAGES
 
 DEFAULT_SERVER_URL = "http://127.0.0.1:5000"
 FILE_NAME = "settings.json"

@@ -17,8 +17,9 @@ from types import MappingProxyType
 
 from markers.geo import CoordinateError, LatLon, centroid, check_latlon, distance_m
 from markers.geofence import MAX_RADIUS_M, MIN_RADIUS_M, Geofence
+from markers.i18n import LANGUAGES
 from routes.geometry import RouteSummary, summarize
-from routes.model import LANGUAGES, ROUTES_TEXTS, Rally, Text, pick
+from routes.model import ROUTES_TEXTS, Rally, Text, pick
 
 
 class Severity(StrEnum):

@@ -9,8 +9,8 @@ import pytest
 
 from markers.geo import centroid, distance_m
 from markers.geofence import Geofence
+from markers.i18n import LANGUAGES
 from routes.geometry import summarize
-from routes.model import LANGUAGES
 from routes.rallyfile import DEMO_RALLY_PATH, demo_rally, load_venues, read_rally_file
 from routes.validate import Severity, validate
 
