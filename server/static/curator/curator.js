@@ -101,6 +101,14 @@ window.Curator = (function () {
     return { set: set, get: function () { return current; } };
   }
 
+  /* An editor page: its root element (#rootId, whose data-api names its JSON API), the map in
+     #map and the map's click mode. */
+  function editor(rootId) {
+    const root = document.getElementById(rootId);
+    const mapEl = document.getElementById("map");
+    return { root: root, api: root.dataset.api, map: editorMap(mapEl), mode: mapMode(mapEl) };
+  }
+
   return { pick: pick, me: me, metres: metres, minutes: minutes, readCoordinates: readCoordinates,
-           setCoordinates: setCoordinates, status: status, icon: icon, editorMap: editorMap, mapMode: mapMode };
+           setCoordinates: setCoordinates, status: status, icon: icon, editor: editor };
 })();

@@ -5,11 +5,8 @@
   const C = window.Curator;
   const t = S.t;
   const $ = function (id) { return document.getElementById(id); };
-  const root = $("marker-editor");
-  const API = root.dataset.api;
+  const { root, api: API, map, mode } = C.editor("marker-editor");  // mode: {kind: "venue", id} while a click places a venue
   const VENUES = root.dataset.venues;
-  const mapEl = $("map");
-  const map = C.editorMap(mapEl);
   const venueLayer = L.layerGroup().addTo(map);
   const markerLayer = L.layerGroup().addTo(map);
 
@@ -17,7 +14,6 @@
   const venues = new Map();    // id -> {data, dot}
   let selected = null;
   let dirty = false;
-  const mode = C.mapMode(mapEl);  // {kind: "venue", id} while the next map click places a venue
 
   const form = $("marker-form");
   const field = function (name, code) { return $("m-" + name + "-" + code); };

@@ -5,10 +5,7 @@
   const C = window.Curator;
   const t = S.t;
   const $ = function (id) { return document.getElementById(id); };
-  const root = $("rally-editor");
-  const API = root.dataset.api;
-  const mapEl = $("map");
-  const map = C.editorMap(mapEl);
+  const { root, api: API, map, mode } = C.editor("rally-editor");
   const candidateLayer = L.layerGroup().addTo(map);
   const stopLayer = L.layerGroup().addTo(map);
   const routeLayer = L.layerGroup().addTo(map);
@@ -20,7 +17,6 @@
   let suggestion = null;
   let startPreview = null;
   let fitted = false;
-  const mode = C.mapMode(mapEl);
 
   function markerTitle(m) { return C.pick(m.title) || t("untitled", { id: m.id }); }
   function stopIds() { return rally.stops.map(function (s) { return s.marker_id; }); }
