@@ -8,6 +8,7 @@ from typing import Any
 
 from flask_login import current_user
 
+from markers.i18n import LANGUAGES
 from server.extensions import db
 from server.models import AuditEntry
 
@@ -28,7 +29,7 @@ def before_after(before: Any, after: Any) -> dict[str, Any]:
 
 def languages_changed(before: dict[str, str], after: dict[str, str]) -> list[str]:
     """The audit detail of a changed text: which languages changed (texts may be long)."""
-    return sorted(k for k in ("de", "en") if after[k] != before[k])
+    return sorted(k for k in LANGUAGES if after[k] != before[k])
 
 
 @dataclass(frozen=True)
