@@ -20,28 +20,20 @@ from dataclasses import dataclass, field
 from typing import Any, TypeGuard, cast
 
 from markers.geo import LatLon
+from markers.i18n import LANGUAGES
 from routes.errors import MAX_POINTS, InterchangeError, check_size, latlon, too_many_points
-from routes.gpx import FINISH, KIND_FINISH, KIND_START, KIND_STOP, START
-from routes.model import LANGUAGES, Marker, OrderMode, Rally, Stop, Text, pick, text
+from routes.gpx import KIND_FINISH, KIND_START, KIND_STOP
+from routes.model import ROUTES_TEXTS, Marker, OrderMode, Rally, Stop, Text, pick, text
 
 KIND_ROUTE, KIND_PLAY_AREA, KIND_GEOFENCE = "route", "play_area", "geofence"
 
-PLAY_AREA = text(de="Spielgebiet", en="Play area")
-
-_HINT = text(
-    de="GeoJSON-Positionen sind [Längengrad, Breitengrad]",
-    en="GeoJSON positions are [longitude, latitude]",
-)
 _GEOMETRIES = ("Point", "LineString", "Polygon")
 _UNSUPPORTED = ("MultiPoint", "MultiLineString", "MultiPolygon", "GeometryCollection")
+_TITLE_EXAMPLE = json.dumps(dict.fromkeys(LANGUAGES, "…"), ensure_ascii=False)
 
 
 class GeoJsonError(InterchangeError):
     """A GeoJSON file that cannot be read; ``feature`` or ``line`` says where."""
-
-
-def _error(de: str, en: str, **where: int | None) -> GeoJsonError:
-    return GeoJsonError(text(de=de, en=en), **where)
 
 
 # --- export -----------------------------------------------------------------------------------
@@ -82,7 +74,8 @@ def export_geojson(rally: Rally, lang: str = "en") -> dict[str, Any]:
     """The rally as a GeoJSON FeatureCollection (a dict); names are in lang, titles in all."""
     features = []
     if rally.start is not None:
-        features.append(_feature(_point(rally.start), kind=KIND_START, name=pick(START, lang)))
+        start = ROUTES_TEXTS.t("interchange.start", lang)
+        features.append(_feature(_point(rally.start), kind=KIND_START, name=start))
     for number, stop in enumerate(rally.stops, 1):
         m = stop.marker
         features.append(
@@ -102,15 +95,15 @@ def export_geojson(rally: Rally, lang: str = "en") -> dict[str, Any]:
                 _feature(_polygon(m.polygon), kind=KIND_GEOFENCE, number=number, marker=m.id)
             )
     if rally.finish is not None:
-        features.append(_feature(_point(rally.finish), kind=KIND_FINISH, name=pick(FINISH, lang)))
+        finish = ROUTES_TEXTS.t("interchange.finish", lang)
+        features.append(_feature(_point(rally.finish), kind=KIND_FINISH, name=finish))
     line = rally.waypoints()
     if len(line) >= 2:
         geometry = {"type": "LineString", "coordinates": [_pos(p) for p in line]}
         features.append(_feature(geometry, kind=KIND_ROUTE, name=pick(rally.title, lang)))
     if rally.play_area:
-        features.append(
-            _feature(_polygon(rally.play_area), kind=KIND_PLAY_AREA, name=pick(PLAY_AREA, lang))
-        )
+        area = ROUTES_TEXTS.t("interchange.play_area", lang)
+        features.append(_feature(_polygon(rally.play_area), kind=KIND_PLAY_AREA, name=area))
     collection: dict[str, Any] = {
         "type": "FeatureCollection",
         "name": pick(rally.title, lang),
@@ -225,23 +218,19 @@ def _load(data: str | bytes) -> Any:
         try:
             source = data.decode("utf-8-sig")
         except UnicodeDecodeError as e:
-            raise _error(
-                "die Datei ist nicht in UTF-8 kodiert",
-                "the file is not UTF-8 encoded",
-                line=data[: e.start].count(b"\n") + 1,
+            raise GeoJsonError(
+                "geojson.not_utf8", line=data[: e.start].count(b"\n") + 1
             ) from None
     else:
         source = data
     try:
         return json.loads(source.removeprefix("\ufeff"))
     except json.JSONDecodeError as e:
-        raise _error(
-            f"kein gültiges JSON (Spalte {e.colno}): {e.msg}",
-            f"not valid JSON (column {e.colno}): {e.msg}",
-            line=e.lineno,
+        raise GeoJsonError(
+            "geojson.not_json", line=e.lineno, column=e.colno, reason=e.msg
         ) from None
     except RecursionError:
-        raise _error("JSON zu tief verschachtelt", "JSON nested too deeply") from None
+        raise GeoJsonError("geojson.nested_too_deeply") from None
 
 
 def _short(value: Any) -> str:
@@ -249,37 +238,21 @@ def _short(value: Any) -> str:
     return s if len(s) <= 60 else s[:57] + "..."
 
 
-def _at(what: Text, k: int | None) -> Text:
-    """what, prefixed with "position k: " when k is given."""
-    if k is None:
-        return what
-    return text(de=f"Position {k}: {what['de']}", en=f"position {k}: {what['en']}")
-
-
 def _features(obj: Any) -> list[Any]:
     """The features of a FeatureCollection, or the one Feature or bare geometry obj is."""
     if not isinstance(obj, dict):
-        raise _error(
-            f"erwartet ist ein GeoJSON-Objekt, gefunden: {_short(obj)}",
-            f"expected a GeoJSON object, got {_short(obj)}",
-        )
+        raise GeoJsonError("geojson.not_an_object", found=_short(obj))
     kind = obj.get("type")
     if kind == "FeatureCollection":
         features = obj.get("features")
         if not isinstance(features, list):
-            raise _error(
-                'die FeatureCollection hat keine Liste "features"',
-                'the FeatureCollection has no "features" list',
-            )
+            raise GeoJsonError("geojson.no_features")
         return features
     if kind == "Feature":
         return [obj]
     if kind in _GEOMETRIES or kind in _UNSUPPORTED:
         return [{"type": "Feature", "geometry": obj, "properties": {}}]
-    raise _error(
-        f"keine FeatureCollection, kein Feature und keine Geometrie (type {_short(kind)})",
-        f"not a FeatureCollection, a Feature or a geometry (type {_short(kind)})",
-    )
+    raise GeoJsonError("geojson.unknown_type", type=_short(kind))
 
 
 class _Reader:
@@ -293,98 +266,59 @@ class _Reader:
         """Position c of feature index (the k-th of a line or ring, when k is given)."""
         self.count += 1
         if self.count > MAX_POINTS:
-            raise GeoJsonError(too_many_points(), feature=index)
+            raise too_many_points(GeoJsonError, feature=index)
         if not isinstance(c, list) or len(c) < 2:
-            what = text(
-                de=f"Koordinaten müssen [Länge, Breite] sein, gefunden: {_short(c)}",
-                en=f"coordinates must be [lon, lat], got {_short(c)}",
-            )
-            raise GeoJsonError(_at(what, k), feature=index)
-        try:
-            return latlon(c[1], c[0], GeoJsonError, _HINT, feature=index)
-        except GeoJsonError as e:
-            raise GeoJsonError(_at(e.what, k), feature=index) from None
+            raise GeoJsonError("geojson.not_a_position", feature=index, position=k,
+                               found=_short(c))
+        return latlon(c[1], c[0], GeoJsonError, "geojson.lon_lat", feature=index, position=k)
 
     def positions(self, coords: Any, index: int, minimum: int, what: Text) -> tuple[LatLon, ...]:
+        """The positions of a line or ring (what, a language map), at least minimum of them."""
         if not isinstance(coords, list) or len(coords) < minimum:
             n = len(coords) if isinstance(coords, list) else _short(coords)
-            raise _error(
-                f"{what['de']} braucht mindestens {minimum} Positionen, gefunden: {n}",
-                f"{what['en']} needs at least {minimum} positions, got {n}",
-                feature=index,
-            )
+            raise GeoJsonError("geojson.too_few_positions", feature=index, what=what,
+                               minimum=minimum, found=n)
         return tuple(self.position(c, index, k) for k, c in enumerate(coords))
 
     def polygon(self, coords: Any, index: int) -> tuple[LatLon, ...]:
         if not isinstance(coords, list) or not coords:
-            raise _error(
-                "ein Polygon braucht mindestens einen Ring",
-                "a Polygon needs at least one ring",
-                feature=index,
-            )
+            raise GeoJsonError("geojson.no_ring", feature=index)
         rings = []
         for r, ring in enumerate(coords):
-            name = text(de=f"Ring {r} des Polygons", en=f"ring {r} of the Polygon")
+            name = ROUTES_TEXTS.text_map("geojson.ring", ring=r)
             points = self.positions(ring, index, 4, name)
             if points[0] != points[-1]:
-                raise _error(
-                    f"Ring {r} des Polygons ist nicht geschlossen (erste und letzte Position "
-                    "unterscheiden sich)",
-                    f"ring {r} of the Polygon is not closed (first and last positions differ)",
-                    feature=index,
-                )
+                raise GeoJsonError("geojson.ring_not_closed", feature=index, ring=r)
             rings.append(points[:-1])
         return rings[0]
 
     def feature(self, f: Any, index: int) -> None:
         if not isinstance(f, dict) or f.get("type") != "Feature":
             found = f.get("type") if isinstance(f, dict) else f
-            raise _error(
-                f"kein Feature (gefunden: {_short(found)})",
-                f"not a Feature (found {_short(found)})",
-                feature=index,
-            )
+            raise GeoJsonError("geojson.not_a_feature", feature=index, found=_short(found))
         properties = f.get("properties")
         properties = {} if properties is None else properties
         if not isinstance(properties, dict):
-            raise _error(
-                "properties muss ein Objekt oder null sein",
-                "properties must be an object or null",
-                feature=index,
-            )
+            raise GeoJsonError("geojson.bad_properties", feature=index)
         geometry = f.get("geometry")
         if geometry is None:
-            raise _error(
-                "das Feature hat keine Geometrie", "the feature has no geometry", feature=index
-            )
+            raise GeoJsonError("geojson.no_geometry", feature=index)
         if not isinstance(geometry, dict):
-            raise _error(
-                f"geometry muss ein Objekt sein, gefunden: {_short(geometry)}",
-                f"geometry must be an object, got {_short(geometry)}",
-                feature=index,
-            )
+            raise GeoJsonError("geojson.bad_geometry", feature=index, found=_short(geometry))
         kind, coords = geometry.get("type"), cast(Any, geometry.get("coordinates"))
         if kind == "Point":
             self.data.points.append(GeoJsonPoint(self.position(coords, index), properties, index))
         elif kind == "LineString":
-            line = self.positions(coords, index, 2, text(de="ein LineString", en="a LineString"))
+            line = self.positions(coords, index, 2, ROUTES_TEXTS.text_map("geojson.line"))
             self.data.lines.append(GeoJsonLine(line, properties, index))
         elif kind == "Polygon":
             ring = self.polygon(coords, index)
             polygon = GeoJsonPolygon(ring, properties, index, holes=len(coords) - 1)
             self.data.polygons.append(polygon)
         elif kind in _UNSUPPORTED:
-            raise _error(
-                f"Geometrietyp {kind} wird nicht unterstützt (nur Point, LineString, Polygon)",
-                f"geometry type {kind} is not supported (only Point, LineString, Polygon)",
-                feature=index,
-            )
+            raise GeoJsonError("geojson.unsupported_geometry", feature=index, type=kind)
         else:
-            raise _error(
-                f"unbekannter Geometrietyp {_short(kind)} (erwartet: Point, LineString, Polygon)",
-                f"unknown geometry type {_short(kind)} (expected Point, LineString, Polygon)",
-                feature=index,
-            )
+            raise GeoJsonError("geojson.unknown_geometry", feature=index, type=_short(kind))
 
 
 def parse_geojson(data: str | bytes | Mapping[str, Any]) -> GeoJsonData:
@@ -402,22 +336,15 @@ def parse_geojson(data: str | bytes | Mapping[str, Any]) -> GeoJsonData:
 # --- to a rally -------------------------------------------------------------------------------
 
 
-def _title(value: Any, fallback: Any, lang: str, **where: int | None) -> Text:
+def _title(value: Any, fallback: Any, lang: str, feature: int | None = None) -> Text:
     """A Text from {"de": ..., "en": ...}, else from the plain string fallback (in lang)."""
     if isinstance(value, dict):
         if not all(isinstance(v, str) for v in value.values()):
-            raise _error(
-                'title muss ein Objekt aus Texten sein, etwa {"de": "…", "en": "…"}',
-                'title must be an object of texts such as {"de": "…", "en": "…"}',
-                **where,
-            )
+            raise GeoJsonError("geojson.title_not_texts", example=_TITLE_EXAMPLE,
+                               feature=feature)
         return text(**{k: v for k, v in value.items() if k in LANGUAGES})
     if value is not None and not isinstance(value, str):
-        raise _error(
-            f"title muss ein Text sein, gefunden: {_short(value)}",
-            f"title must be a text, got {_short(value)}",
-            **where,
-        )
+        raise GeoJsonError("geojson.title_not_text", found=_short(value), feature=feature)
     name = value or (fallback if isinstance(fallback, str) else "")
     return text(**{lang: name}) if lang in LANGUAGES else text(en=name)
 
@@ -433,26 +360,18 @@ def _int(value: object) -> TypeGuard[int]:
 def _marker(
     point: GeoJsonPoint, marker_id: int, lang: str, polygon: tuple[LatLon, ...] | None
 ) -> Marker:
-    props, where = point.properties, {"feature": point.feature}
+    props, feature = point.properties, point.feature
     radius = props.get("radius_m", 25.0)
     if not (_number(radius) and math.isfinite(radius) and radius > 0):
-        raise _error(
-            f"radius_m muss eine positive Zahl (Meter) sein, gefunden: {_short(radius)}",
-            f"radius_m must be a positive number of metres, got {_short(radius)}",
-            **where,
-        )
+        raise GeoJsonError("geojson.bad_radius", found=_short(radius), feature=feature)
     venue = props.get("venue")
     if venue is not None and not isinstance(venue, str):
-        raise _error(
-            f"venue muss ein Text sein, gefunden: {_short(venue)}",
-            f"venue must be a text, got {_short(venue)}",
-            **where,
-        )
+        raise GeoJsonError("geojson.venue_not_text", found=_short(venue), feature=feature)
     return Marker(
         id=marker_id,
         position=point.position,
         radius_m=float(radius),
-        title=_title(props.get("title"), props.get("name"), lang, **where),
+        title=_title(props.get("title"), props.get("name"), lang, feature),
         polygon=polygon,
         venue=venue,
     )
@@ -485,10 +404,7 @@ def rally_from_geojson(
     meta = g.rally
     mode = meta.get("order_mode", OrderMode.FIXED.value)
     if mode not in {m.value for m in OrderMode}:
-        raise _error(
-            f"rally.order_mode {_short(mode)} ist unbekannt (fixed oder free)",
-            f"rally.order_mode {_short(mode)} is unknown (fixed or free)",
-        )
+        raise GeoJsonError("geojson.unknown_order_mode", mode=_short(mode))
     rally_id, slug = meta.get("id"), meta.get("slug")
     return Rally(
         id=rally_id if _int(rally_id) else 0,

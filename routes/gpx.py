@@ -21,16 +21,13 @@ from xml.parsers import expat
 
 from markers.geo import LatLon, bbox
 from routes.errors import MAX_POINTS, InterchangeError, check_size, latlon, too_many_points
-from routes.model import Rally, pick, text
+from routes.model import ROUTES_TEXTS, Rally, pick
 
 GPX11 = "http://www.topografix.com/GPX/1/1"
 GPX10 = "http://www.topografix.com/GPX/1/0"
 _NAMESPACES = (GPX11, GPX10, "")
 _XSI = "http://www.w3.org/2001/XMLSchema-instance"
 _SCHEMA_LOCATION = f"{GPX11} http://www.topografix.com/GPX/1/1/gpx.xsd"
-
-START = text(de="Start", en="Start")
-FINISH = text(de="Ziel", en="Finish")
 
 KIND_START, KIND_STOP, KIND_FINISH = "start", "stop", "finish"
 """The <type> of the waypoints export_gpx writes (and the "kind" of GeoJSON's points)."""
@@ -153,12 +150,12 @@ def _named_points(rally: Rally, lang: str) -> list[tuple[LatLon, str, str, str |
     """(position, name, kind, description) for start, each stop, finish: rally.waypoints() order."""
     points: list[tuple[LatLon, str, str, str | None]] = []
     if rally.start is not None:
-        points.append((rally.start, pick(START, lang), KIND_START, None))
+        points.append((rally.start, ROUTES_TEXTS.t("interchange.start", lang), KIND_START, None))
     for i, stop in enumerate(rally.stops, 1):
         m = stop.marker
         points.append((m.position, f"{i}. {pick(m.title, lang)}".rstrip(), KIND_STOP, m.venue))
     if rally.finish is not None:
-        points.append((rally.finish, pick(FINISH, lang), KIND_FINISH, None))
+        points.append((rally.finish, ROUTES_TEXTS.t("interchange.finish", lang), KIND_FINISH, None))
     return points
 
 
@@ -232,10 +229,6 @@ class _Node:
         return "".join(child.parts).strip() if child is not None else ""
 
 
-def _error(line: int | None, de: str, en: str) -> GpxError:
-    return GpxError(text(de=de, en=en), line=line)
-
-
 @dataclass
 class _ReadState:
     """Where the reader is: skipped depth (foreign elements), points counted, the GPX namespace."""
@@ -255,28 +248,16 @@ def _read_tree(data: str | bytes) -> _Node:
     state = _ReadState()
 
     def refuse(*_args: object) -> NoReturn:
-        raise _error(
-            parser.CurrentLineNumber,
-            "DOCTYPE- und ENTITY-Deklarationen sind nicht erlaubt (Schutz vor Entity-Bomben)",
-            "DOCTYPE and ENTITY declarations are not allowed (they can hide entity bombs)",
-        )
+        raise GpxError("gpx.declarations_refused", line=parser.CurrentLineNumber)
 
     def start(name: str, attrs: dict[str, str]) -> None:
         line = parser.CurrentLineNumber
         uri, _, tag = name.rpartition(" ")
         if not stack:
             if tag != "gpx":
-                raise _error(
-                    line,
-                    f"das Wurzelelement ist <{tag}>, erwartet ist <gpx>",
-                    f"the root element is <{tag}>, expected <gpx>",
-                )
+                raise GpxError("gpx.root_not_gpx", line=line, tag=tag)
             if uri not in _NAMESPACES:
-                raise _error(
-                    line,
-                    f"unbekannter GPX-Namensraum {uri!r} (erwartet: GPX 1.1 oder 1.0)",
-                    f"unknown GPX namespace {uri!r} (expected GPX 1.1 or 1.0)",
-                )
+                raise GpxError("gpx.unknown_namespace", line=line, uri=repr(uri))
             state.ns = uri
         elif state.skip or uri != state.ns:
             state.skip += 1
@@ -284,7 +265,7 @@ def _read_tree(data: str | bytes) -> _Node:
         if tag in _POINT_TAGS:
             state.points += 1
             if state.points > MAX_POINTS:
-                raise GpxError(too_many_points(), line=line)
+                raise too_many_points(GpxError, line=line)
         node = _Node(tag, attrs, line)
         if stack:
             stack[-1].children.append(node)
@@ -309,12 +290,8 @@ def _read_tree(data: str | bytes) -> _Node:
     try:
         parser.Parse(data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data, True)
     except expat.ExpatError as e:
-        reason = expat.ErrorString(e.code)
-        raise _error(
-            e.lineno,
-            f"kein wohlgeformtes XML (Spalte {e.offset + 1}: {reason})",
-            f"not well-formed XML (column {e.offset + 1}: {reason})",
-        ) from None
+        raise GpxError("gpx.not_well_formed", line=e.lineno, column=e.offset + 1,
+                       reason=expat.ErrorString(e.code)) from None
     return stack[0]
 
 
@@ -323,11 +300,7 @@ def _position(node: _Node) -> LatLon:
     for axis in ("lat", "lon"):
         raw = node.attrs.get(axis)
         if raw is None:
-            raise _error(
-                node.line,
-                f"<{node.tag}> hat kein Attribut {axis}",
-                f"<{node.tag}> has no {axis} attribute",
-            )
+            raise GpxError("gpx.missing_attribute", line=node.line, tag=node.tag, axis=axis)
         values.append(float(raw) if _NUMBER.fullmatch(raw) else raw)
     return latlon(values[0], values[1], GpxError, line=node.line)
 
@@ -354,11 +327,7 @@ def _parse_time(node: _Node | None) -> datetime | None:
         fraction = f".{m[2][:6]}" if m[2] else ""
         t = datetime.fromisoformat(m[1] + fraction + (m[3] or "Z"))
     except ValueError:
-        raise _error(
-            node.line,
-            f"Zeit {raw!r} ist kein ISO-8601-Zeitpunkt wie 2024-05-01T18:30:00Z",
-            f"time {raw!r} is not an ISO 8601 date and time such as 2024-05-01T18:30:00Z",
-        ) from None
+        raise GpxError("gpx.bad_time", line=node.line, time=repr(raw)) from None
     return t.astimezone(UTC)
 
 

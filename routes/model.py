@@ -9,7 +9,6 @@ from types import MappingProxyType
 
 from markers.geo import LatLon
 from markers.geofence import Geofence
-from markers.i18n import LANGUAGES as LANGUAGES
 from markers.i18n import Catalogue, Text, package_texts
 from markers.i18n import pick as pick
 

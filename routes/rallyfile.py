@@ -38,9 +38,9 @@ from typing import Any
 import assets
 from markers.geo import CoordinateError, LatLon, check_latlon, distance_m
 from markers.geofence import MAX_RADIUS_M, MIN_RADIUS_M
+from markers.i18n import LANGUAGES
 from routes.model import (
     DWELL_S,
-    LANGUAGES,
     WALKING_SPEED_MPS,
     Marker,
     OrderMode,

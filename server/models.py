@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from markers.i18n import LANGUAGES
 from markers.tokens import KeyStatus
 from server.extensions import db
 
@@ -69,13 +70,24 @@ class RallyStatus(enum.StrEnum):
 
 
 class Bilingual:
-    """Columns <name>_de and <name>_en read and written as one {"de", "en"} dict."""
+    """Columns <name>_<lang>, one for each of LANGUAGES, read and written as one language map."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Refuse a model whose text columns are not exactly one per language of LANGUAGES."""
+        super().__init_subclass__(**kwargs)
+        split = [c.rpartition("_") for c in cls.__annotations__]
+        names = {name for name, _, lang in split if lang in LANGUAGES}
+        for name in names:
+            langs = {lang for base, _, lang in split if base == name and len(lang) == 2}
+            if langs != set(LANGUAGES):
+                raise TypeError(f"{cls.__name__}.{name}: columns for {sorted(langs)}, "
+                                f"but LANGUAGES is {LANGUAGES}")
 
     def text(self, name: str) -> dict[str, str]:
-        return {"de": getattr(self, f"{name}_de") or "", "en": getattr(self, f"{name}_en") or ""}
+        return {lang: getattr(self, f"{name}_{lang}") or "" for lang in LANGUAGES}
 
     def set_text(self, name: str, value: dict[str, str]) -> None:
-        for lang in ("de", "en"):
+        for lang in LANGUAGES:
             if lang in value:
                 setattr(self, f"{name}_{lang}", value[lang])
 

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from markers.i18n import LANGUAGES
 from routes import order as ordering
 from routes import validate
 from server import audit, game, media
@@ -443,7 +444,7 @@ def curator_set_status(rally_id: int):
         errors = [f for f in found if f.severity is validate.Severity.ERROR]
         if errors:
             raise UserError("rally_has_errors", status=409, findings={
-                lang: " ".join(f.message[lang] for f in errors) for lang in ("de", "en")})
+                lang: " ".join(f.message[lang] for f in errors) for lang in LANGUAGES})
         r.status, r.published_at = RallyStatus.PUBLISHED, datetime.now(UTC)
         audit.record("rally.publish", "rally", r.id, slug=r.slug)
     else:

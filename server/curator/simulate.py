@@ -18,7 +18,7 @@ from markers.geo import LatLon
 from routes import rules
 from server import game, models
 from server.api import serialize
-from server.i18n import t
+from server.i18n import both, t
 from server.usererror import UserError
 
 SALT = "curator-simulation"
@@ -71,9 +71,8 @@ def parse_at(value: str | None) -> datetime:
             raise ValueError("no zone")
         return at.astimezone(UTC)
     except (ValueError, OverflowError):
-        raise UserError("invalid_field", status=422, field="at", detail={
-            "en": "must be an RFC 3339 time with zone, such as 2026-09-12T18:00:00Z",
-            "de": "muss eine RFC-3339-Zeit mit Zone sein, etwa 2026-09-12T18:00:00Z"}) from None
+        raise UserError("invalid_field", status=422, field="at",
+                        detail=both("curator.sim.at_invalid")) from None
 
 
 def step(row: models.Rally, user_id: int, body: dict[str, Any], lang: str) -> dict[str, Any]:
@@ -93,9 +92,8 @@ def step(row: models.Rally, user_id: int, body: dict[str, Any], lang: str) -> di
     elif fix is not None:
         event = rules.GpsEvent(fix)
     else:
-        raise UserError("invalid_field", status=422, field="lat", detail={
-            "en": "is required (or marker_id, for a scanned QR code)",
-            "de": "fehlt (oder marker_id für einen gescannten QR-Code)"})
+        raise UserError("invalid_field", status=422, field="lat",
+                        detail=both("curator.sim.position_required"))
     outcome = rules.apply(rally, state, event, game.rules_config())
     team = SimpleNamespace(id=0, name=t("curator.sim.team_name", lang), language=lang, join_code="",
                            started_at=started, rally=row)

@@ -16,6 +16,7 @@ from markers import tokens
 from server import i18n
 from server.api.errors import _HTTP_CODES
 from server.i18n import LANGUAGES, both, catalogue, language, set_preferred, t
+from server.models import Bilingual, Marker
 from server.usererror import UserError
 from tests.conftest import ROOT
 
@@ -229,3 +230,9 @@ def test_unexpected_errors_are_friendly_in_both_languages(app):
         assert api.status_code == 500
         assert api.get_json()["error"] == {"code": "internal_error",
                                            "message": t("errors.internal_error", lang)}
+
+
+def test_a_model_must_have_a_text_column_for_each_language():
+    assert set(Marker(title_de="Brunnen").text("title")) == set(LANGUAGES)
+    with pytest.raises(TypeError, match=r"Half\.title: columns for \['de'\]"):
+        type("Half", (Bilingual,), {"__annotations__": {"title_de": "str", "found_at": "str"}})
