@@ -54,14 +54,24 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"skipped in CI, which must have every dependency: {reason}"
 
 
-def pytest_collection_modifyitems(config, items) -> None:
-    """Under pytest-xdist (--dist loadgroup) a Kivy module's tests stay in one worker: they share
-    one costly module-scoped run (a Kivy child process, a served rally)."""
-    if not config.pluginmanager.hasplugin("xdist"):
-        return
-    for item in items:
-        if item.get_closest_marker("kivy"):
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+KIVY_FILES = ("tests/client/test_ui_", "tests/e2e/")
+"""The files whose tests open Kivy windows: they share the artifacts/client-ui folder and costly
+module-scoped runs, and their timed walks should not compete with each other for the cores."""
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadfile`` (each file in one worker), except that the Kivy files all go to one
+    worker, one after another."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class KivyTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "kivy" if nodeid.startswith(KIVY_FILES) else super()._split_scope(nodeid)
+
+    return KivyTogether(config, log)
 
 
 @pytest.fixture(scope="session")
@@ -81,31 +91,9 @@ def _database_templates() -> Iterator[None]:
     databases.close_templates()
 
 
-class TestDatabase:
-    """The database of one test: a SQLite file of its own, or this process's PostgreSQL one."""
-
-    def __init__(self, backend: str, folder: Path) -> None:
-        self.backend = backend
-        self.file = folder / "test.sqlite3"
-        if backend == "sqlite":
-            self.url = f"sqlite:///{self.file}"
-            self.demo = databases.templates().sqlite.demo
-        else:
-            self._postgres = databases.templates().postgres
-            self.url = self._postgres.url
-            self.demo = self._postgres.demo
-
-    def fill(self, template: databases.Template) -> None:
-        """Make the database hold the template; no engine may be connected to it."""
-        if self.backend == "sqlite":
-            databases.templates().sqlite.copy(self.file, template)
-        else:
-            self._postgres.reset(template)
-
-
 @pytest.fixture(params=_backends())
-def test_database(request, tmp_path) -> TestDatabase:
-    return TestDatabase(request.param, tmp_path)
+def test_database(request, tmp_path) -> databases.TestDatabase:
+    return databases.TestDatabase(request.param, tmp_path)
 
 
 @pytest.fixture

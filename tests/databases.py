@@ -112,7 +112,7 @@ class PostgresDatabase:
         demo = _build(self.url, folder, demo=True)
         assert demo is not None
         self.demo = demo
-        self.engine = create_engine(self.url, pool_size=1)
+        self.engine = create_engine(self.url, pool_size=1, pool_pre_ping=True)
         with self.engine.connect() as conn:
             self.demo_rows = {t.name: [dict(r._mapping) for r in conn.execute(t.select())]
                               for t in self.tables}
@@ -145,39 +145,39 @@ class PostgresDatabase:
                     "false)")
         return "SELECT " + ", ".join(parts)
 
-    def _tables_intact(self) -> bool:
-        from sqlalchemy import text
-
-        with self.engine.connect() as conn:
-            present = set(conn.scalars(text(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")))
-        return present == {t.name for t in self.tables}
-
     def reset(self, template: Template) -> None:
-        """Make the database hold the template (after every engine on it has been disposed)."""
+        """Make the database hold the template; the tests' engines on it must be disposed."""
         from sqlalchemy.exc import DBAPIError
 
-        self.engine.dispose()
         if template == "empty":
+            self.engine.dispose()
             self._drop(self.name)
             self._execute(f'CREATE DATABASE "{self.name}"')
             self.dirty = True
             return
-        if self.dirty or not self._tables_intact():
-            self._recreate(self.name, self.template)
-            self.dirty = False
-        try:
-            self._refill(template)
-        except DBAPIError:  # a lock held by a connection a test left behind
-            self.engine.dispose()
-            self._recreate(self.name, self.template)
-            self._refill(template)
+        if not self.dirty:
+            try:
+                if self._refill(template):
+                    return
+            except DBAPIError:  # a lock held by a connection a test left behind
+                pass
         self.engine.dispose()
+        self._recreate(self.name, self.template)
+        self.dirty = False
+        if not self._refill(template):
+            raise RuntimeError(f"{self.template} does not hold the models' tables")
 
-    def _refill(self, template: Template) -> None:
+    def _refill(self, template: Template) -> bool:
+        """Delete every row, insert the demo's if asked, set the sequences; False (and nothing
+        done) when the tables are not the models' ones."""
         from sqlalchemy import text
 
-        with self.engine.begin() as conn:
+        with self.engine.connect() as conn, conn.begin() as transaction:
+            present = set(conn.scalars(text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")))
+            if present != {t.name for t in self.tables}:
+                transaction.rollback()
+                return False
             conn.execute(text("SET LOCAL lock_timeout = '5s'"))
             for table in reversed(self.tables):
                 conn.execute(table.delete())
@@ -186,6 +186,7 @@ class PostgresDatabase:
                     if rows := self.demo_rows[table.name]:
                         conn.execute(table.insert(), rows)
             conn.execute(text(self._sequences))
+        return True
 
     def close(self) -> None:
         self.engine.dispose()
@@ -239,6 +240,30 @@ def close_templates() -> None:
     if _templates is not None:
         _templates.close()
         _templates = None
+
+
+class TestDatabase:
+    """The database of one test: a SQLite file of its own, or this process's PostgreSQL one."""
+
+    __test__ = False
+
+    def __init__(self, backend: str, folder: Path) -> None:
+        self.backend = backend
+        self.file = folder / "test.sqlite3"
+        if backend == "sqlite":
+            self.url = f"sqlite:///{self.file}"
+            self.demo = templates().sqlite.demo
+        else:
+            self._postgres = templates().postgres
+            self.url = self._postgres.url
+            self.demo = self._postgres.demo
+
+    def fill(self, template: Template) -> None:
+        """Make the database hold the template; no engine may be connected to it."""
+        if self.backend == "sqlite":
+            templates().sqlite.copy(self.file, template)
+        else:
+            self._postgres.reset(template)
 
 
 def sqlite_copy(target: Path, template: Template = "demo") -> str:
