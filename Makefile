@@ -6,7 +6,9 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test lint bench client android-src android system-deps clean
+PYTEST_WORKERS ?= 2
+
+.PHONY: run test test-fast screenshots lint bench client android-src android system-deps clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,9 +24,20 @@ run: $(STAMP)
 	$(BIN)/artcaching seed-demo
 	$(BIN)/artcaching run --host $(HOST) --port $(PORT)
 
-## Install what the tests need (system packages too, when root) and run them all.
+## Install what the tests need (system packages too, when root) and run them all, on
+## PYTEST_WORKERS processes (pytest-xdist; PYTEST_WORKERS=0 runs them in this process).
 test: $(STAMP) system-deps
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
+
+## The inner loop: SQLite only, without the browser, Kivy, end-to-end and slow tests.
+test-fast: $(STAMP)
+	env -u TEST_DATABASE_URL $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile \
+		-m "not browser and not kivy and not e2e and not slow"
+
+## Refresh the README's pictures in docs/images (the tests otherwise leave them as they are).
+screenshots: $(STAMP) system-deps
+	ARTCACHING_UPDATE_IMAGES=1 $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile \
+		tests/browser tests/client/test_ui_screens.py
 
 ## Install Chromium, Xvfb, poppler and fonts from Debian when they are missing.
 system-deps:

@@ -1,11 +1,18 @@
-"""Shared test settings: paths, and the CI rule that skips fail."""
+"""Shared test settings and fixtures: paths, the CI rule that skips fail, the test databases
+(copied from templates, see tests/databases.py), apps, a live server and a browser."""
 
 from __future__ import annotations
 
 import os
+import shutil
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests import databases
+from tests.live import serve
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "assets" / "schemas"
@@ -13,8 +20,27 @@ ASSETS = ROOT / "assets"
 ARTIFACTS = ROOT / "artifacts"
 
 
+UPDATE_IMAGES = "ARTCACHING_UPDATE_IMAGES"
+"""Set to 1 to let the UI tests refresh the README's pictures in docs/images (make screenshots)."""
+
+
 def in_ci() -> bool:
     return bool(os.environ.get("CI"))
+
+
+def console_script(name: str) -> Path:
+    """An installed command of this environment (beside the running Python), e.g. artcaching."""
+    beside = Path(sys.executable).parent / name
+    return beside if beside.exists() else Path(shutil.which(name) or beside)
+
+
+def readme_image(shot: Path, name: str) -> None:
+    """Copy a screenshot to docs/images/<name> when ARTCACHING_UPDATE_IMAGES=1 or it is missing;
+    otherwise the tracked picture stays as it is."""
+    target = ROOT / "docs" / "images" / name
+    if os.environ.get(UPDATE_IMAGES) == "1" or not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, target)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -28,61 +54,85 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"skipped in CI, which must have every dependency: {reason}"
 
 
+KIVY_FILES = ("tests/client/test_ui_", "tests/e2e/")
+"""The files whose tests open Kivy windows: they share the artifacts/client-ui folder and costly
+module-scoped runs, and their timed walks should not compete with each other for the cores."""
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadfile`` (each file in one worker), except that the Kivy files all go to one
+    worker, one after another."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class KivyTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "kivy" if nodeid.startswith(KIVY_FILES) else super()._split_scope(nodeid)
+
+    return KivyTogether(config, log)
+
+
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
 
 
-def _database_urls() -> list[str]:
-    urls = ["sqlite"]
-    if os.environ.get("TEST_DATABASE_URL"):
-        urls.append("postgresql")
-    return urls
+def _backends() -> list[str]:
+    return ["sqlite", "postgresql"] if os.environ.get("TEST_DATABASE_URL") else ["sqlite"]
 
 
-@pytest.fixture(params=_database_urls())
-def database_url(request, tmp_path) -> str:
-    """A SQLite file per test, and (when TEST_DATABASE_URL is set) the same on PostgreSQL."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'test.sqlite3'}"
-    from server.config import database_url as normalise
+@pytest.fixture(scope="session", autouse=True)
+def _database_templates() -> Iterator[None]:
+    """The schema and demo templates (built on first use) are dropped when the session ends."""
+    yield
+    databases.close_templates()
 
-    return normalise(os.environ["TEST_DATABASE_URL"], str(tmp_path))
+
+@pytest.fixture(params=_backends())
+def test_database(request, tmp_path) -> databases.TestDatabase:
+    return databases.TestDatabase(request.param, tmp_path)
 
 
 @pytest.fixture
-def make_app(database_url, tmp_path):
-    """Build an app on the test database with extra settings; tables made and dropped."""
+def database_url(request, test_database) -> str:
+    """A SQLite file per test, and (when TEST_DATABASE_URL is set) the same on PostgreSQL; empty
+    unless the test makes apps (make_app fills it)."""
+    if "make_app" not in request.fixturenames:
+        test_database.fill("empty")
+    return test_database.url
+
+
+@pytest.fixture
+def make_app(request, test_database, tmp_path):
+    """Build an app with extra settings on the test database, freshly copied from the schema
+    template (or from the demo template when the test uses ``demo``)."""
     from server import create_app
     from server.extensions import db
 
+    template = "demo" if "demo" in request.fixturenames else "schema"
     made = []
 
-    def make(**config):
-        settings = {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret-key",
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "PUBLIC_BASE_URL": "https://artcaching.example.org",
-            "MEDIA_DIR": str(tmp_path / "media"),
-            "RATELIMIT_ENABLED": False,
-            "WTF_CSRF_ENABLED": False,
-            **config,
-        }
-        app = create_app(settings)
+    def close(app) -> None:
         with app.app_context():
-            db.drop_all()
-            db.create_all()
+            db.session.remove()
+            db.engine.dispose()
+
+    def make(**config):
+        for earlier in made:
+            close(earlier)
+        test_database.fill(template)
+        app = create_app({**databases.TEST_SETTINGS,
+                          "SQLALCHEMY_DATABASE_URI": test_database.url,
+                          "MEDIA_DIR": str(tmp_path / "media"), **config})
         made.append(app)
         return app
 
     yield make
     for app in made:
-        with app.app_context():
-            db.session.remove()
-            db.drop_all()
-            db.engine.dispose()
+        close(app)
 
 
 @pytest.fixture
@@ -101,18 +151,10 @@ def runner(app):
 
 
 @pytest.fixture
-def demo(app):
-    """The Kaiserslautern demo rally, published, as the server keeps it: (slug, rally id)."""
-    from routes import rallyfile
-    from server import models, seed
-    from server.extensions import db
-
-    with app.app_context():
-        seed.import_venues(rallyfile.load_venues())
-        rf = rallyfile.read_rally_file(rallyfile.DEMO_RALLY_PATH, rallyfile.load_venues())
-        row = seed.import_rally(rf, status=models.RallyStatus.PUBLISHED)
-        db.session.commit()
-        return row.slug, row.id
+def demo(make_app, test_database) -> tuple[str, int]:
+    """The Kaiserslautern demo rally, published, as the server keeps it: (slug, rally id). The
+    apps of a test that uses it start on a copy of the demo template."""
+    return test_database.demo.slug, test_database.demo.rally_id
 
 
 CHROMIUM_ARGS = [
@@ -123,18 +165,10 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture
-def live_server(app):
+def live_server(app) -> Iterator[str]:
     """The app served by a real threaded HTTP server on 127.0.0.1; yields its base URL."""
-    import threading
-
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    with serve(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

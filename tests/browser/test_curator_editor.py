@@ -4,13 +4,13 @@ try and publish a rally; no request to a foreign host; markers even without tile
 from __future__ import annotations
 
 import re
-import shutil
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import ROOT
+from tests.conftest import readme_image
+from tests.live import serve
 
 pytestmark = pytest.mark.browser
 
@@ -227,9 +227,7 @@ def test_build_check_reorder_and_publish_a_rally(app, live_server, page, curator
     expect(page.locator("#stop-findings-0 li[data-code=geofences_overlap]")).to_have_count(1)
     expect(page.locator("#add-stop")).to_be_hidden()
     only_app_and_tiles(page, live_server)
-    docs = ROOT / "docs" / "images"
-    docs.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(artifacts / "curator-editor.png", docs / "curator-editor.png")
+    readme_image(artifacts / "curator-editor.png", "curator-editor.png")
 
 
 @pytest.fixture
@@ -390,32 +388,18 @@ def test_deleting_a_marker_used_by_a_rally_is_refused_with_a_clear_message(
 @pytest.fixture
 def tileless(make_app):
     """An app whose tile server does not answer (port 9), served like live_server: (app, URL)."""
-    import threading
-
-    from werkzeug.serving import make_server
-
     app = make_app(TILE_URL="http://127.0.0.1:9/{z}/{x}/{y}.png")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    with serve(app) as url:
+        yield app, url
 
 
-def test_without_tiles_markers_circles_and_route_still_show(browser, tileless, artifacts):
-    from routes import rallyfile
-    from server import models, seed
+def test_without_tiles_markers_circles_and_route_still_show(browser, tileless, demo, artifacts):
     from server.auth import create_user
-    from server.extensions import db
     from server.models import Role
 
     app, base = tileless
+    rally_id = demo[1]
     with app.app_context():
-        seed.import_venues(rallyfile.load_venues())
-        rf = rallyfile.read_rally_file(rallyfile.DEMO_RALLY_PATH, rallyfile.load_venues())
-        rally_id = seed.import_rally(rf, status=models.RallyStatus.PUBLISHED).id
-        db.session.commit()
         create_user("anna", PASSWORD, Role.CURATOR)
     context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 860})
     page = context.new_page()

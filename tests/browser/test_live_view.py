@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import shutil
 import threading
 import time
 import urllib.request
@@ -17,7 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import ROOT
+from tests.conftest import readme_image
 
 pytestmark = pytest.mark.browser
 
@@ -31,19 +30,15 @@ def app(make_app):
 
 
 @pytest.fixture
-def event(app):
+def event(app, demo):
     """The demo rally, published, an organiser (olga), and the stops' positions and QR URLs."""
-    from routes import rallyfile
-    from server import game, models, seed
+    from server import game, models
     from server.auth import create_user
     from server.extensions import db
 
     with app.app_context():
-        seed.import_venues(rallyfile.load_venues())
-        rf = rallyfile.read_rally_file(rallyfile.DEMO_RALLY_PATH, rallyfile.load_venues())
-        row = seed.import_rally(rf, status=models.RallyStatus.PUBLISHED)
-        db.session.commit()
         create_user("olga", PASSWORD, models.Role.ORGANISER, language="en")
+        row = db.session.get(models.Rally, demo[1])
         stops = [((s.marker.lat, s.marker.lon), game.qr_url_for(row.id, s.marker.id))
                  for s in row.stops]
         return row.slug, row.id, stops
@@ -172,9 +167,7 @@ def test_live_view_follows_a_simulated_game(page, live_server, event, app, artif
     expect(page.locator("path.team-marker")).to_have_count(3)
 
     page.screenshot(path=str(artifacts / "organiser-live.png"), full_page=True)
-    docs = ROOT / "docs" / "images"
-    docs.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(artifacts / "organiser-live.png", docs / "organiser-live.png")
+    readme_image(artifacts / "organiser-live.png", "organiser-live.png")
 
     # Help the stuck Otter: stop 1 marked found, with the reason.
     row(page, "Otter").locator('button[data-action="assist"]').click()
@@ -229,8 +222,7 @@ def test_after_close_and_purge_the_view_shows_no_positions_and_no_names(page, li
 
     page.goto(f"{live_server}/organiser/{slug}/")
     page.screenshot(path=str(artifacts / "organiser-rally.png"), full_page=True)
-    shutil.copyfile(artifacts / "organiser-rally.png",
-                    ROOT / "docs" / "images" / "organiser-rally.png")
+    readme_image(artifacts / "organiser-rally.png", "organiser-rally.png")
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("#close-button")
     expect(page.locator("#purge-form")).to_be_visible()

@@ -16,7 +16,9 @@ from typing import Any
 
 import pytest
 
+from tests import databases
 from tests.conftest import ROOT
+from tests.live import Background, LiveServer
 
 XVFB_SCREEN = "720x1280x24"
 
@@ -155,38 +157,18 @@ class DemoServer:
 @contextmanager
 def serving_demo(folder: Path) -> Iterator[DemoServer]:
     """A fresh SQLite database with the published demo rally, served until the block ends."""
-    import threading
-
-    from werkzeug.serving import make_server
-
-    from routes import rallyfile
-    from server import create_app, models, seed
+    from server import create_app
     from server.extensions import db
 
-    app = create_app({
-        "TESTING": True,
-        "SECRET_KEY": "ui-test-secret-key",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'ui.sqlite3'}",
-        "PUBLIC_BASE_URL": "https://artcaching.example.org",
-        "MEDIA_DIR": str(folder / "media"),
-        "RATELIMIT_ENABLED": False,
-        "WTF_CSRF_ENABLED": False,
-    })
-    with app.app_context():
-        db.create_all()
-        seed.import_venues(rallyfile.load_venues())
-        rf = rallyfile.read_rally_file(rallyfile.DEMO_RALLY_PATH, rallyfile.load_venues())
-        row = seed.import_rally(rf, status=models.RallyStatus.PUBLISHED)
-        db.session.commit()
-        slug, rally_id = row.slug, row.id
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    url = databases.sqlite_copy(folder / "ui.sqlite3", "demo")
+    demo = databases.templates().sqlite.demo
+    app = create_app({**databases.TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": url,
+                      "MEDIA_DIR": str(folder / "media")})
+    server = LiveServer(app)
     try:
-        yield DemoServer(f"http://127.0.0.1:{server.server_port}", app, slug, rally_id)
+        yield DemoServer(server.url, app, demo.slug, demo.rally_id)
     finally:
-        server.shutdown()
-        thread.join(timeout=10)
+        server.stop()
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
@@ -201,49 +183,10 @@ def pixel_spread(path: Path) -> tuple[float, float]:
     return stat.stddev[0], stat.mean[0]
 
 
-class RestartableServer:
-    """The test app served on 127.0.0.1 at one port that survives stop() and start()."""
-
-    def __init__(self, app: Any) -> None:
-        from werkzeug.serving import make_server
-
-        self.app = app
-        self._server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.port = self._server.server_port
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._thread: Any = None
-        self.start()
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None
-
-    def start(self) -> None:
-        import threading
-
-        from werkzeug.serving import make_server
-
-        if self._thread is not None:
-            return
-        if self._server is None:
-            self._server = make_server("127.0.0.1", self.port, self.app, threaded=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Shut the server down: connections to its port are refused until start()."""
-        if self._thread is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
-        self._server, self._thread = None, None
-
-
 @pytest.fixture
 def restartable_server(app):
     """Like live_server, but the test may stop() and start() it (same URL)."""
-    server = RestartableServer(app)
+    server = LiveServer(app)
     yield server
     server.stop()
 
@@ -267,7 +210,6 @@ class TileServer:
 
     def __init__(self, policy: Callable[[int, int, int], tuple[int, str, bytes]]) -> None:
         import http.server
-        import threading
 
         self.requests: list[tuple[str, str]] = []
         owner = self
@@ -286,11 +228,9 @@ class TileServer:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_port}/{{z}}/{{x}}/{{y}}.png"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
+        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{httpd.server_port}/{{z}}/{{x}}/{{y}}.png"
+        self._running = Background(httpd)
 
     def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self._running.stop()

@@ -8,9 +8,9 @@ import time
 import pytest
 
 from tests.client.conftest import kivy_log
-from tests.conftest import ROOT
+from tests.conftest import ROOT, console_script
 
-CLIENT = str(ROOT / ".venv" / "bin" / "artcaching-client")
+CLIENT = str(console_script("artcaching-client"))
 
 
 def client(*args: str, env: dict[str, str] | None = None,

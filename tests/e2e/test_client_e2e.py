@@ -31,14 +31,15 @@ import pytest
 from tests.client import conftest as client_fixtures
 from tests.client.conftest import kivy_environment, kivy_log
 from tests.client.test_ui_screens import street_scene
-from tests.conftest import ARTIFACTS, ROOT
+from tests.conftest import ARTIFACTS, console_script
 
 xvfb_display = client_fixtures.xvfb_display
 """The Xvfb fixture of tests/client, used here too."""
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kivy, pytest.mark.slow]
 
-BIN = ROOT / ".venv" / "bin"
+ARTCACHING = str(console_script("artcaching"))
+CLIENT = str(console_script("artcaching-client"))
 SLUG = "art-caching-kaiserslautern"
 QR_STOP = 3
 SPEEDUP = 80.0
@@ -82,14 +83,14 @@ class Server:
         self.log = open(folder / "server.log", "ab")  # noqa: SIM115 (open while the server runs)
 
     def cli(self, *args: str) -> str:
-        result = subprocess.run([str(BIN / "artcaching"), *args], env=self.env, cwd=self.folder,
+        result = subprocess.run([ARTCACHING, *args], env=self.env, cwd=self.folder,
                                 capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, f"artcaching {' '.join(args)}: {result.stderr[-2000:]}"
         return result.stdout + result.stderr
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [str(BIN / "artcaching"), "run", "--host", "127.0.0.1", "--port", str(self.port),
+            [ARTCACHING, "run", "--host", "127.0.0.1", "--port", str(self.port),
              "--no-reload"],
             env=self.env, cwd=self.folder, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
@@ -167,7 +168,7 @@ def poster_frame(pdf_path: Path, stop: int) -> Any:
 def start_client(world: dict[str, Any], team: str, data_dir: Path,
                  shots: Path | None = None) -> tuple[subprocess.Popen, dict[str, str]]:
     env = kivy_environment(world["display"], data_dir.parent / f"kivy-{data_dir.name}")
-    args = [str(BIN / "artcaching-client"), "--server", world["server"].url, "--rally", SLUG,
+    args = [CLIENT, "--server", world["server"].url, "--rally", SLUG,
             "--team", team, "--simulate-gpx", str(world["route"]), "--frames",
             str(world["frames"]), "--autoplay", "--speedup", str(SPEEDUP), "--timeout", "240",
             "--data-dir", str(data_dir), "--tile-url", "", "--lang", "en"]

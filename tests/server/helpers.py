@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import itertools
-import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from werkzeug.serving import make_server
-
 from markers.geo import LatLon, bearing_deg, destination, distance_m
+from tests.live import serve as serve  # the one live server, as the API tests know it
 
 API = "/api/v1"
 DEMO_SLUG = "art-caching-kaiserslautern"
@@ -113,17 +110,11 @@ def demo_stops(app, rally_id: int) -> list[DemoStop]:
 
 def import_demo(app, slug: str = DEMO_SLUG, status: str = "published") -> tuple[str, int]:
     """A copy of the demo rally (its own markers) under ``slug``: (slug, rally id)."""
-    from dataclasses import replace
-
-    from routes import rallyfile
     from server import models, seed
     from server.extensions import db
 
     with app.app_context():
-        seed.import_venues(rallyfile.load_venues())
-        rf = rallyfile.read_rally_file(rallyfile.DEMO_RALLY_PATH, rallyfile.load_venues())
-        rf = replace(rf, rally=replace(rf.rally, slug=slug))
-        row = seed.import_rally(rf, status=models.RallyStatus(status))
+        row = seed.demo(slug=slug, status=models.RallyStatus(status))
         db.session.commit()
         return row.slug, row.id
 
@@ -210,17 +201,3 @@ def walk(waypoints: list[LatLon], start: datetime, speed_mps: float = 1.3,
             walked += step
         at += timedelta(seconds=interval_s * (length - (walked - step)) / step)
         yield Fix(b, at)
-
-
-@contextmanager
-def serve(app) -> Iterator[str]:
-    """The app on a real threaded HTTP server on a free local port; its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()

@@ -46,20 +46,6 @@ def login(client, app, role: str = "organiser", username: str | None = None):
     return client
 
 
-def seed_demo(app) -> tuple[str, int]:
-    """The demo rally, published, in an app made with make_app: (slug, rally id)."""
-    from routes import rallyfile
-    from server import models, seed
-    from server.extensions import db
-
-    with app.app_context():
-        seed.import_venues(rallyfile.load_venues())
-        rf = rallyfile.read_rally_file(rallyfile.DEMO_RALLY_PATH, rallyfile.load_venues())
-        row = seed.import_rally(rf, status=models.RallyStatus.PUBLISHED)
-        db.session.commit()
-        return row.slug, row.id
-
-
 def near(position: LatLon, metres: float = 7.0, bearing: float = 33.0) -> LatLon:
     """A point a few metres from a position: inside a geofence, with digits of its own."""
     return destination(position, bearing, metres)

@@ -29,7 +29,6 @@ from tests.server.organiser_helpers import (
     login,
     make_user,
     play,
-    seed_demo,
 )
 
 ROUTES = [
@@ -111,9 +110,9 @@ def test_organisers_and_admins_may(app, client, played):
     assert call(client, "get", f"/rallies/{played.slug}/live").status_code == 200
 
 
-def test_unsafe_methods_need_the_csrf_token(make_app):
+def test_unsafe_methods_need_the_csrf_token(make_app, demo):
     app = make_app(WTF_CSRF_ENABLED=True)
-    slug, _ = seed_demo(app)
+    slug, _ = demo
     user_id = make_user(app, "org", "organiser")
     client = app.test_client()
     with client.session_transaction() as session:
@@ -180,9 +179,9 @@ def test_live_positions_are_coarse_and_recent_only(app, client, played, organise
     assert "48.137" not in text and "11.575" not in text
 
 
-def test_position_age_is_a_setting(make_app):
+def test_position_age_is_a_setting(make_app, demo):
     app = make_app(LIVE_POSITION_MAX_AGE_MIN=0.5)
-    slug, rally_id = seed_demo(app)
+    slug, rally_id = demo
     client = app.test_client()
     played = play(app, client, slug, rally_id)
     login(client, app)

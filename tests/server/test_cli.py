@@ -23,9 +23,9 @@ from server.cli import (
     users,
 )
 from server.extensions import db
-from tests.conftest import ROOT
+from tests.conftest import ROOT, console_script
 
-ARTCACHING = ROOT / ".venv" / "bin" / "artcaching"
+ARTCACHING = console_script("artcaching")
 LOGIN = re.compile(r"user 'curator', password '([^']+)'")
 
 

@@ -248,12 +248,10 @@ def test_cli_errors_are_clear(runner, rally, tmp_path, args, message):
     assert not list(tmp_path.glob("*.pdf"))
 
 
-def test_long_titles_and_a_long_base_url_shrink_the_text_not_the_code(make_app):
-    from tests.server.organiser_helpers import seed_demo
-
+def test_long_titles_and_a_long_base_url_shrink_the_text_not_the_code(make_app, demo):
     base = "https://rallye.kulturnacht-kaiserslautern.example.org/art-caching"
     app = make_app(PUBLIC_BASE_URL=base)
-    _, rally_id = seed_demo(app)
+    _, rally_id = demo
     long_title = "Überlange Überschrift „mit Anführungszeichen“ – " * 4
     with app.app_context():
         row = db.session.get(models.Rally, rally_id)
