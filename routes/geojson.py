@@ -131,44 +131,42 @@ def dumps_geojson(rally: Rally, lang: str = "en", indent: int | None = 2) -> str
 # --- import -----------------------------------------------------------------------------------
 
 
+class _Feature:
+    """What every imported feature has: its properties, and their "kind" (marker, geofence, ...)."""
+
+    properties: Mapping[str, Any]
+
+    @property
+    def kind(self) -> Any:
+        return self.properties.get("kind")
+
+
 @dataclass(frozen=True)
-class GeoJsonPoint:
+class GeoJsonPoint(_Feature):
     """A Point feature: its position, its properties, and its index in "features"."""
 
     position: LatLon
     properties: Mapping[str, Any]
     feature: int
 
-    @property
-    def kind(self) -> Any:
-        return self.properties.get("kind")
-
 
 @dataclass(frozen=True)
-class GeoJsonLine:
+class GeoJsonLine(_Feature):
     """A LineString feature: its positions, properties and index."""
 
     positions: tuple[LatLon, ...]
     properties: Mapping[str, Any]
     feature: int
 
-    @property
-    def kind(self) -> Any:
-        return self.properties.get("kind")
-
 
 @dataclass(frozen=True)
-class GeoJsonPolygon:
+class GeoJsonPolygon(_Feature):
     """A Polygon feature: its outer ring (open: the closing position dropped), holes, index."""
 
     ring: tuple[LatLon, ...]
     properties: Mapping[str, Any]
     feature: int
     holes: int = 0
-
-    @property
-    def kind(self) -> Any:
-        return self.properties.get("kind")
 
 
 @dataclass

@@ -3,8 +3,7 @@
 (function () {
   const S = window.Staff;
   const C = window.Curator;
-  const t = S.t;
-  const $ = function (id) { return document.getElementById(id); };
+  const { t, byId: $ } = S;
   const { root, api: API, map, mode } = C.editor("marker-editor");  // mode: {kind: "venue", id} while a click places a venue
   const VENUES = root.dataset.venues;
   const venueLayer = L.layerGroup().addTo(map);

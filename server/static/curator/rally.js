@@ -3,8 +3,7 @@
 (function () {
   const S = window.Staff;
   const C = window.Curator;
-  const t = S.t;
-  const $ = function (id) { return document.getElementById(id); };
+  const { t, byId: $ } = S;
   const { root, api: API, map, mode } = C.editor("rally-editor");
   const candidateLayer = L.layerGroup().addTo(map);
   const stopLayer = L.layerGroup().addTo(map);

@@ -44,6 +44,11 @@ window.Staff = (function () {
     return node;
   }
 
+  /* The element with this id. */
+  function byId(id) {
+    return document.getElementById(id);
+  }
+
   function csrfToken() {
     const meta = document.querySelector('meta[name="csrf-token"]');
     return meta ? meta.content : "";
@@ -84,5 +89,5 @@ window.Staff = (function () {
     return api("PUT", url, data);
   }
 
-  return { lang: lang, languages: languages, t: t, number: number, clock: clock, el: el, api: api, upload: upload };
+  return { lang: lang, languages: languages, byId: byId, t: t, number: number, clock: clock, el: el, api: api, upload: upload };
 })();
