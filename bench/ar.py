@@ -27,8 +27,9 @@ def timed(frame: Callable[[], None]) -> float:
 def main() -> None:
     rng = random.Random(1)
     view = ar.View(1080, 1920, 60)
-    markers = [destination(FRUCHTHALLE, rng.uniform(0, 360), rng.uniform(5, 150))
-               for _ in range(MARKERS)]
+    markers = [
+        destination(FRUCHTHALLE, rng.uniform(0, 360), rng.uniform(5, 150)) for _ in range(MARKERS)
+    ]
     measured = [distance_and_bearing(FRUCHTHALLE, m) for m in markers]
     heading = ar.HeadingSmoother()
 
@@ -44,8 +45,10 @@ def main() -> None:
 
     for name, frame in (("project_target", geodesy_per_frame), ("project", bearings_per_fix)):
         per_frame = timed(frame)
-        print(f"{name:>15}: {MARKERS} markers {per_frame * 1e6:7.0f} us per frame = "
-              f"{per_frame / FRAME_BUDGET_S:6.1%} of a 60 fps frame (desktop; phones are slower)")
+        print(
+            f"{name:>15}: {MARKERS} markers {per_frame * 1e6:7.0f} us per frame = "
+            f"{per_frame / FRAME_BUDGET_S:6.1%} of a 60 fps frame (desktop; phones are slower)"
+        )
 
 
 if __name__ == "__main__":

@@ -21,10 +21,15 @@ def _app(url: str):
     from server import create_app
     from server.extensions import db
 
-    app = create_app({
-        "TESTING": True, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False,
-        "SQLALCHEMY_DATABASE_URI": url, "PUBLIC_BASE_URL": "https://artcaching.example.org",
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "bench",
+            "RATELIMIT_ENABLED": False,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "PUBLIC_BASE_URL": "https://artcaching.example.org",
+        }
+    )
     with app.app_context():
         db.drop_all()
         db.create_all()
@@ -67,9 +72,13 @@ def measure(url: str) -> tuple[float, float]:
     def checkin(i: int) -> None:
         # Walk around the first stop at 1 m/s without entering its 30 m geofence.
         lat, lon = destination(stop, i * 1.8, 300.0)
-        body = {"lat": lat, "lon": lon, "accuracy_m": 8.0,
-                "recorded_at": (t0 + timedelta(seconds=10 * i)).isoformat(),
-                "client_event_id": str(uuid.uuid4())}
+        body = {
+            "lat": lat,
+            "lon": lon,
+            "accuracy_m": 8.0,
+            "recorded_at": (t0 + timedelta(seconds=10 * i)).isoformat(),
+            "client_event_id": str(uuid.uuid4()),
+        }
         assert client.post("/api/v1/team/checkins", json=body, headers=auth).status_code == 200
 
     def read(_i: int) -> None:
@@ -95,8 +104,10 @@ def main() -> None:
         print(f"median of {FIXES} requests, in-process test client")
         for name, url in targets:
             baseline, checkins = measure(url)
-            print(f"{name:10s}  GET /team {baseline:6.2f} ms   POST /team/checkins "
-                  f"{checkins:6.2f} ms   ratio {checkins / baseline:4.1f}x")
+            print(
+                f"{name:10s}  GET /team {baseline:6.2f} ms   POST /team/checkins "
+                f"{checkins:6.2f} ms   ratio {checkins / baseline:4.1f}x"
+            )
 
 
 if __name__ == "__main__":

@@ -67,8 +67,10 @@ def main() -> None:
             assert all(getattr(ix, method)(p, arg) == answer for ix in indexes.values()), label
         tree = _ms_per_query(indexes["strtree"], method, arg, queries)
         grid = _ms_per_query(indexes["grid"], method, arg, queries)
-        print(f"{label}: strtree {tree:.3g} ms/query, grid fallback {grid:.3g} ms, "
-              f"brute force {slow:.3g} ms: {slow / tree:.0f}x and {slow / grid:.0f}x")
+        print(
+            f"{label}: strtree {tree:.3g} ms/query, grid fallback {grid:.3g} ms, "
+            f"brute force {slow:.3g} ms: {slow / tree:.0f}x and {slow / grid:.0f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -20,11 +20,16 @@ def _app(path: Path):
     from server import create_app
     from server.extensions import db
 
-    app = create_app({
-        "TESTING": True, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False,
-        "WTF_CSRF_ENABLED": False, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
-        "PUBLIC_BASE_URL": "https://artcaching.example.org",
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "bench",
+            "RATELIMIT_ENABLED": False,
+            "WTF_CSRF_ENABLED": False,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+            "PUBLIC_BASE_URL": "https://artcaching.example.org",
+        }
+    )
     with app.app_context():
         db.create_all()
     return app
@@ -42,18 +47,35 @@ def _seed(app, teams: int) -> str:
         markers = [s.marker_id for s in row.stops]
         for i in range(teams):
             found = i % (len(markers) + 1)
-            team = models.Team(rally_id=row.id, name=f"Team {i}", join_code=f"J{i:07d}",
-                               started_at=now - timedelta(hours=1), score=100 * found,
-                               found_count=found, last_lat=49.44 + i * 1e-5, last_lon=7.76,
-                               last_accuracy_m=9.0, last_fix_at=now - timedelta(minutes=i % 20))
+            team = models.Team(
+                rally_id=row.id,
+                name=f"Team {i}",
+                join_code=f"J{i:07d}",
+                started_at=now - timedelta(hours=1),
+                score=100 * found,
+                found_count=found,
+                last_lat=49.44 + i * 1e-5,
+                last_lon=7.76,
+                last_accuracy_m=9.0,
+                last_fix_at=now - timedelta(minutes=i % 20),
+            )
             db.session.add(team)
             db.session.flush()
             for k, marker_id in enumerate(markers[:found]):
-                db.session.add(models.Discovery(team_id=team.id, marker_id=marker_id,
-                                                method="gps", found_at=now - timedelta(minutes=k)))
+                db.session.add(
+                    models.Discovery(
+                        team_id=team.id,
+                        marker_id=marker_id,
+                        method="gps",
+                        found_at=now - timedelta(minutes=k),
+                    )
+                )
             if i % 5 == 0:
-                db.session.add(models.TeamFlag(team_id=team.id, kind="teleport", at=now,
-                                               detail={"speed_mps": 30.0}))
+                db.session.add(
+                    models.TeamFlag(
+                        team_id=team.id, kind="teleport", at=now, detail={"speed_mps": 30.0}
+                    )
+                )
         db.session.commit()
         return row.slug
 
@@ -67,9 +89,14 @@ def _naive(app, slug: str) -> None:
         row = db.session.scalar(db.select(models.Rally).filter_by(slug=slug))
         out = []
         for team in db.session.scalars(db.select(models.Team).filter_by(rally_id=row.id)):
-            out.append({"id": team.id, "name": team.name,
-                        "finds": {d.marker_id: d.method for d in team.discoveries},
-                        "flags": [f.kind for f in team.flags]})
+            out.append(
+                {
+                    "id": team.id,
+                    "name": team.name,
+                    "finds": {d.marker_id: d.method for d in team.discoveries},
+                    "flags": [f.kind for f in team.flags],
+                }
+            )
         db.session.remove()
 
 
@@ -92,8 +119,10 @@ def _get(client, url: str) -> None:
 def main() -> None:
     from server.extensions import db
 
-    print(f"{'teams':>6} {'baseline ms':>12} {'live ms':>9} {'x baseline':>11} "
-          f"{'naive ms':>9} {'queries':>8} {'KiB':>6}")
+    print(
+        f"{'teams':>6} {'baseline ms':>12} {'live ms':>9} {'x baseline':>11} "
+        f"{'naive ms':>9} {'queries':>8} {'KiB':>6}"
+    )
     for teams in TEAMS:
         with tempfile.TemporaryDirectory() as tmp:
             app = _app(Path(tmp) / "bench.sqlite3")
@@ -114,8 +143,10 @@ def main() -> None:
             event.listen(engine, "before_cursor_execute", count)
             size = len(client.get(url).data)
             event.remove(engine, "before_cursor_execute", count)
-            print(f"{teams:>6} {baseline:>12.1f} {live:>9.1f} {live / baseline:>11.1f} "
-                  f"{naive:>9.1f} {len(queries):>8} {size / 1024:>6.0f}")
+            print(
+                f"{teams:>6} {baseline:>12.1f} {live:>9.1f} {live / baseline:>11.1f} "
+                f"{naive:>9.1f} {len(queries):>8} {size / 1024:>6.0f}"
+            )
             with app.app_context():
                 db.session.remove()
                 db.engine.dispose()

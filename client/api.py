@@ -18,8 +18,14 @@ API_PREFIX = "/api/v1"
 class ApiError(Exception):
     """The server answered with an error: HTTP status, stable code, message, offending field."""
 
-    def __init__(self, status: int, code: str, message: str = "", field: str | None = None,
-                 retry_after_s: float | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str = "",
+        field: str | None = None,
+        retry_after_s: float | None = None,
+    ) -> None:
         super().__init__(f"{status} {code}: {message}" + (f" (field {field})" if field else ""))
         self.status = status
         self.code = code
@@ -40,8 +46,13 @@ class NetworkError(Exception):
 class ApiClient:
     """The player API at base_url (e.g. "http://127.0.0.1:5000"); token is the team's bearer."""
 
-    def __init__(self, base_url: str, token: str | None = None, timeout: float = 10.0,
-                 language: str | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        timeout: float = 10.0,
+        language: str | None = None,
+    ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must start with http:// or https://, got {base_url!r}")
         self.base_url = base_url.rstrip("/")
@@ -68,8 +79,7 @@ class ApiClient:
 
     def join_team(self, slug: str, code: str) -> dict[str, Any]:
         """{token, join_code, team}; remembers the token."""
-        answer = self._call("POST", f"/rallies/{quote(slug, safe='')}/join",
-                            {"join_code": code})
+        answer = self._call("POST", f"/rallies/{quote(slug, safe='')}/join", {"join_code": code})
         self.token = answer["token"]
         return answer
 
@@ -89,8 +99,9 @@ class ApiClient:
 
     # --- plumbing ----------------------------------------------------------------------------
 
-    def _call(self, method: str, path: str, body: dict[str, Any] | None = None, *,
-              auth: bool = False) -> dict[str, Any]:
+    def _call(
+        self, method: str, path: str, body: dict[str, Any] | None = None, *, auth: bool = False
+    ) -> dict[str, Any]:
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if self.language:
             headers["Accept-Language"] = self.language
@@ -138,7 +149,12 @@ def _api_error(exc: urllib.error.HTTPError) -> ApiError:
             retry_after = None
     try:
         error = json.loads(raw)["error"]
-        return ApiError(exc.code, str(error.get("code", "error")), str(error.get("message", "")),
-                        error.get("field"), retry_after)
+        return ApiError(
+            exc.code,
+            str(error.get("code", "error")),
+            str(error.get("message", "")),
+            error.get("field"),
+            retry_after,
+        )
     except (ValueError, KeyError, TypeError, AttributeError):
         return ApiError(exc.code, f"http_{exc.code}", exc.reason or "", None, retry_after)

@@ -84,7 +84,8 @@ class ArtCachingApp(App):
         self.exit_message = ""
         self.tile_cache = TileCache(
             self.data_dir / "tiles",
-            OSM_TILE_URL if self.cli.tile_url is None else self.cli.tile_url)
+            OSM_TILE_URL if self.cli.tile_url is None else self.cli.tile_url,
+        )
         self.feed = FrameFeed(self)
         self._sensors: list[Any] = []
         self._snap_lock = threading.Lock()
@@ -184,8 +185,7 @@ class ArtCachingApp(App):
             self._sway = Clock.schedule_interval(self._look_at_target, 0.1)
         elif o.heading != "off":
             compass = heading.ScriptedHeading([(0.0, o.heading)], loop=True)
-        for provider, callback in ((loc, self.session.handle_fix),
-                                   (compass, self._on_orientation)):
+        for provider, callback in ((loc, self.session.handle_fix), (compass, self._on_orientation)):
             if provider is None:
                 continue
             try:
@@ -319,8 +319,11 @@ class ArtCachingApp(App):
             self.status_text = self.error_text = ""
             return
         state = self.tr("ui.status.online" if snap.online else "ui.status.offline")
-        waiting = (self.tr("ui.status.pending", count=snap.pending) if snap.pending
-                   else self.tr("ui.status.all_sent"))
+        waiting = (
+            self.tr("ui.status.pending", count=snap.pending)
+            if snap.pending
+            else self.tr("ui.status.all_sent")
+        )
         self.status_text = f"{state} · {waiting}"
         self.error_text = snap.last_error or ""
         self._tick()

@@ -92,8 +92,14 @@ class ScreenPoint:
         return abs(self.relative_deg) > 90.0
 
 
-def marker_size(distance_m: float, view: View, *, real_size_m: float = MARKER_SIZE_M,
-                min_px: float | None = None, max_px: float | None = None) -> float:
+def marker_size(
+    distance_m: float,
+    view: View,
+    *,
+    real_size_m: float = MARKER_SIZE_M,
+    min_px: float | None = None,
+    max_px: float | None = None,
+) -> float:
     """Width in pixels of a real_size_m object at distance_m, clamped to [min_px, max_px].
 
     Defaults: min 6 % and max 60 % of the view's width, so far markers stay tappable.
@@ -104,8 +110,15 @@ def marker_size(distance_m: float, view: View, *, real_size_m: float = MARKER_SI
     return min(max(angular / view.h_fov_deg * view.width, low), high)
 
 
-def project(relative_deg: float, distance_m: float, view: View, *, pitch_deg: float = 0.0,
-            elevation_deg: float = 0.0, margin_px: float | None = None) -> ScreenPoint:
+def project(
+    relative_deg: float,
+    distance_m: float,
+    view: View,
+    *,
+    pitch_deg: float = 0.0,
+    elevation_deg: float = 0.0,
+    margin_px: float | None = None,
+) -> ScreenPoint:
     """Place a marker seen relative_deg off the view axis and elevation_deg above the horizon.
 
     x = width/2 + relative/h_fov * width; y = height/2 + (elevation - pitch)/v_fov * height.
@@ -128,12 +141,24 @@ def project(relative_deg: float, distance_m: float, view: View, *, pitch_deg: fl
     return ScreenPoint(x, y, size, edge is None, edge, relative_deg, distance_m)
 
 
-def project_target(device: LatLon, target: LatLon, heading_deg: float, view: View, *,
-                   pitch_deg: float = 0.0, elevation_deg: float = 0.0) -> ScreenPoint:
+def project_target(
+    device: LatLon,
+    target: LatLon,
+    heading_deg: float,
+    view: View,
+    *,
+    pitch_deg: float = 0.0,
+    elevation_deg: float = 0.0,
+) -> ScreenPoint:
     """Project a target seen from device with the camera looking towards heading_deg."""
     distance, bearing = distance_and_bearing(device, target)
-    return project(relative_bearing(bearing, heading_deg), distance, view,
-                   pitch_deg=pitch_deg, elevation_deg=elevation_deg)
+    return project(
+        relative_bearing(bearing, heading_deg),
+        distance,
+        view,
+        pitch_deg=pitch_deg,
+        elevation_deg=elevation_deg,
+    )
 
 
 class Band(StrEnum):
@@ -247,8 +272,8 @@ class PositionSmoother:
         dt = 1.0
         if at is not None and self._at is not None:
             dt = max((at - self._at).total_seconds(), 0.0)
-        variance = est.accuracy_m ** 2 + (self.drift_mps * dt) ** 2
-        gain = variance / (variance + accuracy ** 2)
+        variance = est.accuracy_m**2 + (self.drift_mps * dt) ** 2
+        gain = variance / (variance + accuracy**2)
         lat = est.position.lat + gain * (position.lat - est.position.lat)
         lon = est.position.lon + gain * (position.lon - est.position.lon)
         self.estimate = Estimate(LatLon(lat, lon), math.sqrt((1 - gain) * variance))

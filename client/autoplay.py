@@ -36,8 +36,9 @@ def route_gpx(points: Sequence[LatLon], name: str = "") -> str:
     return export_track([(p, None) for p in points], name=name)
 
 
-def ensure_team(session: GameSession, slug: str, name: str, lang: str | None = None,
-                timeout_s: float = 30.0) -> dict[str, Any]:
+def ensure_team(
+    session: GameSession, slug: str, name: str, lang: str | None = None, timeout_s: float = 30.0
+) -> dict[str, Any]:
     """Resume the team saved for slug, else create one named name; the team JSON."""
     if session.settings.rally_slug == slug and session.resume():
         with contextlib.suppress(NetworkError, ApiError):
@@ -69,9 +70,16 @@ class Autoplay:
     After the walk it keeps syncing (the server may be down) for up to settle_s.
     """
 
-    def __init__(self, session: GameSession, location: SimulatedLocation, *,
-                 frames: FramesFromFiles | None = None, pace_s: float | None = 0.0,
-                 settle_s: float = 120.0, on_step: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self,
+        session: GameSession,
+        location: SimulatedLocation,
+        *,
+        frames: FramesFromFiles | None = None,
+        pace_s: float | None = 0.0,
+        settle_s: float = 120.0,
+        on_step: Callable[[int], None] | None = None,
+    ) -> None:
         self.session = session
         self.location = location
         self.frames = frames
@@ -90,8 +98,9 @@ class Autoplay:
 
     def start(self, on_done: Callable[[AutoplayResult], None]) -> None:
         """Run on a daemon thread; on_done gets the result (from that thread)."""
-        self._thread = threading.Thread(target=lambda: on_done(self.run()), name="autoplay",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=lambda: on_done(self.run()), name="autoplay", daemon=True
+        )
         self._thread.start()
 
     def run(self) -> AutoplayResult:
@@ -128,15 +137,21 @@ class Autoplay:
         errors = self._errors
         if not finished:
             refused = [e.error for e in session.outbox.answered(200) if e.error]
-            errors = [*errors, *(f"{refused.count(r)} events refused: {r}"
-                                 for r in dict.fromkeys(refused))][-20:]
-        return AutoplayResult(finished, snap.team, count, tuple(qr_stops), most_pending,
-                              tuple(errors))
+            errors = [
+                *errors,
+                *(f"{refused.count(r)} events refused: {r}" for r in dict.fromkeys(refused)),
+            ][-20:]
+        return AutoplayResult(
+            finished, snap.team, count, tuple(qr_stops), most_pending, tuple(errors)
+        )
 
     def _heading(self, previous: LatLon, here: LatLon) -> float:
         """Look at the nearest opened marker, else where the walk goes."""
-        opened = [(t.distance_m or 0.0, t.marker) for t in self.session.snapshot.targets
-                  if t.marker is not None]
+        opened = [
+            (t.distance_m or 0.0, t.marker)
+            for t in self.session.snapshot.targets
+            if t.marker is not None
+        ]
         if opened:
             return bearing_deg(here, min(opened, key=lambda o: o[0])[1])
         return bearing_deg(previous, here)
@@ -157,8 +172,10 @@ class Autoplay:
                 if future is not None:
                     future.result()
             self._sync()
-            if any(int(f["stop"]) == target.stop and f.get("method") == "qr"
-                   for f in self.session.snapshot.found):
+            if any(
+                int(f["stop"]) == target.stop and f.get("method") == "qr"
+                for f in self.session.snapshot.found
+            ):
                 found.append(target.stop)
         return found
 

@@ -82,8 +82,12 @@ class AutoplayDriver:
     def _on_snapshot(self, _app: Any, snap: Any) -> None:
         if self.tour is None or snap is None:
             return
-        if (not self._shot_ar and snap.heading_deg is not None and snap.position is not None
-                and any(t.marker is not None for t in snap.targets)):
+        if (
+            not self._shot_ar
+            and snap.heading_deg is not None
+            and snap.position is not None
+            and any(t.marker is not None for t in snap.targets)
+        ):
             self._shot_ar = True
             self.tour.shoot(["arview", "map", "scan", "clue"])
         if not self._shot_reveal and snap.last_reveal is not None and self.app.current == "reveal":
@@ -99,12 +103,16 @@ class AutoplayDriver:
         if not result.finished:
             detail = "; ".join(result.errors[-3:]) or "the walk ended first"
             if (self.cli.speedup or 1.0) > 1 and "future" in detail:
-                detail += (" - a sped-up walk stamps its fixes ahead of the clock: start the "
-                           "server with MAX_CLOCK_SKEW_S above the walk's length, e.g. 3600")
+                detail += (
+                    " - a sped-up walk stamps its fixes ahead of the clock: start the "
+                    "server with MAX_CLOCK_SKEW_S above the walk's length, e.g. 3600"
+                )
             self.app.fail(f"autoplay ended with {found}/{total} stops found ({detail})")
             return
-        message = (f"rally complete: {found}/{total} stops, {len(result.qr_stops)} by QR code "
-                   f"{list(result.qr_stops)}, {result.fixes} fixes")
+        message = (
+            f"rally complete: {found}/{total} stops, {len(result.qr_stops)} by QR code "
+            f"{list(result.qr_stops)}, {result.fixes} fixes"
+        )
         if self.tour is not None:
             self.tour.shoot(["progress"], lambda: self.app.finish(message), settle_s=1.5)
         else:
@@ -112,5 +120,7 @@ class AutoplayDriver:
 
     def _timeout(self, *_: Any) -> None:
         found, total = self.app.session.snapshot.progress if self.app.session else (0, 0)
-        self.app.fail(f"autoplay did not complete the rally within {self.cli.timeout:g} s "
-                      f"({found}/{total} stops found)")
+        self.app.fail(
+            f"autoplay did not complete the rally within {self.cli.timeout:g} s "
+            f"({found}/{total} stops found)"
+        )

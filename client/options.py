@@ -24,34 +24,71 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="artcaching-client",
         description="The Art Caching phone app. On a desktop, sensors are simulated: "
-                    "--simulate-gpx walks a GPX track, --frames shows image files as the camera.")
-    p.add_argument("--server", help="server address, e.g. http://127.0.0.1:5000 "
-                                    "(default: the one saved in the settings)")
+        "--simulate-gpx walks a GPX track, --frames shows image files as the camera.",
+    )
+    p.add_argument(
+        "--server",
+        help="server address, e.g. http://127.0.0.1:5000 (default: the one saved in the settings)",
+    )
     p.add_argument("--rally", help="rally slug to play (e.g. art-caching-kaiserslautern)")
     p.add_argument("--team", help="team name: start a new team in --rally at once")
     p.add_argument("--join-code", help="join the team with this code in --rally at once")
-    p.add_argument("--simulate-gpx", type=Path, metavar="FILE",
-                   help="replay this GPX track (or route, or waypoints) as the GPS")
-    p.add_argument("--frames", type=Path, metavar="DIR",
-                   help="image files shown as camera frames (AR view, QR scan)")
-    p.add_argument("--autoplay", action="store_true",
-                   help="walk the route by itself; exit 0 when the rally is complete")
-    p.add_argument("--speedup", type=float, default=None,
-                   help="replay the walk this many times faster than walking "
-                        f"(default 1; {AUTOPLAY_SPEEDUP:g} with --autoplay)")
-    p.add_argument("--timeout", type=float, default=600.0,
-                   help="with --autoplay: give up (exit 1) after this many seconds")
-    p.add_argument("--heading", default="auto", metavar="DEG|auto|off",
-                   help="desktop compass: a fixed heading in degrees, 'auto' (default: look "
-                        "towards the next marker, swaying a little) or 'off'")
+    p.add_argument(
+        "--simulate-gpx",
+        type=Path,
+        metavar="FILE",
+        help="replay this GPX track (or route, or waypoints) as the GPS",
+    )
+    p.add_argument(
+        "--frames",
+        type=Path,
+        metavar="DIR",
+        help="image files shown as camera frames (AR view, QR scan)",
+    )
+    p.add_argument(
+        "--autoplay",
+        action="store_true",
+        help="walk the route by itself; exit 0 when the rally is complete",
+    )
+    p.add_argument(
+        "--speedup",
+        type=float,
+        default=None,
+        help="replay the walk this many times faster than walking "
+        f"(default 1; {AUTOPLAY_SPEEDUP:g} with --autoplay)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=600.0,
+        help="with --autoplay: give up (exit 1) after this many seconds",
+    )
+    p.add_argument(
+        "--heading",
+        default="auto",
+        metavar="DEG|auto|off",
+        help="desktop compass: a fixed heading in degrees, 'auto' (default: look "
+        "towards the next marker, swaying a little) or 'off'",
+    )
     p.add_argument("--lang", choices=LANGUAGES, help="language (default: the saved one)")
     p.add_argument("--large-text", action="store_true", help="large text, for sunlight")
-    p.add_argument("--data-dir", type=Path, default=None,
-                   help=f"settings, outbox and map tiles (default {default_data_dir()})")
-    p.add_argument("--tile-url", default=None,
-                   help=f"map tile URL template (default {OSM_TILE_URL}; '' for offline)")
-    p.add_argument("--screenshot-dir", type=Path, default=None,
-                   help="with --autoplay: save a screenshot of each screen here")
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help=f"settings, outbox and map tiles (default {default_data_dir()})",
+    )
+    p.add_argument(
+        "--tile-url",
+        default=None,
+        help=f"map tile URL template (default {OSM_TILE_URL}; '' for offline)",
+    )
+    p.add_argument(
+        "--screenshot-dir",
+        type=Path,
+        default=None,
+        help="with --autoplay: save a screenshot of each screen here",
+    )
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     args = p.parse_args(argv)
     if (args.team or args.join_code or args.autoplay) and not args.rally:

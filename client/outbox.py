@@ -82,8 +82,9 @@ class Outbox:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._flushing = threading.Lock()
-        self._db = sqlite3.connect(str(self.path), check_same_thread=False,
-                                   isolation_level=None, timeout=30)
+        self._db = sqlite3.connect(
+            str(self.path), check_same_thread=False, isolation_level=None, timeout=30
+        )
         self._db.row_factory = sqlite3.Row
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -107,7 +108,8 @@ class Outbox:
         with self._lock:
             self._db.execute(
                 "INSERT INTO events (id, kind, payload, created_at) VALUES (?, ?, ?, ?)",
-                (event_id, kind, json.dumps(body), time.time()))
+                (event_id, kind, json.dumps(body), time.time()),
+            )
         return event_id
 
     def pending(self) -> list[Event]:
@@ -117,8 +119,9 @@ class Outbox:
     def count(self) -> int:
         """How many events wait for an answer."""
         with self._lock:
-            row = self._db.execute("SELECT COUNT(*) FROM events WHERE state = ?",
-                                   (State.PENDING.value,)).fetchone()
+            row = self._db.execute(
+                "SELECT COUNT(*) FROM events WHERE state = ?", (State.PENDING.value,)
+            ).fetchone()
         return int(row[0])
 
     def get(self, event_id: str) -> Event | None:
@@ -127,8 +130,9 @@ class Outbox:
 
     def answered(self, limit: int = 50) -> list[Event]:
         """The latest answered events (done or rejected), newest first."""
-        return self._select("WHERE state != ? ORDER BY seq DESC LIMIT ?",
-                            (State.PENDING.value, limit))
+        return self._select(
+            "WHERE state != ? ORDER BY seq DESC LIMIT ?", (State.PENDING.value, limit)
+        )
 
     def mark_done(self, event_id: str, response: dict[str, Any]) -> None:
         """The server accepted the event; keep its answer."""
@@ -141,22 +145,27 @@ class Outbox:
     def mark_failed(self, event_id: str, error: str) -> None:
         """Sending failed (network, 5xx, 429): count the attempt, keep the event pending."""
         with self._lock:
-            self._db.execute("UPDATE events SET attempts = attempts + 1, error = ? "
-                             "WHERE id = ? AND state = ?", (error, event_id, State.PENDING.value))
+            self._db.execute(
+                "UPDATE events SET attempts = attempts + 1, error = ? WHERE id = ? AND state = ?",
+                (error, event_id, State.PENDING.value),
+            )
 
     def drop_pending(self) -> int:
         """Give up on every waiting event (the team was left); how many were dropped."""
         with self._lock:
-            cur = self._db.execute("UPDATE events SET state = ?, error = ?, answered_at = ? "
-                                   "WHERE state = ?", (State.REJECTED.value, "dropped",
-                                                       time.time(), State.PENDING.value))
+            cur = self._db.execute(
+                "UPDATE events SET state = ?, error = ?, answered_at = ? WHERE state = ?",
+                (State.REJECTED.value, "dropped", time.time(), State.PENDING.value),
+            )
         return cur.rowcount
 
     def purge(self, older_than_s: float) -> int:
         """Delete answered events older than older_than_s (privacy: fixes are personal data)."""
         with self._lock:
-            cur = self._db.execute("DELETE FROM events WHERE state != ? AND created_at < ?",
-                                   (State.PENDING.value, time.time() - older_than_s))
+            cur = self._db.execute(
+                "DELETE FROM events WHERE state != ? AND created_at < ?",
+                (State.PENDING.value, time.time() - older_than_s),
+            )
         return cur.rowcount
 
     def flush(self, send: Send) -> FlushResult:
@@ -193,19 +202,27 @@ class Outbox:
 
     def _next_pending(self, after_seq: int) -> tuple[int, Event] | None:
         with self._lock:
-            row = self._db.execute("SELECT * FROM events WHERE state = ? AND seq > ? "
-                                   "ORDER BY seq LIMIT 1",
-                                   (State.PENDING.value, after_seq)).fetchone()
+            row = self._db.execute(
+                "SELECT * FROM events WHERE state = ? AND seq > ? ORDER BY seq LIMIT 1",
+                (State.PENDING.value, after_seq),
+            ).fetchone()
         return None if row is None else (row["seq"], _event(row))
 
-    def _answer(self, event_id: str, state: State, error: str | None,
-                response: dict[str, Any] | None) -> None:
+    def _answer(
+        self, event_id: str, state: State, error: str | None, response: dict[str, Any] | None
+    ) -> None:
         with self._lock:
             self._db.execute(
                 "UPDATE events SET state = ?, error = ?, response = ?, answered_at = ?, "
                 "attempts = attempts + 1 WHERE id = ?",
-                (state.value, error, None if response is None else json.dumps(response),
-                 time.time(), event_id))
+                (
+                    state.value,
+                    error,
+                    None if response is None else json.dumps(response),
+                    time.time(),
+                    event_id,
+                ),
+            )
 
     def _select(self, where: str, args: tuple[Any, ...]) -> list[Event]:
         with self._lock:
@@ -214,6 +231,13 @@ class Outbox:
 
 
 def _event(row: sqlite3.Row) -> Event:
-    return Event(row["id"], row["kind"], json.loads(row["payload"]), State(row["state"]),
-                 row["attempts"], row["created_at"], row["error"],
-                 None if row["response"] is None else json.loads(row["response"]))
+    return Event(
+        row["id"],
+        row["kind"],
+        json.loads(row["payload"]),
+        State(row["state"]),
+        row["attempts"],
+        row["created_at"],
+        row["error"],
+        None if row["response"] is None else json.loads(row["response"]),
+    )

@@ -59,15 +59,19 @@ class RallyPack:
             _write_json(self.folder / "team.json", team)
             clues = {str(c["marker_id"]): c for c in self._read("clues.json", [])}
             for o in team.get("open", []):
-                clues[str(o["marker_id"])] = {k: o.get(k) for k in
-                                              ("marker_id", "stop", "clue", "search_area")}
-            _write_json(self.folder / "clues.json",
-                        sorted(clues.values(), key=lambda c: c.get("stop") or 0))
+                clues[str(o["marker_id"])] = {
+                    k: o.get(k) for k in ("marker_id", "stop", "clue", "search_area")
+                }
+            _write_json(
+                self.folder / "clues.json", sorted(clues.values(), key=lambda c: c.get("stop") or 0)
+            )
             found = {str(f["marker_id"]): f for f in self._read("found.json", [])}
             for f in team.get("found", []):
                 found[str(f["marker_id"])] = f
-            _write_json(self.folder / "found.json",
-                        sorted(found.values(), key=lambda f: f.get("found_at") or ""))
+            _write_json(
+                self.folder / "found.json",
+                sorted(found.values(), key=lambda f: f.get("found_at") or ""),
+            )
 
     def team(self) -> dict[str, Any] | None:
         return _read_json(self.folder / "team.json")
@@ -108,8 +112,9 @@ class RallyPack:
             path = self.folder / "images" / _file_name(url)
             if path.exists():
                 continue
-            request = urllib.request.Request(urljoin(base_url + "/", url),
-                                             headers={"User-Agent": USER_AGENT})
+            request = urllib.request.Request(
+                urljoin(base_url + "/", url), headers={"User-Agent": USER_AGENT}
+            )
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 data = response.read()
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -20,8 +20,7 @@ def _zxing() -> Backend:
 
     def read(image: Any) -> list[str]:
         # one BarcodeFormat converts to BarcodeFormats at run time; the stubs do not say so
-        found = zxingcpp.read_barcodes(
-            image, formats=zxingcpp.BarcodeFormat.QRCode)  # type: ignore[arg-type]
+        found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)  # type: ignore[arg-type]
         return [r.text for r in found]
 
     return read
@@ -32,8 +31,9 @@ def _zbar() -> Backend:
 
     def read(image: Any) -> list[str]:
         gray = image.convert("L")
-        found = pyzbar.decode((gray.tobytes(), gray.width, gray.height),
-                              symbols=[pyzbar.ZBarSymbol.QRCODE])
+        found = pyzbar.decode(
+            (gray.tobytes(), gray.width, gray.height), symbols=[pyzbar.ZBarSymbol.QRCODE]
+        )
         return [r.data.decode("utf-8", errors="replace") for r in found]
 
     return read
@@ -73,8 +73,9 @@ def decode(image: Any, size: tuple[int, int] | None = None) -> list[str]:
             raise ValueError("raw RGB bytes need size=(width, height)")
         width, height = size
         if len(image) != width * height * 3:
-            raise ValueError(f"raw RGB of {width}x{height} needs {width * height * 3} bytes, "
-                             f"got {len(image)}")
+            raise ValueError(
+                f"raw RGB of {width}x{height} needs {width * height * 3} bytes, got {len(image)}"
+            )
         image = Image.frombytes("RGB", (width, height), bytes(image))
     elif not isinstance(image, Image.Image):
         raise TypeError(f"decode takes a PIL image or raw RGB bytes, not {type(image).__name__}")

@@ -111,16 +111,23 @@ class GameSession:
     rally is chosen). ``clock`` stamps events that carry no fix (default: the wall clock).
     """
 
-    def __init__(self, data_dir: str | Path, settings: Settings | None = None, *,
-                 sync_interval_s: float = 15.0, timeout_s: float = 10.0,
-                 clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: str | Path,
+        settings: Settings | None = None,
+        *,
+        sync_interval_s: float = 15.0,
+        timeout_s: float = 10.0,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.settings = settings if settings is not None else settings_store.load(self.data_dir)
         self.clock = clock or utc_now
         i18n.set_language(self.settings.language)
-        self.api = ApiClient(self.settings.server_url, self.settings.team_token, timeout_s,
-                             self.settings.language)
+        self.api = ApiClient(
+            self.settings.server_url, self.settings.team_token, timeout_s, self.settings.language
+        )
         self.outbox = Outbox(self.data_dir / "outbox.sqlite3")
         self.pack: RallyPack | None = None
         self._lock = threading.RLock()
@@ -212,6 +219,7 @@ class GameSession:
 
     def load_rally(self, slug: str) -> Future[dict[str, Any]]:
         """Future of one rally's public JSON (also kept in the rally pack)."""
+
         def work() -> dict[str, Any]:
             rally = self.api.rally(slug)
             if self.pack is not None and self.pack.slug == slug:
@@ -222,11 +230,13 @@ class GameSession:
 
         return self._sync.submit(work)
 
-    def start_rally(self, slug: str, name: str,
-                    lang: str | None = None) -> Future[dict[str, Any]]:
+    def start_rally(self, slug: str, name: str, lang: str | None = None) -> Future[dict[str, Any]]:
         """Create a team and play: Future of the team JSON; token kept in the settings."""
-        return self._sync.submit(lambda: self._joined(slug, self.api.create_team(
-            slug, name, lang or self.settings.language)))
+        return self._sync.submit(
+            lambda: self._joined(
+                slug, self.api.create_team(slug, name, lang or self.settings.language)
+            )
+        )
 
     def join_team(self, slug: str, code: str) -> Future[dict[str, Any]]:
         """Join an existing team with its join code: Future of the team JSON."""
@@ -290,8 +300,12 @@ class GameSession:
                     self._sent_fix = fix
         if store:
             payload: dict[str, Any] = {
-                "lat": fix.lat, "lon": fix.lon, "accuracy_m": round(fix.accuracy_m, 1),
-                "recorded_at": iso_z(fix.at), "mock_location": fix.mock}
+                "lat": fix.lat,
+                "lon": fix.lon,
+                "accuracy_m": round(fix.accuracy_m, 1),
+                "recorded_at": iso_z(fix.at),
+                "mock_location": fix.mock,
+            }
             heading = self._headings.value
             if heading is not None:
                 payload["heading"] = round(heading, 1)
@@ -337,8 +351,12 @@ class GameSession:
             now = self.clock()
             payload: dict[str, Any] = {"token": text.strip(), "recorded_at": iso_z(now)}
             if fix is not None and abs((now - fix.at).total_seconds()) <= 60:
-                payload.update(lat=fix.lat, lon=fix.lon, accuracy_m=round(fix.accuracy_m, 1),
-                               mock_location=fix.mock)
+                payload.update(
+                    lat=fix.lat,
+                    lon=fix.lon,
+                    accuracy_m=round(fix.accuracy_m, 1),
+                    mock_location=fix.mock,
+                )
             self.outbox.put("scan", payload)
             self._sync.wake()
         self._publish()
@@ -469,8 +487,7 @@ class GameSession:
 
     def _open_state(self) -> tuple[Any, ...]:
         team = self._team or {}
-        return (tuple(o.get("marker_id") for o in team.get("open", [])),
-                len(team.get("found", [])))
+        return (tuple(o.get("marker_id") for o in team.get("open", [])), len(team.get("found", [])))
 
     def _elapsed(self) -> float | None:
         team = self._team
@@ -502,12 +519,20 @@ class GameSession:
         with self._lock:
             estimate = self._positions.estimate
             snap = Snapshot(
-                rally=self._rally, team=self._team, pending=self.outbox.count(),
-                online=self._online, last_error=self._error, position=estimate,
-                heading_deg=self._headings.value, pitch_deg=self._pitch,
+                rally=self._rally,
+                team=self._team,
+                pending=self.outbox.count(),
+                online=self._online,
+                last_error=self._error,
+                position=estimate,
+                heading_deg=self._headings.value,
+                pitch_deg=self._pitch,
                 targets=self._current_targets(),
-                last_reveal=self._reveal, elapsed_s=self._elapsed(),
-                language=self.settings.language, last_result=self._result)
+                last_reveal=self._reveal,
+                elapsed_s=self._elapsed(),
+                language=self.settings.language,
+                last_result=self._result,
+            )
             self._snapshot = snap
             listeners = list(self._listeners)
         for listener in listeners:

@@ -31,11 +31,13 @@ class Settings:
 
     def __post_init__(self) -> None:
         if self.language not in LANGUAGES:
-            raise SettingsError(f"language must be one of {', '.join(LANGUAGES)}, "
-                                f"got {self.language!r}")
+            raise SettingsError(
+                f"language must be one of {', '.join(LANGUAGES)}, got {self.language!r}"
+            )
         if not self.server_url.startswith(("http://", "https://")):
-            raise SettingsError(f"server_url must start with http:// or https://, "
-                                f"got {self.server_url!r}")
+            raise SettingsError(
+                f"server_url must start with http:// or https://, got {self.server_url!r}"
+            )
 
     def with_(self, **changes: Any) -> Settings:
         """A copy with some fields changed."""

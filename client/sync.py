@@ -41,7 +41,7 @@ class Backoff:
 
     def failed(self, retry_after_s: float | None = None) -> None:
         self.fails = min(self.fails + 1, MAX_DOUBLINGS)
-        delay = min(2.0 ** self.fails, self.max_s)
+        delay = min(2.0**self.fails, self.max_s)
         self.not_before = time.monotonic() + max(delay, retry_after_s or 0.0)
 
     def reset(self) -> None:
@@ -75,8 +75,9 @@ class Sync:
     """The worker thread for requests (submit) and a loop that, with a team, syncs when woken or
     every interval_s: sends what waits in the outbox, else fetches the team when it is stale."""
 
-    def __init__(self, api: ApiClient, outbox: Outbox, listener: SyncListener,
-                 interval_s: float = 15.0) -> None:
+    def __init__(
+        self, api: ApiClient, outbox: Outbox, listener: SyncListener, interval_s: float = 15.0
+    ) -> None:
         self.api = api
         self.outbox = outbox
         self.listener = listener
@@ -92,8 +93,7 @@ class Sync:
         """Start the background loop (once)."""
         if self._loop_thread is not None:
             return
-        self._loop_thread = threading.Thread(target=self._loop, name="artcaching-sync",
-                                             daemon=True)
+        self._loop_thread = threading.Thread(target=self._loop, name="artcaching-sync", daemon=True)
         self._loop_thread.start()
 
     def close(self) -> None:
@@ -111,6 +111,7 @@ class Sync:
     def submit(self, work: Callable[[], T]) -> Future[T]:
         """Run work on the worker; a network or API failure feeds the back-off and the listener
         before the Future fails with it."""
+
         def run() -> T:
             try:
                 return work()

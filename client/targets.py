@@ -47,8 +47,9 @@ class Target:
     """The last fix is inside the marker's geofence by the local rule; only a hint."""
 
 
-def make_targets(team: dict[str, Any] | None, fix: Fix | None,
-                 position: LatLon | None) -> tuple[Target, ...]:
+def make_targets(
+    team: dict[str, Any] | None, fix: Fix | None, position: LatLon | None
+) -> tuple[Target, ...]:
     """The team's open stops as Targets, measured from position (the smoothed one)."""
     if not team:
         return ()
@@ -70,16 +71,29 @@ def make_targets(team: dict[str, Any] | None, fix: Fix | None,
             else:
                 band = Band.WARM if distance <= float(area["radius_m"]) else Band.COLD
         if marker is not None and fix is not None:
-            inside = Geofence(marker, marker_radius or 1.0).contains(fix.position, fix.accuracy_m,
-                                                                    ACCURACY_CAP_M)
-        found.append(Target(int(o["stop"]), int(o["marker_id"]), str(o.get("clue") or ""),
-                            centre, float(area["radius_m"]), marker, marker_radius, distance,
-                            bearing, band, inside))
+            inside = Geofence(marker, marker_radius or 1.0).contains(
+                fix.position, fix.accuracy_m, ACCURACY_CAP_M
+            )
+        found.append(
+            Target(
+                int(o["stop"]),
+                int(o["marker_id"]),
+                str(o.get("clue") or ""),
+                centre,
+                float(area["radius_m"]),
+                marker,
+                marker_radius,
+                distance,
+                bearing,
+                band,
+                inside,
+            )
+        )
     return tuple(found)
 
 
 def closeness(fix: Fix, targets: tuple[Target, ...]) -> Closeness:
-    """"marker" within NEAR_MARKER_M of an opened marker's fence, "area" inside an open stop's
+    """ "marker" within NEAR_MARKER_M of an opened marker's fence, "area" inside an open stop's
     search area, else "far" (the fix's accuracy, capped, counts in its favour)."""
     slack = tolerance_m(fix.accuracy_m)
     where: Closeness = "far"
@@ -93,8 +107,9 @@ def closeness(fix: Fix, targets: tuple[Target, ...]) -> Closeness:
     return where
 
 
-def wants_checkin(fix: Fix, last_sent: Fix | None, targets: tuple[Target, ...],
-                  uncertain: bool = False) -> bool:
+def wants_checkin(
+    fix: Fix, last_sent: Fix | None, targets: tuple[Target, ...], uncertain: bool = False
+) -> bool:
     """The check-in policy. Always the first fix; then by how close the fix is to an open stop:
     near its opened marker (or ``uncertain``: answers still pending, so what is open may have
     changed) every NEAR_INTERVAL_S, in its search area every AREA_INTERVAL_S, elsewhere after

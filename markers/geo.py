@@ -64,9 +64,7 @@ def centroid(points: list[LatLon]) -> LatLon:
     """Mean position of nearby points (fine for a city; not for points across the antimeridian)."""
     if not points:
         raise ValueError("centroid of no points")
-    return LatLon(
-        sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points)
-    )
+    return LatLon(sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points))
 
 
 def bbox(points: list[LatLon]) -> tuple[float, float, float, float]:

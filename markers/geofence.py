@@ -46,8 +46,9 @@ class Geofence:
             return max(0.0, distance_m(self.center, p) - self.radius_m)
         return _polygon_distance_m(self.polygon, p)
 
-    def contains(self, p: LatLon, accuracy_m: float | None = None,
-                 cap_m: float = ACCURACY_CAP_M) -> bool:
+    def contains(
+        self, p: LatLon, accuracy_m: float | None = None, cap_m: float = ACCURACY_CAP_M
+    ) -> bool:
         """True when a fix at p with the given accuracy counts as inside (the module's rule)."""
         return self.distance_outside_m(p) <= tolerance_m(accuracy_m, cap_m)
 
@@ -63,9 +64,7 @@ def _polygon_distance_m(polygon: Sequence[LatLon], p: LatLon) -> float:
     pts = [plane.to_xy(c) for c in polygon]
     if _point_in_ring(pts, 0.0, 0.0):
         return 0.0
-    return min(
-        _segment_distance(pts[i], pts[(i + 1) % len(pts)]) for i in range(len(pts))
-    )
+    return min(_segment_distance(pts[i], pts[(i + 1) % len(pts)]) for i in range(len(pts)))
 
 
 def _point_in_ring(ring: list[tuple[float, float]], x: float, y: float) -> bool:

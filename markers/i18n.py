@@ -90,8 +90,9 @@ class Catalogue:
         """The JSON files of the sources, a folder's files by name."""
         for source in self.sources:
             if source.is_dir():
-                yield from sorted((p for p in source.iterdir() if p.name.endswith(".json")),
-                                  key=lambda p: p.name)
+                yield from sorted(
+                    (p for p in source.iterdir() if p.name.endswith(".json")), key=lambda p: p.name
+                )
             else:
                 yield source
 
@@ -105,8 +106,9 @@ class Catalogue:
         except KeyError:
             raise MissingText(f"no text {key!r} in the catalogue") from None
 
-    def format(self, key: str, lang: str, values: Mapping[str, object], *,
-               strict: bool = True) -> str:
+    def format(
+        self, key: str, lang: str, values: Mapping[str, object], *, strict: bool = True
+    ) -> str:
         """The text of key in lang with {name} filled from values (language maps picked in lang).
 
         Not strict: an unknown key gives the key itself and a missing value an empty string.

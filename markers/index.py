@@ -40,8 +40,12 @@ class MarkerIndex:
     (default: twice the typical spacing of the markers).
     """
 
-    def __init__(self, markers: Mapping[Hashable, LatLon], backend: Backend | None = None,
-                 cell_m: float | None = None) -> None:
+    def __init__(
+        self,
+        markers: Mapping[Hashable, LatLon],
+        backend: Backend | None = None,
+        cell_m: float | None = None,
+    ) -> None:
         self.ids: list[Hashable] = list(markers)
         self.points: list[LatLon] = [_checked(i, p) for i, p in markers.items()]
         self._spacing_m = _spacing_m(self.points)
@@ -85,8 +89,9 @@ class MarkerIndex:
             self._measure(p, self._candidates(p, bound), measured)
         return self._sorted(measured.items())[:k]
 
-    def _measure(self, p: LatLon, candidates: Iterable[int] | None,
-                 measured: dict[int, float]) -> dict[int, float]:
+    def _measure(
+        self, p: LatLon, candidates: Iterable[int] | None, measured: dict[int, float]
+    ) -> dict[int, float]:
         for i in range(len(self)) if candidates is None else candidates:
             if i not in measured:
                 measured[i] = distance_m(p, self.points[i])
@@ -122,8 +127,9 @@ def _strtree_available() -> bool:
     return True
 
 
-def _backend(points: Sequence[LatLon], backend: Backend | None,
-             cell_m: float) -> tuple[Backend, _Candidates]:
+def _backend(
+    points: Sequence[LatLon], backend: Backend | None, cell_m: float
+) -> tuple[Backend, _Candidates]:
     if not points:
         return backend or "grid", lambda p, d: ()
     if backend == "strtree" or (backend is None and _strtree_available()):

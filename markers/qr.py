@@ -16,8 +16,13 @@ QUIET_ZONE = 4
 _LEVELS = {"L": ERROR_CORRECT_L, "M": ERROR_CORRECT_M, "Q": ERROR_CORRECT_Q, "H": ERROR_CORRECT_H}
 
 
-def make(data: str, max_version: int = 6, error_correction: str = "M",
-         box_size: int = 10, border: int = QUIET_ZONE) -> qrcode.QRCode:
+def make(
+    data: str,
+    max_version: int = 6,
+    error_correction: str = "M",
+    box_size: int = 10,
+    border: int = QUIET_ZONE,
+) -> qrcode.QRCode:
     """A QRCode of the smallest version that holds data; ValueError above max_version."""
     level = _LEVELS.get(error_correction)
     if level is None:
@@ -47,8 +52,13 @@ def matrix(data: str, max_version: int = 6, error_correction: str = "M") -> list
     return [[bool(m) for m in row] for row in make(data, max_version, error_correction).modules]
 
 
-def png_bytes(data: str, box_size: int = 10, border: int = QUIET_ZONE, max_version: int = 6,
-              error_correction: str = "M") -> bytes:
+def png_bytes(
+    data: str,
+    box_size: int = 10,
+    border: int = QUIET_ZONE,
+    max_version: int = 6,
+    error_correction: str = "M",
+) -> bytes:
     """A black-on-white PNG, box_size pixels per module, border modules of quiet zone."""
     from qrcode.image.pil import PilImage
 
@@ -82,14 +92,13 @@ def rectangles(rows: list[list[bool]]) -> list[tuple[int, int, int, int]]:
     return sorted(done, key=lambda r: (r[1], r[0]))
 
 
-def svg_text(data: str, border: int = QUIET_ZONE, max_version: int = 6,
-             error_correction: str = "M") -> str:
+def svg_text(
+    data: str, border: int = QUIET_ZONE, max_version: int = 6, error_correction: str = "M"
+) -> str:
     """A standalone SVG: one path of dark modules, viewBox in modules including the quiet zone."""
     rows = matrix(data, max_version, error_correction)
     size = len(rows) + 2 * border
-    path = "".join(
-        f"M{x + border} {y + border}h{w}v{h}h-{w}z" for x, y, w, h in rectangles(rows)
-    )
+    path = "".join(f"M{x + border} {y + border}h{w}v{h}h-{w}z" for x, y, w, h in rectangles(rows))
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" '
         f'shape-rendering="crispEdges"><rect width="{size}" height="{size}" fill="#fff"/>'

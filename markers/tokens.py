@@ -216,8 +216,9 @@ def _read_varints(data: bytes, count: int) -> list[int]:
 
 def _decode(token: str) -> bytes:
     """Canonical unpadded base64url only, so that one token never has two spellings."""
-    if not (isinstance(token, str) and len(token) <= _MAX_TOKEN_CHARS
-            and _TOKEN_RE.fullmatch(token)):
+    if not (
+        isinstance(token, str) and len(token) <= _MAX_TOKEN_CHARS and _TOKEN_RE.fullmatch(token)
+    ):
         raise TokenError(TokenErrorCode.MALFORMED, "not a base64url token")
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))

@@ -26,8 +26,17 @@ class InterchangeError(ValueError):
     of the feature's coordinates; ``hint`` is the key of a text that may help the author.
     """
 
-    def __init__(self, key: str, /, *, line: int | None = None, feature: int | None = None,
-                 position: int | None = None, hint: str | None = None, **values: object) -> None:
+    def __init__(
+        self,
+        key: str,
+        /,
+        *,
+        line: int | None = None,
+        feature: int | None = None,
+        position: int | None = None,
+        hint: str | None = None,
+        **values: object,
+    ) -> None:
         self.key = key
         self.values: Mapping[str, object] = MappingProxyType(values)
         self.line = line
@@ -40,11 +49,13 @@ class InterchangeError(ValueError):
         """What is wrong in lang, without where, e.g. "latitude 91.5 out of range (-90..90)"."""
         what = ROUTES_TEXTS.t(self.key, lang, **self.values)
         if self.hint:
-            what = ROUTES_TEXTS.t("interchange.with_hint", lang, what=what,
-                                  hint=ROUTES_TEXTS.t(self.hint, lang))
+            what = ROUTES_TEXTS.t(
+                "interchange.with_hint", lang, what=what, hint=ROUTES_TEXTS.t(self.hint, lang)
+            )
         if self.position is not None:
-            what = ROUTES_TEXTS.t("interchange.at_position", lang, position=self.position,
-                                  what=what)
+            what = ROUTES_TEXTS.t(
+                "interchange.at_position", lang, position=self.position, what=what
+            )
         return what
 
     def message(self, lang: str = FALLBACK_LANGUAGE) -> str:
@@ -74,8 +85,9 @@ def check_size(data: str | bytes, error: type[InterchangeError]) -> None:
     """Raise error when data is empty or larger than MAX_FILE_BYTES (UTF-8 encoded)."""
     size = len(data) if isinstance(data, bytes) else len(data.encode("utf-8", "surrogatepass"))
     if size > MAX_FILE_BYTES:
-        raise error("interchange.too_large", mb=size / 1024 / 1024,
-                    limit=MAX_FILE_BYTES // 1024 // 1024)
+        raise error(
+            "interchange.too_large", mb=size / 1024 / 1024, limit=MAX_FILE_BYTES // 1024 // 1024
+        )
     if not data.strip():
         raise error("interchange.empty")
 
@@ -100,9 +112,16 @@ def _coordinate_problem(lat: object, lon: object) -> tuple[str, dict[str, object
     return "interchange.invalid_position", {"lat": repr(lat), "lon": repr(lon)}
 
 
-def latlon(lat: object, lon: object, error: type[InterchangeError], hint: str | None = None, *,
-           line: int | None = None, feature: int | None = None,
-           position: int | None = None) -> LatLon:
+def latlon(
+    lat: object,
+    lon: object,
+    error: type[InterchangeError],
+    hint: str | None = None,
+    *,
+    line: int | None = None,
+    feature: int | None = None,
+    position: int | None = None,
+) -> LatLon:
     """check_latlon, raising ``error`` at line, or feature and position, when it refuses;
     ``hint`` is the key of a text added to the message."""
     try:

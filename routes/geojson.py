@@ -216,9 +216,7 @@ def _load(data: str | bytes) -> Any:
         try:
             source = data.decode("utf-8-sig")
         except UnicodeDecodeError as e:
-            raise GeoJsonError(
-                "geojson.not_utf8", line=data[: e.start].count(b"\n") + 1
-            ) from None
+            raise GeoJsonError("geojson.not_utf8", line=data[: e.start].count(b"\n") + 1) from None
     else:
         source = data
     try:
@@ -266,16 +264,16 @@ class _Reader:
         if self.count > MAX_POINTS:
             raise too_many_points(GeoJsonError, feature=index)
         if not isinstance(c, list) or len(c) < 2:
-            raise GeoJsonError("geojson.not_a_position", feature=index, position=k,
-                               found=_short(c))
+            raise GeoJsonError("geojson.not_a_position", feature=index, position=k, found=_short(c))
         return latlon(c[1], c[0], GeoJsonError, "geojson.lon_lat", feature=index, position=k)
 
     def positions(self, coords: Any, index: int, minimum: int, what: Text) -> tuple[LatLon, ...]:
         """The positions of a line or ring (what, a language map), at least minimum of them."""
         if not isinstance(coords, list) or len(coords) < minimum:
             n = len(coords) if isinstance(coords, list) else _short(coords)
-            raise GeoJsonError("geojson.too_few_positions", feature=index, what=what,
-                               minimum=minimum, found=n)
+            raise GeoJsonError(
+                "geojson.too_few_positions", feature=index, what=what, minimum=minimum, found=n
+            )
         return tuple(self.position(c, index, k) for k, c in enumerate(coords))
 
     def polygon(self, coords: Any, index: int) -> tuple[LatLon, ...]:
@@ -338,8 +336,7 @@ def _title(value: Any, fallback: Any, lang: str, feature: int | None = None) -> 
     """A Text from {"de": ..., "en": ...}, else from the plain string fallback (in lang)."""
     if isinstance(value, dict):
         if not all(isinstance(v, str) for v in value.values()):
-            raise GeoJsonError("geojson.title_not_texts", example=_TITLE_EXAMPLE,
-                               feature=feature)
+            raise GeoJsonError("geojson.title_not_texts", example=_TITLE_EXAMPLE, feature=feature)
         return text(**{k: v for k, v in value.items() if k in LANGUAGES})
     if value is not None and not isinstance(value, str):
         raise GeoJsonError("geojson.title_not_text", found=_short(value), feature=feature)

@@ -290,8 +290,12 @@ def _read_tree(data: str | bytes) -> _Node:
     try:
         parser.Parse(data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data, True)
     except expat.ExpatError as e:
-        raise GpxError("gpx.not_well_formed", line=e.lineno, column=e.offset + 1,
-                       reason=expat.ErrorString(e.code)) from None
+        raise GpxError(
+            "gpx.not_well_formed",
+            line=e.lineno,
+            column=e.offset + 1,
+            reason=expat.ErrorString(e.code),
+        ) from None
     return stack[0]
 
 

@@ -206,10 +206,13 @@ def _show_point(p: object) -> Text:
         return dict.fromkeys(LANGUAGES, repr(p))
     lat, lon = p
     shown = [repr(v) if not isinstance(v, float | int) else str(v) for v in (lat, lon)]
-    decimal = {lang: [v.replace(".", ",") if lang == "de" else v for v in shown]
-               for lang in LANGUAGES}
-    return {lang: ROUTES_TEXTS.t("validate.point", lang, lat=decimal[lang][0],
-                                 lon=decimal[lang][1]) for lang in LANGUAGES}
+    decimal = {
+        lang: [v.replace(".", ",") if lang == "de" else v for v in shown] for lang in LANGUAGES
+    }
+    return {
+        lang: ROUTES_TEXTS.t("validate.point", lang, lat=decimal[lang][0], lon=decimal[lang][1])
+        for lang in LANGUAGES
+    }
 
 
 def _bad_coordinates(
@@ -296,8 +299,13 @@ def _check_fences(
             _add(
                 out,
                 "radius_out_of_range",
-                _t("validate.radius_out_of_range", ref=_ref(rally, i),
-                   radius=_metres(r) if number else repr(r), min=_metres(lo), max=_metres(hi)),
+                _t(
+                    "validate.radius_out_of_range",
+                    ref=_ref(rally, i),
+                    radius=_metres(r) if number else repr(r),
+                    min=_metres(lo),
+                    max=_metres(hi),
+                ),
                 i,
                 m.id,
                 radius_m=r if number else None,
@@ -309,8 +317,11 @@ def _check_fences(
             _add(
                 out,
                 "polygon_too_small",
-                _t("validate.polygon_too_small", ref=_ref(rally, i),
-                   corners=_count(len(m.polygon), "corner")),
+                _t(
+                    "validate.polygon_too_small",
+                    ref=_ref(rally, i),
+                    corners=_count(len(m.polygon), "corner"),
+                ),
                 i,
                 m.id,
                 where="polygon",
@@ -393,8 +404,14 @@ def _check_pair(
         _add(
             out,
             "geofences_overlap",
-            _t("validate.geofences_overlap", **pair, reach_a=_metres(reach[i]),
-               reach_b=_metres(reach[j]), need=_metres(need), distance=_metres(d)),
+            _t(
+                "validate.geofences_overlap",
+                **pair,
+                reach_a=_metres(reach[i]),
+                reach_b=_metres(reach[j]),
+                need=_metres(need),
+                distance=_metres(d),
+            ),
             i,
             mi.id,
             j,
@@ -406,8 +423,12 @@ def _check_pair(
         _add(
             out,
             "stops_too_close",
-            _t("validate.stops_too_close", **pair, distance=_metres(d),
-               min=_metres(limits.min_spacing_m)),
+            _t(
+                "validate.stops_too_close",
+                **pair,
+                distance=_metres(d),
+                min=_metres(limits.min_spacing_m),
+            ),
             i,
             mi.id,
             j,
@@ -440,16 +461,23 @@ def _check_legs_and_duration(
 def _leg_too_long(
     rally: Rally, a: int | None, b: int | None, d: float, limits: Limits, out: list[Finding]
 ) -> None:
-    origin = _t("validate.from_start") if a is None else _t(
-        "validate.from_stop", ref=_ref(rally, a))
-    destination = _t("validate.to_finish") if b is None else _t(
-        "validate.to_stop", ref=_ref(rally, b))
+    origin = (
+        _t("validate.from_start") if a is None else _t("validate.from_stop", ref=_ref(rally, a))
+    )
+    destination = (
+        _t("validate.to_finish") if b is None else _t("validate.to_stop", ref=_ref(rally, b))
+    )
     stop, other = (b, a) if b is not None else (a, None)
     _add(
         out,
         "leg_too_long",
-        _t("validate.leg_too_long", origin=origin, destination=destination, distance=_metres(d),
-           max=_metres(limits.max_leg_m)),
+        _t(
+            "validate.leg_too_long",
+            origin=origin,
+            destination=destination,
+            distance=_metres(d),
+            max=_metres(limits.max_leg_m),
+        ),
         stop,
         None if stop is None else rally.stops[stop].marker.id,
         other,
@@ -463,10 +491,15 @@ def _rally_too_long(rally: Rally, s: RouteSummary, limits: Limits, out: list[Fin
     _add(
         out,
         "rally_too_long",
-        _t("validate.rally_too_long", total=_duration(s.duration_s),
-           walking=_duration(s.walking_s), length=_metres(s.length_m),
-           stops=_count(len(rally.stops), "stop"), dwell=_duration(rally.dwell_s),
-           max=_duration(limits.max_duration_s)),
+        _t(
+            "validate.rally_too_long",
+            total=_duration(s.duration_s),
+            walking=_duration(s.walking_s),
+            length=_metres(s.length_m),
+            stops=_count(len(rally.stops), "stop"),
+            dwell=_duration(rally.dwell_s),
+            max=_duration(limits.max_duration_s),
+        ),
         duration_s=s.duration_s,
         walking_s=s.walking_s,
         dwell_s=s.dwell_s,
@@ -519,8 +552,9 @@ def _check_solution_word(rally: Rally, out: list[Finding]) -> None:
         return
     bad = list(dict.fromkeys(c for c in word if not c.isalpha()))
     if bad:
-        shown = [_t("validate.space") if c == " " else _t("validate.quoted", character=c)
-                 for c in bad]
+        shown = [
+            _t("validate.space") if c == " " else _t("validate.quoted", character=c) for c in bad
+        ]
         listed = {lang: ", ".join(c[lang] for c in shown) for lang in LANGUAGES}
         _add(
             out,
@@ -534,8 +568,12 @@ def _check_solution_word(rally: Rally, out: list[Finding]) -> None:
         _add(
             out,
             "solution_word_length",
-            _t("validate.solution_word_length", word=word, letters=_count(letters, "character"),
-               stops=_count(n, "stop")),
+            _t(
+                "validate.solution_word_length",
+                word=word,
+                letters=_count(letters, "character"),
+                stops=_count(n, "stop"),
+            ),
             word=word,
             letters=letters,
             stops=n,
@@ -562,17 +600,26 @@ def _check_translations(rally: Rally, out: list[Finding]) -> None:
 def _missing_translation(
     rally: Rally, i: int | None, name: str, missing: list[str], out: list[Finding]
 ) -> None:
-    names = [_t(f"validate.language.{lang}") if f"validate.language.{lang}" in ROUTES_TEXTS
-             else dict.fromkeys(LANGUAGES, lang) for lang in missing]
+    names = [
+        _t(f"validate.language.{lang}")
+        if f"validate.language.{lang}" in ROUTES_TEXTS
+        else dict.fromkeys(LANGUAGES, lang)
+        for lang in missing
+    ]
     and_ = _t("validate.and")
     listed = {lang: f" {and_[lang]} ".join(n[lang] for n in names) for lang in LANGUAGES}
-    whose = _t("validate.where.rally") if i is None else _t(
-        "validate.where.stop", ref=_ref(rally, i))
+    whose = (
+        _t("validate.where.rally") if i is None else _t("validate.where.stop", ref=_ref(rally, i))
+    )
     _add(
         out,
         "missing_translation",
-        _t("validate.missing_translation", whose=whose, field=_t(f"validate.field.{name}"),
-           languages=listed),
+        _t(
+            "validate.missing_translation",
+            whose=whose,
+            field=_t(f"validate.field.{name}"),
+            languages=listed,
+        ),
         i,
         None if i is None else rally.stops[i].marker.id,
         field=name,

@@ -16,8 +16,9 @@ from server.models import AuditEntry
 def record(action: str, object_type: str, object_id: int | None, **detail: Any) -> AuditEntry:
     """Add an entry for the current user to the session (committed with the change itself)."""
     user_id = current_user.id if current_user and current_user.is_authenticated else None
-    entry = AuditEntry(user_id=user_id, action=action, object_type=object_type,
-                       object_id=object_id, detail=detail)
+    entry = AuditEntry(
+        user_id=user_id, action=action, object_type=object_type, object_id=object_id, detail=detail
+    )
     db.session.add(entry)
     return entry
 
@@ -59,14 +60,23 @@ class Field:
 
 def attribute(name: str, **options: Any) -> Field:
     """A field stored in the model attribute of the same name."""
-    return Field(name, lambda row: getattr(row, name),
-                 lambda row, value: setattr(row, name, value), **options)
+    return Field(
+        name,
+        lambda row: getattr(row, name),
+        lambda row, value: setattr(row, name, value),
+        **options,
+    )
 
 
 def text(name: str) -> Field:
     """A text of a Bilingual model; the audit names the languages that changed."""
-    return Field(name, lambda row: row.text(name), lambda row, value: row.set_text(name, value),
-                 parse=lambda body: dict(body[name]), detail=languages_changed)
+    return Field(
+        name,
+        lambda row: row.text(name),
+        lambda row, value: row.set_text(name, value),
+        parse=lambda body: dict(body[name]),
+        detail=languages_changed,
+    )
 
 
 def apply(row: Any, body: dict[str, Any], fields: Iterable[Field]) -> dict[str, Any]:

@@ -73,13 +73,12 @@ def create_user(username: str, password: str, role: Role, language: str = "de") 
         raise ValueError("the user name must have 1 to 80 characters")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValueError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
-    taken = db.session.scalar(
-        select(User.id).where(func.lower(User.username) == username.lower())
-    )
+    taken = db.session.scalar(select(User.id).where(func.lower(User.username) == username.lower()))
     if taken:
         raise ValueError(f"a user called {username!r} exists already")
-    user = User(username=username, password_hash=hash_password(password), role=role,
-                language=language)
+    user = User(
+        username=username, password_hash=hash_password(password), role=role, language=language
+    )
     db.session.add(user)
     db.session.commit()
     return user

@@ -79,11 +79,15 @@ def seed_demo() -> None:
     if db.session.scalar(select(models.User.id).filter_by(username=DEMO_CURATOR)) is None:
         password = secrets.token_urlsafe(12)
         create_user(DEMO_CURATOR, password, models.Role.ADMIN)
-        click.echo(f"curator login created: user '{DEMO_CURATOR}', password '{password}' "
-                   "(shown once; change it with 'artcaching users set-password')")
+        click.echo(
+            f"curator login created: user '{DEMO_CURATOR}', password '{password}' "
+            "(shown once; change it with 'artcaching users set-password')"
+        )
     else:
-        click.echo(f"curator login '{DEMO_CURATOR}' exists already "
-                   "(reset with 'artcaching users set-password curator')")
+        click.echo(
+            f"curator login '{DEMO_CURATOR}' exists already "
+            "(reset with 'artcaching users set-password curator')"
+        )
     click.echo(f"open {current_app.config['PUBLIC_BASE_URL']}/ (staff: /login)")
 
 
@@ -222,8 +226,9 @@ def _check_writable(path: str) -> None:
         _fail(f"cannot write '{path}': it is a folder; give a file name")
     if not target.parent.is_dir():
         _fail(f"cannot write '{path}': the folder '{target.parent}' does not exist")
-    if not os.access(target.parent, os.W_OK) or (target.exists()
-                                                  and not os.access(target, os.W_OK)):
+    if not os.access(target.parent, os.W_OK) or (
+        target.exists() and not os.access(target, os.W_OK)
+    ):
         _fail(f"cannot write '{path}': permission denied")
 
 
@@ -245,29 +250,46 @@ def _write(path: str, data: bytes) -> None:
 
 
 def _done(what: str, path: str, size: int) -> None:
-    click.echo(f"{what} written to {'standard output' if path == '-' else path} ({size:,} bytes)",
-               err=path == "-")
+    click.echo(
+        f"{what} written to {'standard output' if path == '-' else path} ({size:,} bytes)",
+        err=path == "-",
+    )
 
 
-OUTPUT = click.option("-o", "--output", required=True, metavar="FILE",
-                      help="The file to write ('-' for standard output).")
-LANGUAGE = click.option("--lang", type=click.Choice(LANGUAGES), default=None,
-                        help="Language of names and headers (default: DEFAULT_LANGUAGE).")
+OUTPUT = click.option(
+    "-o",
+    "--output",
+    required=True,
+    metavar="FILE",
+    help="The file to write ('-' for standard output).",
+)
+LANGUAGE = click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES),
+    default=None,
+    help="Language of names and headers (default: DEFAULT_LANGUAGE).",
+)
 
 
 @main.command("export-qr")
 @click.argument("rally")
-@click.option("--format", "fmt", type=click.Choice(exports.QR_FORMATS), default="pdf",
-              show_default=True,
-              help="pdf: an A4 poster per stop; labels: 3 x 4 stickers per page; zip: PNG + SVG.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(exports.QR_FORMATS),
+    default="pdf",
+    show_default=True,
+    help="pdf: an A4 poster per stop; labels: 3 x 4 stickers per page; zip: PNG + SVG.",
+)
 @OUTPUT
 @_with_database
 def export_qr(rally: str, fmt: str, output: str) -> None:
     """The printed QR fallbacks of RALLY (its slug), signed with the current key."""
     row = _rally(rally)
     _check_writable(output)
-    with click.progressbar(length=len(row.stops), label=f"{fmt}: {row.slug}",
-                           file=sys.stderr) as bar:
+    with click.progressbar(
+        length=len(row.stops), label=f"{fmt}: {row.slug}", file=sys.stderr
+    ) as bar:
         download = exports.qr_download(row, fmt, bar.update)
     _write(output, download.data)
     _done(f"{len(row.stops)} codes of '{row.slug}'", output, len(download.data))
@@ -275,8 +297,9 @@ def export_qr(rally: str, fmt: str, output: str) -> None:
 
 @main.command("export-route")
 @click.argument("rally")
-@click.option("--format", "fmt", type=click.Choice(exports.ROUTE_FORMATS), default="gpx",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(exports.ROUTE_FORMATS), default="gpx", show_default=True
+)
 @LANGUAGE
 @OUTPUT
 @_with_database
@@ -292,10 +315,20 @@ def export_route(rally: str, fmt: str, lang: str | None, output: str) -> None:
 @main.command("export-results")
 @click.argument("rally")
 @LANGUAGE
-@click.option("--timezone", "tz", default="UTC", show_default=True,
-              help="Time zone of the times, e.g. Europe/Berlin.")
-@click.option("--delimiter", type=click.Choice([",", ";", "tab"]), default=",",
-              show_default=True, help="';' suits spreadsheets set to German.")
+@click.option(
+    "--timezone",
+    "tz",
+    default="UTC",
+    show_default=True,
+    help="Time zone of the times, e.g. Europe/Berlin.",
+)
+@click.option(
+    "--delimiter",
+    type=click.Choice([",", ";", "tab"]),
+    default=",",
+    show_default=True,
+    help="';' suits spreadsheets set to German.",
+)
 @OUTPUT
 @_with_database
 def export_results(rally: str, lang: str | None, tz: str, delimiter: str, output: str) -> None:
@@ -313,8 +346,9 @@ def export_results(rally: str, lang: str | None, tz: str, delimiter: str, output
 def close_rally(rally: str) -> None:
     """Close the event RALLY: teams can no longer play; results stay."""
     row = actions.close(_rally(rally))
-    click.echo(f"rally '{row.slug}' closed; purge its personal data with "
-               f"'artcaching purge {row.slug}'")
+    click.echo(
+        f"rally '{row.slug}' closed; purge its personal data with 'artcaching purge {row.slug}'"
+    )
 
 
 @main.command("purge")
@@ -326,11 +360,14 @@ def purge_rally(rally: str, yes: bool) -> None:
     stored answers, flag reasons); anonymous counts stay."""
     row = _rally(rally)
     if row.status is not models.RallyStatus.CLOSED:
-        _fail(UserError("rally_not_closed").message(CLI_LANGUAGE)
-              + f" (artcaching close {row.slug})")
+        _fail(
+            UserError("rally_not_closed").message(CLI_LANGUAGE) + f" (artcaching close {row.slug})"
+        )
     if not yes:
         click.confirm(f"Delete the personal data of '{row.slug}' for good?", abort=True)
     report = actions.purge(row, row.slug)
-    click.echo(f"rally '{row.slug}': personal data of {report.teams} teams purged "
-               f"({report.tokens} device tokens, {report.client_events} stored answers deleted, "
-               f"{report.flags} flags stripped)")
+    click.echo(
+        f"rally '{row.slug}': personal data of {report.teams} teams purged "
+        f"({report.tokens} device tokens, {report.client_events} stored answers deleted, "
+        f"{report.flags} flags stripped)"
+    )

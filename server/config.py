@@ -21,7 +21,7 @@ def database_url(url: str | None, instance_path: str) -> str:
         return "sqlite:///" + str(Path(instance_path) / "artcaching.sqlite3")
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -71,8 +71,9 @@ def _env_float(name: str, default: float) -> float:
 def _public_base_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise SystemExit(f"PUBLIC_BASE_URL must be an http(s) URL like https://example.org, "
-                         f"got {value!r}")
+        raise SystemExit(
+            f"PUBLIC_BASE_URL must be an http(s) URL like https://example.org, got {value!r}"
+        )
     return value.rstrip("/")
 
 

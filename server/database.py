@@ -44,7 +44,8 @@ def _configure_sqlite(engine: Engine) -> None:
     def on_begin(connection) -> None:
         immediate = connection.get_execution_options().get(_IMMEDIATE, False)
         connection.exec_driver_sql(
-            "BEGIN IMMEDIATE" if immediate or _writing_request() else "BEGIN")
+            "BEGIN IMMEDIATE" if immediate or _writing_request() else "BEGIN"
+        )
 
 
 def _writing_request() -> bool:

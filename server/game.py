@@ -129,15 +129,24 @@ class Applied:
 def record_outcome(team: models.Team, rally: domain.Rally, outcome: rules.Outcome) -> None:
     """Write an outcome's finds, flags, last fix and score to the team's rows."""
     for found in outcome.found:
-        db.session.add(models.Discovery(
-            team_id=team.id, marker_id=found.marker_id, method=found.method.value,
-            found_at=found.at,
-        ))
+        db.session.add(
+            models.Discovery(
+                team_id=team.id,
+                marker_id=found.marker_id,
+                method=found.method.value,
+                found_at=found.at,
+            )
+        )
     for flag in outcome.flags:
-        db.session.add(models.TeamFlag(
-            team_id=team.id, kind=flag.kind.value, at=flag.at, marker_id=flag.marker_id,
-            detail=dict(flag.detail),
-        ))
+        db.session.add(
+            models.TeamFlag(
+                team_id=team.id,
+                kind=flag.kind.value,
+                at=flag.at,
+                marker_id=flag.marker_id,
+                detail=dict(flag.detail),
+            )
+        )
     fix = outcome.state.last_fix
     if fix is not None:
         team.last_lat, team.last_lon = fix.position
@@ -163,6 +172,7 @@ def apply_event(
     apply one after another; a unique constraint breaking anyway means another instance won,
     and the event is tried again on fresh state.
     """
+
     def attempt() -> Applied:
         db.session.rollback()
         begin_write()
@@ -170,8 +180,11 @@ def apply_event(
         if team is None:
             raise LookupError(team_id)
         if client_event_id is not None:
-            prior = db.session.scalar(select(models.ClientEvent).filter_by(
-                team_id=team_id, client_event_id=client_event_id))
+            prior = db.session.scalar(
+                select(models.ClientEvent).filter_by(
+                    team_id=team_id, client_event_id=client_event_id
+                )
+            )
             if prior is not None:
                 db.session.rollback()
                 return Applied(prior.status, prior.response)
@@ -181,10 +194,15 @@ def apply_event(
         db.session.flush()
         body = answer(team, rally, outcome)
         if client_event_id is not None:
-            db.session.add(models.ClientEvent(
-                team_id=team_id, client_event_id=client_event_id, kind=kind,
-                status=200, response=body,
-            ))
+            db.session.add(
+                models.ClientEvent(
+                    team_id=team_id,
+                    client_event_id=client_event_id,
+                    kind=kind,
+                    status=200,
+                    response=body,
+                )
+            )
         db.session.commit()
         return Applied(200, body, outcome)
 

@@ -13,8 +13,9 @@ from flask import Flask, Response, current_app, g, has_request_context, request
 from markers.i18n import LANGUAGES, Catalogue, Text, package_texts, pick
 
 COOKIE = "lang"
-CATALOGUE = Catalogue(package_texts("markers"), package_texts("routes"),
-                      package_texts("server", "translations"))
+CATALOGUE = Catalogue(
+    package_texts("markers"), package_texts("routes"), package_texts("server", "translations")
+)
 
 
 def catalogue() -> Mapping[str, Text]:
@@ -80,8 +81,13 @@ def init_app(app: Flask) -> None:
     def remember_language(response: Response) -> Response:
         choice = request.args.get("lang")
         if choice in LANGUAGES and request.cookies.get(COOKIE) != choice:
-            response.set_cookie(COOKIE, choice, max_age=365 * 86400, samesite="Lax",
-                                secure=app.config["SESSION_COOKIE_SECURE"])
+            response.set_cookie(
+                COOKIE,
+                choice,
+                max_age=365 * 86400,
+                samesite="Lax",
+                secure=app.config["SESSION_COOKIE_SECURE"],
+            )
         if has_request_context() and "lang" in g:
             response.headers.setdefault("Content-Language", g.lang)
             response.vary.add("Accept-Language")

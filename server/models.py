@@ -80,8 +80,10 @@ class Bilingual:
         for name in names:
             langs = {lang for base, _, lang in split if base == name and len(lang) == 2}
             if langs != set(LANGUAGES):
-                raise TypeError(f"{cls.__name__}.{name}: columns for {sorted(langs)}, "
-                                f"but LANGUAGES is {LANGUAGES}")
+                raise TypeError(
+                    f"{cls.__name__}.{name}: columns for {sorted(langs)}, "
+                    f"but LANGUAGES is {LANGUAGES}"
+                )
 
     def text(self, name: str) -> dict[str, str]:
         return {lang: getattr(self, f"{name}_{lang}") or "" for lang in LANGUAGES}
@@ -170,7 +172,9 @@ class Rally(Bilingual, db.Model):
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     stops: Mapped[list[RallyStop]] = relationship(
-        back_populates="rally", order_by="RallyStop.position", cascade="all, delete-orphan",
+        back_populates="rally",
+        order_by="RallyStop.position",
+        cascade="all, delete-orphan",
         lazy="selectin",
     )
 

@@ -20,8 +20,9 @@ def forget_old_fixes() -> int:
     hours = current_app.config["FIX_RETENTION_HOURS"]
     cutoff = datetime.now(UTC) - timedelta(hours=hours)
     result = db.session.execute(
-        update(models.Team).where(models.Team.last_fix_at < cutoff).values(
-            last_lat=None, last_lon=None, last_accuracy_m=None, last_fix_at=None)
+        update(models.Team)
+        .where(models.Team.last_fix_at < cutoff)
+        .values(last_lat=None, last_lon=None, last_accuracy_m=None, last_fix_at=None)
     )
     db.session.commit()
     return result.rowcount

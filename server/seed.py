@@ -28,10 +28,17 @@ def import_venues(venues: Iterable[Venue]) -> int:
     for v in venues:
         if v.name in known:
             continue
-        db.session.add(models.Venue(
-            name=v.name, kind=v.kind, lat=v.position.lat, lon=v.position.lon,
-            address=v.address, source=v.source, fact=v.short_fact,
-        ))
+        db.session.add(
+            models.Venue(
+                name=v.name,
+                kind=v.kind,
+                lat=v.position.lat,
+                lon=v.position.lon,
+                address=v.address,
+                source=v.source,
+                fact=v.short_fact,
+            )
+        )
         known.add(v.name)
         added += 1
     if PFALZGALERIE["name"] not in known:
@@ -41,8 +48,9 @@ def import_venues(venues: Iterable[Venue]) -> int:
     return added
 
 
-def import_rally(rf: RallyFile, *, status: models.RallyStatus,
-                 owner: models.User | None = None) -> models.Rally:
+def import_rally(
+    rf: RallyFile, *, status: models.RallyStatus, owner: models.User | None = None
+) -> models.Rally:
     """Create the rally and its markers; raises ValueError when the slug is taken."""
     rally = rf.rally
     if db.session.scalar(select(models.Rally.id).filter_by(slug=rally.slug)):
@@ -50,11 +58,16 @@ def import_rally(rf: RallyFile, *, status: models.RallyStatus,
     venues = {v.name: v for v in db.session.scalars(select(models.Venue))}
     now = datetime.now(UTC)
     row = models.Rally(
-        slug=rally.slug, order_mode=rally.order_mode.value, status=status,
-        solution_word=rally.solution_word, walking_speed_mps=rally.walking_speed_mps,
-        dwell_s=rally.dwell_s, owner_id=owner.id if owner else None,
+        slug=rally.slug,
+        order_mode=rally.order_mode.value,
+        status=status,
+        solution_word=rally.solution_word,
+        walking_speed_mps=rally.walking_speed_mps,
+        dwell_s=rally.dwell_s,
+        owner_id=owner.id if owner else None,
         start_lat=rally.start.lat if rally.start else None,
-        start_lon=rally.start.lon if rally.start else None, start_name=rf.start_name,
+        start_lon=rally.start.lon if rally.start else None,
+        start_name=rf.start_name,
         finish_lat=rally.finish.lat if rally.finish else None,
         finish_lon=rally.finish.lon if rally.finish else None,
         play_area=[list(p) for p in rally.play_area] if rally.play_area else None,
@@ -69,9 +82,12 @@ def import_rally(rf: RallyFile, *, status: models.RallyStatus,
         if m.id not in markers:
             venue = venues.get(m.venue) if m.venue else None
             marker = models.Marker(
-                lat=m.position.lat, lon=m.position.lon, radius_m=m.radius_m,
+                lat=m.position.lat,
+                lon=m.position.lon,
+                radius_m=m.radius_m,
                 polygon=[list(p) for p in m.polygon] if m.polygon else None,
-                venue=venue, owner_id=owner.id if owner else None,
+                venue=venue,
+                owner_id=owner.id if owner else None,
                 source=rf.sources.get(m.id, ""),
             )
             for name in ("title", "clue", "story"):
@@ -86,8 +102,9 @@ def import_rally(rf: RallyFile, *, status: models.RallyStatus,
     return row
 
 
-def demo(*, slug: str | None = None,
-         status: models.RallyStatus = models.RallyStatus.PUBLISHED) -> models.Rally:
+def demo(
+    *, slug: str | None = None, status: models.RallyStatus = models.RallyStatus.PUBLISHED
+) -> models.Rally:
     """The venues and the Kaiserslautern demo rally (under ``slug`` if given), flushed."""
     venues = rallyfile.load_venues()
     import_venues(venues)

@@ -20,8 +20,7 @@ def staff_areas() -> list[tuple[str, Role, str]]:
     """(endpoint, role, label key) of each area the current user may open."""
     if not current_user.is_authenticated:
         return []
-    return [a for a in AREAS
-            if a[0] in current_app.view_functions and current_user.has_role(a[1])]
+    return [a for a in AREAS if a[0] in current_app.view_functions and current_user.has_role(a[1])]
 
 
 JS_PREFIX = "staff.js."

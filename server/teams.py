@@ -21,8 +21,10 @@ MAX_NAME = 40
 def clean_name(name: str) -> str:
     """The name with surrounding and repeated spaces removed; no control characters."""
     name = unicodedata.normalize("NFC", " ".join(name.split()))
-    if not name or len(name) > MAX_NAME or any(
-        unicodedata.category(c).startswith("C") for c in name
+    if (
+        not name
+        or len(name) > MAX_NAME
+        or any(unicodedata.category(c).startswith("C") for c in name)
     ):
         raise UserError("invalid_team_name", status=422, field="name", max=MAX_NAME)
     return name
@@ -43,9 +45,7 @@ def new_token(team: models.Team) -> str:
 
 def by_token(token: str) -> models.Team | None:
     """The team a device token belongs to (None after the event's personal data was purged)."""
-    row = db.session.scalar(
-        select(models.TeamToken).filter_by(token_hash=models.hash_token(token))
-    )
+    row = db.session.scalar(select(models.TeamToken).filter_by(token_hash=models.hash_token(token)))
     team = None if row is None else db.session.get(models.Team, row.team_id)
     return None if team is None or team.name is None else team
 

@@ -23,8 +23,9 @@ class UserError(Exception):
 
     status = 422
 
-    def __init__(self, code: str, *, status: int | None = None, field: str | None = None,
-                 **values: object) -> None:
+    def __init__(
+        self, code: str, *, status: int | None = None, field: str | None = None, **values: object
+    ) -> None:
         super().__init__(code)
         self.code = code
         if status is not None:

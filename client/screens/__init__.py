@@ -23,8 +23,13 @@ from client.screens.start import StartScreen
 HERE = Path(__file__).parent
 
 SCREENS: dict[str, type[GameScreen]] = {
-    "start": StartScreen, "clue": ClueScreen, "arview": ARScreen, "map": MapScreen,
-    "scan": ScanScreen, "reveal": RevealScreen, "progress": ProgressScreen,
+    "start": StartScreen,
+    "clue": ClueScreen,
+    "arview": ARScreen,
+    "map": MapScreen,
+    "scan": ScanScreen,
+    "reveal": RevealScreen,
+    "progress": ProgressScreen,
 }
 """Screen name -> class; the layout is the .kv file of that name in this folder."""
 

@@ -33,8 +33,9 @@ class ARScreen(GameScreen):
         elif target is None:
             self.hint = self.tr("ui.ar.no_marker")
         else:
-            self.hint = self.tr("ui.ar.look", stop=target.stop,
-                                distance=distance_text(target.distance_m))
+            self.hint = self.tr(
+                "ui.ar.look", stop=target.stop, distance=distance_text(target.distance_m)
+            )
         if target is not None and target.band is not None:
             self.band = self.tr(f"band.{target.band.value}").upper()
             self.band_rgba = BAND_RGBA[target.band.value]

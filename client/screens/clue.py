@@ -26,8 +26,11 @@ def target_texts(target: Any, total: int, tr: Any) -> dict[str, Any]:
     elif target.marker is not None:
         where = tr("ui.clue.marker_near", distance=distance_text(target.distance_m))
     else:
-        where = tr("ui.clue.search_area", radius=round(target.area_radius_m),
-                   distance=distance_text(target.distance_m))
+        where = tr(
+            "ui.clue.search_area",
+            radius=round(target.area_radius_m),
+            distance=distance_text(target.distance_m),
+        )
     return {
         "stop_text": tr("ui.clue.stop_of", stop=target.stop, total=total),
         "clue_text": target.clue or "",
@@ -65,8 +68,7 @@ class ClueScreen(GameScreen):
             self.note = self.tr("ui.clue.no_target")
         else:
             self.note = ""
-        cards = tuple(tuple(sorted(target_texts(t, total, self.tr).items()))
-                      for t in snap.targets)
+        cards = tuple(tuple(sorted(target_texts(t, total, self.tr).items())) for t in snap.targets)
         if cards == self._cards_key:
             return
         self._cards_key = cards

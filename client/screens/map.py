@@ -16,8 +16,7 @@ class MapScreen(GameScreen):
         if self.map is None:
             from client.widgets.map import GameMap  # mapview opens the window on import
 
-            self.map = GameMap(self.app.tile_cache, pos_hint={"x": 0, "y": 0},
-                               size_hint=(1, 1))
+            self.map = GameMap(self.app.tile_cache, pos_hint={"x": 0, "y": 0}, size_hint=(1, 1))
             self.ids.holder.add_widget(self.map)
         if self.snapshot is not None:
             self.map.show(self.snapshot)

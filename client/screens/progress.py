@@ -16,7 +16,7 @@ LEAVE_CONFIRM_S = 4.0
 
 
 def clock_time(iso: str | None) -> str:
-    """"18:42" from an RFC 3339 time, in the phone's local time zone."""
+    """ "18:42" from an RFC 3339 time, in the phone's local time zone."""
     if not iso:
         return ""
     try:
@@ -26,7 +26,7 @@ def clock_time(iso: str | None) -> str:
 
 
 def duration_text(seconds: float | None) -> str:
-    """"1:05:09" or "5:09" (hours only when there are any)."""
+    """ "1:05:09" or "5:09" (hours only when there are any)."""
     if seconds is None:
         return ""
     s = max(int(seconds), 0)
@@ -63,9 +63,15 @@ class ProgressScreen(GameScreen):
         self.letters = snap.solution or ""
         code = snap.join_code or self.app.session_settings().join_code
         self.join_text = self.tr("ui.progress.join_code", code=code) if code else ""
-        rows = tuple((f"{f.get('stop')}. {f.get('title', '')}",
-                      self.tr(f"ui.method.{f.get('method', 'gps')}") + " "
-                      + clock_time(f.get("found_at"))) for f in snap.found)
+        rows = tuple(
+            (
+                f"{f.get('stop')}. {f.get('title', '')}",
+                self.tr(f"ui.method.{f.get('method', 'gps')}")
+                + " "
+                + clock_time(f.get("found_at")),
+            )
+            for f in snap.found
+        )
         if rows != self._found_key:
             self._found_key = rows
             box = self.ids.found

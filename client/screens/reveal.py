@@ -22,8 +22,9 @@ class RevealScreen(GameScreen):
             self.headline = self.tr("ui.reveal.none")
             self.story = self.letter = self.image_source = ""
         else:
-            self.headline = self.tr("ui.reveal.found", stop=reveal.get("stop", "?"),
-                                    title=reveal.get("title", ""))
+            self.headline = self.tr(
+                "ui.reveal.found", stop=reveal.get("stop", "?"), title=reveal.get("title", "")
+            )
             self.story = reveal.get("story") or ""
             self.letter = reveal.get("letter") or ""
             self.image_source = self.app.media_source(reveal)
@@ -31,6 +32,7 @@ class RevealScreen(GameScreen):
             self.next_clue = self.tr("ui.reveal.done")
         elif snap.targets:
             self.next_clue = "\n\n".join(
-                self.tr("ui.reveal.next_line", stop=t.stop, clue=t.clue) for t in snap.targets)
+                self.tr("ui.reveal.next_line", stop=t.stop, clue=t.clue) for t in snap.targets
+            )
         else:
             self.next_clue = ""

@@ -16,8 +16,13 @@ from client.widgets.arview import decimal
 def rally_line(rally: dict[str, Any], tr: Any) -> str:
     """A rally of the list as two lines: title, then stops, length and walking time."""
     km = decimal(rally.get("length_m", 0) / 1000)
-    return tr("ui.start.rally_line", title=rally.get("title") or rally.get("slug", "?"),
-              stops=rally.get("stops", 0), km=km, minutes=rally.get("duration_min", 0))
+    return tr(
+        "ui.start.rally_line",
+        title=rally.get("title") or rally.get("slug", "?"),
+        stops=rally.get("stops", 0),
+        km=km,
+        minutes=rally.get("duration_min", 0),
+    )
 
 
 class StartScreen(GameScreen):
@@ -73,8 +78,11 @@ class StartScreen(GameScreen):
         box = self.ids.rally_list
         box.clear_widgets()
         for rally in self.rallies:
-            button = Factory.Choice(text=rally_line(rally, self.tr), group="rally",
-                                    state="down" if rally["slug"] == self.slug else "normal")
+            button = Factory.Choice(
+                text=rally_line(rally, self.tr),
+                group="rally",
+                state="down" if rally["slug"] == self.slug else "normal",
+            )
             button.bind(on_release=lambda b, s=rally["slug"]: self._pick(b, s))
             box.add_widget(button)
 

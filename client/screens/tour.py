@@ -40,8 +40,12 @@ class Tour:
         self._queue: list[tuple[str, Callable[[], None] | None]] = []
         self._busy = False
 
-    def shoot(self, names: Sequence[str], done: Callable[[], None] | None = None,
-              settle_s: float | None = None) -> None:
+    def shoot(
+        self,
+        names: Sequence[str],
+        done: Callable[[], None] | None = None,
+        settle_s: float | None = None,
+    ) -> None:
         """Visit names in order, a screenshot of each; then call done (main thread)."""
         for i, name in enumerate(names):
             self._queue.append((name, done if i == len(names) - 1 else None))

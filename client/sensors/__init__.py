@@ -51,8 +51,9 @@ class Replay:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def start(self, items: Iterable[Any], callback: Callable[[Any], None],
-              interval_s: float) -> None:
+    def start(
+        self, items: Iterable[Any], callback: Callable[[Any], None], interval_s: float
+    ) -> None:
         self._stop.clear()
 
         def run() -> None:

@@ -23,11 +23,11 @@ class FramesFromFiles:
         self.folder = Path(folder)
         if not self.folder.is_dir():
             raise ValueError(f"frames folder {self.folder} does not exist")
-        self.paths = sorted(p for p in self.folder.iterdir()
-                            if p.suffix.lower() in IMAGE_SUFFIXES)
+        self.paths = sorted(p for p in self.folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         if not self.paths:
-            raise ValueError(f"frames folder {self.folder} holds no images "
-                             f"({', '.join(IMAGE_SUFFIXES)})")
+            raise ValueError(
+                f"frames folder {self.folder} holds no images ({', '.join(IMAGE_SUFFIXES)})"
+            )
         self.interval_s = interval_s
         self.loop = loop
         self._replay = Replay("frames-from-files")
@@ -60,8 +60,9 @@ class KivyCameraFrames:
     Call start/stop from Kivy's main thread; callback runs there too.
     """
 
-    def __init__(self, index: int = 0, resolution: tuple[int, int] = (1280, 720),
-                 interval_s: float = 0.2) -> None:
+    def __init__(
+        self, index: int = 0, resolution: tuple[int, int] = (1280, 720), interval_s: float = 0.2
+    ) -> None:
         self.index = index
         self.resolution = resolution
         self.interval_s = interval_s

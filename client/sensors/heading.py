@@ -77,8 +77,9 @@ class AndroidHeading:
         sensor_class = autoclass("android.hardware.Sensor")
         manager_class = autoclass("android.hardware.SensorManager")
         activity = autoclass("org.kivy.android.PythonActivity").mActivity
-        manager = cast("android.hardware.SensorManager",
-                       activity.getSystemService(context.SENSOR_SERVICE))
+        manager = cast(
+            "android.hardware.SensorManager", activity.getSystemService(context.SENSOR_SERVICE)
+        )
         sensor = manager.getDefaultSensor(sensor_class.TYPE_ROTATION_VECTOR)
         if sensor is None:
             raise SensorUnavailable("this phone has no rotation vector sensor")
@@ -90,8 +91,11 @@ class AndroidHeading:
             @java_method("(Landroid/hardware/SensorEvent;)V")
             def onSensorChanged(self, event):
                 v = list(event.values)
-                r = matrix_from_rotation_vector(*v[:4]) if len(v) >= 4 else \
-                    matrix_from_rotation_vector(*v[:3])
+                r = (
+                    matrix_from_rotation_vector(*v[:4])
+                    if len(v) >= 4
+                    else matrix_from_rotation_vector(*v[:3])
+                )
                 callback(camera_orientation(r, owner.declination_deg))
 
             @java_method("(Landroid/hardware/Sensor;I)V")
@@ -175,16 +179,24 @@ class ScriptedHeading:
     """Headings from a script of (seconds, heading, pitch) key points, interpolated the short way
     round (350 -> 10 passes 0), with Gaussian jitter (deterministic for a seed)."""
 
-    def __init__(self, script: Sequence[tuple[float, float] | tuple[float, float, float]], *,
-                 interval_s: float = 0.1, noise_deg: float = 0.0, seed: int = 0,
-                 speedup: float = 1.0, loop: bool = False) -> None:
+    def __init__(
+        self,
+        script: Sequence[tuple[float, float] | tuple[float, float, float]],
+        *,
+        interval_s: float = 0.1,
+        noise_deg: float = 0.0,
+        seed: int = 0,
+        speedup: float = 1.0,
+        loop: bool = False,
+    ) -> None:
         if not script:
             raise ValueError("a heading script needs at least one (seconds, heading) point")
         times = [float(p[0]) for p in script]
         if times != sorted(times):
             raise ValueError(f"script times must not decrease: {times}")
-        self.script = [(float(p[0]), float(p[1]), float(p[2]) if len(p) > 2 else 0.0)
-                       for p in script]
+        self.script = [
+            (float(p[0]), float(p[1]), float(p[2]) if len(p) > 2 else 0.0) for p in script
+        ]
         self.interval_s = interval_s
         self.noise_deg = noise_deg
         self.seed = seed

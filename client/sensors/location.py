@@ -78,9 +78,14 @@ def _deliver(root: Any, location: Any) -> None:
     if handler is not None:
         handler(location)
         return
-    root.on_location(lat=location.getLatitude(), lon=location.getLongitude(),
-                     speed=location.getSpeed(), bearing=location.getBearing(),
-                     altitude=location.getAltitude(), accuracy=location.getAccuracy())
+    root.on_location(
+        lat=location.getLatitude(),
+        lon=location.getLongitude(),
+        speed=location.getSpeed(),
+        bearing=location.getBearing(),
+        altitude=location.getAltitude(),
+        accuracy=location.getAccuracy(),
+    )
 
 
 def patch_plyer_gps() -> bool:
@@ -128,9 +133,13 @@ class PlyerLocation:
     Callbacks come from Android's main looper thread, not Kivy's; wrap with @mainthread in the UI.
     """
 
-    def __init__(self, min_time_ms: int = 1000, min_distance_m: float = 1.0,
-                 providers: Sequence[str] = PREFERRED_PROVIDERS,
-                 on_status: StatusCallback | None = None) -> None:
+    def __init__(
+        self,
+        min_time_ms: int = 1000,
+        min_distance_m: float = 1.0,
+        providers: Sequence[str] = PREFERRED_PROVIDERS,
+        on_status: StatusCallback | None = None,
+    ) -> None:
         self.min_time_ms = int(min_time_ms)
         self.min_distance_m = float(min_distance_m)
         self.providers = tuple(providers)
@@ -180,8 +189,14 @@ class PlyerLocation:
 
     def _on_plyer_kwargs(self, **kw: Any) -> None:
         if self._callback is not None and "lat" in kw:
-            self._callback(Fix(float(kw["lat"]), float(kw["lon"]),
-                               float(kw.get("accuracy") or 50.0), datetime.now(UTC)))
+            self._callback(
+                Fix(
+                    float(kw["lat"]),
+                    float(kw["lon"]),
+                    float(kw.get("accuracy") or 50.0),
+                    datetime.now(UTC),
+                )
+            )
 
     def _status(self, kind: str, message: str) -> None:
         if self.on_status is not None:
@@ -213,9 +228,11 @@ def load_track(source: str | bytes | Path | Sequence[LatLon]) -> list[LatLon]:
         if isinstance(data, str) and not data.lstrip().startswith("<"):
             data = Path(data).read_bytes()
         gpx = parse_gpx(data)
-        points = ([p.position for t in gpx.tracks for p in t]
-                  or [w.position for r in gpx.routes for w in r]
-                  or [w.position for w in gpx.waypoints])
+        points = (
+            [p.position for t in gpx.tracks for p in t]
+            or [w.position for r in gpx.routes for w in r]
+            or [w.position for w in gpx.waypoints]
+        )
     if len(points) < 2:
         raise ValueError(f"a walk needs at least two points, the track has {len(points)}")
     return points
@@ -230,10 +247,18 @@ class SimulatedLocation:
     replays the fixes on a thread, speedup times faster than walking.
     """
 
-    def __init__(self, track: str | bytes | Path | Sequence[LatLon], *, speed_mps: float = 1.3,
-                 interval_s: float = 1.0, noise_m: float = 4.0, seed: int = 0,
-                 speedup: float = 1.0, start: datetime | None = None,
-                 pauses: dict[int, float] | None = None) -> None:
+    def __init__(
+        self,
+        track: str | bytes | Path | Sequence[LatLon],
+        *,
+        speed_mps: float = 1.3,
+        interval_s: float = 1.0,
+        noise_m: float = 4.0,
+        seed: int = 0,
+        speedup: float = 1.0,
+        start: datetime | None = None,
+        pauses: dict[int, float] | None = None,
+    ) -> None:
         if speed_mps <= 0 or interval_s <= 0 or speedup <= 0:
             raise ValueError("speed_mps, interval_s and speedup must be positive")
         self.points = load_track(track)
@@ -299,8 +324,13 @@ class SimulatedLocation:
             if offset > 0:
                 position = destination(true, math.degrees(math.atan2(east, north)), offset)
             accuracy = max(3.0, self.noise_m * rng.uniform(1.0, 2.0))
-            yield Fix(round(position.lat, 7), round(position.lon, 7), round(accuracy, 1),
-                      start + timedelta(seconds=t), mock=False)
+            yield Fix(
+                round(position.lat, 7),
+                round(position.lon, 7),
+                round(accuracy, 1),
+                start + timedelta(seconds=t),
+                mock=False,
+            )
 
     def start(self, callback: FixCallback) -> None:
         """Deliver the fixes on a daemon thread, interval_s / speedup apart."""
@@ -324,4 +354,3 @@ class SimulatedLocation:
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=5)
         self._thread = None
-

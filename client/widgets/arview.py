@@ -49,8 +49,9 @@ def place_markers(snap: Any, width: float, height: float, h_fov_deg: float) -> l
     for target in snap.targets:
         if target.marker is None:
             continue
-        point = ar.project_target(snap.position.position, target.marker, snap.heading_deg, view,
-                                  pitch_deg=snap.pitch_deg)
+        point = ar.project_target(
+            snap.position.position, target.marker, snap.heading_deg, view, pitch_deg=snap.pitch_deg
+        )
         placed.append(Placed(target.stop, point))
     placed.sort(key=lambda p: -p.point.distance_m)
     return placed
@@ -63,7 +64,7 @@ def decimal(value: float, digits: int = 1) -> str:
 
 
 def distance_text(metres: float) -> str:
-    """"85 m", or "1.2 km" from a kilometre on."""
+    """ "85 m", or "1.2 km" from a kilometre on."""
     return f"{decimal(metres / 1000)} km" if metres >= 1000 else f"{round(metres)} m"
 
 
@@ -81,16 +82,23 @@ class ARView(Widget):
         self._labels: dict[tuple[str, float], Any] = {}
         self._trigger = Clock.create_trigger(self.redraw, -1)
         super().__init__(**kwargs)
-        self.bind(pos=self._trigger, size=self._trigger, texture=self._trigger,
-                  snapshot=self._trigger, cardboard=self._trigger, h_fov_deg=self._trigger)
+        self.bind(
+            pos=self._trigger,
+            size=self._trigger,
+            texture=self._trigger,
+            snapshot=self._trigger,
+            cardboard=self._trigger,
+            h_fov_deg=self._trigger,
+        )
 
     def _label(self, text: str, size: float) -> Any:
         key = (text, size)
         if key not in self._labels:
             if len(self._labels) > 200:
                 self._labels.clear()
-            label = CoreLabel(text=text, font_size=size, bold=True, outline_width=2,
-                              outline_color=(0, 0, 0))
+            label = CoreLabel(
+                text=text, font_size=size, bold=True, outline_width=2, outline_color=(0, 0, 0)
+            )
             label.refresh()
             self._labels[key] = label.texture
         return self._labels[key]
@@ -134,9 +142,14 @@ class ARView(Widget):
         cw, ch = w / scale / tw, h / scale / th
         u0, v0 = (1 - cw) / 2, (1 - ch) / 2
         Color(1, 1, 1, 1)
-        Rectangle(texture=self.texture, pos=(x0, self.y), size=(w, h),
-                  tex_coords=(u0, v0 + ch, u0 + cw, v0 + ch, u0 + cw, v0, u0, v0)
-                  if self._flipped() else (u0, v0, u0 + cw, v0, u0 + cw, v0 + ch, u0, v0 + ch))
+        Rectangle(
+            texture=self.texture,
+            pos=(x0, self.y),
+            size=(w, h),
+            tex_coords=(u0, v0 + ch, u0 + cw, v0 + ch, u0 + cw, v0, u0, v0)
+            if self._flipped()
+            else (u0, v0, u0 + cw, v0, u0 + cw, v0 + ch, u0, v0 + ch),
+        )
 
     def _flipped(self) -> bool:
         coords = self.texture.tex_coords
@@ -154,11 +167,15 @@ class ARView(Widget):
         Color(1, 1, 1, 1)
         Line(circle=(cx, cy, s * 0.36), width=max(dp(2), s * 0.04))
         number = self._label(str(p.stop), max(dp(14), s * 0.4))
-        Rectangle(texture=number, size=number.size,
-                  pos=(cx - number.width / 2, cy - number.height / 2))
+        Rectangle(
+            texture=number, size=number.size, pos=(cx - number.width / 2, cy - number.height / 2)
+        )
         dist = self._label(distance_text(pt.distance_m), dp(18))
-        Rectangle(texture=dist, size=dist.size,
-                  pos=(cx - dist.width / 2, cy - s / 2 - dist.height - dp(6)))
+        Rectangle(
+            texture=dist,
+            size=dist.size,
+            pos=(cx - dist.width / 2, cy - s / 2 - dist.height - dp(6)),
+        )
 
     def _arrow(self, x0: float, w: float, p: Placed) -> None:
         pt = p.point
@@ -181,8 +198,11 @@ class ARView(Widget):
         Color(0, 0, 0, 1)
         Line(points=[*tri, tri[0], tri[1]], width=dp(3), joint="round")
         Color(*ARROW_RGB, 1)
-        Mesh(vertices=[v for i in range(3) for v in (tri[2 * i], tri[2 * i + 1], 0, 0)],
-             indices=[0, 1, 2], mode="triangle_fan")
+        Mesh(
+            vertices=[v for i in range(3) for v in (tri[2 * i], tri[2 * i + 1], 0, 0)],
+            indices=[0, 1, 2],
+            mode="triangle_fan",
+        )
         text = self._label(f"{p.stop} · {distance_text(pt.distance_m)}", dp(16))
         tx = min(max(cx - text.width / 2, x0 + margin), x0 + w - margin - text.width)
         ty = cy - a / 2 - text.height - dp(4) if pt.edge is not ar.Edge.BOTTOM else cy + a / 2

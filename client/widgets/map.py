@@ -33,8 +33,15 @@ class CachedTileSource(MapSource):
     """A MapSource that takes its tiles from a TileCache instead of mapview's Downloader."""
 
     def __init__(self, cache: TileCache, **kwargs: Any) -> None:
-        super().__init__(url=cache.url, cache_key="tiles", min_zoom=3, max_zoom=19,
-                         attribution=OSM_ATTRIBUTION, cache_dir=str(cache.root), **kwargs)
+        super().__init__(
+            url=cache.url,
+            cache_key="tiles",
+            min_zoom=3,
+            max_zoom=19,
+            attribution=OSM_ATTRIBUTION,
+            cache_dir=str(cache.root),
+            **kwargs,
+        )
         self.cache = cache
 
     def fill_tile(self, tile: Any) -> None:
@@ -126,17 +133,18 @@ class GameLayer(MapLayer):
         x2, _ = view.get_window_xy_from(edge.lat, edge.lon, view.zoom)
         return x, y, abs(x2 - x)
 
-    def _badge(self, x: float, y: float, size: float, rgb: tuple[float, float, float],
-               text: str) -> None:
+    def _badge(
+        self, x: float, y: float, size: float, rgb: tuple[float, float, float], text: str
+    ) -> None:
         Color(0, 0, 0, 1)
-        Ellipse(pos=(x - size / 2 - dp(2), y - size / 2 - dp(2)),
-                size=(size + dp(4), size + dp(4)))
+        Ellipse(pos=(x - size / 2 - dp(2), y - size / 2 - dp(2)), size=(size + dp(4), size + dp(4)))
         Color(*rgb, 1)
         Ellipse(pos=(x - size / 2, y - size / 2), size=(size, size))
         texture = self._label(text)
         Color(1, 1, 1, 1)
-        Rectangle(texture=texture, size=texture.size,
-                  pos=(x - texture.width / 2, y - texture.height / 2))
+        Rectangle(
+            texture=texture, size=texture.size, pos=(x - texture.width / 2, y - texture.height / 2)
+        )
 
     def reposition(self) -> None:
         view = self.parent
@@ -178,8 +186,7 @@ class GameMap(MapView):
     def __init__(self, cache: TileCache, **kwargs: Any) -> None:
         kwargs.setdefault("zoom", DEFAULT_ZOOM)
         kwargs.setdefault("double_tap_zoom", True)
-        super().__init__(map_source=CachedTileSource(cache), cache_dir=str(cache.root),
-                         **kwargs)
+        super().__init__(map_source=CachedTileSource(cache), cache_dir=str(cache.root), **kwargs)
         self.layer = GameLayer()
         self.add_layer(self.layer)
         self._centred = "lat" in kwargs and "lon" in kwargs

@@ -29,9 +29,16 @@ class TileCache:
     not asked for again for ``retry_after_s``.
     """
 
-    def __init__(self, root: str | Path, url: str = OSM_TILE_URL, *,
-                 user_agent: str = USER_AGENT, workers: int = 2, timeout_s: float = 8.0,
-                 retry_after_s: float = 120.0) -> None:
+    def __init__(
+        self,
+        root: str | Path,
+        url: str = OSM_TILE_URL,
+        *,
+        user_agent: str = USER_AGENT,
+        workers: int = 2,
+        timeout_s: float = 8.0,
+        retry_after_s: float = 120.0,
+    ) -> None:
         self.root = Path(root)
         self.url = url
         self.user_agent = user_agent
@@ -47,20 +54,22 @@ class TileCache:
     def path(self, z: int, x: int, y: int) -> Path:
         return self.root / str(z) / str(x) / f"{y}.png"
 
-    def get(self, z: int, x: int, y: int,
-            done: Callable[[Path], None] | None = None) -> Path | None:
+    def get(
+        self, z: int, x: int, y: int, done: Callable[[Path], None] | None = None
+    ) -> Path | None:
         """The cached tile's path, or None; a missing tile is fetched and done(path) called
         from a worker thread when it arrives."""
         path = self.path(z, x, y)
         if path.exists():
             return path
         key = (z, x, y)
-        if not self.url or not 0 <= x < 2 ** z or not 0 <= y < 2 ** z:
+        if not self.url or not 0 <= x < 2**z or not 0 <= y < 2**z:
             return None
         with self._lock:
             failed_at = self._failed.get(key)
             if key in self._loading or (
-                    failed_at is not None and time.monotonic() - failed_at < self.retry_after_s):
+                failed_at is not None and time.monotonic() - failed_at < self.retry_after_s
+            ):
                 return None
             self._loading.add(key)
         try:

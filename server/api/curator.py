@@ -56,8 +56,13 @@ def _get(model: type, object_id: int, code: str) -> Any:
     return row
 
 
-def _patch(row: Marker | Rally, body: dict[str, Any], fields: tuple[audit.Field, ...],
-           kind: str, commit: Callable[[], None] | None = None) -> None:
+def _patch(
+    row: Marker | Rally,
+    body: dict[str, Any],
+    fields: tuple[audit.Field, ...],
+    kind: str,
+    commit: Callable[[], None] | None = None,
+) -> None:
     """Apply body through a field table; audit ("<kind>.update") and commit what changed."""
     changed = audit.apply(row, body, fields)
     if changed:
@@ -98,8 +103,14 @@ def curator_place_venue(venue_id: int):
         raise UserError("venue_placed_admin_only", status=403)
     before = None if venue.lat is None else [venue.lat, venue.lon]
     venue.lat, venue.lon = body["lat"], body["lon"]
-    audit.record("venue.place", "venue", venue.id, name=venue.name, before=before,
-                 after=[venue.lat, venue.lon])
+    audit.record(
+        "venue.place",
+        "venue",
+        venue.id,
+        name=venue.name,
+        before=before,
+        after=[venue.lat, venue.lon],
+    )
     db.session.commit()
     return shapes.venue(venue, _me())
 
@@ -120,8 +131,13 @@ def _set_position(m: Marker, position: list[float]) -> None:
 
 
 MARKER_FIELDS = (
-    audit.Field("position", lambda m: [m.lat, m.lon], _set_position, key="lat",
-                parse=lambda body: [body["lat"], body["lon"]]),
+    audit.Field(
+        "position",
+        lambda m: [m.lat, m.lon],
+        _set_position,
+        key="lat",
+        parse=lambda body: [body["lat"], body["lon"]],
+    ),
     audit.attribute("radius_m"),
     audit.attribute("venue_id", check=lambda m, value: _venue_id(value)),
     *(audit.text(name) for name in _TEXTS),
@@ -133,11 +149,13 @@ with before and after, texts by the languages changed."""
 @bp.get("/curator/markers")
 @curator
 def curator_markers():
-    rows = db.session.scalars(select(Marker).options(selectinload(Marker.venue))
-                              .order_by(Marker.id)).all()
+    rows = db.session.scalars(
+        select(Marker).options(selectinload(Marker.venue)).order_by(Marker.id)
+    ).all()
     uses: dict[int, list[Rally]] = {}
     for marker_id, rally in db.session.execute(
-            select(RallyStop.marker_id, Rally).join(Rally).order_by(Rally.slug)):
+        select(RallyStop.marker_id, Rally).join(Rally).order_by(Rally.slug)
+    ):
         uses.setdefault(marker_id, []).append(rally)
     me, users = _me(), _users()
     return {"markers": [shapes.marker(m, me, users, uses.get(m.id, [])) for m in rows]}
@@ -147,8 +165,13 @@ def curator_markers():
 @curator
 def curator_create_marker():
     body = validated("MarkerCreate")
-    m = Marker(lat=body["lat"], lon=body["lon"], radius_m=body.get("radius_m", 25.0),
-               owner_id=_me().id, venue_id=_venue_id(body.get("venue_id")))
+    m = Marker(
+        lat=body["lat"],
+        lon=body["lon"],
+        radius_m=body.get("radius_m", 25.0),
+        owner_id=_me().id,
+        venue_id=_venue_id(body.get("venue_id")),
+    )
     _set_texts(m, body, _TEXTS)
     db.session.add(m)
     db.session.flush()
@@ -198,8 +221,9 @@ def _media_body(view: F) -> F:
         try:
             return view(*args, **kwargs)
         except RequestEntityTooLarge:
-            raise UserError("image_too_large", status=413,
-                           max_mb=media.megabytes(media.limits().max_bytes)) from None
+            raise UserError(
+                "image_too_large", status=413, max_mb=media.megabytes(media.limits().max_bytes)
+            ) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -224,8 +248,9 @@ def curator_put_image(marker_id: int):
     try:
         name = media.store(upload.stream.read(limit + 1))
     except media.MediaError as exc:
-        raise UserError(exc.code, status=_MEDIA_STATUS.get(exc.code, 422), field="image",
-                       **exc.values) from None
+        raise UserError(
+            exc.code, status=_MEDIA_STATUS.get(exc.code, 422), field="image", **exc.values
+        ) from None
     old = m.image
     m.image = name
     audit.record("marker.image", "marker", m.id, image=name, replaced=old)
@@ -278,6 +303,7 @@ def _word(value: str | None) -> str | None:
 def _draft_only(name: str) -> Callable[[Rally, Any], None]:
     def check(r: Rally, _value: Any) -> None:
         access.require_draft(r, name)
+
     return check
 
 
@@ -302,8 +328,11 @@ def _parse_start(body: dict[str, Any]) -> list[Any] | None:
 RALLY_FIELDS = (
     audit.attribute("slug", check=_check_slug),
     audit.attribute("order_mode", check=_draft_only("order_mode")),
-    audit.attribute("solution_word", parse=lambda body: _word(body["solution_word"]),
-                    check=_draft_only("solution_word")),
+    audit.attribute(
+        "solution_word",
+        parse=lambda body: _word(body["solution_word"]),
+        check=_draft_only("solution_word"),
+    ),
     audit.Field("start", _start, _set_start, parse=_parse_start),
     audit.text("title"),
     audit.text("intro"),
@@ -323,8 +352,9 @@ def _commit_rally() -> None:
 @bp.get("/curator/rallies")
 @curator
 def curator_rallies():
-    rows = db.session.scalars(select(Rally).options(selectinload(Rally.stops))
-                              .order_by(Rally.slug)).all()
+    rows = db.session.scalars(
+        select(Rally).options(selectinload(Rally.stops)).order_by(Rally.slug)
+    ).all()
     me, users = _me(), _users()
     return {"rallies": [shapes.rally_brief(r, users, me) for r in rows]}
 
@@ -334,9 +364,13 @@ def curator_rallies():
 def curator_create_rally():
     body = _validated_rally("RallyCreate")
     _slug_free(body["slug"])
-    r = Rally(slug=body["slug"], owner_id=_me().id, status=RallyStatus.DRAFT,
-              order_mode=body.get("order_mode", "fixed"),
-              solution_word=_word(body.get("solution_word")))
+    r = Rally(
+        slug=body["slug"],
+        owner_id=_me().id,
+        status=RallyStatus.DRAFT,
+        order_mode=body.get("order_mode", "fixed"),
+        solution_word=_word(body.get("solution_word")),
+    )
     _set_texts(r, body, ("title", "intro"))
     db.session.add(r)
     db.session.flush()
@@ -443,8 +477,11 @@ def curator_set_status(rally_id: int):
         found = validate.validate(game.domain_rally(r))
         errors = [f for f in found if f.severity is validate.Severity.ERROR]
         if errors:
-            raise UserError("rally_has_errors", status=409, findings={
-                lang: " ".join(f.message[lang] for f in errors) for lang in LANGUAGES})
+            raise UserError(
+                "rally_has_errors",
+                status=409,
+                findings={lang: " ".join(f.message[lang] for f in errors) for lang in LANGUAGES},
+            )
         r.status, r.published_at = RallyStatus.PUBLISHED, datetime.now(UTC)
         audit.record("rally.publish", "rally", r.id, slug=r.slug)
     else:

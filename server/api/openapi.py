@@ -18,8 +18,12 @@ def ref(name: str) -> dict[str, str]:
 
 
 def obj(required: list[str], props: dict[str, Any], extra: bool = False) -> dict[str, Any]:
-    return {"type": "object", "required": required, "properties": props,
-            "additionalProperties": extra}
+    return {
+        "type": "object",
+        "required": required,
+        "properties": props,
+        "additionalProperties": extra,
+    }
 
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
@@ -30,108 +34,234 @@ LAT = {"type": "number", "minimum": -90, "maximum": 90, "description": "WGS84 la
 LON = {"type": "number", "minimum": -180, "maximum": 180, "description": "WGS84 longitude"}
 TIME = {"type": "string", "format": "date-time", "maxLength": 40}
 TEXT = {"type": "string"}
-BILINGUAL = obj(list(LANGUAGES), {lang: {"type": "string", "maxLength": 10000}
-                                  for lang in LANGUAGES})
+BILINGUAL = obj(
+    list(LANGUAGES), {lang: {"type": "string", "maxLength": 10000} for lang in LANGUAGES}
+)
 LANGUAGE = {"type": "string", "enum": list(LANGUAGES)}
-EVENT_ID = {"type": "string", "pattern": UUID_PATTERN,
-            "description": "A UUID the client makes once per event and resends unchanged"}
+EVENT_ID = {
+    "type": "string",
+    "pattern": UUID_PATTERN,
+    "description": "A UUID the client makes once per event and resends unchanged",
+}
 
 RALLY_SUMMARY_REQUIRED = ["slug", "title", "stops", "length_m", "duration_min", "order_mode"]
 RALLY_SUMMARY = {
-    "slug": TEXT, "title": TEXT, "title_i18n": BILINGUAL, "stops": {"type": "integer"},
-    "length_m": {"type": "number"}, "duration_min": {"type": "number"},
+    "slug": TEXT,
+    "title": TEXT,
+    "title_i18n": BILINGUAL,
+    "stops": {"type": "integer"},
+    "length_m": {"type": "number"},
+    "duration_min": {"type": "number"},
     "order_mode": {"type": "string", "enum": ["fixed", "free"]},
-    "status": {"type": "string", "enum": ["draft", "published", "closed"]}}
+    "status": {"type": "string", "enum": ["draft", "published", "closed"]},
+}
 
 SCHEMAS: dict[str, Any] = {
-    "Error": obj(["error"], {"error": obj(["code", "message"], {
-        "code": {"type": "string"}, "message": {"type": "string"},
-        "field": {"type": "string"}})}),
+    "Error": obj(
+        ["error"],
+        {
+            "error": obj(
+                ["code", "message"],
+                {
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                    "field": {"type": "string"},
+                },
+            )
+        },
+    ),
     "Point": obj(["lat", "lon"], {"lat": LAT, "lon": LON, "name": TEXT}),
     "RallySummary": obj(RALLY_SUMMARY_REQUIRED, RALLY_SUMMARY),
     "RallyList": obj(["rallies"], {"rallies": {"type": "array", "items": ref("RallySummary")}}),
-    "Rally": obj(RALLY_SUMMARY_REQUIRED, {
-        **RALLY_SUMMARY, "intro": TEXT, "start": _nullable(ref("Point")),
-        "first_clue": _nullable(TEXT), "solution_length": _nullable({"type": "integer"})}),
-    "TeamCreate": obj(["name"], {
-        "name": {"type": "string", "minLength": 1, "maxLength": 40, "pattern": r"\S"},
-        "language": LANGUAGE}),
-    "TeamJoin": obj(["join_code"], {
-        "join_code": {"type": "string", "minLength": 4, "maxLength": 12}}),
-    "TeamCreated": obj(["token", "join_code", "team"], {
-        "token": {"type": "string", "description": "Bearer token; shown once"},
-        "join_code": TEXT, "team": ref("Team")}),
-    "SearchArea": obj(["lat", "lon", "radius_m"], {"lat": LAT, "lon": LON,
-                                                   "radius_m": {"type": "number"}}),
-    "NearbyMarker": obj(["lat", "lon", "radius_m", "distance_m", "bearing_deg"], {
-        "lat": LAT, "lon": LON, "radius_m": {"type": "number"},
-        "distance_m": {"type": "number"}, "bearing_deg": {"type": "number"}}),
-    "OpenStop": obj(["marker_id", "stop", "clue", "search_area", "marker"], {
-        "marker_id": {"type": "integer"}, "stop": {"type": "integer"}, "clue": TEXT,
-        "search_area": ref("SearchArea"), "marker": _nullable(ref("NearbyMarker"))}),
+    "Rally": obj(
+        RALLY_SUMMARY_REQUIRED,
+        {
+            **RALLY_SUMMARY,
+            "intro": TEXT,
+            "start": _nullable(ref("Point")),
+            "first_clue": _nullable(TEXT),
+            "solution_length": _nullable({"type": "integer"}),
+        },
+    ),
+    "TeamCreate": obj(
+        ["name"],
+        {
+            "name": {"type": "string", "minLength": 1, "maxLength": 40, "pattern": r"\S"},
+            "language": LANGUAGE,
+        },
+    ),
+    "TeamJoin": obj(
+        ["join_code"], {"join_code": {"type": "string", "minLength": 4, "maxLength": 12}}
+    ),
+    "TeamCreated": obj(
+        ["token", "join_code", "team"],
+        {
+            "token": {"type": "string", "description": "Bearer token; shown once"},
+            "join_code": TEXT,
+            "team": ref("Team"),
+        },
+    ),
+    "SearchArea": obj(
+        ["lat", "lon", "radius_m"], {"lat": LAT, "lon": LON, "radius_m": {"type": "number"}}
+    ),
+    "NearbyMarker": obj(
+        ["lat", "lon", "radius_m", "distance_m", "bearing_deg"],
+        {
+            "lat": LAT,
+            "lon": LON,
+            "radius_m": {"type": "number"},
+            "distance_m": {"type": "number"},
+            "bearing_deg": {"type": "number"},
+        },
+    ),
+    "OpenStop": obj(
+        ["marker_id", "stop", "clue", "search_area", "marker"],
+        {
+            "marker_id": {"type": "integer"},
+            "stop": {"type": "integer"},
+            "clue": TEXT,
+            "search_area": ref("SearchArea"),
+            "marker": _nullable(ref("NearbyMarker")),
+        },
+    ),
     "FoundStop": obj(
         ["marker_id", "stop", "title", "story", "letter", "lat", "lon", "found_at", "method"],
-        {"marker_id": {"type": "integer"}, "stop": {"type": "integer"}, "title": TEXT,
-         "story": TEXT, "letter": _nullable(TEXT), "lat": LAT, "lon": LON, "found_at": TIME,
-         "method": {"type": "string", "enum": ["gps", "qr", "assist"]},
-         "image_url": _nullable(TEXT)}),
+        {
+            "marker_id": {"type": "integer"},
+            "stop": {"type": "integer"},
+            "title": TEXT,
+            "story": TEXT,
+            "letter": _nullable(TEXT),
+            "lat": LAT,
+            "lon": LON,
+            "found_at": TIME,
+            "method": {"type": "string", "enum": ["gps", "qr", "assist"]},
+            "image_url": _nullable(TEXT),
+        },
+    ),
     "Team": obj(
-        ["id", "name", "rally", "language", "started_at", "finished", "finished_at", "score",
-         "found", "open", "letters", "solution", "progress"],
-        {"id": {"type": "integer"}, "name": _nullable(TEXT), "rally": TEXT,
-         "join_code": {"type": "string", "description": "For a further phone to join"},
-         "language": LANGUAGE, "order_mode": {"type": "string"},
-         "started_at": TIME, "finished": {"type": "boolean"}, "finished_at": _nullable(TIME),
-         "score": {"type": "integer"},
-         "found": {"type": "array", "items": ref("FoundStop")},
-         "open": {"type": "array", "items": ref("OpenStop")},
-         "letters": {"type": "array", "items": _nullable(TEXT)},
-         "solution": _nullable(TEXT),
-         "progress": obj(["found", "total"], {"found": {"type": "integer"},
-                                              "total": {"type": "integer"}})}),
-    "Checkin": obj(["lat", "lon", "accuracy_m", "recorded_at", "client_event_id"], {
-        "lat": LAT, "lon": LON,
-        "accuracy_m": {"type": "number", "minimum": 0, "maximum": 100000},
-        "recorded_at": TIME, "client_event_id": EVENT_ID,
-        "heading": {"type": "number", "minimum": 0, "maximum": 360},
-        "mock_location": {"type": "boolean"}}),
-    "Scan": {**obj(["token", "client_event_id"], {
-        "token": {"type": "string", "minLength": 1, "maxLength": 300,
-                  "description": "The token, or the whole URL the QR code holds"},
-        "client_event_id": EVENT_ID, "recorded_at": TIME,
-        "lat": LAT, "lon": LON, "accuracy_m": {"type": "number", "minimum": 0,
-                                                "maximum": 100000},
-        "mock_location": {"type": "boolean"}}),
-        "dependentRequired": {"lat": ["lon", "accuracy_m"], "lon": ["lat", "accuracy_m"],
-                              "accuracy_m": ["lat", "lon"]}},
-    "EventResult": obj(["result", "found_now", "flags", "visible", "team"], {
-        "result": {"type": "string", "enum": [
-            "found", "outside", "not_open", "already_found", "not_in_rally", "teleport",
-            "mock_location"]},
-        "found_now": {"type": "array", "items": ref("FoundStop")},
-        "flags": {"type": "array", "items": {"type": "string"}},
-        "visible": {"type": "array", "items": ref("OpenStop")},
-        "team": ref("Team")}),
-    "LeaderboardEntry": obj(["rank", "team", "score", "found", "finished", "duration_s"], {
-        "rank": {"type": "integer"}, "team": _nullable(TEXT), "score": {"type": "integer"},
-        "found": {"type": "integer"}, "finished": {"type": "boolean"},
-        "duration_s": _nullable({"type": "number"})}),
-    "Leaderboard": obj(["rally", "total_stops", "entries"], {
-        "rally": TEXT, "total_stops": {"type": "integer"},
-        "entries": {"type": "array", "items": ref("LeaderboardEntry")}}),
+        [
+            "id",
+            "name",
+            "rally",
+            "language",
+            "started_at",
+            "finished",
+            "finished_at",
+            "score",
+            "found",
+            "open",
+            "letters",
+            "solution",
+            "progress",
+        ],
+        {
+            "id": {"type": "integer"},
+            "name": _nullable(TEXT),
+            "rally": TEXT,
+            "join_code": {"type": "string", "description": "For a further phone to join"},
+            "language": LANGUAGE,
+            "order_mode": {"type": "string"},
+            "started_at": TIME,
+            "finished": {"type": "boolean"},
+            "finished_at": _nullable(TIME),
+            "score": {"type": "integer"},
+            "found": {"type": "array", "items": ref("FoundStop")},
+            "open": {"type": "array", "items": ref("OpenStop")},
+            "letters": {"type": "array", "items": _nullable(TEXT)},
+            "solution": _nullable(TEXT),
+            "progress": obj(
+                ["found", "total"], {"found": {"type": "integer"}, "total": {"type": "integer"}}
+            ),
+        },
+    ),
+    "Checkin": obj(
+        ["lat", "lon", "accuracy_m", "recorded_at", "client_event_id"],
+        {
+            "lat": LAT,
+            "lon": LON,
+            "accuracy_m": {"type": "number", "minimum": 0, "maximum": 100000},
+            "recorded_at": TIME,
+            "client_event_id": EVENT_ID,
+            "heading": {"type": "number", "minimum": 0, "maximum": 360},
+            "mock_location": {"type": "boolean"},
+        },
+    ),
+    "Scan": {
+        **obj(
+            ["token", "client_event_id"],
+            {
+                "token": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 300,
+                    "description": "The token, or the whole URL the QR code holds",
+                },
+                "client_event_id": EVENT_ID,
+                "recorded_at": TIME,
+                "lat": LAT,
+                "lon": LON,
+                "accuracy_m": {"type": "number", "minimum": 0, "maximum": 100000},
+                "mock_location": {"type": "boolean"},
+            },
+        ),
+        "dependentRequired": {
+            "lat": ["lon", "accuracy_m"],
+            "lon": ["lat", "accuracy_m"],
+            "accuracy_m": ["lat", "lon"],
+        },
+    },
+    "EventResult": obj(
+        ["result", "found_now", "flags", "visible", "team"],
+        {
+            "result": {
+                "type": "string",
+                "enum": [
+                    "found",
+                    "outside",
+                    "not_open",
+                    "already_found",
+                    "not_in_rally",
+                    "teleport",
+                    "mock_location",
+                ],
+            },
+            "found_now": {"type": "array", "items": ref("FoundStop")},
+            "flags": {"type": "array", "items": {"type": "string"}},
+            "visible": {"type": "array", "items": ref("OpenStop")},
+            "team": ref("Team"),
+        },
+    ),
+    "LeaderboardEntry": obj(
+        ["rank", "team", "score", "found", "finished", "duration_s"],
+        {
+            "rank": {"type": "integer"},
+            "team": _nullable(TEXT),
+            "score": {"type": "integer"},
+            "found": {"type": "integer"},
+            "finished": {"type": "boolean"},
+            "duration_s": _nullable({"type": "number"}),
+        },
+    ),
+    "Leaderboard": obj(
+        ["rally", "total_stops", "entries"],
+        {
+            "rally": TEXT,
+            "total_stops": {"type": "integer"},
+            "entries": {"type": "array", "items": ref("LeaderboardEntry")},
+        },
+    ),
 }
 
 
 def err(description: str) -> dict[str, Any]:
     """An error response: the Error schema with a description."""
-    return {"description": description,
-            "content": {"application/json": {"schema": ref("Error")}}}
+    return {"description": description, "content": {"application/json": {"schema": ref("Error")}}}
 
 
 def ok(schema: str, description: str = "OK") -> dict[str, Any]:
     """A JSON response of components/schemas/<schema>."""
-    return {"description": description,
-            "content": {"application/json": {"schema": ref(schema)}}}
+    return {"description": description, "content": {"application/json": {"schema": ref(schema)}}}
 
 
 def req(schema: str) -> dict[str, Any]:
@@ -141,61 +271,136 @@ def req(schema: str) -> dict[str, Any]:
 
 SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
 BEARER = [{"team": []}]
-COMMON_ERRORS = {"400": err("Not JSON, or NaN/Infinity in it"),
-                 "413": err("Body too large"), "415": err("Not application/json"),
-                 "422": err("A field is missing or wrong"), "429": err("Rate limited")}
+COMMON_ERRORS = {
+    "400": err("Not JSON, or NaN/Infinity in it"),
+    "413": err("Body too large"),
+    "415": err("Not application/json"),
+    "422": err("A field is missing or wrong"),
+    "429": err("Rate limited"),
+}
 
 PATHS: dict[str, Any] = {
-    "/rallies": {"get": {
-        "operationId": "listRallies", "tags": ["player"], "summary": "Published rallies",
-        "responses": {"200": ok("RallyList")}}},
-    "/rallies/{slug}": {"get": {
-        "operationId": "getRally", "tags": ["player"], "parameters": [SLUG],
-        "summary": "A rally's public face: start, first clue, order mode; no marker positions",
-        "responses": {"200": ok("Rally"), "404": err("No such published rally")}}},
-    "/rallies/{slug}/teams": {"post": {
-        "operationId": "createTeam", "tags": ["player"], "parameters": [SLUG],
-        "summary": "Start a team; its token is shown once",
-        "requestBody": req("TeamCreate"),
-        "responses": {"201": ok("TeamCreated", "Created"), "404": err("No such rally"),
-                      "409": err("Name taken, or rally not open"), **COMMON_ERRORS}}},
-    "/rallies/{slug}/join": {"post": {
-        "operationId": "joinTeam", "tags": ["player"], "parameters": [SLUG],
-        "summary": "A further phone joins a team with its join code",
-        "requestBody": req("TeamJoin"),
-        "responses": {"201": ok("TeamCreated", "Joined"),
-                      "404": err("No such rally or join code"), **COMMON_ERRORS}}},
-    "/rallies/{slug}/leaderboard": {"get": {
-        "operationId": "getLeaderboard", "tags": ["player"],
-        "parameters": [SLUG, {"name": "limit", "in": "query", "required": False,
-                              "description": "How many entries, from the top (1 to 1000)",
-                              "schema": {"type": "integer", "default": 100}}],
-        "responses": {"200": ok("Leaderboard"), "404": err("No such rally"),
-                      "422": err("limit is not a whole number")}}},
-    "/team": {"get": {
-        "operationId": "getTeam", "tags": ["player"], "security": BEARER,
-        "summary": "The team's state: finds, open clues, search areas, letters, score",
-        "responses": {"200": ok("Team"), "401": err("Missing or unknown token")}}},
-    "/team/checkins": {"post": {
-        "operationId": "checkin", "tags": ["player"], "security": BEARER,
-        "summary": "A GPS fix; finds the open marker whose geofence holds it",
-        "requestBody": req("Checkin"),
-        "responses": {"200": ok("EventResult"), "401": err("Missing or unknown token"),
-                      "409": err("Rally closed"),
-                      "503": err("Busy: send the same event (same client_event_id) again"),
-                      **COMMON_ERRORS}}},
-    "/team/scans": {"post": {
-        "operationId": "scan", "tags": ["player"], "security": BEARER,
-        "summary": "A scanned QR fallback",
-        "requestBody": req("Scan"),
-        "responses": {"200": ok("EventResult"), "401": err("Missing or unknown token"),
-                      "409": err("Rally closed"),
-                      "503": err("Busy: send the same event (same client_event_id) again"),
-                      **COMMON_ERRORS}}},
-    "/openapi.json": {"get": {
-        "operationId": "openapi", "tags": ["meta"], "summary": "This document",
-        "responses": {"200": {"description": "OpenAPI 3.1 document",
-                              "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+    "/rallies": {
+        "get": {
+            "operationId": "listRallies",
+            "tags": ["player"],
+            "summary": "Published rallies",
+            "responses": {"200": ok("RallyList")},
+        }
+    },
+    "/rallies/{slug}": {
+        "get": {
+            "operationId": "getRally",
+            "tags": ["player"],
+            "parameters": [SLUG],
+            "summary": "A rally's public face: start, first clue, order mode; no marker positions",
+            "responses": {"200": ok("Rally"), "404": err("No such published rally")},
+        }
+    },
+    "/rallies/{slug}/teams": {
+        "post": {
+            "operationId": "createTeam",
+            "tags": ["player"],
+            "parameters": [SLUG],
+            "summary": "Start a team; its token is shown once",
+            "requestBody": req("TeamCreate"),
+            "responses": {
+                "201": ok("TeamCreated", "Created"),
+                "404": err("No such rally"),
+                "409": err("Name taken, or rally not open"),
+                **COMMON_ERRORS,
+            },
+        }
+    },
+    "/rallies/{slug}/join": {
+        "post": {
+            "operationId": "joinTeam",
+            "tags": ["player"],
+            "parameters": [SLUG],
+            "summary": "A further phone joins a team with its join code",
+            "requestBody": req("TeamJoin"),
+            "responses": {
+                "201": ok("TeamCreated", "Joined"),
+                "404": err("No such rally or join code"),
+                **COMMON_ERRORS,
+            },
+        }
+    },
+    "/rallies/{slug}/leaderboard": {
+        "get": {
+            "operationId": "getLeaderboard",
+            "tags": ["player"],
+            "parameters": [
+                SLUG,
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "required": False,
+                    "description": "How many entries, from the top (1 to 1000)",
+                    "schema": {"type": "integer", "default": 100},
+                },
+            ],
+            "responses": {
+                "200": ok("Leaderboard"),
+                "404": err("No such rally"),
+                "422": err("limit is not a whole number"),
+            },
+        }
+    },
+    "/team": {
+        "get": {
+            "operationId": "getTeam",
+            "tags": ["player"],
+            "security": BEARER,
+            "summary": "The team's state: finds, open clues, search areas, letters, score",
+            "responses": {"200": ok("Team"), "401": err("Missing or unknown token")},
+        }
+    },
+    "/team/checkins": {
+        "post": {
+            "operationId": "checkin",
+            "tags": ["player"],
+            "security": BEARER,
+            "summary": "A GPS fix; finds the open marker whose geofence holds it",
+            "requestBody": req("Checkin"),
+            "responses": {
+                "200": ok("EventResult"),
+                "401": err("Missing or unknown token"),
+                "409": err("Rally closed"),
+                "503": err("Busy: send the same event (same client_event_id) again"),
+                **COMMON_ERRORS,
+            },
+        }
+    },
+    "/team/scans": {
+        "post": {
+            "operationId": "scan",
+            "tags": ["player"],
+            "security": BEARER,
+            "summary": "A scanned QR fallback",
+            "requestBody": req("Scan"),
+            "responses": {
+                "200": ok("EventResult"),
+                "401": err("Missing or unknown token"),
+                "409": err("Rally closed"),
+                "503": err("Busy: send the same event (same client_event_id) again"),
+                **COMMON_ERRORS,
+            },
+        }
+    },
+    "/openapi.json": {
+        "get": {
+            "operationId": "openapi",
+            "tags": ["meta"],
+            "summary": "This document",
+            "responses": {
+                "200": {
+                    "description": "OpenAPI 3.1 document",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                }
+            },
+        }
+    },
 }
 
 
@@ -213,22 +418,31 @@ def document(server_url: str = "/api/v1") -> dict[str, Any]:
     """The whole OpenAPI 3.1 document."""
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Art Caching API", "version": "1.0.0",
-                 "description": "Player, curator and organiser API of Art Caching. "
-                                "Coordinates are WGS84 latitude/longitude in degrees; times "
-                                "RFC 3339 with zone. Errors are JSON with a stable code.",
-                 "license": {"name": "AGPL-3.0-or-later",
-                             "identifier": "AGPL-3.0-or-later"}},
+        "info": {
+            "title": "Art Caching API",
+            "version": "1.0.0",
+            "description": "Player, curator and organiser API of Art Caching. "
+            "Coordinates are WGS84 latitude/longitude in degrees; times "
+            "RFC 3339 with zone. Errors are JSON with a stable code.",
+            "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
+        },
         "servers": [{"url": server_url}],
         "paths": copy.deepcopy(PATHS),
         "components": {
             "schemas": copy.deepcopy(SCHEMAS),
             "securitySchemes": {
-                "team": {"type": "http", "scheme": "bearer",
-                         "description": "The team token from createTeam or joinTeam"},
-                "session": {"type": "apiKey", "in": "cookie", "name": "session",
-                            "description": "A curator's or organiser's login session; "
-                                           "unsafe methods also need the X-CSRFToken header"},
+                "team": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "The team token from createTeam or joinTeam",
+                },
+                "session": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "session",
+                    "description": "A curator's or organiser's login session; "
+                    "unsafe methods also need the X-CSRFToken header",
+                },
             },
         },
     }

@@ -22,15 +22,24 @@ ORGANISER = models.Role.ORGANISER
 
 
 def rally_summary(row: models.Rally, teams: int) -> dict:
-    return {"slug": row.slug, "title": pick(row.text("title"), language()),
-            "status": row.status.value, "stops": len(row.stops), "teams": teams,
-            "published_at": iso(row.published_at), "closed_at": iso(row.closed_at),
-            "purged_at": iso(row.purged_at)}
+    return {
+        "slug": row.slug,
+        "title": pick(row.text("title"), language()),
+        "status": row.status.value,
+        "stops": len(row.stops),
+        "teams": teams,
+        "published_at": iso(row.published_at),
+        "closed_at": iso(row.closed_at),
+        "purged_at": iso(row.purged_at),
+    }
 
 
 def team_counts() -> dict[int, int]:
-    return dict(db.session.execute(
-        select(models.Team.rally_id, func.count()).group_by(models.Team.rally_id)).all())
+    return dict(
+        db.session.execute(
+            select(models.Team.rally_id, func.count()).group_by(models.Team.rally_id)
+        ).all()
+    )
 
 
 @bp.get("/organiser/rallies")
@@ -62,17 +71,40 @@ def organiser_results(slug: str):
     return {
         "rally": rally_summary(row, len(rows)),
         "summary": {
-            "teams": summary.teams, "finished": summary.finished, "finds": summary.finds,
-            "methods": summary.methods, "flags": summary.flags,
-            "fastest_s": _round(summary.fastest_s), "median_s": _round(summary.median_s),
-            "stops": [{"number": s.number, "marker_id": s.marker_id,
-                       "title": pick(s.title, lang), "found": s.found, "methods": s.methods}
-                      for s in summary.stops]},
-        "results": [{"rank": r.rank, "team_id": r.team_id,
-                     "team": exports_results.team_label(r, lang), "anonymous": r.name is None,
-                     "started_at": iso(r.started_at), "finished_at": iso(r.finished_at),
-                     "duration_s": _round(r.duration_s), "found": r.found, "score": r.score,
-                     "methods": r.methods, "flags": r.flags} for r in rows],
+            "teams": summary.teams,
+            "finished": summary.finished,
+            "finds": summary.finds,
+            "methods": summary.methods,
+            "flags": summary.flags,
+            "fastest_s": _round(summary.fastest_s),
+            "median_s": _round(summary.median_s),
+            "stops": [
+                {
+                    "number": s.number,
+                    "marker_id": s.marker_id,
+                    "title": pick(s.title, lang),
+                    "found": s.found,
+                    "methods": s.methods,
+                }
+                for s in summary.stops
+            ],
+        },
+        "results": [
+            {
+                "rank": r.rank,
+                "team_id": r.team_id,
+                "team": exports_results.team_label(r, lang),
+                "anonymous": r.name is None,
+                "started_at": iso(r.started_at),
+                "finished_at": iso(r.finished_at),
+                "duration_s": _round(r.duration_s),
+                "found": r.found,
+                "score": r.score,
+                "methods": r.methods,
+                "flags": r.flags,
+            }
+            for r in rows
+        ],
     }
 
 
@@ -81,8 +113,13 @@ def _round(seconds: float | None) -> int | None:
 
 
 def team_json(team: models.Team) -> dict:
-    return {"id": team.id, "name": team.name, "found": team.found_count, "score": team.score,
-            "finished": team.finished_at is not None}
+    return {
+        "id": team.id,
+        "name": team.name,
+        "found": team.found_count,
+        "score": team.score,
+        "finished": team.finished_at is not None,
+    }
 
 
 @bp.patch("/organiser/rallies/<slug>/teams/<int:team_id>")
@@ -123,9 +160,15 @@ def organiser_purge(slug: str):
     body = validated("Purge")
     row = rallies.by_slug(slug, staff=True)
     report = actions.purge(row, body["confirm"])
-    return {"rally": rally_summary(row, report.teams),
-            "purged": {"teams": report.teams, "tokens": report.tokens,
-                       "client_events": report.client_events, "flags": report.flags}}
+    return {
+        "rally": rally_summary(row, report.teams),
+        "purged": {
+            "teams": report.teams,
+            "tokens": report.tokens,
+            "client_events": report.client_events,
+            "flags": report.flags,
+        },
+    }
 
 
 # --- the OpenAPI document -------------------------------------------------------------------
@@ -145,19 +188,37 @@ def _ok(schema: str, status: str = "200", description: str = "OK") -> dict:
 
 
 def _errors(*codes: str) -> dict:
-    text = {"400": "Bad JSON or CSRF token missing", "401": "Not logged in",
-            "403": "Not an organiser", "404": "No such rally or team",
-            "409": "Conflicts with the rally's state", "422": "A field is missing or wrong"}
+    text = {
+        "400": "Bad JSON or CSRF token missing",
+        "401": "Not logged in",
+        "403": "Not an organiser",
+        "404": "No such rally or team",
+        "409": "Conflicts with the rally's state",
+        "422": "A field is missing or wrong",
+    }
     return {c: err(text[c]) for c in codes}
 
 
-def _op(op_id: str, summary: str, responses: dict, params: list, body: str | None = None,
-        ) -> dict:
-    op = {"operationId": op_id, "tags": ["organiser"], "summary": summary,
-          "security": _SESSION, "parameters": params, "responses": responses}
+def _op(
+    op_id: str,
+    summary: str,
+    responses: dict,
+    params: list,
+    body: str | None = None,
+) -> dict:
+    op = {
+        "operationId": op_id,
+        "tags": ["organiser"],
+        "summary": summary,
+        "security": _SESSION,
+        "parameters": params,
+        "responses": responses,
+    }
     if body:
-        op["requestBody"] = {"required": True, "content": {
-            "application/json": {"schema": ref(body)}}}
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": ref(body)}},
+        }
     return op
 
 
@@ -166,113 +227,335 @@ _WRITE = _errors("400", "401", "403", "404", "409", "422")
 
 register(
     {
-        "/organiser/rallies": {"get": _op(
-            "organiserRallies", "Every rally (draft, published, closed) with its team count",
-            {**_ok("OrganiserRallyList"), **_errors("401", "403")}, [])},
-        "/organiser/rallies/{slug}/live": {"get": _op(
-            "organiserLive", "The live view: teams, finds, coarse recent positions while the "
-            "event runs, counts, recent flags (ETag; answers 304 to If-None-Match)",
-            {**_ok("LiveView"), "304": {"description": "Not modified"}, **_READ}, [_SLUG])},
-        "/organiser/rallies/{slug}/results": {"get": _op(
-            "organiserResults", "Ranked results with methods and flags, and anonymous counts",
-            {**_ok("OrganiserResults"), **_READ}, [_SLUG])},
+        "/organiser/rallies": {
+            "get": _op(
+                "organiserRallies",
+                "Every rally (draft, published, closed) with its team count",
+                {**_ok("OrganiserRallyList"), **_errors("401", "403")},
+                [],
+            )
+        },
+        "/organiser/rallies/{slug}/live": {
+            "get": _op(
+                "organiserLive",
+                "The live view: teams, finds, coarse recent positions while the "
+                "event runs, counts, recent flags (ETag; answers 304 to If-None-Match)",
+                {**_ok("LiveView"), "304": {"description": "Not modified"}, **_READ},
+                [_SLUG],
+            )
+        },
+        "/organiser/rallies/{slug}/results": {
+            "get": _op(
+                "organiserResults",
+                "Ranked results with methods and flags, and anonymous counts",
+                {**_ok("OrganiserResults"), **_READ},
+                [_SLUG],
+            )
+        },
         "/organiser/rallies/{slug}/teams/{team_id}": {
-            "patch": _op("organiserRenameTeam", "Rename a team (e.g. an offensive name)",
-                         {**_ok("OrganiserTeam"), **_WRITE}, [_SLUG, _TEAM], "TeamRename"),
-            "delete": _op("organiserRemoveTeam", "Remove a team with its finds and flags",
-                          {"204": {"description": "Removed"}, **_WRITE}, [_SLUG, _TEAM])},
-        "/organiser/rallies/{slug}/teams/{team_id}/assists": {"post": _op(
-            "organiserAssist", "Mark a stop found for a stuck team, with the reason",
-            {**_ok("AssistResult", "201", "Marked found"), **_WRITE}, [_SLUG, _TEAM],
-            "Assist")},
-        "/organiser/rallies/{slug}/close": {"post": _op(
-            "organiserClose", "Close the event: play stops (players get 409 rally_closed)",
-            {**_ok("OrganiserRally"), **_WRITE}, [_SLUG])},
-        "/organiser/rallies/{slug}/purge": {"post": _op(
-            "organiserPurge", "Delete the personal data of a closed event; anonymous counts "
-            "stay", {**_ok("PurgeResult"), **_WRITE}, [_SLUG], "Purge")},
+            "patch": _op(
+                "organiserRenameTeam",
+                "Rename a team (e.g. an offensive name)",
+                {**_ok("OrganiserTeam"), **_WRITE},
+                [_SLUG, _TEAM],
+                "TeamRename",
+            ),
+            "delete": _op(
+                "organiserRemoveTeam",
+                "Remove a team with its finds and flags",
+                {"204": {"description": "Removed"}, **_WRITE},
+                [_SLUG, _TEAM],
+            ),
+        },
+        "/organiser/rallies/{slug}/teams/{team_id}/assists": {
+            "post": _op(
+                "organiserAssist",
+                "Mark a stop found for a stuck team, with the reason",
+                {**_ok("AssistResult", "201", "Marked found"), **_WRITE},
+                [_SLUG, _TEAM],
+                "Assist",
+            )
+        },
+        "/organiser/rallies/{slug}/close": {
+            "post": _op(
+                "organiserClose",
+                "Close the event: play stops (players get 409 rally_closed)",
+                {**_ok("OrganiserRally"), **_WRITE},
+                [_SLUG],
+            )
+        },
+        "/organiser/rallies/{slug}/purge": {
+            "post": _op(
+                "organiserPurge",
+                "Delete the personal data of a closed event; anonymous counts stay",
+                {**_ok("PurgeResult"), **_WRITE},
+                [_SLUG],
+                "Purge",
+            )
+        },
     },
     {
         "OrganiserRally": obj(
-            ["slug", "title", "status", "stops", "teams", "published_at", "closed_at",
-             "purged_at"],
-            {"slug": _STR, "title": _STR, "status": _STATUS, "stops": _INT, "teams": _INT,
-             "published_at": _TIME, "closed_at": _TIME, "purged_at": _TIME}),
-        "OrganiserRallyList": obj(["rallies"], {"rallies": {"type": "array",
-                                                            "items": ref("OrganiserRally")}}),
+            ["slug", "title", "status", "stops", "teams", "published_at", "closed_at", "purged_at"],
+            {
+                "slug": _STR,
+                "title": _STR,
+                "status": _STATUS,
+                "stops": _INT,
+                "teams": _INT,
+                "published_at": _TIME,
+                "closed_at": _TIME,
+                "purged_at": _TIME,
+            },
+        ),
+        "OrganiserRallyList": obj(
+            ["rallies"], {"rallies": {"type": "array", "items": ref("OrganiserRally")}}
+        ),
         "LiveTeam": obj(
-            ["id", "name", "rank", "score", "found", "finds", "next_stop", "finished",
-             "started_at", "finished_at", "duration_s", "last_active_at", "position", "flags"],
-            {"id": _INT, "name": {"anyOf": [_STR, {"type": "null"}]}, "rank": _INT,
-             "score": _INT, "found": _INT,
-             "finds": {"type": "object", "description": "stop number -> method",
-                       "additionalProperties": {"type": "string",
-                                                "enum": ["gps", "qr", "assist"]}},
-             "next_stop": {"anyOf": [_INT, {"type": "null"}]}, "finished": {"type": "boolean"},
-             "started_at": _TIME, "finished_at": _TIME,
-             "duration_s": {"anyOf": [_INT, {"type": "null"}]}, "last_active_at": _TIME,
-             "position": {"anyOf": [obj(["lat", "lon", "at"], {
-                 "lat": {"type": "number"}, "lon": {"type": "number"}, "at": _TIME}),
-                 {"type": "null"}], "description": "Rounded, recent, only while running"},
-             "flags": _COUNTS}),
-        "LiveView": obj(["rally", "positions", "counts", "stops", "teams", "flags"], {
-            "rally": obj(["slug", "title", "status", "order_mode", "closed_at", "purged_at",
-                          "total_stops"],
-                         {"slug": _STR, "title": _STR, "status": _STATUS, "order_mode": _STR,
-                          "closed_at": _TIME, "purged_at": _TIME, "total_stops": _INT}),
-            "positions": obj(["shown", "max_age_min", "decimals"], {
-                "shown": {"type": "boolean"}, "max_age_min": {"type": "number"},
-                "decimals": _INT}),
-            "counts": obj(["teams", "finished", "active", "finds", "methods", "flags"], {
-                "teams": _INT, "finished": _INT, "active": _INT, "finds": _INT,
-                "methods": _COUNTS, "flags": _COUNTS}),
-            "stops": {"type": "array", "items": obj(
-                ["number", "marker_id", "lat", "lon", "radius_m", "title", "found"],
-                {"number": _INT, "marker_id": _INT, "lat": {"type": "number"},
-                 "lon": {"type": "number"}, "radius_m": {"type": "number"}, "title": _STR,
-                 "found": _INT})},
-            "teams": {"type": "array", "items": ref("LiveTeam")},
-            "flags": {"type": "array", "items": obj(
-                ["id", "team_id", "team", "kind", "at", "stop", "detail"],
-                {"id": _INT, "team_id": _INT, "team": {"anyOf": [_STR, {"type": "null"}]},
-                 "kind": _STR, "at": _TIME, "stop": {"anyOf": [_INT, {"type": "null"}]},
-                 "detail": {"type": "object"}})}}),
-        "OrganiserResults": obj(["rally", "summary", "results"], {
-            "rally": ref("OrganiserRally"),
-            "summary": obj(["teams", "finished", "finds", "methods", "flags", "fastest_s",
-                            "median_s", "stops"], {
-                "teams": _INT, "finished": _INT, "finds": _INT, "methods": _COUNTS,
-                "flags": _COUNTS, "fastest_s": {"anyOf": [_INT, {"type": "null"}]},
-                "median_s": {"anyOf": [_INT, {"type": "null"}]},
-                "stops": {"type": "array", "items": obj(
-                    ["number", "marker_id", "title", "found", "methods"],
-                    {"number": _INT, "marker_id": _INT, "title": _STR, "found": _INT,
-                     "methods": _COUNTS})}}),
-            "results": {"type": "array", "items": obj(
-                ["rank", "team_id", "team", "anonymous", "started_at", "finished_at",
-                 "duration_s", "found", "score", "methods", "flags"],
-                {"rank": _INT, "team_id": _INT, "team": _STR, "anonymous": {"type": "boolean"},
-                 "started_at": _TIME, "finished_at": _TIME,
-                 "duration_s": {"anyOf": [_INT, {"type": "null"}]}, "found": _INT,
-                 "score": _INT, "methods": _COUNTS, "flags": _COUNTS})}}),
-        "OrganiserTeam": obj(["id", "name", "found", "score", "finished"], {
-            "id": _INT, "name": {"anyOf": [_STR, {"type": "null"}]}, "found": _INT,
-            "score": _INT, "finished": {"type": "boolean"}}),
-        "TeamRename": obj(["name"], {
-            "name": {"type": "string", "minLength": 1, "maxLength": 40, "pattern": r"\S"}}),
-        "Assist": obj(["marker_id", "reason"], {
-            "marker_id": {"type": "integer", "minimum": 1},
-            "reason": {"type": "string", "minLength": 3, "maxLength": actions.REASON_MAX,
-                       "description": "Why the stop is marked found; shown with the flag"}}),
-        "AssistResult": obj(["found", "team"], {
-            "found": {"type": "array", "items": _INT, "description": "Stop numbers"},
-            "team": ref("OrganiserTeam")}),
-        "Purge": obj(["confirm"], {"confirm": {
-            "type": "string", "maxLength": 80,
-            "description": "The rally's slug, typed again to confirm"}}),
-        "PurgeResult": obj(["rally", "purged"], {
-            "rally": ref("OrganiserRally"),
-            "purged": obj(["teams", "tokens", "client_events", "flags"], {
-                "teams": _INT, "tokens": _INT, "client_events": _INT, "flags": _INT})}),
+            [
+                "id",
+                "name",
+                "rank",
+                "score",
+                "found",
+                "finds",
+                "next_stop",
+                "finished",
+                "started_at",
+                "finished_at",
+                "duration_s",
+                "last_active_at",
+                "position",
+                "flags",
+            ],
+            {
+                "id": _INT,
+                "name": {"anyOf": [_STR, {"type": "null"}]},
+                "rank": _INT,
+                "score": _INT,
+                "found": _INT,
+                "finds": {
+                    "type": "object",
+                    "description": "stop number -> method",
+                    "additionalProperties": {"type": "string", "enum": ["gps", "qr", "assist"]},
+                },
+                "next_stop": {"anyOf": [_INT, {"type": "null"}]},
+                "finished": {"type": "boolean"},
+                "started_at": _TIME,
+                "finished_at": _TIME,
+                "duration_s": {"anyOf": [_INT, {"type": "null"}]},
+                "last_active_at": _TIME,
+                "position": {
+                    "anyOf": [
+                        obj(
+                            ["lat", "lon", "at"],
+                            {"lat": {"type": "number"}, "lon": {"type": "number"}, "at": _TIME},
+                        ),
+                        {"type": "null"},
+                    ],
+                    "description": "Rounded, recent, only while running",
+                },
+                "flags": _COUNTS,
+            },
+        ),
+        "LiveView": obj(
+            ["rally", "positions", "counts", "stops", "teams", "flags"],
+            {
+                "rally": obj(
+                    [
+                        "slug",
+                        "title",
+                        "status",
+                        "order_mode",
+                        "closed_at",
+                        "purged_at",
+                        "total_stops",
+                    ],
+                    {
+                        "slug": _STR,
+                        "title": _STR,
+                        "status": _STATUS,
+                        "order_mode": _STR,
+                        "closed_at": _TIME,
+                        "purged_at": _TIME,
+                        "total_stops": _INT,
+                    },
+                ),
+                "positions": obj(
+                    ["shown", "max_age_min", "decimals"],
+                    {
+                        "shown": {"type": "boolean"},
+                        "max_age_min": {"type": "number"},
+                        "decimals": _INT,
+                    },
+                ),
+                "counts": obj(
+                    ["teams", "finished", "active", "finds", "methods", "flags"],
+                    {
+                        "teams": _INT,
+                        "finished": _INT,
+                        "active": _INT,
+                        "finds": _INT,
+                        "methods": _COUNTS,
+                        "flags": _COUNTS,
+                    },
+                ),
+                "stops": {
+                    "type": "array",
+                    "items": obj(
+                        ["number", "marker_id", "lat", "lon", "radius_m", "title", "found"],
+                        {
+                            "number": _INT,
+                            "marker_id": _INT,
+                            "lat": {"type": "number"},
+                            "lon": {"type": "number"},
+                            "radius_m": {"type": "number"},
+                            "title": _STR,
+                            "found": _INT,
+                        },
+                    ),
+                },
+                "teams": {"type": "array", "items": ref("LiveTeam")},
+                "flags": {
+                    "type": "array",
+                    "items": obj(
+                        ["id", "team_id", "team", "kind", "at", "stop", "detail"],
+                        {
+                            "id": _INT,
+                            "team_id": _INT,
+                            "team": {"anyOf": [_STR, {"type": "null"}]},
+                            "kind": _STR,
+                            "at": _TIME,
+                            "stop": {"anyOf": [_INT, {"type": "null"}]},
+                            "detail": {"type": "object"},
+                        },
+                    ),
+                },
+            },
+        ),
+        "OrganiserResults": obj(
+            ["rally", "summary", "results"],
+            {
+                "rally": ref("OrganiserRally"),
+                "summary": obj(
+                    [
+                        "teams",
+                        "finished",
+                        "finds",
+                        "methods",
+                        "flags",
+                        "fastest_s",
+                        "median_s",
+                        "stops",
+                    ],
+                    {
+                        "teams": _INT,
+                        "finished": _INT,
+                        "finds": _INT,
+                        "methods": _COUNTS,
+                        "flags": _COUNTS,
+                        "fastest_s": {"anyOf": [_INT, {"type": "null"}]},
+                        "median_s": {"anyOf": [_INT, {"type": "null"}]},
+                        "stops": {
+                            "type": "array",
+                            "items": obj(
+                                ["number", "marker_id", "title", "found", "methods"],
+                                {
+                                    "number": _INT,
+                                    "marker_id": _INT,
+                                    "title": _STR,
+                                    "found": _INT,
+                                    "methods": _COUNTS,
+                                },
+                            ),
+                        },
+                    },
+                ),
+                "results": {
+                    "type": "array",
+                    "items": obj(
+                        [
+                            "rank",
+                            "team_id",
+                            "team",
+                            "anonymous",
+                            "started_at",
+                            "finished_at",
+                            "duration_s",
+                            "found",
+                            "score",
+                            "methods",
+                            "flags",
+                        ],
+                        {
+                            "rank": _INT,
+                            "team_id": _INT,
+                            "team": _STR,
+                            "anonymous": {"type": "boolean"},
+                            "started_at": _TIME,
+                            "finished_at": _TIME,
+                            "duration_s": {"anyOf": [_INT, {"type": "null"}]},
+                            "found": _INT,
+                            "score": _INT,
+                            "methods": _COUNTS,
+                            "flags": _COUNTS,
+                        },
+                    ),
+                },
+            },
+        ),
+        "OrganiserTeam": obj(
+            ["id", "name", "found", "score", "finished"],
+            {
+                "id": _INT,
+                "name": {"anyOf": [_STR, {"type": "null"}]},
+                "found": _INT,
+                "score": _INT,
+                "finished": {"type": "boolean"},
+            },
+        ),
+        "TeamRename": obj(
+            ["name"],
+            {"name": {"type": "string", "minLength": 1, "maxLength": 40, "pattern": r"\S"}},
+        ),
+        "Assist": obj(
+            ["marker_id", "reason"],
+            {
+                "marker_id": {"type": "integer", "minimum": 1},
+                "reason": {
+                    "type": "string",
+                    "minLength": 3,
+                    "maxLength": actions.REASON_MAX,
+                    "description": "Why the stop is marked found; shown with the flag",
+                },
+            },
+        ),
+        "AssistResult": obj(
+            ["found", "team"],
+            {
+                "found": {"type": "array", "items": _INT, "description": "Stop numbers"},
+                "team": ref("OrganiserTeam"),
+            },
+        ),
+        "Purge": obj(
+            ["confirm"],
+            {
+                "confirm": {
+                    "type": "string",
+                    "maxLength": 80,
+                    "description": "The rally's slug, typed again to confirm",
+                }
+            },
+        ),
+        "PurgeResult": obj(
+            ["rally", "purged"],
+            {
+                "rally": ref("OrganiserRally"),
+                "purged": obj(
+                    ["teams", "tokens", "client_events", "flags"],
+                    {"teams": _INT, "tokens": _INT, "client_events": _INT, "flags": _INT},
+                ),
+            },
+        ),
     },
 )

@@ -46,7 +46,8 @@ def team_answer(team: models.Team) -> dict[str, Any]:
 @bp.get("/rallies")
 def list_rallies():
     rows = db.session.scalars(
-        select(models.Rally).filter_by(status=models.RallyStatus.PUBLISHED)
+        select(models.Rally)
+        .filter_by(status=models.RallyStatus.PUBLISHED)
         .order_by(models.Rally.published_at.desc(), models.Rally.id)
     ).all()
     lang = language()
@@ -90,8 +91,9 @@ def leaderboard(slug: str):
     try:
         limit = min(max(int(request.args.get("limit", 100)), 1), 1000)
     except ValueError:
-        raise UserError("invalid_field", status=422, field="limit",
-                        detail=both("validation.whole_number")) from None
+        raise UserError(
+            "invalid_field", status=422, field="limit", detail=both("validation.whole_number")
+        ) from None
     teams = db.session.scalars(select(models.Team).filter_by(rally_id=row.id)).all()
     entries = []
     for t in teams:
@@ -102,9 +104,14 @@ def leaderboard(slug: str):
         "rally": row.slug,
         "total_stops": len(row.stops),
         "entries": [
-            {"rank": i + 1, "team": t.name, "score": t.score, "found": t.found_count,
-             "finished": t.finished_at is not None,
-             "duration_s": None if d is None else round(d)}
+            {
+                "rank": i + 1,
+                "team": t.name,
+                "score": t.score,
+                "found": t.found_count,
+                "finished": t.finished_at is not None,
+                "duration_s": None if d is None else round(d),
+            }
             for i, (_, t, d) in enumerate(entries[:limit])
         ],
     }
@@ -118,15 +125,22 @@ def get_team():
 def _fix(body: dict[str, Any], at: datetime) -> rules.Fix | None:
     if "lat" not in body:
         return None
-    return rules.Fix(LatLon(body["lat"], body["lon"]), float(body["accuracy_m"]), at,
-                     mock=bool(body.get("mock_location", False)))
+    return rules.Fix(
+        LatLon(body["lat"], body["lon"]),
+        float(body["accuracy_m"]),
+        at,
+        mock=bool(body.get("mock_location", False)),
+    )
 
 
 def _apply(team: models.Team, client_event_id: str, kind: str, event: rules.Event):
     lang = language()
     try:
         applied = game.apply_event(
-            team.id, client_event_id, kind, lambda t, r: event,
+            team.id,
+            client_event_id,
+            kind,
+            lambda t, r: event,
             lambda t, r, o: serialize.event_result(t, r, o, lang),
         )
     except TimeoutError:
@@ -143,8 +157,9 @@ def _event_time(body: dict[str, Any], team: models.Team) -> datetime:
 
 def _repeat(team: models.Team, client_event_id: str):
     """The stored first answer to a repeated event id, even after the rally closed."""
-    prior = db.session.scalar(select(models.ClientEvent).filter_by(
-        team_id=team.id, client_event_id=client_event_id))
+    prior = db.session.scalar(
+        select(models.ClientEvent).filter_by(team_id=team.id, client_event_id=client_event_id)
+    )
     return None if prior is None else (prior.response, prior.status)
 
 

@@ -92,13 +92,10 @@ def solution_pattern(letters: tuple[str | None, ...]) -> str:
     return " ".join(letter or "_" for letter in letters)
 
 
-def team(row: models.Team, rally: domain.Rally, view: rules.TeamView,
-         lang: str) -> dict[str, Any]:
+def team(row: models.Team, rally: domain.Rally, view: rules.TeamView, lang: str) -> dict[str, Any]:
     """A team's whole state as the team may see it."""
     images = {s.marker.id: None for s in rally.stops}
-    images.update({
-        s.marker_id: s.marker.image for s in row.rally.stops if s.marker.image
-    })
+    images.update({s.marker_id: s.marker.image for s in row.rally.stops if s.marker.image})
     has_word = any(rally.letter(i) for i in range(len(rally.stops)))
     return {
         "id": row.id,
@@ -119,14 +116,16 @@ def team(row: models.Team, rally: domain.Rally, view: rules.TeamView,
     }
 
 
-def event_result(row: models.Team, rally: domain.Rally, outcome: rules.Outcome,
-                 lang: str) -> dict[str, Any]:
+def event_result(
+    row: models.Team, rally: domain.Rally, outcome: rules.Outcome, lang: str
+) -> dict[str, Any]:
     """The answer to a check-in or scan: what was found now, the reveal, what is visible."""
     state = team(row, rally, outcome.view, lang)
     return {
         "result": outcome.rejection.value if outcome.rejection else "found",
-        "found_now": [f for f in state["found"] if f["marker_id"] in
-                      {x.marker_id for x in outcome.found}],
+        "found_now": [
+            f for f in state["found"] if f["marker_id"] in {x.marker_id for x in outcome.found}
+        ],
         "flags": [f.kind.value for f in outcome.flags],
         "visible": [o for o in state["open"] if o["marker"] is not None],
         "team": state,

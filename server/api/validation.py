@@ -44,11 +44,13 @@ def json_body() -> Any:
         where = both("validation.json_position", line=exc.lineno, column=exc.colno)
         raise UserError("invalid_json", status=400, detail=where) from None
     except RecursionError:
-        raise UserError("invalid_json", status=400,
-                        detail=both("validation.nested_too_deeply")) from None
+        raise UserError(
+            "invalid_json", status=400, detail=both("validation.nested_too_deeply")
+        ) from None
     except (ValueError, UnicodeError):
-        raise UserError("invalid_json", status=400,
-                        detail=both("validation.not_json_text")) from None
+        raise UserError(
+            "invalid_json", status=400, detail=both("validation.not_json_text")
+        ) from None
 
 
 def validated(schema_name: str) -> dict[str, Any]:
@@ -92,17 +94,23 @@ def _first_error(v: Draft202012Validator, body: Any) -> ValidationError | None:
 
 
 _BOUNDS = {
-    "minimum": "validation.minimum", "exclusiveMinimum": "validation.minimum",
-    "maximum": "validation.maximum", "exclusiveMaximum": "validation.maximum",
-    "minLength": "validation.min_length", "maxLength": "validation.max_length",
-    "minItems": "validation.min_items", "maxItems": "validation.max_items",
+    "minimum": "validation.minimum",
+    "exclusiveMinimum": "validation.minimum",
+    "maximum": "validation.maximum",
+    "exclusiveMaximum": "validation.maximum",
+    "minLength": "validation.min_length",
+    "maxLength": "validation.max_length",
+    "minItems": "validation.min_items",
+    "maxItems": "validation.max_items",
 }
 
 
 def _type_names(kinds: list[str]) -> dict[str, str]:
     """'a number or a string' in every language; an unknown JSON type by its name."""
-    names = [both(f"validation.type_{k}") if k in _KNOWN_TYPES else dict.fromkeys(LANGUAGES, k)
-             for k in kinds]
+    names = [
+        both(f"validation.type_{k}") if k in _KNOWN_TYPES else dict.fromkeys(LANGUAGES, k)
+        for k in kinds
+    ]
     joiner = both("validation.or")
     return {lang: f" {joiner[lang]} ".join(n[lang] for n in names) for lang in LANGUAGES}
 
@@ -118,8 +126,9 @@ def _describe(error: ValidationError) -> dict[str, str]:
     if v == "dependentRequired":
         return both("validation.required_with", given=_missing_dependency(error)[0])
     if v == "type":
-        return both("validation.type", kinds=_type_names(value if isinstance(value, list)
-                                                         else [value]))
+        return both(
+            "validation.type", kinds=_type_names(value if isinstance(value, list) else [value])
+        )
     if v in _BOUNDS:
         return both(_BOUNDS[v], value=value)
     if v == "enum":
@@ -134,16 +143,19 @@ def parse_time(value: str, field: str, not_before: datetime | None = None) -> da
     try:
         at = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise UserError("invalid_field", status=422, field=field,
-                        detail=both("validation.rfc3339")) from None
+        raise UserError(
+            "invalid_field", status=422, field=field, detail=both("validation.rfc3339")
+        ) from None
     if at.tzinfo is None:
-        raise UserError("invalid_field", status=422, field=field,
-                        detail=both("validation.time_zone"))
+        raise UserError(
+            "invalid_field", status=422, field=field, detail=both("validation.time_zone")
+        )
     try:
         at = at.astimezone(UTC)
     except OverflowError:
-        raise UserError("invalid_field", status=422, field=field,
-                        detail=both("validation.out_of_range")) from None
+        raise UserError(
+            "invalid_field", status=422, field=field, detail=both("validation.out_of_range")
+        ) from None
     skew = timedelta(seconds=current_app.config["MAX_CLOCK_SKEW_S"])
     now = datetime.now(UTC)
     if at > now + skew:

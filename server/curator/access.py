@@ -31,9 +31,14 @@ def team_count(rally: Rally) -> int:
 
 def marker_rallies(marker: Marker) -> list[Rally]:
     """The rallies that use the marker as a stop, by slug."""
-    return list(db.session.scalars(
-        select(Rally).join(RallyStop).where(RallyStop.marker_id == marker.id).order_by(Rally.slug)
-    ))
+    return list(
+        db.session.scalars(
+            select(Rally)
+            .join(RallyStop)
+            .where(RallyStop.marker_id == marker.id)
+            .order_by(Rally.slug)
+        )
+    )
 
 
 def can_edit_marker(user: User, marker: Marker) -> bool:

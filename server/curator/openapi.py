@@ -25,11 +25,20 @@ NUM = {"type": "number"}
 STR = {"type": "string"}
 BOOL = {"type": "boolean"}
 ID = {"type": "integer", "minimum": 1}
-RADIUS = {"type": "number", "minimum": MIN_RADIUS_M, "maximum": MAX_RADIUS_M,
-          "description": "Geofence radius in metres"}
+RADIUS = {
+    "type": "number",
+    "minimum": MIN_RADIUS_M,
+    "maximum": MAX_RADIUS_M,
+    "description": "Geofence radius in metres",
+}
 TITLE = obj(list(LANGUAGES), {lang: {"type": "string", "maxLength": 200} for lang in LANGUAGES})
-SLUG = {"type": "string", "minLength": 1, "maxLength": 80, "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$",
-        "description": "Lowercase letters and digits, words joined by '-'"}
+SLUG = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 80,
+    "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$",
+    "description": "Lowercase letters and digits, words joined by '-'",
+}
 STATUS = {"type": "string", "enum": ["draft", "published", "closed"]}
 ORDER_MODE = {"type": "string", "enum": ["fixed", "free"]}
 
@@ -43,108 +52,304 @@ OWNER = _null(obj(["id", "username"], {"id": INT, "username": STR}))
 SCHEMAS: dict[str, Any] = {
     "CuratorVenue": obj(
         ["id", "name", "kind", "lat", "lon", "address", "fact", "placed", "editable"],
-        {"id": INT, "name": STR, "kind": STR, "lat": _null(LAT), "lon": _null(LON),
-         "address": STR, "fact": STR, "placed": BOOL,
-         "editable": {"type": "boolean", "description": "May this user set its position"}}),
-    "CuratorVenueList": obj(["venues"], {"venues": {"type": "array",
-                                                    "items": ref("CuratorVenue")}}),
+        {
+            "id": INT,
+            "name": STR,
+            "kind": STR,
+            "lat": _null(LAT),
+            "lon": _null(LON),
+            "address": STR,
+            "fact": STR,
+            "placed": BOOL,
+            "editable": {"type": "boolean", "description": "May this user set its position"},
+        },
+    ),
+    "CuratorVenueList": obj(
+        ["venues"], {"venues": {"type": "array", "items": ref("CuratorVenue")}}
+    ),
     "VenuePosition": obj(["lat", "lon"], {"lat": LAT, "lon": LON}),
     "CuratorMarker": obj(
-        ["id", "lat", "lon", "radius_m", "title", "clue", "story", "venue_id", "venue",
-         "image", "image_url", "owner", "editable", "rallies", "updated_at"],
-        {"id": INT, "lat": LAT, "lon": LON, "radius_m": NUM, "title": BILINGUAL,
-         "clue": BILINGUAL, "story": BILINGUAL, "venue_id": _null(INT), "venue": _null(STR),
-         "image": _null(STR), "image_url": _null(STR), "owner": OWNER, "editable": BOOL,
-         "rallies": {"type": "array", "items": obj(["id", "slug", "status"], {
-             "id": INT, "slug": STR, "status": STATUS})},
-         "updated_at": _null(TIME)}),
-    "CuratorMarkerList": obj(["markers"], {"markers": {"type": "array",
-                                                       "items": ref("CuratorMarker")}}),
-    "MarkerCreate": obj(["lat", "lon"], {
-        "lat": LAT, "lon": LON, "radius_m": RADIUS, "title": TITLE, "clue": BILINGUAL,
-        "story": BILINGUAL, "venue_id": _null(ID)}),
-    "MarkerUpdate": {**obj([], {
-        "lat": LAT, "lon": LON, "radius_m": RADIUS, "title": TITLE, "clue": BILINGUAL,
-        "story": BILINGUAL, "venue_id": _null(ID)}),
-        "dependentRequired": {"lat": ["lon"], "lon": ["lat"]}},
-    "ImageUpload": obj(["image"], {"image": {
-        "type": "string", "contentMediaType": "application/octet-stream",
-        "description": "A JPEG or PNG file; re-encoded, metadata removed"}}),
+        [
+            "id",
+            "lat",
+            "lon",
+            "radius_m",
+            "title",
+            "clue",
+            "story",
+            "venue_id",
+            "venue",
+            "image",
+            "image_url",
+            "owner",
+            "editable",
+            "rallies",
+            "updated_at",
+        ],
+        {
+            "id": INT,
+            "lat": LAT,
+            "lon": LON,
+            "radius_m": NUM,
+            "title": BILINGUAL,
+            "clue": BILINGUAL,
+            "story": BILINGUAL,
+            "venue_id": _null(INT),
+            "venue": _null(STR),
+            "image": _null(STR),
+            "image_url": _null(STR),
+            "owner": OWNER,
+            "editable": BOOL,
+            "rallies": {
+                "type": "array",
+                "items": obj(["id", "slug", "status"], {"id": INT, "slug": STR, "status": STATUS}),
+            },
+            "updated_at": _null(TIME),
+        },
+    ),
+    "CuratorMarkerList": obj(
+        ["markers"], {"markers": {"type": "array", "items": ref("CuratorMarker")}}
+    ),
+    "MarkerCreate": obj(
+        ["lat", "lon"],
+        {
+            "lat": LAT,
+            "lon": LON,
+            "radius_m": RADIUS,
+            "title": TITLE,
+            "clue": BILINGUAL,
+            "story": BILINGUAL,
+            "venue_id": _null(ID),
+        },
+    ),
+    "MarkerUpdate": {
+        **obj(
+            [],
+            {
+                "lat": LAT,
+                "lon": LON,
+                "radius_m": RADIUS,
+                "title": TITLE,
+                "clue": BILINGUAL,
+                "story": BILINGUAL,
+                "venue_id": _null(ID),
+            },
+        ),
+        "dependentRequired": {"lat": ["lon"], "lon": ["lat"]},
+    },
+    "ImageUpload": obj(
+        ["image"],
+        {
+            "image": {
+                "type": "string",
+                "contentMediaType": "application/octet-stream",
+                "description": "A JPEG or PNG file; re-encoded, metadata removed",
+            }
+        },
+    ),
     "Deleted": obj(["deleted", "id"], {"deleted": BOOL, "id": INT}),
     "Finding": obj(
-        ["code", "severity", "message", "stop_index", "marker_id", "other_stop_index",
-         "details"],
-        {"code": STR, "severity": {"type": "string", "enum": ["error", "warning", "info"]},
-         "message": BILINGUAL, "stop_index": _null(INT), "marker_id": _null(INT),
-         "other_stop_index": _null(INT), "details": {"type": "object"}}),
+        ["code", "severity", "message", "stop_index", "marker_id", "other_stop_index", "details"],
+        {
+            "code": STR,
+            "severity": {"type": "string", "enum": ["error", "warning", "info"]},
+            "message": BILINGUAL,
+            "stop_index": _null(INT),
+            "marker_id": _null(INT),
+            "other_stop_index": _null(INT),
+            "details": {"type": "object"},
+        },
+    ),
     "RouteNumbers": obj(
         ["length_m", "duration_s", "walking_s", "dwell_s", "legs_m", "stops"],
-        {"length_m": NUM, "duration_s": NUM, "walking_s": NUM, "dwell_s": NUM,
-         "legs_m": {"type": "array", "items": NUM}, "stops": INT}),
-    "RallyFindings": obj(["findings", "publishable", "summary", "route"], {
-        "findings": {"type": "array", "items": ref("Finding")},
-        "publishable": {"type": "boolean", "description": "No error-level finding"},
-        "summary": ref("RouteNumbers"),
-        "route": {"type": "array", "items": {"type": "array", "items": NUM,
-                                              "minItems": 2, "maxItems": 2}}}),
+        {
+            "length_m": NUM,
+            "duration_s": NUM,
+            "walking_s": NUM,
+            "dwell_s": NUM,
+            "legs_m": {"type": "array", "items": NUM},
+            "stops": INT,
+        },
+    ),
+    "RallyFindings": obj(
+        ["findings", "publishable", "summary", "route"],
+        {
+            "findings": {"type": "array", "items": ref("Finding")},
+            "publishable": {"type": "boolean", "description": "No error-level finding"},
+            "summary": ref("RouteNumbers"),
+            "route": {
+                "type": "array",
+                "items": {"type": "array", "items": NUM, "minItems": 2, "maxItems": 2},
+            },
+        },
+    ),
     "CuratorRallyBrief": obj(
-        ["id", "slug", "title", "status", "order_mode", "stops", "owner", "editable",
-         "updated_at"],
-        {"id": INT, "slug": STR, "title": BILINGUAL, "status": STATUS,
-         "order_mode": ORDER_MODE, "stops": INT, "owner": OWNER, "editable": BOOL,
-         "updated_at": _null(TIME)}),
-    "CuratorRallyList": obj(["rallies"], {"rallies": {"type": "array",
-                                                      "items": ref("CuratorRallyBrief")}}),
-    "CuratorStop": obj(["index", "marker_id", "letter", "clue", "marker"], {
-        "index": INT, "marker_id": INT, "letter": _null(STR), "clue": BILINGUAL,
-        "marker": obj(["id", "lat", "lon", "radius_m", "title", "clue", "venue"], {
-            "id": INT, "lat": LAT, "lon": LON, "radius_m": NUM, "title": BILINGUAL,
-            "clue": BILINGUAL, "venue": _null(STR)})}),
+        ["id", "slug", "title", "status", "order_mode", "stops", "owner", "editable", "updated_at"],
+        {
+            "id": INT,
+            "slug": STR,
+            "title": BILINGUAL,
+            "status": STATUS,
+            "order_mode": ORDER_MODE,
+            "stops": INT,
+            "owner": OWNER,
+            "editable": BOOL,
+            "updated_at": _null(TIME),
+        },
+    ),
+    "CuratorRallyList": obj(
+        ["rallies"], {"rallies": {"type": "array", "items": ref("CuratorRallyBrief")}}
+    ),
+    "CuratorStop": obj(
+        ["index", "marker_id", "letter", "clue", "marker"],
+        {
+            "index": INT,
+            "marker_id": INT,
+            "letter": _null(STR),
+            "clue": BILINGUAL,
+            "marker": obj(
+                ["id", "lat", "lon", "radius_m", "title", "clue", "venue"],
+                {
+                    "id": INT,
+                    "lat": LAT,
+                    "lon": LON,
+                    "radius_m": NUM,
+                    "title": BILINGUAL,
+                    "clue": BILINGUAL,
+                    "venue": _null(STR),
+                },
+            ),
+        },
+    ),
     "CuratorRally": obj(
-        ["id", "slug", "title", "status", "order_mode", "stops", "owner", "editable",
-         "updated_at", "intro", "solution_word", "start", "teams", "published_at", "can",
-         "findings", "publishable", "summary", "route"],
-        {"id": INT, "slug": STR, "title": BILINGUAL, "status": STATUS,
-         "order_mode": ORDER_MODE, "owner": OWNER, "editable": BOOL,
-         "updated_at": _null(TIME), "intro": BILINGUAL, "solution_word": _null(STR),
-         "start": _null(obj(["lat", "lon", "name"], {"lat": LAT, "lon": LON, "name": STR})),
-         "teams": INT, "published_at": _null(TIME),
-         "can": obj(["edit", "edit_stops", "publish", "unpublish", "delete", "simulate"],
-                    {k: BOOL for k in ("edit", "edit_stops", "publish", "unpublish",
-                                       "delete", "simulate")}),
-         "stops": {"type": "array", "items": ref("CuratorStop")},
-         "findings": {"type": "array", "items": ref("Finding")},
-         "publishable": BOOL, "summary": ref("RouteNumbers"),
-         "route": {"type": "array", "items": {"type": "array", "items": NUM}}}),
-    "RallyCreate": obj(["slug"], {
-        "slug": SLUG, "title": TITLE, "intro": BILINGUAL, "order_mode": ORDER_MODE,
-        "solution_word": _null({"type": "string", "maxLength": 40})}),
-    "RallyUpdate": obj([], {
-        "slug": SLUG, "title": TITLE, "intro": BILINGUAL, "order_mode": ORDER_MODE,
-        "solution_word": _null({"type": "string", "maxLength": 40}),
-        "start": _null(obj(["lat", "lon"], {"lat": LAT, "lon": LON,
-                                            "name": {"type": "string", "maxLength": 200}}))}),
-    "RallyStops": obj(["stops"], {"stops": {
-        "type": "array", "maxItems": MAX_STOPS, "items": obj(["marker_id"], {
-            "marker_id": ID, "clue": BILINGUAL})}}),
-    "RallyStatusChange": obj(["status"], {"status": {"type": "string",
-                                                     "enum": ["published", "draft"]}}),
+        [
+            "id",
+            "slug",
+            "title",
+            "status",
+            "order_mode",
+            "stops",
+            "owner",
+            "editable",
+            "updated_at",
+            "intro",
+            "solution_word",
+            "start",
+            "teams",
+            "published_at",
+            "can",
+            "findings",
+            "publishable",
+            "summary",
+            "route",
+        ],
+        {
+            "id": INT,
+            "slug": STR,
+            "title": BILINGUAL,
+            "status": STATUS,
+            "order_mode": ORDER_MODE,
+            "owner": OWNER,
+            "editable": BOOL,
+            "updated_at": _null(TIME),
+            "intro": BILINGUAL,
+            "solution_word": _null(STR),
+            "start": _null(obj(["lat", "lon", "name"], {"lat": LAT, "lon": LON, "name": STR})),
+            "teams": INT,
+            "published_at": _null(TIME),
+            "can": obj(
+                ["edit", "edit_stops", "publish", "unpublish", "delete", "simulate"],
+                {
+                    k: BOOL
+                    for k in ("edit", "edit_stops", "publish", "unpublish", "delete", "simulate")
+                },
+            ),
+            "stops": {"type": "array", "items": ref("CuratorStop")},
+            "findings": {"type": "array", "items": ref("Finding")},
+            "publishable": BOOL,
+            "summary": ref("RouteNumbers"),
+            "route": {"type": "array", "items": {"type": "array", "items": NUM}},
+        },
+    ),
+    "RallyCreate": obj(
+        ["slug"],
+        {
+            "slug": SLUG,
+            "title": TITLE,
+            "intro": BILINGUAL,
+            "order_mode": ORDER_MODE,
+            "solution_word": _null({"type": "string", "maxLength": 40}),
+        },
+    ),
+    "RallyUpdate": obj(
+        [],
+        {
+            "slug": SLUG,
+            "title": TITLE,
+            "intro": BILINGUAL,
+            "order_mode": ORDER_MODE,
+            "solution_word": _null({"type": "string", "maxLength": 40}),
+            "start": _null(
+                obj(
+                    ["lat", "lon"],
+                    {"lat": LAT, "lon": LON, "name": {"type": "string", "maxLength": 200}},
+                )
+            ),
+        },
+    ),
+    "RallyStops": obj(
+        ["stops"],
+        {
+            "stops": {
+                "type": "array",
+                "maxItems": MAX_STOPS,
+                "items": obj(["marker_id"], {"marker_id": ID, "clue": BILINGUAL}),
+            }
+        },
+    ),
+    "RallyStatusChange": obj(
+        ["status"], {"status": {"type": "string", "enum": ["published", "draft"]}}
+    ),
     "OrderSuggestion": obj(
         ["order", "marker_ids", "length_m", "original_length_m", "saving_m", "changed"],
-        {"order": {"type": "array", "items": INT}, "marker_ids": {"type": "array", "items": INT},
-         "length_m": NUM, "original_length_m": NUM, "saving_m": NUM, "changed": BOOL}),
-    "SimulateStep": {**obj([], {
-        "lat": LAT, "lon": LON,
-        "accuracy_m": {"type": "number", "minimum": 0, "maximum": 100000},
-        "at": {**TIME, "description": "Simulated time of the event (default: now)"},
-        "marker_id": {**ID, "description": "Scan this marker's QR code instead of a GPS fix"},
-        "state": {"type": "string", "maxLength": 20000,
-                  "description": "The state the previous step returned; none to start"},
-        "language": LANGUAGE}),
-        "dependentRequired": {"lat": ["lon"], "lon": ["lat"], "accuracy_m": ["lat"]}},
-    "SimulationStep": obj(["state", "event"], {
-        "state": {"type": "string", "description": "Send it with the next step"},
-        "event": ref("EventResult")}),
+        {
+            "order": {"type": "array", "items": INT},
+            "marker_ids": {"type": "array", "items": INT},
+            "length_m": NUM,
+            "original_length_m": NUM,
+            "saving_m": NUM,
+            "changed": BOOL,
+        },
+    ),
+    "SimulateStep": {
+        **obj(
+            [],
+            {
+                "lat": LAT,
+                "lon": LON,
+                "accuracy_m": {"type": "number", "minimum": 0, "maximum": 100000},
+                "at": {**TIME, "description": "Simulated time of the event (default: now)"},
+                "marker_id": {
+                    **ID,
+                    "description": "Scan this marker's QR code instead of a GPS fix",
+                },
+                "state": {
+                    "type": "string",
+                    "maxLength": 20000,
+                    "description": "The state the previous step returned; none to start",
+                },
+                "language": LANGUAGE,
+            },
+        ),
+        "dependentRequired": {"lat": ["lon"], "lon": ["lat"], "accuracy_m": ["lat"]},
+    },
+    "SimulationStep": obj(
+        ["state", "event"],
+        {
+            "state": {"type": "string", "description": "Send it with the next step"},
+            "event": ref("EventResult"),
+        },
+    ),
 }
 
 
@@ -153,17 +358,31 @@ def _param(name: str) -> dict[str, Any]:
 
 
 AUTH = {"401": err("Not logged in"), "403": err("Not a curator, or not the owner")}
-WRITE = {**AUTH, "400": err("Not JSON, NaN in it, or CSRF token missing"),
-         "413": err("Body too large"), "415": err("Not application/json"),
-         "422": err("A field is missing or wrong")}
+WRITE = {
+    **AUTH,
+    "400": err("Not JSON, NaN in it, or CSRF token missing"),
+    "413": err("Body too large"),
+    "415": err("Not application/json"),
+    "422": err("A field is missing or wrong"),
+}
 SESSION = [{"session": []}]
 MARKER, RALLY, VENUE = _param("marker_id"), _param("rally_id"), _param("venue_id")
 
 
-def _op(op_id: str, summary: str, responses: dict[str, Any], body: str | None = None,
-        params: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {"operationId": op_id, "tags": ["curator"], "summary": summary,
-                           "security": SESSION, "responses": responses}
+def _op(
+    op_id: str,
+    summary: str,
+    responses: dict[str, Any],
+    body: str | None = None,
+    params: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "operationId": op_id,
+        "tags": ["curator"],
+        "summary": summary,
+        "security": SESSION,
+        "responses": responses,
+    }
     if params:
         out["parameters"] = params
     if body:
@@ -172,89 +391,193 @@ def _op(op_id: str, summary: str, responses: dict[str, Any], body: str | None = 
 
 
 PATHS: dict[str, Any] = {
-    "/curator/venues": {"get": _op(
-        "curatorListVenues", "Every venue; those without lat/lon need a position",
-        {"200": ok("CuratorVenueList"), **AUTH})},
-    "/curator/venues/{venue_id}": {"patch": _op(
-        "curatorPlaceVenue", "Give a venue its position (moving a placed venue: admins)",
-        {"200": ok("CuratorVenue"), "404": err("No such venue"), **WRITE},
-        "VenuePosition", [VENUE])},
+    "/curator/venues": {
+        "get": _op(
+            "curatorListVenues",
+            "Every venue; those without lat/lon need a position",
+            {"200": ok("CuratorVenueList"), **AUTH},
+        )
+    },
+    "/curator/venues/{venue_id}": {
+        "patch": _op(
+            "curatorPlaceVenue",
+            "Give a venue its position (moving a placed venue: admins)",
+            {"200": ok("CuratorVenue"), "404": err("No such venue"), **WRITE},
+            "VenuePosition",
+            [VENUE],
+        )
+    },
     "/curator/markers": {
-        "get": _op("curatorListMarkers", "Every marker, with owner and the rallies using it",
-                   {"200": ok("CuratorMarkerList"), **AUTH}),
-        "post": _op("curatorCreateMarker", "A new marker, owned by the caller",
-                    {"201": ok("CuratorMarker", "Created"), **WRITE}, "MarkerCreate")},
+        "get": _op(
+            "curatorListMarkers",
+            "Every marker, with owner and the rallies using it",
+            {"200": ok("CuratorMarkerList"), **AUTH},
+        ),
+        "post": _op(
+            "curatorCreateMarker",
+            "A new marker, owned by the caller",
+            {"201": ok("CuratorMarker", "Created"), **WRITE},
+            "MarkerCreate",
+        ),
+    },
     "/curator/markers/{marker_id}": {
-        "get": _op("curatorGetMarker", "One marker",
-                   {"200": ok("CuratorMarker"), "404": err("No such marker"), **AUTH},
-                   params=[MARKER]),
-        "patch": _op("curatorUpdateMarker", "Move, resize or rewrite a marker (owner, admin)",
-                     {"200": ok("CuratorMarker"), "404": err("No such marker"), **WRITE},
-                     "MarkerUpdate", [MARKER]),
-        "delete": _op("curatorDeleteMarker",
-                      "Delete a marker; refused while a rally uses it as a stop",
-                      {"200": ok("Deleted"), "404": err("No such marker"),
-                       "409": err("A rally uses the marker"), **AUTH,
-                       "400": err("CSRF token missing")}, params=[MARKER])},
+        "get": _op(
+            "curatorGetMarker",
+            "One marker",
+            {"200": ok("CuratorMarker"), "404": err("No such marker"), **AUTH},
+            params=[MARKER],
+        ),
+        "patch": _op(
+            "curatorUpdateMarker",
+            "Move, resize or rewrite a marker (owner, admin)",
+            {"200": ok("CuratorMarker"), "404": err("No such marker"), **WRITE},
+            "MarkerUpdate",
+            [MARKER],
+        ),
+        "delete": _op(
+            "curatorDeleteMarker",
+            "Delete a marker; refused while a rally uses it as a stop",
+            {
+                "200": ok("Deleted"),
+                "404": err("No such marker"),
+                "409": err("A rally uses the marker"),
+                **AUTH,
+                "400": err("CSRF token missing"),
+            },
+            params=[MARKER],
+        ),
+    },
     "/curator/markers/{marker_id}/image": {
-        "put": {**_op(
-            "curatorPutMarkerImage",
-            "Upload (or replace) the marker's image: JPEG or PNG, re-encoded without metadata",
-            {"200": ok("CuratorMarker"), "404": err("No such marker"), **WRITE,
-             "413": err("File larger than MEDIA_MAX_BYTES, or too many pixels"),
-             "415": err("Not multipart/form-data, or not a JPEG or PNG image")},
-            params=[MARKER]),
-            "requestBody": {"required": True, "content": {"multipart/form-data": {
-                "schema": ref("ImageUpload")}}}},
-        "delete": _op("curatorDeleteMarkerImage", "Remove the marker's image",
-                      {"200": ok("CuratorMarker"), "404": err("No such marker"), **AUTH,
-                       "400": err("CSRF token missing")}, params=[MARKER])},
+        "put": {
+            **_op(
+                "curatorPutMarkerImage",
+                "Upload (or replace) the marker's image: JPEG or PNG, re-encoded without metadata",
+                {
+                    "200": ok("CuratorMarker"),
+                    "404": err("No such marker"),
+                    **WRITE,
+                    "413": err("File larger than MEDIA_MAX_BYTES, or too many pixels"),
+                    "415": err("Not multipart/form-data, or not a JPEG or PNG image"),
+                },
+                params=[MARKER],
+            ),
+            "requestBody": {
+                "required": True,
+                "content": {"multipart/form-data": {"schema": ref("ImageUpload")}},
+            },
+        },
+        "delete": _op(
+            "curatorDeleteMarkerImage",
+            "Remove the marker's image",
+            {
+                "200": ok("CuratorMarker"),
+                "404": err("No such marker"),
+                **AUTH,
+                "400": err("CSRF token missing"),
+            },
+            params=[MARKER],
+        ),
+    },
     "/curator/rallies": {
-        "get": _op("curatorListRallies", "Every rally, drafts included",
-                   {"200": ok("CuratorRallyList"), **AUTH}),
-        "post": _op("curatorCreateRally", "A new draft rally, owned by the caller",
-                    {"201": ok("CuratorRally", "Created"), "409": err("Slug taken"),
-                     **WRITE}, "RallyCreate")},
+        "get": _op(
+            "curatorListRallies",
+            "Every rally, drafts included",
+            {"200": ok("CuratorRallyList"), **AUTH},
+        ),
+        "post": _op(
+            "curatorCreateRally",
+            "A new draft rally, owned by the caller",
+            {"201": ok("CuratorRally", "Created"), "409": err("Slug taken"), **WRITE},
+            "RallyCreate",
+        ),
+    },
     "/curator/rallies/{rally_id}": {
-        "get": _op("curatorGetRally", "A rally with stops, letters, route, findings, rights",
-                   {"200": ok("CuratorRally"), "404": err("No such rally"), **AUTH},
-                   params=[RALLY]),
-        "patch": _op("curatorUpdateRally",
-                     "Change texts, start, and (drafts only) slug, order mode, solution word",
-                     {"200": ok("CuratorRally"), "404": err("No such rally"),
-                      "409": err("Published or closed, or slug taken"), **WRITE},
-                     "RallyUpdate", [RALLY]),
-        "delete": _op("curatorDeleteRally", "Delete a draft without teams",
-                      {"200": ok("Deleted"), "404": err("No such rally"),
-                       "409": err("Not a draft, or teams joined"), **AUTH,
-                       "400": err("CSRF token missing")}, params=[RALLY])},
-    "/curator/rallies/{rally_id}/stops": {"put": _op(
-        "curatorSetStops", "The rally's stops in order (add, remove, reorder in one); drafts only",
-        {"200": ok("CuratorRally"), "404": err("No such rally"),
-         "409": err("Published or closed"), **WRITE}, "RallyStops", [RALLY])},
-    "/curator/rallies/{rally_id}/findings": {"get": _op(
-        "curatorRallyFindings", "Validation findings, length and walking time, route line",
-        {"200": ok("RallyFindings"), "404": err("No such rally"), **AUTH},
-        params=[RALLY])},
-    "/curator/rallies/{rally_id}/order-suggestion": {"get": _op(
-        "curatorSuggestOrder",
-        "A shorter walking order (routes.order); apply it with curatorSetStops",
-        {"200": ok("OrderSuggestion"), "404": err("No such rally"), **AUTH},
-        params=[RALLY])},
-    "/curator/rallies/{rally_id}/status": {"put": _op(
-        "curatorSetRallyStatus",
-        "Publish (refused with the findings while any is an error) or unpublish "
-        "(refused once teams joined)",
-        {"200": ok("CuratorRally"), "404": err("No such rally"),
-         "409": err("Error-level findings (named in the message), teams joined, or closed"),
-         **WRITE},
-        "RallyStatusChange", [RALLY])},
-    "/curator/rallies/{rally_id}/simulate": {"post": _op(
-        "curatorSimulate",
-        "One step of a simulated walk: the player's rules on a pretend team, nothing stored; "
-        "the answer's event is what a player's check-in or scan gets",
-        {"200": ok("SimulationStep"), "404": err("No such rally"), **WRITE},
-        "SimulateStep", [RALLY])},
+        "get": _op(
+            "curatorGetRally",
+            "A rally with stops, letters, route, findings, rights",
+            {"200": ok("CuratorRally"), "404": err("No such rally"), **AUTH},
+            params=[RALLY],
+        ),
+        "patch": _op(
+            "curatorUpdateRally",
+            "Change texts, start, and (drafts only) slug, order mode, solution word",
+            {
+                "200": ok("CuratorRally"),
+                "404": err("No such rally"),
+                "409": err("Published or closed, or slug taken"),
+                **WRITE,
+            },
+            "RallyUpdate",
+            [RALLY],
+        ),
+        "delete": _op(
+            "curatorDeleteRally",
+            "Delete a draft without teams",
+            {
+                "200": ok("Deleted"),
+                "404": err("No such rally"),
+                "409": err("Not a draft, or teams joined"),
+                **AUTH,
+                "400": err("CSRF token missing"),
+            },
+            params=[RALLY],
+        ),
+    },
+    "/curator/rallies/{rally_id}/stops": {
+        "put": _op(
+            "curatorSetStops",
+            "The rally's stops in order (add, remove, reorder in one); drafts only",
+            {
+                "200": ok("CuratorRally"),
+                "404": err("No such rally"),
+                "409": err("Published or closed"),
+                **WRITE,
+            },
+            "RallyStops",
+            [RALLY],
+        )
+    },
+    "/curator/rallies/{rally_id}/findings": {
+        "get": _op(
+            "curatorRallyFindings",
+            "Validation findings, length and walking time, route line",
+            {"200": ok("RallyFindings"), "404": err("No such rally"), **AUTH},
+            params=[RALLY],
+        )
+    },
+    "/curator/rallies/{rally_id}/order-suggestion": {
+        "get": _op(
+            "curatorSuggestOrder",
+            "A shorter walking order (routes.order); apply it with curatorSetStops",
+            {"200": ok("OrderSuggestion"), "404": err("No such rally"), **AUTH},
+            params=[RALLY],
+        )
+    },
+    "/curator/rallies/{rally_id}/status": {
+        "put": _op(
+            "curatorSetRallyStatus",
+            "Publish (refused with the findings while any is an error) or unpublish "
+            "(refused once teams joined)",
+            {
+                "200": ok("CuratorRally"),
+                "404": err("No such rally"),
+                "409": err("Error-level findings (named in the message), teams joined, or closed"),
+                **WRITE,
+            },
+            "RallyStatusChange",
+            [RALLY],
+        )
+    },
+    "/curator/rallies/{rally_id}/simulate": {
+        "post": _op(
+            "curatorSimulate",
+            "One step of a simulated walk: the player's rules on a pretend team, nothing stored; "
+            "the answer's event is what a player's check-in or scan gets",
+            {"200": ok("SimulationStep"), "404": err("No such rally"), **WRITE},
+            "SimulateStep",
+            [RALLY],
+        )
+    },
 }
 
 OWNERSHIP = (

@@ -20,12 +20,14 @@ JS_PREFIX = "curator.js."
 
 def js_texts() -> dict[str, str]:
     """Every text the editor's scripts show, in the page's language, keyed without the prefix."""
-    return {k[len(JS_PREFIX):]: t(k) for k in catalogue() if k.startswith(JS_PREFIX)}
+    return {k[len(JS_PREFIX) :]: t(k) for k in catalogue() if k.startswith(JS_PREFIX)}
 
 
 def _page_context() -> dict[str, Any]:
-    return {"texts": js_texts(), "me": {"id": current_user.id,
-                                           "admin": current_user.role is Role.ADMIN}}
+    return {
+        "texts": js_texts(),
+        "me": {"id": current_user.id, "admin": current_user.role is Role.ADMIN},
+    }
 
 
 @bp.get("/")
@@ -36,18 +38,27 @@ def index():
     mine = [r for r in rallies if r.owner_id == current_user.id]
     others = [r for r in rallies if r.owner_id != current_user.id]
     counts = {
-        "mine": db.session.scalar(select(func.count()).select_from(Marker)
-                                  .filter_by(owner_id=current_user.id)),
+        "mine": db.session.scalar(
+            select(func.count()).select_from(Marker).filter_by(owner_id=current_user.id)
+        ),
         "all": db.session.scalar(select(func.count()).select_from(Marker)),
-        "unplaced": db.session.scalar(select(func.count()).select_from(Venue)
-                                      .where(Venue.lat.is_(None) | Venue.lon.is_(None))),
+        "unplaced": db.session.scalar(
+            select(func.count()).select_from(Venue).where(Venue.lat.is_(None) | Venue.lon.is_(None))
+        ),
     }
-    my_markers = db.session.scalars(select(Marker).filter_by(owner_id=current_user.id)
-                                    .order_by(Marker.id)).all()
-    return render_template("curator/index.html", mine=mine, others=others, users=users,
-                           counts=counts, my_markers=my_markers,
-                           can_edit=lambda r: access.can_edit_rally(current_user, r),
-                           **_page_context())
+    my_markers = db.session.scalars(
+        select(Marker).filter_by(owner_id=current_user.id).order_by(Marker.id)
+    ).all()
+    return render_template(
+        "curator/index.html",
+        mine=mine,
+        others=others,
+        users=users,
+        counts=counts,
+        my_markers=my_markers,
+        can_edit=lambda r: access.can_edit_rally(current_user, r),
+        **_page_context(),
+    )
 
 
 @bp.get("/markers")
@@ -79,14 +90,24 @@ def audit():
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     entries = db.session.scalars(
         query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-        .offset((page - 1) * AUDIT_PAGE_SIZE).limit(AUDIT_PAGE_SIZE)
+        .offset((page - 1) * AUDIT_PAGE_SIZE)
+        .limit(AUDIT_PAGE_SIZE)
     ).all()
-    types = db.session.scalars(select(AuditEntry.object_type).distinct()
-                               .order_by(AuditEntry.object_type)).all()
+    types = db.session.scalars(
+        select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type)
+    ).all()
     pages = max((total + AUDIT_PAGE_SIZE - 1) // AUDIT_PAGE_SIZE, 1)
-    return render_template("curator/audit.html", entries=entries, page=page, pages=pages,
-                           total=total, kind=kind, types=types, label=label,
-                           **_page_context())
+    return render_template(
+        "curator/audit.html",
+        entries=entries,
+        page=page,
+        pages=pages,
+        total=total,
+        kind=kind,
+        types=types,
+        label=label,
+        **_page_context(),
+    )
 
 
 def label(prefix: str, code: str) -> str:

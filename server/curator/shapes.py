@@ -19,22 +19,37 @@ def owner(user: models.User | None) -> dict[str, Any] | None:
 
 def venue(v: models.Venue, user: models.User) -> dict[str, Any]:
     return {
-        "id": v.id, "name": v.name, "kind": v.kind, "lat": v.lat, "lon": v.lon,
-        "address": v.address, "fact": v.fact,
+        "id": v.id,
+        "name": v.name,
+        "kind": v.kind,
+        "lat": v.lat,
+        "lon": v.lon,
+        "address": v.address,
+        "fact": v.fact,
         "placed": v.lat is not None and v.lon is not None,
         "editable": access.can_place_venue(user, v),
     }
 
 
-def marker(m: models.Marker, user: models.User, users: dict[int, models.User],
-           rallies: list[models.Rally] | None = None) -> dict[str, Any]:
+def marker(
+    m: models.Marker,
+    user: models.User,
+    users: dict[int, models.User],
+    rallies: list[models.Rally] | None = None,
+) -> dict[str, Any]:
     """A marker with everything the editor shows; ``rallies``: those that use it."""
     if rallies is None:
         rallies = access.marker_rallies(m)
     return {
-        "id": m.id, "lat": m.lat, "lon": m.lon, "radius_m": m.radius_m,
-        "title": m.text("title"), "clue": m.text("clue"), "story": m.text("story"),
-        "venue_id": m.venue_id, "venue": m.venue.name if m.venue else None,
+        "id": m.id,
+        "lat": m.lat,
+        "lon": m.lon,
+        "radius_m": m.radius_m,
+        "title": m.text("title"),
+        "clue": m.text("clue"),
+        "story": m.text("story"),
+        "venue_id": m.venue_id,
+        "venue": m.venue.name if m.venue else None,
         "image": m.image,
         "image_url": url_for("play.media", name=m.image) if m.image else None,
         "owner": owner(users.get(m.owner_id) if m.owner_id else None),
@@ -46,9 +61,14 @@ def marker(m: models.Marker, user: models.User, users: dict[int, models.User],
 
 def summary(rally: domain.Rally) -> dict[str, Any]:
     s = geometry.summarize(rally)
-    return {"length_m": round(s.length_m, 1), "duration_s": round(s.duration_s),
-            "walking_s": round(s.walking_s), "dwell_s": round(s.dwell_s),
-            "legs_m": [round(x, 1) for x in s.legs], "stops": len(rally.stops)}
+    return {
+        "length_m": round(s.length_m, 1),
+        "duration_s": round(s.duration_s),
+        "walking_s": round(s.walking_s),
+        "dwell_s": round(s.dwell_s),
+        "legs_m": [round(x, 1) for x in s.legs],
+        "stops": len(rally.stops),
+    }
 
 
 def findings(rally: domain.Rally) -> dict[str, Any]:
@@ -62,11 +82,16 @@ def findings(rally: domain.Rally) -> dict[str, Any]:
     }
 
 
-def rally_brief(r: models.Rally, users: dict[int, models.User],
-                user: models.User) -> dict[str, Any]:
+def rally_brief(
+    r: models.Rally, users: dict[int, models.User], user: models.User
+) -> dict[str, Any]:
     return {
-        "id": r.id, "slug": r.slug, "title": r.text("title"), "status": r.status.value,
-        "order_mode": r.order_mode, "stops": len(r.stops),
+        "id": r.id,
+        "slug": r.slug,
+        "title": r.text("title"),
+        "status": r.status.value,
+        "order_mode": r.order_mode,
+        "stops": len(r.stops),
         "owner": owner(users.get(r.owner_id) if r.owner_id else None),
         "editable": access.can_edit_rally(user, r),
         "updated_at": iso(r.updated_at),
@@ -90,13 +115,21 @@ def rally(r: models.Rally, user: models.User, users: dict[int, models.User]) -> 
         "published_at": iso(r.published_at),
         "can": access.rally_permissions(user, r, teams),
         "stops": [
-            {"index": i, "marker_id": s.marker_id,
-             "letter": word[i] if i < len(word) else None,
-             "clue": s.text("clue"),
-             "marker": {"id": s.marker.id, "lat": s.marker.lat, "lon": s.marker.lon,
-                        "radius_m": s.marker.radius_m, "title": s.marker.text("title"),
-                        "clue": s.marker.text("clue"), "venue": s.marker.venue.name
-                        if s.marker.venue else None}}
+            {
+                "index": i,
+                "marker_id": s.marker_id,
+                "letter": word[i] if i < len(word) else None,
+                "clue": s.text("clue"),
+                "marker": {
+                    "id": s.marker.id,
+                    "lat": s.marker.lat,
+                    "lon": s.marker.lon,
+                    "radius_m": s.marker.radius_m,
+                    "title": s.marker.text("title"),
+                    "clue": s.marker.text("clue"),
+                    "venue": s.marker.venue.name if s.marker.venue else None,
+                },
+            }
             for i, s in enumerate(r.stops)
         ],
         **findings(d),

@@ -35,12 +35,17 @@ def _time(value: str) -> datetime:
 def encode(rally_id: int, user_id: int, started: datetime, state: rules.TeamState) -> str:
     """The state as an opaque, signed string."""
     last = state.last_fix
-    return _serializer().dumps({
-        "r": rally_id, "u": user_id, "s": serialize.iso(started),
-        "f": [[f.marker_id, serialize.iso(f.at), f.method.value] for f in state.found],
-        "l": None if last is None else [last.position.lat, last.position.lon,
-                                        last.accuracy_m, serialize.iso(last.at)],
-    })
+    return _serializer().dumps(
+        {
+            "r": rally_id,
+            "u": user_id,
+            "s": serialize.iso(started),
+            "f": [[f.marker_id, serialize.iso(f.at), f.method.value] for f in state.found],
+            "l": None
+            if last is None
+            else [last.position.lat, last.position.lon, last.accuracy_m, serialize.iso(last.at)],
+        }
+    )
 
 
 def decode(token: str, rally_id: int, user_id: int) -> tuple[datetime, rules.TeamState]:
@@ -49,8 +54,9 @@ def decode(token: str, rally_id: int, user_id: int) -> tuple[datetime, rules.Tea
         data = _serializer().loads(token)
         if data["r"] != rally_id or data["u"] != user_id:
             raise ValueError("another rally's or user's simulation")
-        found = tuple(rules.Find(int(m), _time(at), rules.Method(method))
-                      for m, at, method in data["f"])
+        found = tuple(
+            rules.Find(int(m), _time(at), rules.Method(method)) for m, at, method in data["f"]
+        )
         last = None
         if data["l"] is not None:
             lat, lon, accuracy, at = data["l"]
@@ -71,8 +77,9 @@ def parse_at(value: str | None) -> datetime:
             raise ValueError("no zone")
         return at.astimezone(UTC)
     except (ValueError, OverflowError):
-        raise UserError("invalid_field", status=422, field="at",
-                        detail=both("curator.sim.at_invalid")) from None
+        raise UserError(
+            "invalid_field", status=422, field="at", detail=both("curator.sim.at_invalid")
+        ) from None
 
 
 def step(row: models.Rally, user_id: int, body: dict[str, Any], lang: str) -> dict[str, Any]:
@@ -85,18 +92,26 @@ def step(row: models.Rally, user_id: int, body: dict[str, Any], lang: str) -> di
     rally = game.domain_rally(row)
     fix = None
     if "lat" in body:
-        fix = rules.Fix(LatLon(body["lat"], body["lon"]), float(body.get("accuracy_m", 5.0)), at,
-                        mock=False)
+        fix = rules.Fix(
+            LatLon(body["lat"], body["lon"]), float(body.get("accuracy_m", 5.0)), at, mock=False
+        )
     if "marker_id" in body:
         event: rules.Event = rules.QrEvent(row.id, body["marker_id"], at, fix)
     elif fix is not None:
         event = rules.GpsEvent(fix)
     else:
-        raise UserError("invalid_field", status=422, field="lat",
-                        detail=both("curator.sim.position_required"))
+        raise UserError(
+            "invalid_field", status=422, field="lat", detail=both("curator.sim.position_required")
+        )
     outcome = rules.apply(rally, state, event, game.rules_config())
-    team = SimpleNamespace(id=0, name=t("curator.sim.team_name", lang), language=lang, join_code="",
-                           started_at=started, rally=row)
+    team = SimpleNamespace(
+        id=0,
+        name=t("curator.sim.team_name", lang),
+        language=lang,
+        join_code="",
+        started_at=started,
+        rally=row,
+    )
     return {
         "state": encode(row.id, user_id, started, outcome.state),
         "event": serialize.event_result(team, rally, outcome, lang),  # type: ignore[arg-type]

@@ -9,8 +9,20 @@ from datetime import UTC, datetime
 from server import game, models
 from server.exports.base import Download, ExportError, Progress, QrItem, QrSheet, slugify
 
-__all__ = ["QR_FORMATS", "ROUTE_FORMATS", "Download", "ExportError", "Progress", "QrItem",
-           "QrSheet", "qr_download", "qr_sheet", "results_download", "route_download", "slugify"]
+__all__ = [
+    "QR_FORMATS",
+    "ROUTE_FORMATS",
+    "Download",
+    "ExportError",
+    "Progress",
+    "QrItem",
+    "QrSheet",
+    "qr_download",
+    "qr_sheet",
+    "results_download",
+    "route_download",
+    "slugify",
+]
 
 QR_FORMATS = ("pdf", "labels", "zip")
 ROUTE_FORMATS = ("gpx", "geojson")
@@ -21,13 +33,22 @@ def qr_sheet(row: models.Rally, printed_at: datetime | None = None) -> QrSheet:
     if not row.stops:
         raise ExportError("rally_has_no_stops", slug=row.slug)
     items = tuple(
-        QrItem(number, s.marker.id, s.marker.text("title"),
-               s.marker.venue.name if s.marker.venue else None,
-               game.qr_url_for(row.id, s.marker.id))
+        QrItem(
+            number,
+            s.marker.id,
+            s.marker.text("title"),
+            s.marker.venue.name if s.marker.venue else None,
+            game.qr_url_for(row.id, s.marker.id),
+        )
         for number, s in enumerate(row.stops, 1)
     )
-    return QrSheet(row.slug, row.text("title"), game.keyring().active.id,
-                   printed_at or datetime.now(UTC), items)
+    return QrSheet(
+        row.slug,
+        row.text("title"),
+        game.keyring().active.id,
+        printed_at or datetime.now(UTC),
+        items,
+    )
 
 
 def qr_download(row: models.Rally, fmt: str, progress: Progress | None = None) -> Download:
@@ -42,8 +63,9 @@ def qr_download(row: models.Rally, fmt: str, progress: Progress | None = None) -
     from server.exports import pdf
 
     if fmt == "pdf":
-        return Download(pdf.posters(sheet, progress), "application/pdf",
-                        f"{row.slug}-qr-posters.pdf")
+        return Download(
+            pdf.posters(sheet, progress), "application/pdf", f"{row.slug}-qr-posters.pdf"
+        )
     return Download(pdf.labels(sheet, progress), "application/pdf", f"{row.slug}-qr-labels.pdf")
 
 
@@ -60,12 +82,14 @@ def route_download(row: models.Rally, fmt: str, lang: str) -> Download:
     if fmt == "gpx":
         text = export_gpx(rally, lang, time=datetime.now(UTC))
         return Download(text.encode("utf-8"), "application/gpx+xml", f"{row.slug}.gpx")
-    return Download(dumps_geojson(rally, lang).encode("utf-8"), "application/geo+json",
-                    f"{row.slug}.geojson")
+    return Download(
+        dumps_geojson(rally, lang).encode("utf-8"), "application/geo+json", f"{row.slug}.geojson"
+    )
 
 
-def results_download(row: models.Rally, lang: str, tz: str = "UTC",
-                     delimiter: str = ",") -> Download:
+def results_download(
+    row: models.Rally, lang: str, tz: str = "UTC", delimiter: str = ","
+) -> Download:
     """The results as CSV (UTF-8 with BOM), header in lang, times in the time zone tz."""
     from server.exports import results
 

@@ -52,8 +52,9 @@ class QrSheet:
     items: tuple[QrItem, ...]
 
 
-_TRANSLIT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "Ae", "Ö": "Oe",
-                           "Ü": "Ue", "ẞ": "SS"})
+_TRANSLIT = str.maketrans(
+    {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ẞ": "SS"}
+)
 
 
 def slugify(name: str, max_length: int = 40) -> str:
@@ -62,6 +63,6 @@ def slugify(name: str, max_length: int = 40) -> str:
     ascii_name = ascii_name.encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
     if len(slug) > max_length:
-        cut = slug[:max_length + 1]
+        cut = slug[: max_length + 1]
         slug = cut.rsplit("-", 1)[0] if "-" in cut else slug[:max_length]
     return slug or "stop"

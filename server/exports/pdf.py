@@ -78,16 +78,23 @@ def draw_qr(pdf: FPDF, matrix: list[list[bool]], x: float, y: float, side_mm: fl
     origin_x = x + qr.QUIET_ZONE * module
     origin_y = y + qr.QUIET_ZONE * module
     for mx, my, w, h in qr.rectangles(matrix):
-        pdf.rect(origin_x + mx * module, origin_y + my * module, w * module, h * module,
-                 style="F")
+        pdf.rect(origin_x + mx * module, origin_y + my * module, w * module, h * module, style="F")
 
 
 def _line_height(size: float) -> float:
     return size * PT_MM * 1.25
 
 
-def _fit(pdf: FPDF, text: str, width: float, max_lines: int, size: float, min_size: float,
-         family: str = "Sans", style: str = "") -> tuple[list[str], float]:
+def _fit(
+    pdf: FPDF,
+    text: str,
+    width: float,
+    max_lines: int,
+    size: float,
+    min_size: float,
+    family: str = "Sans",
+    style: str = "",
+) -> tuple[list[str], float]:
     """The lines of text at the largest size from size down to min_size that needs at most
     max_lines; still too long at min_size, the last line ends in an ellipsis."""
     while True:
@@ -105,8 +112,17 @@ def _fit(pdf: FPDF, text: str, width: float, max_lines: int, size: float, min_si
     return lines, size
 
 
-def _write(pdf: FPDF, lines: list[str], x: float, y: float, width: float, size: float,
-           family: str = "Sans", style: str = "", grey: int = BLACK) -> float:
+def _write(
+    pdf: FPDF,
+    lines: list[str],
+    x: float,
+    y: float,
+    width: float,
+    size: float,
+    family: str = "Sans",
+    style: str = "",
+    grey: int = BLACK,
+) -> float:
     """Write the lines centred; the y below them."""
     pdf.set_font(family, style, size)
     pdf.set_text_color(grey)
@@ -117,9 +133,20 @@ def _write(pdf: FPDF, lines: list[str], x: float, y: float, width: float, size: 
     return y
 
 
-def _text(pdf: FPDF, text: str, y: float, size: float, *, max_lines: int = 1,
-          min_size: float | None = None, style: str = "", family: str = "Sans",
-          grey: int = BLACK, x: float = MARGIN, width: float = PAGE_W - 2 * MARGIN) -> float:
+def _text(
+    pdf: FPDF,
+    text: str,
+    y: float,
+    size: float,
+    *,
+    max_lines: int = 1,
+    min_size: float | None = None,
+    style: str = "",
+    family: str = "Sans",
+    grey: int = BLACK,
+    x: float = MARGIN,
+    width: float = PAGE_W - 2 * MARGIN,
+) -> float:
     if not text:
         return y
     lines, size = _fit(pdf, text, width, max_lines, size, min_size or size, family, style)
@@ -154,8 +181,10 @@ def _poster(pdf: FPDF, sheet: QrSheet, item: QrItem) -> None:
     y = _text(pdf, title_de, MARGIN, 24, max_lines=2, min_size=16, style="B")
     y = _text(pdf, title_en, y, 14, min_size=10, grey=GREY)
     y += 5
-    stop = f"{t('organiser.pdf.stop', 'de', n=item.number)} · " \
-           f"{t('organiser.pdf.stop', 'en', n=item.number)}"
+    stop = (
+        f"{t('organiser.pdf.stop', 'de', n=item.number)} · "
+        f"{t('organiser.pdf.stop', 'en', n=item.number)}"
+    )
     y = _text(pdf, stop, y, 30, style="B")
     name_de, name_en = _both(item.title)
     name_de = name_de or item.venue or ""
@@ -177,15 +206,16 @@ def _poster(pdf: FPDF, sheet: QrSheet, item: QrItem) -> None:
         raise ExportError("poster_too_full", stop=item.number)
     draw_qr(pdf, matrix, (PAGE_W - side) / 2, y + 5 + (available - side) / 2, side)
 
-    y = _text(pdf, t("organiser.pdf.scan", "de"), scan_y, 14, max_lines=2, min_size=11,
-              style="B")
+    y = _text(pdf, t("organiser.pdf.scan", "de"), scan_y, 14, max_lines=2, min_size=11, style="B")
     _text(pdf, t("organiser.pdf.scan", "en"), y, 14, max_lines=2, min_size=11)
     y = _text(pdf, t("organiser.pdf.type", "de"), hint_y, 10, min_size=8, grey=GREY)
     _text(pdf, t("organiser.pdf.type", "en"), y, 10, min_size=8, grey=GREY)
     _text(pdf, _display_url(item.url), url_y, 14, min_size=7, family="Mono")
-    footer = (f"{sheet.slug} · {item.number}/{len(sheet.items)} · "
-              f"{t('organiser.pdf.key', 'de')}/{t('organiser.pdf.key', 'en')} {sheet.key_id} · "
-              f"{sheet.printed_at:%Y-%m-%d}")
+    footer = (
+        f"{sheet.slug} · {item.number}/{len(sheet.items)} · "
+        f"{t('organiser.pdf.key', 'de')}/{t('organiser.pdf.key', 'en')} {sheet.key_id} · "
+        f"{sheet.printed_at:%Y-%m-%d}"
+    )
     _text(pdf, footer, footer_y, 8, min_size=6, grey=GREY)
 
 
@@ -225,8 +255,9 @@ def _label(pdf: FPDF, item: QrItem, x: float, y: float, w: float, h: float) -> N
     _text(pdf, text, top, 9, min_size=7, style="B", x=x + 4, width=inner)
     qr_top = top + _line_height(9) + 1.5
     pdf.set_font("Mono", "", 6)
-    url_lines = pdf.multi_cell(inner, text=_display_url(item.url), dry_run=True,
-                               output="LINES", wrapmode="CHAR")
+    url_lines = pdf.multi_cell(
+        inner, text=_display_url(item.url), dry_run=True, output="LINES", wrapmode="CHAR"
+    )
     available = y + h - 2 - len(url_lines) * _line_height(6) - 0.5 - qr_top
     matrix, side = qr_block_size(item.url, LABEL_QR_MAX_MM)
     side = min(side, available, inner)

@@ -24,20 +24,31 @@ def qr_zip(sheet: QrSheet, progress: Progress | None = None) -> bytes:
     digits = max(2, len(str(len(sheet.items))))
     stamp = sheet.printed_at.timetuple()[:6]
     titles = dict.fromkeys([pick(sheet.title, "de"), pick(sheet.title, "en")])
-    readme = [*titles, "",
-              f"{t('organiser.pdf.key', 'de')}/{t('organiser.pdf.key', 'en')} {sheet.key_id}, "
-              f"{sheet.printed_at:%Y-%m-%d %H:%M} UTC", ""]
+    readme = [
+        *titles,
+        "",
+        f"{t('organiser.pdf.key', 'de')}/{t('organiser.pdf.key', 'en')} {sheet.key_id}, "
+        f"{sheet.printed_at:%Y-%m-%d %H:%M} UTC",
+        "",
+    ]
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         for item in sheet.items:
             stem = file_stem(item, digits)
-            z.writestr(zipfile.ZipInfo(f"{stem}.png", stamp),
-                       qr.png_bytes(item.url, box_size=PNG_BOX_PX))
-            z.writestr(zipfile.ZipInfo(f"{stem}.svg", stamp), qr.svg_text(item.url),
-                       compress_type=zipfile.ZIP_DEFLATED)
+            z.writestr(
+                zipfile.ZipInfo(f"{stem}.png", stamp), qr.png_bytes(item.url, box_size=PNG_BOX_PX)
+            )
+            z.writestr(
+                zipfile.ZipInfo(f"{stem}.svg", stamp),
+                qr.svg_text(item.url),
+                compress_type=zipfile.ZIP_DEFLATED,
+            )
             readme.append(f"{stem}.png/.svg\t{item.number}. {item.name('de')}\t{item.url}")
             if progress:
                 progress(1)
-        z.writestr(zipfile.ZipInfo("README.txt", stamp), "\r\n".join(readme) + "\r\n",
-                   compress_type=zipfile.ZIP_DEFLATED)
+        z.writestr(
+            zipfile.ZipInfo("README.txt", stamp),
+            "\r\n".join(readme) + "\r\n",
+            compress_type=zipfile.ZIP_DEFLATED,
+        )
     return buf.getvalue()

@@ -69,14 +69,24 @@ class Summary:
 def rally_finds(rally_id: int) -> list[tuple[int, int, str, datetime]]:
     """(team id, marker id, method, found at) of every find of the rally's teams of a marker
     that is one of its stops; one query."""
-    return [tuple(r) for r in db.session.execute(
-        select(models.Discovery.team_id, models.Discovery.marker_id, models.Discovery.method,
-               models.Discovery.found_at)
-        .join(models.Team, models.Team.id == models.Discovery.team_id)
-        .join(models.RallyStop, (models.RallyStop.marker_id == models.Discovery.marker_id)
-              & (models.RallyStop.rally_id == rally_id))
-        .where(models.Team.rally_id == rally_id)
-    )]
+    return [
+        tuple(r)
+        for r in db.session.execute(
+            select(
+                models.Discovery.team_id,
+                models.Discovery.marker_id,
+                models.Discovery.method,
+                models.Discovery.found_at,
+            )
+            .join(models.Team, models.Team.id == models.Discovery.team_id)
+            .join(
+                models.RallyStop,
+                (models.RallyStop.marker_id == models.Discovery.marker_id)
+                & (models.RallyStop.rally_id == rally_id),
+            )
+            .where(models.Team.rally_id == rally_id)
+        )
+    ]
 
 
 def flag_counts(rally_id: int) -> dict[int, Counter[str]]:
@@ -95,17 +105,32 @@ def flag_counts(rally_id: int) -> dict[int, Counter[str]]:
 def team_results(row: models.Rally) -> list[TeamResult]:
     """Every team of the rally, best first (complete, then score, then shorter time)."""
     teams = db.session.execute(
-        select(models.Team.id, models.Team.name, models.Team.started_at,
-               models.Team.finished_at, models.Team.score, models.Team.found_count)
-        .where(models.Team.rally_id == row.id)
+        select(
+            models.Team.id,
+            models.Team.name,
+            models.Team.started_at,
+            models.Team.finished_at,
+            models.Team.score,
+            models.Team.found_count,
+        ).where(models.Team.rally_id == row.id)
     ).all()
     methods: dict[int, Counter[str]] = defaultdict(Counter)
     for team_id, _marker, method, _at in rally_finds(row.id):
         methods[team_id][method] += 1
     flags = flag_counts(row.id)
     return [
-        TeamResult(rank, team.id, team.name, team.started_at, team.finished_at, duration,
-                   team.found_count, team.score, dict(methods[team.id]), dict(flags[team.id]))
+        TeamResult(
+            rank,
+            team.id,
+            team.name,
+            team.started_at,
+            team.finished_at,
+            duration,
+            team.found_count,
+            team.score,
+            dict(methods[team.id]),
+            dict(flags[team.id]),
+        )
         for rank, team, duration in ranked(teams)
     ]
 
@@ -115,8 +140,11 @@ def ranked(teams: Iterable[T]) -> list[tuple[int, T, float | None]]:
     id; each team needs id, score, started_at and finished_at."""
     keyed = []
     for team in teams:
-        duration = (None if team.finished_at is None
-                    else (team.finished_at - team.started_at).total_seconds())
+        duration = (
+            None
+            if team.finished_at is None
+            else (team.finished_at - team.started_at).total_seconds()
+        )
         key = rules.rank_key(team.finished_at is not None, team.score, duration)
         keyed.append((key, team.id, team, duration))
     keyed.sort(key=lambda r: (r[0], r[1]))
@@ -128,9 +156,16 @@ def summarize(row: models.Rally, results: list[TeamResult]) -> Summary:
     per_stop: dict[int, Counter[str]] = defaultdict(Counter)
     for _team, marker_id, method, _at in rally_finds(row.id):
         per_stop[marker_id][method] += 1
-    stops = [StopCount(number, s.marker_id, s.marker.text("title"),
-                       sum(per_stop[s.marker_id].values()), dict(per_stop[s.marker_id]))
-             for number, s in enumerate(row.stops, 1)]
+    stops = [
+        StopCount(
+            number,
+            s.marker_id,
+            s.marker.text("title"),
+            sum(per_stop[s.marker_id].values()),
+            dict(per_stop[s.marker_id]),
+        )
+        for number, s in enumerate(row.stops, 1)
+    ]
     methods: Counter[str] = Counter()
     flags: Counter[str] = Counter()
     for r in results:
@@ -138,9 +173,13 @@ def summarize(row: models.Rally, results: list[TeamResult]) -> Summary:
         flags.update(r.flags)
     durations = sorted(r.duration_s for r in results if r.duration_s is not None)
     return Summary(
-        teams=len(results), finished=len(durations), finds=sum(methods.values()),
-        methods={m: methods[m] for m in METHODS}, flags={k: flags[k] for k in FLAG_KINDS},
-        stops=stops, fastest_s=durations[0] if durations else None,
+        teams=len(results),
+        finished=len(durations),
+        finds=sum(methods.values()),
+        methods={m: methods[m] for m in METHODS},
+        flags={k: flags[k] for k in FLAG_KINDS},
+        stops=stops,
+        fastest_s=durations[0] if durations else None,
         median_s=statistics.median(durations) if durations else None,
     )
 
@@ -162,8 +201,10 @@ def duration_text(seconds: float | None) -> str:
 def counts_text(counts: dict[str, int], prefix: str, lang: str) -> str:
     """'GPS 7, QR-Code 2, Hilfe 1' from {"gps": 7, "qr": 2, "assist": 1}, known order first."""
     order = [*METHODS, *FLAG_KINDS]
-    keys = sorted((k for k, n in counts.items() if n),
-                  key=lambda k: (order.index(k) if k in order else len(order), k))
+    keys = sorted(
+        (k for k, n in counts.items() if n),
+        key=lambda k: (order.index(k) if k in order else len(order), k),
+    )
     return ", ".join(f"{t(f'{prefix}.{k}', lang)} {counts[k]}" for k in keys)
 
 
@@ -181,8 +222,9 @@ def timezone(name: str) -> ZoneInfo:
         raise ExportError("unknown_timezone", timezone=name[:60]) from None
 
 
-def to_csv(results: list[TeamResult], total_stops: int, lang: str, tz: str = "UTC",
-           delimiter: str = ",") -> bytes:
+def to_csv(
+    results: list[TeamResult], total_stops: int, lang: str, tz: str = "UTC", delimiter: str = ","
+) -> bytes:
     """UTF-8 with a byte order mark (so spreadsheets read umlauts right), header in lang, times
     as YYYY-MM-DD HH:MM:SS in tz, text cells guarded against formula injection."""
     zone = timezone(tz)
@@ -195,14 +237,34 @@ def to_csv(results: list[TeamResult], total_stops: int, lang: str, tz: str = "UT
 
     out = io.StringIO()
     writer = csv.writer(out, delimiter=sep, lineterminator="\r\n")
-    writer.writerow([safe_cell(t(f"organiser.csv.{c}", lang, tz=tz, total=total_stops)) for c in
-                     ("rank", "team", "started", "finished", "duration", "found", "methods",
-                      "score", "flags")])
+    writer.writerow(
+        [
+            safe_cell(t(f"organiser.csv.{c}", lang, tz=tz, total=total_stops))
+            for c in (
+                "rank",
+                "team",
+                "started",
+                "finished",
+                "duration",
+                "found",
+                "methods",
+                "score",
+                "flags",
+            )
+        ]
+    )
     for r in results:
-        writer.writerow([
-            r.rank, safe_cell(team_label(r, lang)), when(r.started_at), when(r.finished_at),
-            duration_text(r.duration_s), r.found,
-            safe_cell(counts_text(r.methods, "organiser.method", lang)), r.score,
-            safe_cell(counts_text(r.flags, "organiser.flag", lang)),
-        ])
+        writer.writerow(
+            [
+                r.rank,
+                safe_cell(team_label(r, lang)),
+                when(r.started_at),
+                when(r.finished_at),
+                duration_text(r.duration_s),
+                r.found,
+                safe_cell(counts_text(r.methods, "organiser.method", lang)),
+                r.score,
+                safe_cell(counts_text(r.flags, "organiser.flag", lang)),
+            ]
+        )
     return ("\ufeff" + out.getvalue()).encode("utf-8")

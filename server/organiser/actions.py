@@ -47,9 +47,16 @@ def assist(rally: models.Rally, team_id: int, marker_id: int, reason: str) -> ga
 
     def answer(team: models.Team, domain_rally: Any, outcome: rules.Outcome) -> dict[str, Any]:
         if outcome.found:
-            audit.record("team.assist", "team", team.id, rally=slug, rally_id=rally_id,
-                         marker_id=marker_id,
-                         stop=outcome.found[0].index + 1, reason=reason)
+            audit.record(
+                "team.assist",
+                "team",
+                team.id,
+                rally=slug,
+                rally_id=rally_id,
+                marker_id=marker_id,
+                stop=outcome.found[0].index + 1,
+                reason=reason,
+            )
         return {"found": [f.index + 1 for f in outcome.found]}
 
     applied = game.apply_event(team_id, None, "assist", lambda _t, _r: event, answer)
@@ -77,8 +84,9 @@ def rename(rally: models.Rally, team_id: int, name: str) -> models.Team:
 def remove(rally: models.Rally, team_id: int) -> None:
     """Delete a team with its devices, finds and flags (a test team, an abusive one)."""
     team = team_of(rally, team_id)
-    audit.record("team.remove", "team", team.id, rally=rally.slug, rally_id=rally.id,
-                 found=team.found_count)
+    audit.record(
+        "team.remove", "team", team.id, rally=rally.slug, rally_id=rally.id, found=team.found_count
+    )
     db.session.delete(team)
     db.session.commit()
 
@@ -114,25 +122,44 @@ def purge(rally: models.Rally, confirm: str) -> PurgeReport:
         raise UserError("purge_confirmation", status=422, field="confirm", slug=rally.slug)
     team_ids = select(models.Team.id).where(models.Team.rally_id == rally.id)
     tokens = db.session.execute(
-        delete(models.TeamToken).where(models.TeamToken.team_id.in_(team_ids))).rowcount
+        delete(models.TeamToken).where(models.TeamToken.team_id.in_(team_ids))
+    ).rowcount
     events = db.session.execute(
-        delete(models.ClientEvent).where(models.ClientEvent.team_id.in_(team_ids))).rowcount
+        delete(models.ClientEvent).where(models.ClientEvent.team_id.in_(team_ids))
+    ).rowcount
     count = db.session.execute(
-        update(models.Team).where(models.Team.rally_id == rally.id).values(
-            name=None, last_lat=None, last_lon=None, last_accuracy_m=None, last_fix_at=None,
-            last_seen_at=None)).rowcount
+        update(models.Team)
+        .where(models.Team.rally_id == rally.id)
+        .values(
+            name=None,
+            last_lat=None,
+            last_lon=None,
+            last_accuracy_m=None,
+            last_fix_at=None,
+            last_seen_at=None,
+        )
+    ).rowcount
     flags = db.session.scalars(
-        select(models.TeamFlag).where(models.TeamFlag.team_id.in_(team_ids))).all()
+        select(models.TeamFlag).where(models.TeamFlag.team_id.in_(team_ids))
+    ).all()
     for flag in flags:
         flag.detail = {k: v for k, v in (flag.detail or {}).items() if k in FLAG_DETAIL_KEPT}
     for entry in db.session.scalars(
-            select(models.AuditEntry).where(models.AuditEntry.object_type == "team")):
+        select(models.AuditEntry).where(models.AuditEntry.object_type == "team")
+    ):
         detail = entry.detail or {}
         if detail.get("rally_id") == rally.id and any(k in detail for k in AUDIT_DETAIL_SCRUBBED):
             entry.detail = {k: v for k, v in detail.items() if k not in AUDIT_DETAIL_SCRUBBED}
     rally.purged_at = datetime.now(UTC)
     report = PurgeReport(count, tokens, events, len(flags))
-    audit.record("rally.purge", "rally", rally.id, slug=rally.slug, teams=count, tokens=tokens,
-                 client_events=events)
+    audit.record(
+        "rally.purge",
+        "rally",
+        rally.id,
+        slug=rally.slug,
+        teams=count,
+        tokens=tokens,
+        client_events=events,
+    )
     db.session.commit()
     return report

@@ -30,8 +30,14 @@ def settings() -> tuple[timedelta, int]:
     return timedelta(minutes=minutes), POSITION_DECIMALS
 
 
-def coarse_position(lat: float | None, lon: float | None, at: datetime | None, now: datetime,
-                    max_age: timedelta, decimals: int = POSITION_DECIMALS) -> dict | None:
+def coarse_position(
+    lat: float | None,
+    lon: float | None,
+    at: datetime | None,
+    now: datetime,
+    max_age: timedelta,
+    decimals: int = POSITION_DECIMALS,
+) -> dict | None:
     """The fix rounded to a grid, with its time cut to the minute; None when too old."""
     if lat is None or lon is None or at is None or now - at > max_age:
         return None
@@ -45,18 +51,32 @@ def live_data(row: models.Rally, lang: str, now: datetime | None = None) -> dict
     max_age, decimals = settings()
     running = row.status is models.RallyStatus.PUBLISHED and row.purged_at is None
     stops = db.session.execute(
-        select(models.RallyStop.marker_id, models.Marker.lat, models.Marker.lon,
-               models.Marker.radius_m, models.Marker.title_de, models.Marker.title_en)
+        select(
+            models.RallyStop.marker_id,
+            models.Marker.lat,
+            models.Marker.lon,
+            models.Marker.radius_m,
+            models.Marker.title_de,
+            models.Marker.title_en,
+        )
         .join(models.Marker, models.Marker.id == models.RallyStop.marker_id)
-        .where(models.RallyStop.rally_id == row.id).order_by(models.RallyStop.position)
+        .where(models.RallyStop.rally_id == row.id)
+        .order_by(models.RallyStop.position)
     ).all()
     number = {s.marker_id: i for i, s in enumerate(stops, 1)}
     teams = db.session.execute(
-        select(models.Team.id, models.Team.name, models.Team.started_at,
-               models.Team.finished_at, models.Team.score, models.Team.found_count,
-               models.Team.last_lat, models.Team.last_lon, models.Team.last_fix_at,
-               models.Team.last_seen_at)
-        .where(models.Team.rally_id == row.id)
+        select(
+            models.Team.id,
+            models.Team.name,
+            models.Team.started_at,
+            models.Team.finished_at,
+            models.Team.score,
+            models.Team.found_count,
+            models.Team.last_lat,
+            models.Team.last_lon,
+            models.Team.last_fix_at,
+            models.Team.last_seen_at,
+        ).where(models.Team.rally_id == row.id)
     ).all()
     finds: dict[int, dict[str, str]] = {}
     last_find: dict[int, datetime] = {}
@@ -73,41 +93,79 @@ def live_data(row: models.Rally, lang: str, now: datetime | None = None) -> dict
     active = 0
     for rank, team, duration in ranked(teams):
         found = finds.get(team.id, {})
-        last_active = max((a for a in (team.last_fix_at, team.last_seen_at,
-                                       last_find.get(team.id)) if a is not None), default=None)
+        last_active = max(
+            (
+                a
+                for a in (team.last_fix_at, team.last_seen_at, last_find.get(team.id))
+                if a is not None
+            ),
+            default=None,
+        )
         if last_active is not None and now - last_active <= max_age:
             active += 1
         next_stop = next((n for n in range(1, len(stops) + 1) if str(n) not in found), None)
-        position = (coarse_position(team.last_lat, team.last_lon, team.last_fix_at, now,
-                                    max_age, decimals) if running else None)
-        entries.append({
-            "id": team.id, "name": team.name, "rank": rank, "score": team.score,
-            "found": team.found_count, "finds": found, "next_stop": next_stop,
-            "finished": team.finished_at is not None, "started_at": iso(team.started_at),
-            "finished_at": iso(team.finished_at),
-            "duration_s": None if duration is None else round(duration),
-            "last_active_at": iso(last_active), "position": position,
-            "flags": dict(flags.get(team.id, {})),
-        })
+        position = (
+            coarse_position(team.last_lat, team.last_lon, team.last_fix_at, now, max_age, decimals)
+            if running
+            else None
+        )
+        entries.append(
+            {
+                "id": team.id,
+                "name": team.name,
+                "rank": rank,
+                "score": team.score,
+                "found": team.found_count,
+                "finds": found,
+                "next_stop": next_stop,
+                "finished": team.finished_at is not None,
+                "started_at": iso(team.started_at),
+                "finished_at": iso(team.finished_at),
+                "duration_s": None if duration is None else round(duration),
+                "last_active_at": iso(last_active),
+                "position": position,
+                "flags": dict(flags.get(team.id, {})),
+            }
+        )
 
     flag_total: Counter[str] = Counter()
     for counts in flags.values():
         flag_total.update(counts)
     return {
-        "rally": {"slug": row.slug, "title": pick(row.text("title"), lang),
-                  "status": row.status.value, "order_mode": row.order_mode,
-                  "closed_at": iso(row.closed_at), "purged_at": iso(row.purged_at),
-                  "total_stops": len(stops)},
-        "positions": {"shown": running, "max_age_min": max_age.total_seconds() / 60,
-                      "decimals": decimals},
-        "counts": {"teams": len(entries), "finished": sum(e["finished"] for e in entries),
-                   "active": active, "finds": sum(methods.values()),
-                   "methods": {m: methods[m] for m in METHODS},
-                   "flags": {k: flag_total[k] for k in FLAG_KINDS}},
-        "stops": [{"number": i, "marker_id": s.marker_id, "lat": s.lat, "lon": s.lon,
-                   "radius_m": s.radius_m,
-                   "title": pick({"de": s.title_de, "en": s.title_en}, lang),
-                   "found": per_stop[s.marker_id]} for i, s in enumerate(stops, 1)],
+        "rally": {
+            "slug": row.slug,
+            "title": pick(row.text("title"), lang),
+            "status": row.status.value,
+            "order_mode": row.order_mode,
+            "closed_at": iso(row.closed_at),
+            "purged_at": iso(row.purged_at),
+            "total_stops": len(stops),
+        },
+        "positions": {
+            "shown": running,
+            "max_age_min": max_age.total_seconds() / 60,
+            "decimals": decimals,
+        },
+        "counts": {
+            "teams": len(entries),
+            "finished": sum(e["finished"] for e in entries),
+            "active": active,
+            "finds": sum(methods.values()),
+            "methods": {m: methods[m] for m in METHODS},
+            "flags": {k: flag_total[k] for k in FLAG_KINDS},
+        },
+        "stops": [
+            {
+                "number": i,
+                "marker_id": s.marker_id,
+                "lat": s.lat,
+                "lon": s.lon,
+                "radius_m": s.radius_m,
+                "title": pick({"de": s.title_de, "en": s.title_en}, lang),
+                "found": per_stop[s.marker_id],
+            }
+            for i, s in enumerate(stops, 1)
+        ],
         "teams": entries,
         "flags": recent_flags(row, number),
     }
@@ -116,14 +174,29 @@ def live_data(row: models.Rally, lang: str, now: datetime | None = None) -> dict
 def recent_flags(row: models.Rally, number: dict[int, int]) -> list[dict[str, Any]]:
     """The newest flags of the rally's teams, with the team's name and the stop's number."""
     rows = db.session.execute(
-        select(models.TeamFlag.id, models.TeamFlag.team_id, models.TeamFlag.kind,
-               models.TeamFlag.at, models.TeamFlag.marker_id, models.TeamFlag.detail,
-               models.Team.name)
+        select(
+            models.TeamFlag.id,
+            models.TeamFlag.team_id,
+            models.TeamFlag.kind,
+            models.TeamFlag.at,
+            models.TeamFlag.marker_id,
+            models.TeamFlag.detail,
+            models.Team.name,
+        )
         .join(models.Team, models.Team.id == models.TeamFlag.team_id)
         .where(models.Team.rally_id == row.id)
-        .order_by(models.TeamFlag.at.desc(), models.TeamFlag.id.desc()).limit(RECENT_FLAGS)
+        .order_by(models.TeamFlag.at.desc(), models.TeamFlag.id.desc())
+        .limit(RECENT_FLAGS)
     ).all()
-    return [{"id": f.id, "team_id": f.team_id, "team": f.name, "kind": f.kind, "at": iso(f.at),
-             "stop": number.get(f.marker_id) if f.marker_id is not None else None,
-             "detail": {k: v for k, v in (f.detail or {}).items() if k in FLAG_DETAIL_SHOWN}}
-            for f in rows]
+    return [
+        {
+            "id": f.id,
+            "team_id": f.team_id,
+            "team": f.name,
+            "kind": f.kind,
+            "at": iso(f.at),
+            "stop": number.get(f.marker_id) if f.marker_id is not None else None,
+            "detail": {k: v for k, v in (f.detail or {}).items() if k in FLAG_DETAIL_SHOWN},
+        }
+        for f in rows
+    ]

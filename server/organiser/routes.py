@@ -23,17 +23,36 @@ LIVE_POLL_SECONDS = 5.0
 SUMMARY_ROWS = 20
 
 JS_TEXTS = (
-    "organiser.live.updated", "organiser.live.offline", "organiser.live.logged_out",
-    "organiser.live.no_teams", "organiser.live.no_flags", "organiser.live.stop",
-    "organiser.live.found_by", "organiser.live.position_at", "organiser.live.never",
-    "organiser.live.minutes_ago", "organiser.live.just_now", "organiser.live.finished",
-    "organiser.live.help", "organiser.live.rename", "organiser.live.remove",
-    "organiser.live.confirm_remove", "organiser.live.anonymous",
-    "organiser.live.positions_hidden", "organiser.live.matching", "organiser.live.quoted",
-    "organiser.method.gps", "organiser.method.qr", "organiser.method.assist",
-    "organiser.flag.teleport", "organiser.flag.mock_location",
-    "organiser.flag.qr_far_from_marker", "organiser.flag.assisted",
-    "organiser.rally.confirm_close", "organiser.rally.purge_done", "organiser.rally.closed_ok",
+    "organiser.live.updated",
+    "organiser.live.offline",
+    "organiser.live.logged_out",
+    "organiser.live.no_teams",
+    "organiser.live.no_flags",
+    "organiser.live.stop",
+    "organiser.live.found_by",
+    "organiser.live.position_at",
+    "organiser.live.never",
+    "organiser.live.minutes_ago",
+    "organiser.live.just_now",
+    "organiser.live.finished",
+    "organiser.live.help",
+    "organiser.live.rename",
+    "organiser.live.remove",
+    "organiser.live.confirm_remove",
+    "organiser.live.anonymous",
+    "organiser.live.positions_hidden",
+    "organiser.live.matching",
+    "organiser.live.quoted",
+    "organiser.method.gps",
+    "organiser.method.qr",
+    "organiser.method.assist",
+    "organiser.flag.teleport",
+    "organiser.flag.mock_location",
+    "organiser.flag.qr_far_from_marker",
+    "organiser.flag.assisted",
+    "organiser.rally.confirm_close",
+    "organiser.rally.purge_done",
+    "organiser.rally.closed_ok",
 )
 
 
@@ -45,8 +64,11 @@ def _texts() -> dict[str, str]:
 @roles_required(ORGANISER)
 def index():
     rows = db.session.scalars(select(models.Rally).order_by(models.Rally.slug)).all()
-    counts = dict(db.session.execute(
-        select(models.Team.rally_id, func.count()).group_by(models.Team.rally_id)).all())
+    counts = dict(
+        db.session.execute(
+            select(models.Team.rally_id, func.count()).group_by(models.Team.rally_id)
+        ).all()
+    )
     return render_template("organiser/index.html", rallies=rows, counts=counts)
 
 
@@ -55,8 +77,14 @@ def index():
 def rally(slug: str):
     row = rallies.by_slug(slug, staff=True)
     teams = db.session.scalar(select(func.count()).where(models.Team.rally_id == row.id))
-    return render_template("organiser/rally.html", rally=row, teams=teams, texts=_texts(),
-                           qr_formats=exports.QR_FORMATS, route_formats=exports.ROUTE_FORMATS)
+    return render_template(
+        "organiser/rally.html",
+        rally=row,
+        teams=teams,
+        texts=_texts(),
+        qr_formats=exports.QR_FORMATS,
+        route_formats=exports.ROUTE_FORMATS,
+    )
 
 
 @bp.get("/<slug>/live")
@@ -65,8 +93,9 @@ def live(slug: str):
     row = rallies.by_slug(slug, staff=True)
     poll = float(current_app.config.get("LIVE_POLL_SECONDS", LIVE_POLL_SECONDS))
     max_age = float(current_app.config.get("LIVE_POSITION_MAX_AGE_MIN", POSITION_MAX_AGE_MIN))
-    return render_template("organiser/live.html", rally=row, texts=_texts(), poll_seconds=poll,
-                           max_age=max_age)
+    return render_template(
+        "organiser/live.html", rally=row, texts=_texts(), poll_seconds=poll, max_age=max_age
+    )
 
 
 @bp.get("/<slug>/results")
@@ -75,10 +104,16 @@ def summary(slug: str):
     row = rallies.by_slug(slug, staff=True)
     rows = results.team_results(row)
     return render_template(
-        "organiser/results.html", rally=row, summary=results.summarize(row, rows),
-        rows=rows[:SUMMARY_ROWS], total_rows=len(rows), label=results.team_label,
-        duration=results.duration_text, counts_text=results.counts_text,
-        printed_at=datetime.now(UTC))
+        "organiser/results.html",
+        rally=row,
+        summary=results.summarize(row, rows),
+        rows=rows[:SUMMARY_ROWS],
+        total_rows=len(rows),
+        label=results.team_label,
+        duration=results.duration_text,
+        counts_text=results.counts_text,
+        printed_at=datetime.now(UTC),
+    )
 
 
 def _download(make) -> object:
@@ -88,8 +123,13 @@ def _download(make) -> object:
     except UserError as exc:
         flash(exc.message())
         return redirect(url_for("organiser.rally", slug=slug))
-    resp = send_file(io.BytesIO(d.data), mimetype=d.mimetype, as_attachment=True,
-                     download_name=d.filename, max_age=0)
+    resp = send_file(
+        io.BytesIO(d.data),
+        mimetype=d.mimetype,
+        as_attachment=True,
+        download_name=d.filename,
+        max_age=0,
+    )
     if d.mimetype == "text/csv":
         resp.headers["Content-Type"] = "text/csv; charset=utf-8"
     resp.headers["Cache-Control"] = "no-store"
@@ -107,13 +147,17 @@ def export_qr(slug: str):
 @roles_required(ORGANISER)
 def export_route(slug: str):
     row = rallies.by_slug(slug, staff=True)
-    return _download(lambda: exports.route_download(row, request.args.get("format", "gpx"),
-                                                    language()))
+    return _download(
+        lambda: exports.route_download(row, request.args.get("format", "gpx"), language())
+    )
 
 
 @bp.get("/<slug>/export/results")
 @roles_required(ORGANISER)
 def export_results(slug: str):
     row = rallies.by_slug(slug, staff=True)
-    return _download(lambda: exports.results_download(
-        row, language(), request.args.get("tz") or "UTC", request.args.get("sep") or ","))
+    return _download(
+        lambda: exports.results_download(
+            row, language(), request.args.get("tz") or "UTC", request.args.get("sep") or ","
+        )
+    )

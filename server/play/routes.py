@@ -62,8 +62,13 @@ def _team_for(rally: models.Rally) -> models.Team | None:
 
 def _with_team_cookie(response: Response, rally: models.Rally, token: str) -> Response:
     response.set_cookie(
-        _cookie(rally), token, max_age=COOKIE_DAYS * 86400, httponly=True, samesite="Lax",
-        secure=current_app.config["SESSION_COOKIE_SECURE"], path="/",
+        _cookie(rally),
+        token,
+        max_age=COOKIE_DAYS * 86400,
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        path="/",
     )
     return response
 
@@ -75,7 +80,8 @@ def _safe_next(target: str | None, rally: models.Rally) -> str:
 @bp.get("/")
 def index():
     rows = db.session.scalars(
-        select(models.Rally).filter_by(status=models.RallyStatus.PUBLISHED)
+        select(models.Rally)
+        .filter_by(status=models.RallyStatus.PUBLISHED)
         .order_by(models.Rally.id)
     ).all()
     return render_template("play/index.html", rallies=rows)
@@ -88,7 +94,9 @@ def rally(slug: str):
     if team is not None:
         return redirect(url_for("play.team", slug=slug))
     return render_template(
-        "play/rally.html", rally=row, domain=game.domain_rally(row),
+        "play/rally.html",
+        rally=row,
+        domain=game.domain_rally(row),
         join=JoinForm(next=request.args.get("next", "")),
         code=CodeForm(next=request.args.get("next", "")),
     )
@@ -113,8 +121,14 @@ def join(slug: str):
             return _with_team_cookie(response, row, token)
     else:
         error = t("play.name_required")
-    page = render_template("play/rally.html", rally=row, domain=game.domain_rally(row),
-                           join=form, code=code, error=error)
+    page = render_template(
+        "play/rally.html",
+        rally=row,
+        domain=game.domain_rally(row),
+        join=form,
+        code=code,
+        error=error,
+    )
     return page, 422
 
 
@@ -126,8 +140,12 @@ def join_code(slug: str):
     team = teams.by_join_code(row, form.join_code.data or "") if form.validate_on_submit() else None
     if team is None or row.status is not models.RallyStatus.PUBLISHED:
         page = render_template(
-            "play/rally.html", rally=row, domain=game.domain_rally(row),
-            join=JoinForm(next=form.next.data), code=form, code_error=t("errors.join_code_unknown"),
+            "play/rally.html",
+            rally=row,
+            domain=game.domain_rally(row),
+            join=JoinForm(next=form.next.data),
+            code=form,
+            code_error=t("errors.join_code_unknown"),
         )
         return page, 422
     token = teams.new_token(team)
@@ -160,8 +178,12 @@ def scan(token: str):
     if team is None:
         next_url = url_for("play.scan", token=token)
         return render_template(
-            "play/rally.html", rally=row, domain=game.domain_rally(row), scanned=True,
-            join=JoinForm(next=next_url), code=CodeForm(next=next_url),
+            "play/rally.html",
+            rally=row,
+            domain=game.domain_rally(row),
+            scanned=True,
+            join=JoinForm(next=next_url),
+            code=CodeForm(next=next_url),
         )
     if row.status is not models.RallyStatus.PUBLISHED:
         return render_template("play/invalid.html", reason=t("errors.rally_closed")), 409
@@ -169,17 +191,26 @@ def scan(token: str):
     # (a stop scanned too early in a fixed-order rally counts when scanned again in turn).
     event_id = str(uuid.uuid5(_EVENT_NAMESPACE, f"{team.id}:{team.found_count}:{token}"))
     event = rules.QrEvent(claims.rally_id, claims.marker_id, datetime.now(UTC))
-    applied = game.apply_event(team.id, event_id, "scan", lambda t_, r: event,
-                               lambda t_, r, o: {"result": _result(o)})
+    applied = game.apply_event(
+        team.id, event_id, "scan", lambda t_, r: event, lambda t_, r, o: {"result": _result(o)}
+    )
     db.session.expire_all()
     team = db.session.get(models.Team, team.id)
     domain, view = teams.view(team)
     index = domain.stop_index(claims.marker_id)
     found = next((f for f in view.found if f.marker_id == claims.marker_id), None)
-    response = make_response(render_template(
-        "play/scan.html", rally=row, domain=domain, team=team, view=view, index=index,
-        found=found, result=applied.body["result"],
-    ))
+    response = make_response(
+        render_template(
+            "play/scan.html",
+            rally=row,
+            domain=domain,
+            team=team,
+            view=view,
+            index=index,
+            found=found,
+            result=applied.body["result"],
+        )
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
