@@ -43,8 +43,11 @@ screenshots: $(STAMP) system-deps
 system-deps:
 	bash .ci/system-deps
 
+## The style: ruff's lints and its formatter, and mypy on the domain and the client core.
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
