@@ -7,6 +7,7 @@ poll every POLL_S, so stopping one costs milliseconds instead of half a second.
 from __future__ import annotations
 
 import http.server
+import socket
 import socketserver
 import threading
 from collections.abc import Callable, Iterator
@@ -18,6 +19,13 @@ POLL_S = 0.02
 
 Answer = tuple[int, dict[str, str], bytes]
 """What a stub server sends back: status, headers (Content-Length is added) and body."""
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (at the moment of asking)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class Background:

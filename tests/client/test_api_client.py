@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -11,7 +10,7 @@ import pytest
 
 from client import USER_AGENT
 from client.api import ApiClient, ApiError, NetworkError
-from tests.live import Answer, StubServer
+from tests.live import Answer, StubServer, free_port
 
 START = (49.435903, 7.768819)
 """The demo rally's start (assets/demo/kaiserslautern.json)."""
@@ -110,12 +109,6 @@ def test_errors_name_code_message_and_field(live_server, demo):
         api.checkin(checkin(*START, at=datetime.now(UTC) + timedelta(hours=2)))
     assert (future.value.status, future.value.code, future.value.field) == (
         422, "time_in_future", "recorded_at")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_no_server_is_a_network_error():
