@@ -7,6 +7,7 @@ import os
 import shutil
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -186,13 +187,25 @@ def browser():
         b.close()
 
 
-@pytest.fixture
-def page(browser, live_server):
-    """A fresh browser page; every request it makes is in ``page.requests_seen``."""
+@contextmanager
+def browser_page(browser) -> Iterator:
+    """A fresh page in a context of its own, closed when the block ends; every request it makes
+    is in ``page.requests_seen``, every script error in ``page.script_errors``."""
     context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 860})
     page = context.new_page()
     page.requests_seen = []
     page.on("request", lambda r: page.requests_seen.append(r.url))
+    page.script_errors = []
+    page.on("pageerror", lambda exc: page.script_errors.append(str(exc)))
     page.set_default_timeout(15000)
-    yield page
-    context.close()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser page on the live server's app (see browser_page)."""
+    with browser_page(browser) as page:
+        yield page

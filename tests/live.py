@@ -6,13 +6,26 @@ poll every POLL_S, so stopping one costs milliseconds instead of half a second.
 
 from __future__ import annotations
 
+import http.server
+import socket
 import socketserver
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from email.message import Message
 from typing import Any
 
 POLL_S = 0.02
+
+Answer = tuple[int, dict[str, str], bytes]
+"""What a stub server sends back: status, headers (Content-Length is added) and body."""
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (at the moment of asking)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class Background:
@@ -67,3 +80,38 @@ def serve(app: Any) -> Iterator[str]:
         yield server.url
     finally:
         server.stop()
+
+
+class StubServer:
+    """A stand-in HTTP server on 127.0.0.1 at ``url``: every GET is answered by answer(path) and
+    recorded in ``requests`` as (path, headers); a context manager that stops it at the end."""
+
+    def __init__(self, answer: Callable[[str], Answer]) -> None:
+        self.requests: list[tuple[str, Message]] = []
+        seen = self.requests
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                seen.append((self.path, self.headers))
+                status, headers, body = answer(self.path)
+                self.send_response(status)
+                for name, value in {**headers, "Content-Length": str(len(body))}.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{httpd.server_port}"
+        self._running = Background(httpd)
+
+    def stop(self) -> None:
+        self._running.stop()
+
+    def __enter__(self) -> StubServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import readme_image
+from tests.conftest import browser_page, readme_image
 from tests.live import serve
 
 pytestmark = pytest.mark.browser
@@ -50,10 +50,7 @@ def curator_world(app):
 
 
 def serve_tiles(page: Page) -> None:
-    """Answer tile requests with a blank tile, so no test depends on the network; and collect
-    the page's script errors in ``page.script_errors``."""
-    page.script_errors = []
-    page.on("pageerror", lambda exc: page.script_errors.append(str(exc)))
+    """Answer tile requests with a blank tile, so no test depends on the network."""
     page.route(re.compile(rf"https://{re.escape(TILE_HOST)}/.*"),
                lambda route: route.fulfill(body=PNG_1X1, content_type="image/png"))
 
@@ -401,13 +398,7 @@ def test_without_tiles_markers_circles_and_route_still_show(browser, tileless, d
     rally_id = demo[1]
     with app.app_context():
         create_user("anna", PASSWORD, Role.CURATOR)
-    context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 860})
-    page = context.new_page()
-    page.requests_seen = []
-    page.on("request", lambda r: page.requests_seen.append(r.url))
-    page.script_errors = []
-    page.on("pageerror", lambda exc: page.script_errors.append(str(exc)))
-    try:
+    with browser_page(browser) as page:
         log_in(page, base)
         page.goto(f"{base}/curator/markers")
         expect(page.locator("#marker-editor[data-ready=true]")).to_have_count(1)
@@ -427,8 +418,6 @@ def test_without_tiles_markers_circles_and_route_still_show(browser, tileless, d
         assert {urlsplit(u).netloc for u in page.requests_seen
                 if urlsplit(u).scheme in ("http", "https")} <= allowed
         assert page.script_errors == []
-    finally:
-        context.close()
 
 
 def test_an_image_is_uploaded_shown_and_removed_from_the_form(app, live_server, page,

@@ -18,7 +18,7 @@ import pytest
 
 from tests import databases
 from tests.conftest import ROOT
-from tests.live import Background, LiveServer
+from tests.live import Answer, LiveServer, StubServer
 
 XVFB_SCREEN = "720x1280x24"
 
@@ -209,28 +209,17 @@ class TileServer:
     """
 
     def __init__(self, policy: Callable[[int, int, int], tuple[int, str, bytes]]) -> None:
-        import http.server
+        def answer(path: str) -> Answer:
+            z, x, y = (int(v) for v in path.strip("/").removesuffix(".png").split("/"))
+            status, kind, body = policy(z, x, y)
+            return status, {"Content-Type": kind}, body
 
-        self.requests: list[tuple[str, str]] = []
-        owner = self
+        self._stub = StubServer(answer)
+        self.url = f"{self._stub.url}/{{z}}/{{x}}/{{y}}.png"
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                owner.requests.append((self.path, self.headers.get("User-Agent", "")))
-                z, x, y = (int(v) for v in self.path.strip("/").removesuffix(".png").split("/"))
-                status, kind, body = policy(z, x, y)
-                self.send_response(status)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{httpd.server_port}/{{z}}/{{x}}/{{y}}.png"
-        self._running = Background(httpd)
+    @property
+    def requests(self) -> list[tuple[str, str]]:
+        return [(path, headers.get("User-Agent", "")) for path, headers in self._stub.requests]
 
     def close(self) -> None:
-        self._running.stop()
+        self._stub.stop()

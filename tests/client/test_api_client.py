@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import http.server
-import socket
-import threading
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import ClassVar
 
 import pytest
 
 from client import USER_AGENT
 from client.api import ApiClient, ApiError, NetworkError
+from tests.live import Answer, StubServer, free_port
 
 START = (49.435903, 7.768819)
 """The demo rally's start (assets/demo/kaiserslautern.json)."""
@@ -113,63 +111,38 @@ def test_errors_name_code_message_and_field(live_server, demo):
         422, "time_in_future", "recorded_at")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_no_server_is_a_network_error():
     api = ApiClient(f"http://127.0.0.1:{free_port()}", timeout=2)
     with pytest.raises(NetworkError, match=r"127\.0\.0\.1"):
         api.rallies()
 
 
-class Broken(http.server.BaseHTTPRequestHandler):
-    """Answers 503 with Retry-After, or 200 with something that is not JSON."""
-
-    seen: ClassVar[list[dict]] = []
-
-    def do_GET(self):
-        Broken.seen.append({**self.headers, "path": self.path})
-        if self.path.split("?")[0].endswith("/rallies"):
-            body = b"<html>maintenance</html>"
-            self.send_response(503)
-            self.send_header("Retry-After", "30")
-        else:
-            body = b"this is not json"
-            self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+def broken(path: str) -> Answer:
+    """503 with Retry-After for the rally list, 200 with something that is not JSON otherwise."""
+    if path.split("?")[0].endswith("/rallies"):
+        return 503, {"Retry-After": "30"}, b"<html>maintenance</html>"
+    return 200, {}, b"this is not json"
 
 
 @pytest.fixture
-def broken_server():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Broken)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+def broken_server() -> Iterator[StubServer]:
+    with StubServer(broken) as server:
+        yield server
 
 
 def test_server_trouble_is_retryable_and_honours_retry_after(broken_server):
-    api = ApiClient(broken_server, language="en")
+    api = ApiClient(broken_server.url, language="en")
     with pytest.raises(ApiError) as busy:
         api.rallies()
     assert busy.value.status == 503 and busy.value.retryable
     assert busy.value.retry_after_s == 30
     with pytest.raises(NetworkError, match="not JSON"):
         api.rally("x")
-    headers = Broken.seen[-1]
+    path, headers = broken_server.requests[-1]
     assert headers["User-Agent"] == USER_AGENT
     assert USER_AGENT.startswith("ArtCaching/") and "(+https://" in USER_AGENT
     assert headers["Accept-Language"] == "en"
-    assert headers["path"].endswith("?lang=en"), "the app's language wins over the team's"
+    assert path.endswith("?lang=en"), "the app's language wins over the team's"
 
 
 def test_base_url_must_be_http():

@@ -16,6 +16,7 @@ from client.session import GameSession, Snapshot
 from client.settings import load as load_settings
 from markers.geo import LatLon, destination
 from tests.client.test_targets import TEAM
+from tests.live import StubServer
 
 
 @pytest.fixture
@@ -300,40 +301,18 @@ def test_pack_keeps_every_clue_and_find(tmp_path):
 
 
 def test_pack_fetches_images_once_with_our_user_agent(tmp_path):
-    import http.server
-    import threading
-
     from client import USER_AGENT
     from client.pack import RallyPack
 
-    seen = []
-
-    class Media(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            seen.append((self.path, self.headers["User-Agent"]))
-            body = b"\x89PNG fake"
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Media)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with StubServer(lambda path: (200, {}, b"\x89PNG fake")) as server:
         pack = RallyPack(tmp_path, "demo")
         found = {"marker_id": 7, "stop": 2, "found_at": "x", "image_url": "/media/ab12.jpg"}
         pack.save_team({**TEAM, "found": [found]})
-        url = f"http://127.0.0.1:{server.server_port}"
-        assert pack.fetch_images(url) == 1
-        assert pack.fetch_images(url) == 0
+        assert pack.fetch_images(server.url) == 1
+        assert pack.fetch_images(server.url) == 0
         assert pack.image_path(found).read_bytes() == b"\x89PNG fake"
-        assert seen == [("/media/ab12.jpg", USER_AGENT)]
-    finally:
-        server.shutdown()
-        server.server_close()
+        assert [(path, headers["User-Agent"]) for path, headers in server.requests] == [
+            ("/media/ab12.jpg", USER_AGENT)]
 
 
 PHONE_CORE = """

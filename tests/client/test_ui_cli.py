@@ -46,48 +46,46 @@ def test_bad_options_are_named(args, message):
     assert message in result.stderr
 
 
+WALK = ('<gpx version="1.1" xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>'
+        '<trkpt lat="49.4359" lon="7.7688"/><trkpt lat="49.4417" lon="7.7614"/>'
+        "</trkseg></trk></gpx>")
+"""A short walk from the demo rally's start."""
+
+
+def failed_autoplay(env: dict[str, str], tmp_path, *options: str) -> str:
+    """Run ``--autoplay`` along WALK with the options; asserts exit status 1, returns stderr."""
+    gpx = tmp_path / "walk.gpx"
+    gpx.write_text(WALK)
+    result = client(*options, "--simulate-gpx", str(gpx), "--autoplay",
+                    "--data-dir", str(tmp_path / "d"), "--tile-url", "", "--lang", "en",
+                    env=env, timeout_s=90)
+    assert result.returncode == 1, f"{result.stderr[-2000:]}\n{kivy_log(env)}"
+    return result.stderr
+
+
 @pytest.mark.kivy
 def test_autoplay_without_a_server_fails_with_a_clear_message(kivy_env, tmp_path):
-    gpx = tmp_path / "walk.gpx"
-    gpx.write_text('<gpx version="1.1" xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>'
-                   '<trkpt lat="49.44" lon="7.76"/><trkpt lat="49.441" lon="7.761"/>'
-                   "</trkseg></trk></gpx>")
     started = time.monotonic()
-    result = client("--server", "http://127.0.0.1:9", "--rally", "demo", "--team", "T",
-                    "--simulate-gpx", str(gpx), "--autoplay", "--data-dir", str(tmp_path / "d"),
-                    "--tile-url", "", "--lang", "en", env=kivy_env, timeout_s=90)
-    assert result.returncode == 1, f"{result.stderr[-2000:]}\n{kivy_log(kivy_env)}"
+    stderr = failed_autoplay(kivy_env, tmp_path, "--server", "http://127.0.0.1:9",
+                             "--rally", "demo", "--team", "T")
     assert ("artcaching-client: autoplay failed: No connection to the server. Finds are kept "
-            "and sent later.") in result.stderr
+            "and sent later.") in stderr
     assert time.monotonic() - started < 60
 
 
 @pytest.mark.kivy
 def test_autoplay_that_runs_out_of_time_exits_non_zero(kivy_env, tmp_path, live_server, demo):
     slug, _ = demo
-    gpx = tmp_path / "walk.gpx"
-    gpx.write_text('<gpx version="1.1" xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>'
-                   '<trkpt lat="49.4359" lon="7.7688"/><trkpt lat="49.4417" lon="7.7614"/>'
-                   "</trkseg></trk></gpx>")
-    result = client("--server", live_server, "--rally", slug, "--team", "Slow walkers",
-                    "--simulate-gpx", str(gpx), "--autoplay", "--speedup", "1", "--timeout", "4",
-                    "--data-dir", str(tmp_path / "d"), "--tile-url", "", "--lang", "en",
-                    env=kivy_env, timeout_s=90)
-    assert result.returncode == 1, f"{result.stderr[-2000:]}\n{kivy_log(kivy_env)}"
+    stderr = failed_autoplay(kivy_env, tmp_path, "--server", live_server, "--rally", slug,
+                             "--team", "Slow walkers", "--speedup", "1", "--timeout", "4")
     assert ("artcaching-client: autoplay did not complete the rally within 4 s (0/10 stops "
-            "found)") in result.stderr
+            "found)") in stderr
 
 
 @pytest.mark.kivy
 def test_autoplay_with_an_unknown_join_code_names_the_problem(kivy_env, tmp_path, live_server,
                                                               demo):
     slug, _ = demo
-    gpx = tmp_path / "walk.gpx"
-    gpx.write_text('<gpx version="1.1" xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>'
-                   '<trkpt lat="49.4359" lon="7.7688"/><trkpt lat="49.4417" lon="7.7614"/>'
-                   "</trkseg></trk></gpx>")
-    result = client("--server", live_server, "--rally", slug, "--join-code", "NOSUCHCODE",
-                    "--simulate-gpx", str(gpx), "--autoplay", "--data-dir", str(tmp_path / "d"),
-                    "--tile-url", "", "--lang", "en", env=kivy_env, timeout_s=90)
-    assert result.returncode == 1, f"{result.stderr[-2000:]}\n{kivy_log(kivy_env)}"
-    assert "artcaching-client: autoplay failed: The server refused: " in result.stderr
+    stderr = failed_autoplay(kivy_env, tmp_path, "--server", live_server, "--rally", slug,
+                             "--join-code", "NOSUCHCODE")
+    assert "artcaching-client: autoplay failed: The server refused: " in stderr

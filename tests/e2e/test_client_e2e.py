@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import time
@@ -32,6 +31,7 @@ from tests.client import conftest as client_fixtures
 from tests.client.conftest import kivy_environment, kivy_log
 from tests.client.test_ui_screens import street_scene
 from tests.conftest import ARTIFACTS, console_script
+from tests.live import free_port
 
 xvfb_display = client_fixtures.xvfb_display
 """The Xvfb fixture of tests/client, used here too."""
@@ -46,12 +46,6 @@ SPEEDUP = 80.0
 STOPS = 10
 FULL_SCORE = STOPS * 100 + 200
 """Every stop (GPS or QR) gives 100 points, the complete rally 200 more (routes.rules)."""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def get_json(url: str, token: str | None = None) -> Any:

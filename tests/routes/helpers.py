@@ -15,6 +15,18 @@ VENUES_FILE = ASSETS / "kaiserslautern_venues.json"
 Where = str | LatLon | tuple[float, float]
 """A venue name (or a unique part of one, case-insensitive) or a position."""
 
+KL_STOPS = (
+    "Fruchthalle",
+    "Stiftskirche",
+    "Martinskirche",
+    "Unionskirche",
+    "Wadgasserhof",
+    "Rathaus",
+    "Pfalztheater",
+    "Japanischer Garten",
+)
+"""Eight Kaiserslautern venues, the stops of the interchange tests' rally."""
+
 
 @functools.cache
 def _venues() -> tuple[tuple[str, LatLon], ...]:

@@ -23,18 +23,8 @@ from routes.geojson import (
 )
 from routes.model import OrderMode, text
 from tests.conftest import SCHEMAS
-from tests.routes.helpers import make_marker, make_rally, venue
+from tests.routes.helpers import KL_STOPS, make_marker, make_rally, venue
 
-KL_STOPS = [
-    "Fruchthalle",
-    "Stiftskirche",
-    "Martinskirche",
-    "Unionskirche",
-    "Wadgasserhof",
-    "Rathaus",
-    "Pfalztheater",
-    "Japanischer Garten",
-]
 # Counter-clockwise in (lon, lat): south-west, south-east, north-east, north-west.
 PLAY_AREA = [(49.433, 7.750), (49.433, 7.785), (49.450, 7.785), (49.450, 7.750)]
 FOUNTAIN_SQUARE = (

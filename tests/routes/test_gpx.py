@@ -25,18 +25,7 @@ from routes.gpx import (
 )
 from routes.model import Stop, text
 from tests.conftest import SCHEMAS
-from tests.routes.helpers import make_marker, make_rally, venue
-
-KL_STOPS = [
-    "Fruchthalle",
-    "Stiftskirche",
-    "Martinskirche",
-    "Unionskirche",
-    "Wadgasserhof",
-    "Rathaus",
-    "Pfalztheater",
-    "Japanischer Garten",
-]
+from tests.routes.helpers import KL_STOPS, make_marker, make_rally, venue
 
 DATA_DIR = Path(__file__).parent / "data"
 

@@ -44,12 +44,6 @@ ROUTES = [
 
 
 @pytest.fixture
-def played(app, client, demo):
-    slug, rally_id = demo
-    return play(app, client, slug, rally_id)
-
-
-@pytest.fixture
 def organiser(app, client):
     return login(client, app, "organiser")
 

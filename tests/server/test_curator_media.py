@@ -8,6 +8,7 @@ import re
 import struct
 import zlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -64,26 +65,33 @@ def png_bomb(width: int, height: int) -> bytes:
             + chunk(b"IEND", b""))
 
 
-@pytest.fixture
-def marker(app):
-    """A curator (anna, logged in on the returned client), her marker, and another curator's."""
+def curators_with_markers(app, *names: str) -> tuple[Any, list[int]]:
+    """One curator per name, each with one marker: a test client logged in as the first, and the
+    marker ids in the order of the names."""
     from server.extensions import db
     from server.models import Marker, Role, User
 
     with app.app_context():
-        anna = User(username="anna", password_hash=PASSWORD_HASH, role=Role.CURATOR)
-        ben = User(username="ben", password_hash=PASSWORD_HASH, role=Role.CURATOR)
-        db.session.add_all([anna, ben])
+        users = [User(username=name, password_hash=PASSWORD_HASH, role=Role.CURATOR)
+                 for name in names]
+        db.session.add_all(users)
         db.session.flush()
-        mine = Marker(lat=49.4447, lon=7.7690, owner_id=anna.id)
-        theirs = Marker(lat=49.4450, lon=7.7700, owner_id=ben.id)
-        db.session.add_all([mine, theirs])
+        markers = [Marker(lat=49.4447 + 0.0003 * k, lon=7.7690 + 0.001 * k, owner_id=user.id)
+                   for k, user in enumerate(users)]
+        db.session.add_all(markers)
         db.session.commit()
-        ids = (anna.id, mine.id, theirs.id)
+        user_id, marker_ids = users[0].id, [m.id for m in markers]
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(ids[0])
-    return client, ids[1], ids[2]
+        session["_user_id"] = str(user_id)
+    return client, marker_ids
+
+
+@pytest.fixture
+def marker(app):
+    """A curator (anna, logged in on the returned client), her marker, and another curator's."""
+    client, (mine, theirs) = curators_with_markers(app, "anna", "ben")
+    return client, mine, theirs
 
 
 def upload(client, marker_id: int, data: bytes, filename: str = "photo.jpg", **headers):
@@ -185,20 +193,7 @@ def test_an_empty_file_or_no_file_or_json_is_refused(app, marker):
 
 def test_oversized_uploads_are_413_with_the_limit(make_app, tmp_path):
     app = make_app(MEDIA_MAX_BYTES=200_000)
-    from server.extensions import db
-    from server.models import Marker, Role, User
-
-    with app.app_context():
-        user = User(username="anna", password_hash=PASSWORD_HASH, role=Role.CURATOR)
-        db.session.add(user)
-        db.session.flush()
-        m = Marker(lat=49.44, lon=7.77, owner_id=user.id)
-        db.session.add(m)
-        db.session.commit()
-        uid, mid = user.id, m.id
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = str(uid)
+    client, (mid,) = curators_with_markers(app, "anna")
     side = 300
     just_over = b""
     while len(just_over) <= 200_000:
@@ -302,21 +297,8 @@ def test_any_bytes_either_become_a_clean_image_or_a_media_error(data):
 
 
 def test_uploads_need_the_csrf_header_and_big_ones_still_get_413(make_app):
-    from server.extensions import db
-    from server.models import Marker, Role, User
-
     app = make_app(WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        user = User(username="anna", password_hash=PASSWORD_HASH, role=Role.CURATOR)
-        db.session.add(user)
-        db.session.flush()
-        m = Marker(lat=49.44, lon=7.77, owner_id=user.id)
-        db.session.add(m)
-        db.session.commit()
-        uid, mid = user.id, m.id
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = str(uid)
+    client, (mid,) = curators_with_markers(app, "anna")
     token = client.get("/api/v1/session").get_json()["csrf_token"]
     image = jpeg_with_gps((300, 200))
     assert_error(upload(client, mid, image), 400, "csrf_failed")

@@ -18,13 +18,7 @@ from server.cli import close_rally, export_results, purge_rally
 from server.exports.results import FORMULA_START, duration_text, safe_cell
 from server.extensions import db
 from tests.server.helpers import demo_stops
-from tests.server.organiser_helpers import FUCHS, ORG_API, OTTER, ZEBRAS, login, play
-
-
-@pytest.fixture
-def played(app, client, demo):
-    slug, rally_id = demo
-    return play(app, client, slug, rally_id)
+from tests.server.organiser_helpers import FUCHS, ORG_API, OTTER, ZEBRAS, login
 
 
 def finish(app, client, played) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,15 +17,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
+from tests.live import free_port
 
 BIN = Path(sys.executable).parent
 SLUG = "art-caching-kaiserslautern"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def call(base: str, method: str, path: str, body=None, token=None) -> tuple[int, dict]:

@@ -10,17 +10,11 @@ import pytest
 from server.i18n import catalogue
 from tests.conftest import ROOT
 from tests.server.helpers import bearer
-from tests.server.organiser_helpers import ORG, ORG_API, ZEBRAS, login, play
+from tests.server.organiser_helpers import ORG, ORG_API, ZEBRAS, login
 
 JS_KEY = r'\bt\("(organiser\.[\w.]*\w)"'
 PAGES = ["/", "/{slug}/", "/{slug}/live", "/{slug}/results", "/{slug}/export/qr?format=pdf",
          "/{slug}/export/route?format=gpx", "/{slug}/export/results"]
-
-
-@pytest.fixture
-def played(app, client, demo):
-    slug, rally_id = demo
-    return play(app, client, slug, rally_id)
 
 
 @pytest.mark.parametrize("page", PAGES)
