@@ -125,9 +125,14 @@ def make_app(request, test_database, tmp_path):
         for earlier in made:
             close(earlier)
         test_database.fill(template)
-        app = create_app({**databases.TEST_SETTINGS,
-                          "SQLALCHEMY_DATABASE_URI": test_database.url,
-                          "MEDIA_DIR": str(tmp_path / "media"), **config})
+        app = create_app(
+            {
+                **databases.TEST_SETTINGS,
+                "SQLALCHEMY_DATABASE_URI": test_database.url,
+                "MEDIA_DIR": str(tmp_path / "media"),
+                **config,
+            }
+        )
         made.append(app)
         return app
 
@@ -159,8 +164,13 @@ def demo(make_app, test_database) -> tuple[str, int]:
 
 
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--disable-dev-shm-usage",
 ]
 

@@ -41,8 +41,9 @@ class DemoRally:
 def _template_app(url: str, folder: Path) -> Any:
     from server import create_app
 
-    return create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": url,
-                       "MEDIA_DIR": str(folder / "media")})
+    return create_app(
+        {**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": url, "MEDIA_DIR": str(folder / "media")}
+    )
 
 
 def _build(url: str, folder: Path, demo: bool) -> DemoRally | None:
@@ -79,8 +80,11 @@ class SqliteTemplates:
 
     def copy(self, target: Path, template: Template) -> None:
         """Make the file at target hold the template (no engine may have it open)."""
-        for stale in (target, target.with_name(target.name + "-wal"),
-                      target.with_name(target.name + "-shm")):
+        for stale in (
+            target,
+            target.with_name(target.name + "-wal"),
+            target.with_name(target.name + "-shm"),
+        ):
             stale.unlink(missing_ok=True)
         if template != "empty":
             shutil.copyfile(self.files[template], target)
@@ -114,8 +118,9 @@ class PostgresDatabase:
         self.demo = demo
         self.engine = create_engine(self.url, pool_size=1, pool_pre_ping=True)
         with self.engine.connect() as conn:
-            self.demo_rows = {t.name: [dict(r._mapping) for r in conn.execute(t.select())]
-                              for t in self.tables}
+            self.demo_rows = {
+                t.name: [dict(r._mapping) for r in conn.execute(t.select())] for t in self.tables
+            }
         self._sequences = self._sequence_sql()
         self.dirty = False
 
@@ -136,13 +141,17 @@ class PostgresDatabase:
         parts = []
         for table in self.tables:
             key = list(table.primary_key.columns)
-            if len(key) == 1 and key[0].autoincrement is not False and isinstance(
-                    key[0].type, Integer):
+            if (
+                len(key) == 1
+                and key[0].autoincrement is not False
+                and isinstance(key[0].type, Integer)
+            ):
                 column = key[0]
                 parts.append(
                     f"setval(pg_get_serial_sequence('\"{table.name}\"', '{column.name}'), "
-                    f"(SELECT COALESCE(MAX(\"{column.name}\"), 0) + 1 FROM \"{table.name}\"), "
-                    "false)")
+                    f'(SELECT COALESCE(MAX("{column.name}"), 0) + 1 FROM "{table.name}"), '
+                    "false)"
+                )
         return "SELECT " + ", ".join(parts)
 
     def reset(self, template: Template) -> None:
@@ -173,8 +182,9 @@ class PostgresDatabase:
         from sqlalchemy import text
 
         with self.engine.connect() as conn, conn.begin() as transaction:
-            present = set(conn.scalars(text(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")))
+            present = set(
+                conn.scalars(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
+            )
             if present != {t.name for t in self.tables}:
                 transaction.rollback()
                 return False
@@ -213,8 +223,9 @@ class Templates:
     def postgres(self) -> PostgresDatabase:
         if self._postgres is None:
             (self.folder / "postgres").mkdir(exist_ok=True)
-            self._postgres = PostgresDatabase(os.environ["TEST_DATABASE_URL"],
-                                              self.folder / "postgres")
+            self._postgres = PostgresDatabase(
+                os.environ["TEST_DATABASE_URL"], self.folder / "postgres"
+            )
         return self._postgres
 
     def close(self) -> None:

@@ -33,8 +33,9 @@ class Background:
 
     def __init__(self, httpd: socketserver.BaseServer) -> None:
         self.httpd = httpd
-        self.thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": POLL_S},
-                                       daemon=True)
+        self.thread = threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": POLL_S}, daemon=True
+        )
         self.thread.start()
 
     def stop(self) -> None:

@@ -72,11 +72,14 @@ def test_what_the_phone_uses_runs_without_shapely_pyproj_numpy():
     assert result.stdout.strip() == "ok"
 
 
-def test_ruff_is_clean():
+@pytest.mark.parametrize("command", [["check"], ["format", "--check"]], ids=["check", "format"])
+def test_ruff_is_clean(command):
+    """ruff's lints find nothing, and the code is as ruff format writes it."""
     ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
     assert ruff, "ruff is part of the dev extra"
-    result = subprocess.run([ruff, "check", "--no-cache", "."], cwd=ROOT, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [ruff, *command, "--no-cache", "."], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stdout[-4000:]
 
 
@@ -95,8 +98,11 @@ def import_graph(package: str) -> dict[str, set[str]]:
     Importing a module runs its packages' __init__ first, so those count too, except the
     importer's own packages (they are being imported already).
     """
-    paths = {module_name(p): p for p in sorted((ROOT / package).rglob("*.py"))
-             if "migrations" not in p.parts}
+    paths = {
+        module_name(p): p
+        for p in sorted((ROOT / package).rglob("*.py"))
+        if "migrations" not in p.parts
+    }
     graph: dict[str, set[str]] = {}
     for name, path in paths.items():
         here = name if path.name == "__init__.py" else name.rpartition(".")[0]
@@ -137,7 +143,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
         stack.append(node)
         for nxt in sorted(graph[node]):
             if state.get(nxt) == 1:
-                return [*stack[stack.index(nxt):], nxt]
+                return [*stack[stack.index(nxt) :], nxt]
             if nxt not in state and (cycle := visit(nxt)):
                 return cycle
         stack.pop()
@@ -151,8 +157,12 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 
 def test_the_cycle_finder_sees_a_cycle_through_a_package_init():
-    graph = {"s": set(), "s.api": {"s.api.player"}, "s.api.player": {"s.teams"},
-             "s.teams": {"s.api"}}
+    graph = {
+        "s": set(),
+        "s.api": {"s.api.player"},
+        "s.api.player": {"s.teams"},
+        "s.teams": {"s.api"},
+    }
     assert find_cycle(graph) == ["s.api", "s.api.player", "s.teams", "s.api"]
     assert find_cycle({"a": {"b"}, "b": set()}) is None
 
@@ -175,8 +185,9 @@ def test_mypy_is_clean_on_the_domain_and_the_client_core():
     """The files setup.cfg's [mypy] section names: markers/, routes/ and the Kivy-free client."""
     mypy = shutil.which("mypy", path=str(Path(sys.executable).parent)) or shutil.which("mypy")
     assert mypy, "mypy is part of the dev extra"
-    result = subprocess.run([mypy, "--no-incremental"], cwd=ROOT, capture_output=True, text=True,
-                            timeout=300)
+    result = subprocess.run(
+        [mypy, "--no-incremental"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stdout[-4000:]
     checked = int(result.stdout.rsplit(" in ", 1)[1].split()[0])
     assert checked >= 30, f"mypy checked only {checked} files: {result.stdout}"

@@ -34,8 +34,12 @@ def curator_world(app):
     with app.app_context():
         seed.import_venues(rallyfile.load_venues())
         anna = create_user("anna", PASSWORD, Role.CURATOR, language="en")
-        spots = {"Fruchthalle": (49.445667, 7.770361), "Fruchthalle Ost": (49.445667, 7.770620),
-                 "Stiftskirche": (49.444444, 7.770833), "Rathaus": (49.446667, 7.767778)}
+        spots = {
+            "Fruchthalle": (49.445667, 7.770361),
+            "Fruchthalle Ost": (49.445667, 7.770620),
+            "Stiftskirche": (49.444444, 7.770833),
+            "Rathaus": (49.446667, 7.767778),
+        }
         ids = {}
         for name, (lat, lon) in spots.items():
             m = Marker(lat=lat, lon=lon, radius_m=20.0, owner_id=anna.id)
@@ -51,8 +55,10 @@ def curator_world(app):
 
 def serve_tiles(page: Page) -> None:
     """Answer tile requests with a blank tile, so no test depends on the network."""
-    page.route(re.compile(rf"https://{re.escape(TILE_HOST)}/.*"),
-               lambda route: route.fulfill(body=PNG_1X1, content_type="image/png"))
+    page.route(
+        re.compile(rf"https://{re.escape(TILE_HOST)}/.*"),
+        lambda route: route.fulfill(body=PNG_1X1, content_type="image/png"),
+    )
 
 
 def log_in(page: Page, base: str, username: str = "anna") -> None:
@@ -91,8 +97,11 @@ def only_app_and_tiles(page: Page, base: str) -> None:
     """No request went to a host but the app's and the tile server's, and no script failed."""
     assert page.script_errors == []
     allowed = {urlsplit(base).netloc, TILE_HOST}
-    foreign = [u for u in page.requests_seen
-               if urlsplit(u).scheme in ("http", "https") and urlsplit(u).netloc not in allowed]
+    foreign = [
+        u
+        for u in page.requests_seen
+        if urlsplit(u).scheme in ("http", "https") and urlsplit(u).netloc not in allowed
+    ]
     assert foreign == []
 
 
@@ -105,21 +114,29 @@ def marker_row(app, marker_id: int):
         return None if m is None else (m.lat, m.lon, m.radius_m, m.text("title"), m.text("story"))
 
 
-def test_place_drag_edit_marker_and_see_it_after_reload(app, live_server, page, curator_world,
-                                                         artifacts):
+def test_place_drag_edit_marker_and_see_it_after_reload(
+    app, live_server, page, curator_world, artifacts
+):
     serve_tiles(page)
     log_in(page, live_server)
     page.click("text=Open the map")
     expect(page.locator("#marker-editor[data-ready=true]")).to_have_count(1)
-    before = {int(x) for x in page.locator(".leaflet-marker-icon[data-marker-id]")
-              .evaluate_all("els => els.map(e => e.dataset.markerId)")}
+    before = {
+        int(x)
+        for x in page.locator(".leaflet-marker-icon[data-marker-id]").evaluate_all(
+            "els => els.map(e => e.dataset.markerId)"
+        )
+    }
 
     page.mouse.click(*empty_map_point(page))
     expect(page.locator("#marker-form-section")).to_be_visible()
     icons = page.locator(".leaflet-marker-icon[data-marker-id]")
     expect(icons).to_have_count(len(before) + 1)
-    new_id = next(i for i in (int(x) for x in icons.evaluate_all(
-        "els => els.map(e => e.dataset.markerId)")) if i not in before)
+    new_id = next(
+        i
+        for i in (int(x) for x in icons.evaluate_all("els => els.map(e => e.dataset.markerId)"))
+        if i not in before
+    )
     placed = marker_row(app, new_id)
     assert placed is not None and placed[3] == {"de": "", "en": ""}
 
@@ -176,8 +193,7 @@ def add_stop(page: Page, title: str) -> None:
     expect(page.locator("#stops > li[data-marker-id]")).to_have_count(count + 1)
 
 
-def test_build_check_reorder_and_publish_a_rally(app, live_server, page, curator_world,
-                                                 artifacts):
+def test_build_check_reorder_and_publish_a_rally(app, live_server, page, curator_world, artifacts):
     ids = curator_world
     serve_tiles(page)
     log_in(page, live_server)
@@ -200,7 +216,9 @@ def test_build_check_reorder_and_publish_a_rally(app, live_server, page, curator
     expect(page.locator("#rally-findings li[data-code=empty_rally]")).to_have_count(0)
     expect(page.locator("path.route")).to_have_count(1)
     assert rally_row(app, "abendspaziergang") == (
-        "draft", [ids["Fruchthalle"], ids["Stiftskirche"], ids["Fruchthalle Ost"]])
+        "draft",
+        [ids["Fruchthalle"], ids["Stiftskirche"], ids["Fruchthalle Ost"]],
+    )
     length_before = page.inner_text("#sum-length")
 
     page.click("#suggest")
@@ -209,7 +227,10 @@ def test_build_check_reorder_and_publish_a_rally(app, live_server, page, curator
     page.click("#suggestion-apply")
     expect(page.locator("#stops > li").nth(1)).to_contain_text("Fruchthalle Ost")
     assert rally_row(app, "abendspaziergang")[1] == [
-        ids["Fruchthalle"], ids["Fruchthalle Ost"], ids["Stiftskirche"]]
+        ids["Fruchthalle"],
+        ids["Fruchthalle Ost"],
+        ids["Stiftskirche"],
+    ]
     assert page.inner_text("#sum-length") != length_before
 
     page.fill("#r-word", "ART")
@@ -252,8 +273,9 @@ def stop_titles(page: Page) -> list[str]:
     return page.locator("#stops > li a").all_inner_texts()
 
 
-def test_simulated_walk_fires_each_stop_with_the_players_reveal(app, live_server, page,
-                                                                 small_rally):
+def test_simulated_walk_fires_each_stop_with_the_players_reveal(
+    app, live_server, page, small_rally
+):
     from server.extensions import db
     from server.models import Discovery, Team
 
@@ -304,8 +326,9 @@ def test_stops_reorder_by_keyboard_and_by_dragging(app, live_server, page, small
     only_app_and_tiles(page, live_server)
 
 
-def test_venue_without_position_is_placed_by_typing_coordinates(app, live_server, page,
-                                                                curator_world):
+def test_venue_without_position_is_placed_by_typing_coordinates(
+    app, live_server, page, curator_world
+):
     from sqlalchemy import select
 
     from server.extensions import db
@@ -344,8 +367,9 @@ def test_venue_without_position_is_placed_by_typing_coordinates(app, live_server
     only_app_and_tiles(page, live_server)
 
 
-def test_german_interface_and_read_only_rally_of_another_curator(app, live_server, page,
-                                                                 small_rally):
+def test_german_interface_and_read_only_rally_of_another_curator(
+    app, live_server, page, small_rally
+):
     from server.auth import create_user
     from server.models import Role
 
@@ -361,14 +385,16 @@ def test_german_interface_and_read_only_rally_of_another_curator(app, live_serve
     expect(page.locator("#r-save")).to_be_disabled()
     expect(page.locator("#stops .stop-tools")).to_have_count(0)
     expect(page.locator("#stops > li").nth(1).locator(".letter-badge")).to_have_attribute(
-        "aria-label", "verrät den Buchstaben R")
+        "aria-label", "verrät den Buchstaben R"
+    )
     expect(page.locator("#sum-length")).to_contain_text(re.compile(r"^\d+ m$"))
     expect(page.locator("#sim-start")).to_be_enabled()
     only_app_and_tiles(page, live_server)
 
 
 def test_deleting_a_marker_used_by_a_rally_is_refused_with_a_clear_message(
-        app, live_server, page, small_rally, curator_world):
+    app, live_server, page, small_rally, curator_world
+):
     serve_tiles(page)
     log_in(page, live_server)
     page.goto(f"{live_server}/curator/markers#marker-{curator_world['Rathaus']}")
@@ -415,13 +441,17 @@ def test_without_tiles_markers_circles_and_route_still_show(browser, tileless, d
         page.screenshot(path=str(artifacts / "curator-no-tiles.png"))
         assert any(u.startswith("http://127.0.0.1:9/") for u in page.requests_seen)
         allowed = {urlsplit(base).netloc, "127.0.0.1:9"}
-        assert {urlsplit(u).netloc for u in page.requests_seen
-                if urlsplit(u).scheme in ("http", "https")} <= allowed
+        assert {
+            urlsplit(u).netloc
+            for u in page.requests_seen
+            if urlsplit(u).scheme in ("http", "https")
+        } <= allowed
         assert page.script_errors == []
 
 
-def test_an_image_is_uploaded_shown_and_removed_from_the_form(app, live_server, page,
-                                                              curator_world, tmp_path):
+def test_an_image_is_uploaded_shown_and_removed_from_the_form(
+    app, live_server, page, curator_world, tmp_path
+):
     import io
 
     from PIL import Image
@@ -440,8 +470,10 @@ def test_an_image_is_uploaded_shown_and_removed_from_the_form(app, live_server, 
     page.set_input_files("#m-image-file", str(not_image))
     page.click("#m-image-upload")
     expect(page.locator("#m-image-error")).to_have_text("JPEG or PNG images only.")
-    page.set_input_files("#m-image-file", {"name": "notes.jpg", "mimeType": "image/jpeg",
-                                          "buffer": b"these are not pixels either"})
+    page.set_input_files(
+        "#m-image-file",
+        {"name": "notes.jpg", "mimeType": "image/jpeg", "buffer": b"these are not pixels either"},
+    )
     page.click("#m-image-upload")
     expect(page.locator("#m-image-error")).to_have_text("This is not a JPEG or PNG image.")
     page.set_input_files("#m-image-file", str(photo))

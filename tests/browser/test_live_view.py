@@ -39,8 +39,9 @@ def event(app, demo):
     with app.app_context():
         create_user("olga", PASSWORD, models.Role.ORGANISER, language="en")
         row = db.session.get(models.Rally, demo[1])
-        stops = [((s.marker.lat, s.marker.lon), game.qr_url_for(row.id, s.marker.id))
-                 for s in row.stops]
+        stops = [
+            ((s.marker.lat, s.marker.lon), game.qr_url_for(row.id, s.marker.id)) for s in row.stops
+        ]
         return row.slug, row.id, stops
 
 
@@ -61,8 +62,10 @@ def tile_png() -> bytes:
 def prepare(page: Page) -> None:
     """Tiles answered locally, so no test depends on the network."""
     png = tile_png()
-    page.route(re.compile(rf"https://{re.escape(TILE_HOST)}/.*"),
-               lambda route: route.fulfill(body=png, content_type="image/png"))
+    page.route(
+        re.compile(rf"https://{re.escape(TILE_HOST)}/.*"),
+        lambda route: route.fulfill(body=png, content_type="image/png"),
+    )
 
 
 def log_in(page: Page, base: str, slug: str) -> None:
@@ -77,8 +80,9 @@ def post(base: str, path: str, body: dict, token: str | None = None) -> dict:
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(base + path, data=json.dumps(body).encode(),
-                                     headers=headers, method="POST")
+    request = urllib.request.Request(
+        base + path, data=json.dumps(body).encode(), headers=headers, method="POST"
+    )
     with urllib.request.urlopen(request, timeout=10) as resp:
         return json.loads(resp.read())
 
@@ -93,15 +97,22 @@ def simulate(base: str, slug: str, stops: list, errors: list[str]) -> None:
     try:
         tokens = {}
         for name in ("Zebras", "Füchse", "Eulen", "Otter"):
-            tokens[name] = post(base, f"/api/v1/rallies/{slug}/teams",
-                                {"name": name, "language": "de"})["token"]
+            tokens[name] = post(
+                base, f"/api/v1/rallies/{slug}/teams", {"name": name, "language": "de"}
+            )["token"]
             time.sleep(0.2)
         t0 = datetime.now(UTC) - timedelta(seconds=110)
 
         def checkin(name: str, lat: float, lon: float, at: datetime, **extra) -> str:
             time.sleep(0.4)
-            body = {"lat": lat, "lon": lon, "accuracy_m": 8, "recorded_at": iso(at),
-                    "client_event_id": str(uuid.uuid4()), **extra}
+            body = {
+                "lat": lat,
+                "lon": lon,
+                "accuracy_m": 8,
+                "recorded_at": iso(at),
+                "client_event_id": str(uuid.uuid4()),
+                **extra,
+            }
             return post(base, "/api/v1/team/checkins", body, tokens[name])["result"]
 
         def scan(name: str, url: str) -> str:
@@ -117,8 +128,13 @@ def simulate(base: str, slug: str, stops: list, errors: list[str]) -> None:
             scan("Füchse", stops[1][1]),
             checkin("Otter", stops[0][0][0] + 0.004, stops[0][0][1], t0 + timedelta(seconds=60)),
             checkin("Zebras", *stops[2][0], t0 + timedelta(seconds=100)),
-            checkin("Otter", stops[0][0][0] + 0.004, stops[0][0][1] + 0.001,
-                    t0 + timedelta(seconds=105), mock_location=True),
+            checkin(
+                "Otter",
+                stops[0][0][0] + 0.004,
+                stops[0][0][1] + 0.001,
+                t0 + timedelta(seconds=105),
+                mock_location=True,
+            ),
         ]
         expected = ["found"] * 5 + ["outside", "found", "mock_location"]
         if results != expected:
@@ -128,8 +144,7 @@ def simulate(base: str, slug: str, stops: list, errors: list[str]) -> None:
 
 
 def row(page: Page, name: str):
-    return page.locator("#live-teams tbody tr", has=page.locator("td.team-name",
-                                                                 has_text=name))
+    return page.locator("#live-teams tbody tr", has=page.locator("td.team-name", has_text=name))
 
 
 def test_live_view_follows_a_simulated_game(page, live_server, event, app, artifacts):
@@ -207,14 +222,24 @@ def _marker_id(app, rally_id: int, index: int) -> int:
         return db.session.get(models.Rally, rally_id).stops[index].marker_id
 
 
-def test_after_close_and_purge_the_view_shows_no_positions_and_no_names(page, live_server,
-                                                                        event, artifacts):
+def test_after_close_and_purge_the_view_shows_no_positions_and_no_names(
+    page, live_server, event, artifacts
+):
     slug, _, stops = event
     prepare(page)
     token = post(live_server, f"/api/v1/rallies/{slug}/teams", {"name": "Spätzünder"})["token"]
-    post(live_server, "/api/v1/team/checkins", {
-        "lat": stops[0][0][0], "lon": stops[0][0][1], "accuracy_m": 5,
-        "recorded_at": iso(datetime.now(UTC)), "client_event_id": str(uuid.uuid4())}, token)
+    post(
+        live_server,
+        "/api/v1/team/checkins",
+        {
+            "lat": stops[0][0][0],
+            "lon": stops[0][0][1],
+            "accuracy_m": 5,
+            "recorded_at": iso(datetime.now(UTC)),
+            "client_event_id": str(uuid.uuid4()),
+        },
+        token,
+    )
     log_in(page, live_server, slug)
     expect(page.locator("path.team-marker")).to_have_count(1)
 

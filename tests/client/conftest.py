@@ -49,9 +49,20 @@ def xvfb_display():
         pytest.fail("Xvfb is not installed: run 'make system-deps' (Debian package xvfb)")
     read_fd, write_fd = os.pipe()
     proc = subprocess.Popen(
-        [exe, "-displayfd", str(write_fd), "-screen", "0", XVFB_SCREEN, "-nolisten", "tcp",
-         "-noreset"],
-        pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            exe,
+            "-displayfd",
+            str(write_fd),
+            "-screen",
+            "0",
+            XVFB_SCREEN,
+            "-nolisten",
+            "tcp",
+            "-noreset",
+        ],
+        pass_fds=(write_fd,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     os.close(write_fd)
     try:
@@ -71,17 +82,19 @@ def kivy_environment(display: str, home: Path) -> dict[str, str]:
     """Environment for a child process that opens a Kivy window on display."""
     home.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
-    env.update({
-        "DISPLAY": display,
-        "KIVY_NO_ARGS": "1",
-        "KIVY_NO_CONSOLELOG": "1",
-        "KIVY_HOME": str(home),
-        "KIVY_WINDOW": "sdl2",
-        "KIVY_CLIPBOARD": "sdl2",
-        "KIVY_METRICS_DENSITY": "1",
-        "SDL_AUDIODRIVER": "dummy",
-        "PYTHONPATH": str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
-    })
+    env.update(
+        {
+            "DISPLAY": display,
+            "KIVY_NO_ARGS": "1",
+            "KIVY_NO_CONSOLELOG": "1",
+            "KIVY_HOME": str(home),
+            "KIVY_WINDOW": "sdl2",
+            "KIVY_CLIPBOARD": "sdl2",
+            "KIVY_METRICS_DENSITY": "1",
+            "SDL_AUDIODRIVER": "dummy",
+            "PYTHONPATH": str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
+        }
+    )
     env.pop("WAYLAND_DISPLAY", None)
     return env
 
@@ -95,21 +108,33 @@ def kivy_env(xvfb_display, tmp_path) -> dict[str, str]:
 def kivy_log(env: dict[str, str]) -> str:
     """The tail of the Kivy log files written under KIVY_HOME (for failure messages)."""
     logs = sorted(Path(env["KIVY_HOME"]).glob("logs/*.txt"))
-    lines = [line for p in logs[-1:] for line in p.read_text(errors="replace").splitlines()
-             if "[DEBUG" not in line]
+    lines = [
+        line
+        for p in logs[-1:]
+        for line in p.read_text(errors="replace").splitlines()
+        if "[DEBUG" not in line
+    ]
     return "\n".join(lines)[-4000:]
 
 
-def run_python(env: dict[str, str], args: list[str], timeout_s: float,
-               cwd: Path = ROOT) -> subprocess.CompletedProcess:
+def run_python(
+    env: dict[str, str], args: list[str], timeout_s: float, cwd: Path = ROOT
+) -> subprocess.CompletedProcess:
     """Run `python args...` with env; on a timeout, the process is killed and the test fails."""
     try:
-        return subprocess.run([sys.executable, *args], env=env, cwd=cwd, capture_output=True,
-                              text=True, timeout=timeout_s)
+        return subprocess.run(
+            [sys.executable, *args],
+            env=env,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+        )
     except subprocess.TimeoutExpired as exc:
         err = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else exc.stderr
-        pytest.fail(f"{args} did not finish within {timeout_s:g} s\n{(err or '')[-3000:]}\n"
-                    f"{kivy_log(env)}")
+        pytest.fail(
+            f"{args} did not finish within {timeout_s:g} s\n{(err or '')[-3000:]}\n{kivy_log(env)}"
+        )
 
 
 @dataclass
@@ -128,11 +153,19 @@ class DemoServer:
 
         with self.app.app_context():
             rally = game.domain_rally(db.session.get(models.Rally, self.rally_id))
-            return [{"stop": i + 1, "marker_id": s.marker.id, "lat": s.marker.position.lat,
-                     "lon": s.marker.position.lon, "radius_m": s.marker.radius_m,
-                     "title": dict(s.marker.title), "clue": dict(s.effective_clue),
-                     "letter": rally.letter(i)}
-                    for i, s in enumerate(rally.stops)]
+            return [
+                {
+                    "stop": i + 1,
+                    "marker_id": s.marker.id,
+                    "lat": s.marker.position.lat,
+                    "lon": s.marker.position.lon,
+                    "radius_m": s.marker.radius_m,
+                    "title": dict(s.marker.title),
+                    "clue": dict(s.effective_clue),
+                    "letter": rally.letter(i),
+                }
+                for i, s in enumerate(rally.stops)
+            ]
 
     def qr_url(self, marker_id: int) -> str:
         """The URL a printed QR fallback of the marker holds."""
@@ -162,8 +195,13 @@ def serving_demo(folder: Path) -> Iterator[DemoServer]:
 
     url = databases.sqlite_copy(folder / "ui.sqlite3", "demo")
     demo = databases.templates().sqlite.demo
-    app = create_app({**databases.TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": url,
-                      "MEDIA_DIR": str(folder / "media")})
+    app = create_app(
+        {
+            **databases.TEST_SETTINGS,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "MEDIA_DIR": str(folder / "media"),
+        }
+    )
     server = LiveServer(app)
     try:
         yield DemoServer(server.url, app, demo.slug, demo.rally_id)

@@ -27,9 +27,13 @@ def stop_marker(app, rally_id: int, number: int) -> tuple[int, float, float]:
 
 
 def checkin(lat: float, lon: float, at: datetime | None = None, event_id: str | None = None):
-    return {"lat": lat, "lon": lon, "accuracy_m": 5.0,
-            "recorded_at": (at or datetime.now(UTC)).isoformat().replace("+00:00", "Z"),
-            "client_event_id": event_id or str(uuid.uuid4())}
+    return {
+        "lat": lat,
+        "lon": lon,
+        "accuracy_m": 5.0,
+        "recorded_at": (at or datetime.now(UTC)).isoformat().replace("+00:00", "Z"),
+        "client_event_id": event_id or str(uuid.uuid4()),
+    }
 
 
 def test_rallies_and_the_public_face_of_one(live_server, demo):
@@ -108,7 +112,10 @@ def test_errors_name_code_message_and_field(live_server, demo):
     with pytest.raises(ApiError) as future:
         api.checkin(checkin(*START, at=datetime.now(UTC) + timedelta(hours=2)))
     assert (future.value.status, future.value.code, future.value.field) == (
-        422, "time_in_future", "recorded_at")
+        422,
+        "time_in_future",
+        "recorded_at",
+    )
 
 
 def test_no_server_is_a_network_error():

@@ -33,15 +33,18 @@ def test_ar_imports_no_kivy():
     assert out.stdout.strip() == "False", out.stderr
 
 
-@pytest.mark.parametrize(("target", "heading", "expected"), [
-    (10, 350, 20),      # across north: 10 - 350 = -340 -> -340 + 360 = +20
-    (350, 10, -20),     # 350 - 10 = 340 -> 340 - 360 = -20
-    (90, 0, 90),
-    (180, 0, 180),      # straight behind is +180, not -180
-    (0, 180, 180),
-    (270, 0, -90),
-    (45.5, 45.5, 0),
-])
+@pytest.mark.parametrize(
+    ("target", "heading", "expected"),
+    [
+        (10, 350, 20),  # across north: 10 - 350 = -340 -> -340 + 360 = +20
+        (350, 10, -20),  # 350 - 10 = 340 -> 340 - 360 = -20
+        (90, 0, 90),
+        (180, 0, 180),  # straight behind is +180, not -180
+        (0, 180, 180),
+        (270, 0, -90),
+        (45.5, 45.5, 0),
+    ],
+)
 def test_relative_bearing_worked_examples(target, heading, expected):
     assert ar.relative_bearing(target, heading) == pytest.approx(expected)
 
@@ -136,14 +139,17 @@ def test_view_rejects_nonsense():
         View(0, 1920)
 
 
-@pytest.mark.parametrize(("distance", "radius", "band"), [
-    (20, 25, Band.HERE),        # inside the fence
-    (25, 25, Band.HERE),
-    (60, 25, Band.WARMER),      # 35 m beyond the fence (<= 50)
-    (75, 25, Band.WARMER),      # exactly 50 beyond
-    (200, 25, Band.WARM),       # 175 beyond (<= 250)
-    (276, 25, Band.COLD),       # 251 beyond
-])
+@pytest.mark.parametrize(
+    ("distance", "radius", "band"),
+    [
+        (20, 25, Band.HERE),  # inside the fence
+        (25, 25, Band.HERE),
+        (60, 25, Band.WARMER),  # 35 m beyond the fence (<= 50)
+        (75, 25, Band.WARMER),  # exactly 50 beyond
+        (200, 25, Band.WARM),  # 175 beyond (<= 250)
+        (276, 25, Band.COLD),  # 251 beyond
+    ],
+)
 def test_distance_bands(distance, radius, band):
     assert ar.distance_band(distance, radius) is band
 
@@ -155,7 +161,8 @@ def test_circular_mean_across_north():
     assert apart(ar.circular_mean([350, 10]), 0) < 1e-9
     assert ar.circular_mean([350, 10, 20]) == pytest.approx(6.70, abs=0.01)
     assert ar.circular_mean([90, 180], weights=[3, 1]) == pytest.approx(
-        math.degrees(math.atan2(3, -1)))
+        math.degrees(math.atan2(3, -1))
+    )
     with pytest.raises(ValueError, match="cancel"):
         ar.circular_mean([0, 180])
 
@@ -211,8 +218,13 @@ def test_position_smoother_restarts_after_a_jump():
     assert est.position == far and est.accuracy_m == 10
 
 
-@given(st.lists(st.tuples(st.floats(-100, 100), st.floats(-100, 100), st.floats(1, 60)),
-                min_size=1, max_size=30))
+@given(
+    st.lists(
+        st.tuples(st.floats(-100, 100), st.floats(-100, 100), st.floats(1, 60)),
+        min_size=1,
+        max_size=30,
+    )
+)
 def test_position_smoother_stays_within_the_fixes(offsets):
     """The estimate is a weighted average: it never leaves the box around the fixes."""
     s = ar.PositionSmoother(reset_m=10_000)

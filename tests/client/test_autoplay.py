@@ -70,10 +70,16 @@ def server_team(app, name: str = "Autoplay"):
 
     with app.app_context():
         team = db.session.scalar(select(models.Team).filter_by(name=name))
-        events = db.session.scalars(select(models.ClientEvent.client_event_id)
-                                    .filter_by(team_id=team.id)).all()
-        return (team.finished_at is not None, team.found_count, len(team.discoveries),
-                team.score, sorted(events))
+        events = db.session.scalars(
+            select(models.ClientEvent.client_event_id).filter_by(team_id=team.id)
+        ).all()
+        return (
+            team.finished_at is not None,
+            team.found_count,
+            len(team.discoveries),
+            team.score,
+            sorted(events),
+        )
 
 
 @pytest.mark.slow
@@ -98,6 +104,7 @@ def test_autoplay_plays_the_demo_rally_gps_and_one_poster_qr(live_server, demo, 
 def test_autoplay_with_the_server_down_halfway(restartable_server, demo, app, tmp_path):
     """The server stops after a third of the walk and comes back after two thirds: the finds
     made meanwhile wait in the outbox, go out in order, and count once; the rally completes."""
+
     def outage(step: int) -> None:
         if step == 700:
             restartable_server.stop()

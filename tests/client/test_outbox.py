@@ -13,8 +13,12 @@ from client.api import ApiError, NetworkError
 from client.outbox import Outbox, State
 from tests.conftest import ROOT
 
-FIX = {"lat": 49.44398, "lon": 7.76938, "accuracy_m": 6.0,
-       "recorded_at": "2026-09-12T18:00:00.000Z"}
+FIX = {
+    "lat": 49.44398,
+    "lon": 7.76938,
+    "accuracy_m": 6.0,
+    "recorded_at": "2026-09-12T18:00:00.000Z",
+}
 
 
 def fix(i: int) -> dict:
@@ -101,8 +105,9 @@ def test_server_trouble_means_retry_later(tmp_path, status):
 
 @pytest.mark.parametrize("status", [400, 401, 404, 409, 422])
 def test_a_refusal_is_final_and_does_not_block_the_rest(tmp_path, status):
-    answers = iter([ApiError(status, "invalid_field", "recorded_at lies in the future",
-                             "recorded_at"), None])
+    answers = iter(
+        [ApiError(status, "invalid_field", "recorded_at lies in the future", "recorded_at"), None]
+    )
     received = []
 
     def send(event):
@@ -187,8 +192,13 @@ def test_crash_between_store_and_send(tmp_path):
     """A process stores a find and dies at once (no close, no cleanup): the next start sends it,
     with the same client_event_id (so a find sent just before a crash is not counted twice)."""
     path = tmp_path / "o.sqlite3"
-    out = subprocess.run([sys.executable, "-c", CRASH, str(path)], cwd=ROOT,
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", CRASH, str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 9, out.stderr
     event_id = out.stdout.strip()
     server = Server()

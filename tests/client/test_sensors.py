@@ -61,8 +61,9 @@ def test_walk_runs_at_walking_pace_with_real_looking_times():
     assert walk.length_m == pytest.approx(2869.4, abs=1)
     assert walk.duration_s == pytest.approx(2869.4 / 1.3, abs=1)
     assert fixes[0].at == T0
-    assert fixes[-1].at - T0 == pytest.approx(timedelta(seconds=walk.duration_s), abs=timedelta(
-        seconds=0.01))
+    assert fixes[-1].at - T0 == pytest.approx(
+        timedelta(seconds=walk.duration_s), abs=timedelta(seconds=0.01)
+    )
     steps = [(b.at - a.at).total_seconds() for a, b in pairwise(fixes[:-1])]
     assert set(steps) == {1.0}
     truth = [p for _, p in walk.true_positions()]
@@ -75,8 +76,10 @@ def test_walk_noise_is_realistic():
     """Noise 4 m per axis: the error's RMS is near 4 * sqrt 2 = 5.7 m, never wild, and the
     reported accuracy (4..8 m) is about the 68 % radius, 1.5 * 4 = 6 m."""
     walk = demo_walk(seed=2, noise_m=4.0)
-    errors = [distance_m(f.position, p) for f, (_, p) in zip(walk.fixes(),
-                                                           walk.true_positions(), strict=True)]
+    errors = [
+        distance_m(f.position, p)
+        for f, (_, p) in zip(walk.fixes(), walk.true_positions(), strict=True)
+    ]
     rms = math.sqrt(statistics.fmean(e * e for e in errors))
     assert 3.5 < rms < 8.0
     assert max(errors) < 30
@@ -88,8 +91,7 @@ def test_walk_noise_is_realistic():
 
 
 def test_walk_without_noise_follows_the_track():
-    walk = SimulatedLocation([FRUCHTHALLE, destination(FRUCHTHALLE, 90, 13)], noise_m=0,
-                             start=T0)
+    walk = SimulatedLocation([FRUCHTHALLE, destination(FRUCHTHALLE, 90, 13)], noise_m=0, start=T0)
     fixes = list(walk.fixes())
     assert len(fixes) == 11
     assert distance_m(fixes[5].position, destination(FRUCHTHALLE, 90, 6.5)) < 0.05
@@ -158,8 +160,12 @@ def compose(q1, q2):
     """q1 * q2 (apply q2 first), quaternions as (x, y, z, w)."""
     x1, y1, z1, w1 = q1
     x2, y2, z2, w2 = q2
-    return (w1 * x2 + x1 * w2 + y1 * z2 - z1 * y2, w1 * y2 - x1 * z2 + y1 * w2 + z1 * x2,
-            w1 * z2 + x1 * y2 - y1 * x2 + z1 * w2, w1 * w2 - x1 * x2 - y1 * y2 - z1 * z2)
+    return (
+        w1 * x2 + x1 * w2 + y1 * z2 - z1 * y2,
+        w1 * y2 - x1 * z2 + y1 * w2 + z1 * x2,
+        w1 * z2 + x1 * y2 - y1 * x2 + z1 * w2,
+        w1 * w2 - x1 * x2 - y1 * y2 - z1 * z2,
+    )
 
 
 def test_camera_direction_of_an_upright_phone():
@@ -195,10 +201,12 @@ def test_scripted_heading_turns_the_short_way():
     assert script.at(2).pitch_deg == pytest.approx(5)
     readings = list(script.readings())
     assert len(readings) == 5 and readings[-1] == Orientation(10, 10)
-    noisy = [r.heading_deg for r in ScriptedHeading([(0, 0), (10, 0)], noise_deg=3,
-                                                     seed=4).readings()]
-    assert noisy == [r.heading_deg for r in ScriptedHeading([(0, 0), (10, 0)], noise_deg=3,
-                                                             seed=4).readings()]
+    noisy = [
+        r.heading_deg for r in ScriptedHeading([(0, 0), (10, 0)], noise_deg=3, seed=4).readings()
+    ]
+    assert noisy == [
+        r.heading_deg for r in ScriptedHeading([(0, 0), (10, 0)], noise_deg=3, seed=4).readings()
+    ]
     assert 1 < statistics.pstdev(relative_bearing(h, 0) for h in noisy) < 5
     with pytest.raises(ValueError, match="must not decrease"):
         ScriptedHeading([(2, 0), (1, 0)])
@@ -305,9 +313,16 @@ def fake_java_method(signature: str, name: str | None = None):
 def fake_location(lat, lon, accuracy=6.0, millis=1_789_236_000_000, mock=False):
     """An android.location.Location of API level 30 (isFromMockProvider, no isMock)."""
     return types.SimpleNamespace(
-        getLatitude=lambda: lat, getLongitude=lambda: lon, getAccuracy=lambda: accuracy,
-        hasAccuracy=lambda: True, getTime=lambda: millis, isFromMockProvider=lambda: mock,
-        getSpeed=lambda: 1.2, getBearing=lambda: 90.0, getAltitude=lambda: 240.0)
+        getLatitude=lambda: lat,
+        getLongitude=lambda: lon,
+        getAccuracy=lambda: accuracy,
+        hasAccuracy=lambda: True,
+        getTime=lambda: millis,
+        isFromMockProvider=lambda: mock,
+        getSpeed=lambda: 1.2,
+        getBearing=lambda: 90.0,
+        getAltitude=lambda: 240.0,
+    )
 
 
 class JavaList:
@@ -352,8 +367,9 @@ def android(monkeypatch):
         if name == "android.os.Build$VERSION":
             return types.SimpleNamespace(SDK_INT=31)
         if name.endswith("PythonActivity"):
-            return types.SimpleNamespace(mActivity=types.SimpleNamespace(
-                getSystemService=lambda service: manager))
+            return types.SimpleNamespace(
+                mActivity=types.SimpleNamespace(getSystemService=lambda service: manager)
+            )
         if name == "android.os.Looper":
             return types.SimpleNamespace(getMainLooper=lambda: "main-looper")
         if name == "android.content.Context":
@@ -362,12 +378,16 @@ def android(monkeypatch):
 
     jnius = types.ModuleType("jnius")
     jnius.autoclass, jnius.java_method, jnius.PythonJavaClass = (
-        autoclass, fake_java_method, FakeJavaClass)
+        autoclass,
+        fake_java_method,
+        FakeJavaClass,
+    )
     jnius.cast = lambda cls, obj: obj
     permissions = types.ModuleType("android.permissions")
     permissions.Permission = types.SimpleNamespace(
         ACCESS_FINE_LOCATION="android.permission.ACCESS_FINE_LOCATION",
-        ACCESS_COARSE_LOCATION="android.permission.ACCESS_COARSE_LOCATION")
+        ACCESS_COARSE_LOCATION="android.permission.ACCESS_COARSE_LOCATION",
+    )
 
     def request_permissions(names, callback):
         asked.append(list(names))
@@ -387,8 +407,7 @@ def android(monkeypatch):
 
     monkeypatch.setattr(plyer.utils, "platform", "android")
     monkeypatch.setattr(plyer, "gps", plyer.utils.Proxy("gps", plyer.facades.GPS))
-    yield types.SimpleNamespace(manager=manager, grants=grants, asked=asked,
-                                gps_module=android_gps)
+    yield types.SimpleNamespace(manager=manager, grants=grants, asked=asked, gps_module=android_gps)
     for name in [m for m in sys.modules if m.startswith("plyer.platforms.android")]:
         sys.modules.pop(name, None)
 
@@ -409,10 +428,12 @@ def test_fixed_listener_takes_both_overloads(android):
     assert loc.patch_plyer_gps(), "patching twice is harmless"
     listener = android.gps_module._LocationListener(root)
     assert type(listener).__mro__[1].__name__ == "_LocationListener"
-    listener.invoke("onLocationChanged", "(Ljava/util/List;)V",
-                    JavaList([fake_location(49.1, 7.1), fake_location(49.2, 7.2)]))
-    listener.invoke("onLocationChanged", "(Landroid/location/Location;)V",
-                    fake_location(49.3, 7.3))
+    listener.invoke(
+        "onLocationChanged",
+        "(Ljava/util/List;)V",
+        JavaList([fake_location(49.1, 7.1), fake_location(49.2, 7.2)]),
+    )
+    listener.invoke("onLocationChanged", "(Landroid/location/Location;)V", fake_location(49.3, 7.3))
     listener.invoke("onProviderEnabled", "(Ljava/lang/String;)V", "gps")
     assert [kw["lat"] for kw in got] == [49.1, 49.2, 49.3]
 
@@ -423,16 +444,23 @@ def test_plyer_location_asks_permission_and_starts_gps_right(android):
     fixes: list[Fix] = []
     provider = PlyerLocation(min_time_ms=1000, min_distance_m=1.0)
     provider.start(fixes.append)
-    assert android.asked == [["android.permission.ACCESS_FINE_LOCATION",
-                              "android.permission.ACCESS_COARSE_LOCATION"]]
+    assert android.asked == [
+        ["android.permission.ACCESS_FINE_LOCATION", "android.permission.ACCESS_COARSE_LOCATION"]
+    ]
     requests = android.manager.requests
     assert [(r[0], r[1], r[2], r[4]) for r in requests] == [
-        ("gps", 1000, 1.0, "main-looper"), ("network", 1000, 1.0, "main-looper")]
+        ("gps", 1000, 1.0, "main-looper"),
+        ("network", 1000, 1.0, "main-looper"),
+    ]
     listener = requests[0][3]
-    listener.invoke("onLocationChanged", "(Ljava/util/List;)V",
-                    JavaList([fake_location(49.44398, 7.76938, 8.5, mock=True)]))
-    assert fixes == [Fix(49.44398, 7.76938, 8.5, datetime.fromtimestamp(1_789_236_000, UTC),
-                         mock=True)]
+    listener.invoke(
+        "onLocationChanged",
+        "(Ljava/util/List;)V",
+        JavaList([fake_location(49.44398, 7.76938, 8.5, mock=True)]),
+    )
+    assert fixes == [
+        Fix(49.44398, 7.76938, 8.5, datetime.fromtimestamp(1_789_236_000, UTC), mock=True)
+    ]
     provider.stop()
     assert android.manager.removed == [listener]
 

@@ -44,8 +44,9 @@ def demo_stops(app, rally_id: int) -> list[LatLon]:
     from server.extensions import db
 
     with app.app_context():
-        return [LatLon(s.marker.lat, s.marker.lon)
-                for s in db.session.get(models.Rally, rally_id).stops]
+        return [
+            LatLon(s.marker.lat, s.marker.lon) for s in db.session.get(models.Rally, rally_id).stops
+        ]
 
 
 def server_events(app, team_id: int) -> list[str]:
@@ -55,8 +56,11 @@ def server_events(app, team_id: int) -> list[str]:
     from server.extensions import db
 
     with app.app_context():
-        return list(db.session.scalars(select(models.ClientEvent.client_event_id)
-                                       .filter_by(team_id=team_id)))
+        return list(
+            db.session.scalars(
+                select(models.ClientEvent.client_event_id).filter_by(team_id=team_id)
+            )
+        )
 
 
 def server_found(app, team_id: int) -> tuple[int, int]:
@@ -68,8 +72,9 @@ def server_found(app, team_id: int) -> tuple[int, int]:
         return team.found_count, len(team.discoveries)
 
 
-def walk_to(session: GameSession, target: LatLon, start: datetime, seconds: float = 60.0,
-            steps: int = 13) -> datetime:
+def walk_to(
+    session: GameSession, target: LatLon, start: datetime, seconds: float = 60.0, steps: int = 13
+) -> datetime:
     """Fixes closing in on target (from 60 m south) at walking pace; returns the last time."""
     for i in range(steps):
         left = 60.0 * (1 - i / (steps - 1))
@@ -137,8 +142,9 @@ def test_offline_finds_wait_and_are_sent_once(restartable_server, demo, app, tmp
     assert server_found(app, team_id) == (1, 1)
 
 
-def test_an_event_sent_again_after_a_lost_answer_counts_once(restartable_server, demo, app,
-                                                              tmp_path):
+def test_an_event_sent_again_after_a_lost_answer_counts_once(
+    restartable_server, demo, app, tmp_path
+):
     """The server got the find but the phone died before noting the answer: the outbox sends
     it again with the same client_event_id; the server answers as before, counts nothing new."""
     slug, rally_id = demo
@@ -254,7 +260,8 @@ def test_describe_error_in_both_languages(tmp_path):
         assert "503" in session.describe_error(ApiError(503, "busy"))
         session.set_language("en")
         assert session.describe_error(ApiError(429, "rate_limited")) == i18n.t(
-            "error.rate_limited", "en")
+            "error.rate_limited", "en"
+        )
         assert "Name taken" in session.describe_error(ApiError(409, "x", "Name taken"))
 
 
@@ -265,8 +272,14 @@ def test_settings_round_trip_and_clear_errors(tmp_path):
     from client.settings import Settings, SettingsError, save
 
     assert load_settings(tmp_path) == Settings()
-    chosen = Settings(server_url="https://play.example.org", language="en", large_text=True,
-                      rally_slug="demo", team_token="t0k3n", join_code="ABCD12")
+    chosen = Settings(
+        server_url="https://play.example.org",
+        language="en",
+        large_text=True,
+        rally_slug="demo",
+        team_token="t0k3n",
+        join_code="ABCD12",
+    )
     save(tmp_path, chosen)
     assert load_settings(tmp_path) == chosen
     (tmp_path / "settings.json").write_text('{"language": "fr"}')
@@ -286,8 +299,15 @@ def test_pack_keeps_every_clue_and_find(tmp_path):
     assert pack.team() is None and pack.clues() == [] and pack.found() == []
     pack.save_rally({"slug": "demo", "title": "Demo"})
     pack.save_team(TEAM)
-    found = {"marker_id": 7, "stop": 2, "title": "Fruchthalle", "story": "Built 1846",
-             "letter": "K", "found_at": "2026-09-12T18:20:00Z", "image_url": None}
+    found = {
+        "marker_id": 7,
+        "stop": 2,
+        "title": "Fruchthalle",
+        "story": "Built 1846",
+        "letter": "K",
+        "found_at": "2026-09-12T18:20:00Z",
+        "image_url": None,
+    }
     later = {**TEAM, "open": [TEAM["open"][1]], "found": [found], "letters": [None, "K", None]}
     pack.save_team(later)
     assert [c["stop"] for c in pack.clues()] == [2, 3], "clue 2 stays after it was found"
@@ -312,7 +332,8 @@ def test_pack_fetches_images_once_with_our_user_agent(tmp_path):
         assert pack.fetch_images(server.url) == 0
         assert pack.image_path(found).read_bytes() == b"\x89PNG fake"
         assert [(path, headers["User-Agent"]) for path, headers in server.requests] == [
-            ("/media/ab12.jpg", USER_AGENT)]
+            ("/media/ab12.jpg", USER_AGENT)
+        ]
 
 
 PHONE_CORE = """
@@ -343,7 +364,8 @@ def test_the_core_runs_without_shapely_pyproj_numpy_kivy():
 
     from tests.conftest import ROOT
 
-    out = subprocess.run([sys.executable, "-c", PHONE_CORE], cwd=ROOT, capture_output=True,
-                         text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", PHONE_CORE], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "ok"

@@ -56,11 +56,15 @@ class Recorder:
         self.failures.append(exc)
 
 
-@pytest.mark.parametrize(("exc", "backs_off"), [
-    (NetworkError("no route"), True), (ApiError(502, "bad_gateway"), True),
-    (ApiError(404, "not_found"), False)])
-def test_a_failed_request_is_reported_and_backs_off_only_when_it_may_pass(tmp_path, exc,
-                                                                          backs_off):
+@pytest.mark.parametrize(
+    ("exc", "backs_off"),
+    [
+        (NetworkError("no route"), True),
+        (ApiError(502, "bad_gateway"), True),
+        (ApiError(404, "not_found"), False),
+    ],
+)
+def test_a_failed_request_is_reported_and_backs_off_only_when_it_may_pass(tmp_path, exc, backs_off):
     recorder = Recorder()
     sync = Sync(ApiClient("http://127.0.0.1:9"), Outbox(tmp_path / "o.sqlite3"), recorder)
 

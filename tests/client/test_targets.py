@@ -21,8 +21,9 @@ from markers.geo import LatLon, destination
 T0 = datetime(2026, 9, 12, 18, 0, tzinfo=UTC)
 MARKER = LatLon(49.44398, 7.76938)
 AREA = destination(MARKER, 30, 100)
-TARGET = Target(stop=2, marker_id=7, clue="Where the market hall stands", area=AREA,
-                area_radius_m=250.0)
+TARGET = Target(
+    stop=2, marker_id=7, clue="Where the market hall stands", area=AREA, area_radius_m=250.0
+)
 NEAR = Target(**{**TARGET.__dict__, "marker": MARKER, "marker_radius_m": 25.0})
 
 
@@ -76,15 +77,35 @@ def test_uncertain_state_counts_as_near():
 
 
 TEAM = {
-    "id": 1, "name": "T", "started_at": "2026-09-12T18:00:00Z", "finished": False,
-    "finished_at": None, "found": [], "solution": "_ _ _", "progress": {"found": 0, "total": 3},
+    "id": 1,
+    "name": "T",
+    "started_at": "2026-09-12T18:00:00Z",
+    "finished": False,
+    "finished_at": None,
+    "found": [],
+    "solution": "_ _ _",
+    "progress": {"found": 0, "total": 3},
     "open": [
-        {"marker_id": 7, "stop": 2, "clue": "Market hall",
-         "search_area": {"lat": AREA.lat, "lon": AREA.lon, "radius_m": 250},
-         "marker": {"lat": MARKER.lat, "lon": MARKER.lon, "radius_m": 25, "distance_m": 1,
-                    "bearing_deg": 0}},
-        {"marker_id": 9, "stop": 3, "clue": "Theatre",
-         "search_area": {"lat": 49.45, "lon": 7.77, "radius_m": 250}, "marker": None},
+        {
+            "marker_id": 7,
+            "stop": 2,
+            "clue": "Market hall",
+            "search_area": {"lat": AREA.lat, "lon": AREA.lon, "radius_m": 250},
+            "marker": {
+                "lat": MARKER.lat,
+                "lon": MARKER.lon,
+                "radius_m": 25,
+                "distance_m": 1,
+                "bearing_deg": 0,
+            },
+        },
+        {
+            "marker_id": 9,
+            "stop": 3,
+            "clue": "Theatre",
+            "search_area": {"lat": 49.45, "lon": 7.77, "radius_m": 250},
+            "marker": None,
+        },
     ],
 }
 

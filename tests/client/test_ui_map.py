@@ -29,7 +29,7 @@ MAGENTA, CYAN = (230, 0, 200), (0, 200, 220)
 
 def tile_of(lat: float, lon: float, z: int) -> tuple[int, int]:
     """OSM tile numbers (x, y from the top) of a point."""
-    n = 2 ** z
+    n = 2**z
     x = int((lon + 180.0) / 360.0 * n)
     rad = math.radians(lat)
     y = int((1.0 - math.asinh(math.tan(rad)) / math.pi) / 2.0 * n)
@@ -54,8 +54,13 @@ def share(path: Path, colour: tuple[int, int, int], tolerance: int = 12) -> floa
     with Image.open(path) as image:
         data = image.convert("RGB").tobytes()
     r, g, b = colour
-    near = sum(1 for i in range(0, len(data), 3) if abs(data[i] - r) <= tolerance
-               and abs(data[i + 1] - g) <= tolerance and abs(data[i + 2] - b) <= tolerance)
+    near = sum(
+        1
+        for i in range(0, len(data), 3)
+        if abs(data[i] - r) <= tolerance
+        and abs(data[i + 1] - g) <= tolerance
+        and abs(data[i + 2] - b) <= tolerance
+    )
     return near / (len(data) // 3)
 
 
@@ -75,22 +80,35 @@ def run(xvfb_display, tmp_path_factory) -> dict[str, Any]:
     server = TileServer(policy)
     shots = ARTIFACTS / "client-ui"
     shots.mkdir(parents=True, exist_ok=True)
-    spec = {"tiles": str(tiles), "tile_url": server.url, "shots": str(shots),
-            "report": str(folder / "report.json"), "centre": CENTRE, "zoom": ZOOM}
+    spec = {
+        "tiles": str(tiles),
+        "tile_url": server.url,
+        "shots": str(shots),
+        "report": str(folder / "report.json"),
+        "centre": CENTRE,
+        "zoom": ZOOM,
+    }
     (folder / "spec.json").write_text(json.dumps(spec))
     env = kivy_environment(xvfb_display, folder / "kivy-home")
     try:
-        result = run_python(env, ["-m", "tests.client.test_ui_map", str(folder / "spec.json")],
-                            timeout_s=120)
+        result = run_python(
+            env, ["-m", "tests.client.test_ui_map", str(folder / "spec.json")], timeout_s=120
+        )
     finally:
         server.close()
     report_path = Path(spec["report"])
     report = json.loads(report_path.read_text()) if report_path.exists() else {}
     assert result.returncode == 0 and not report.get("error"), (
         f"the map child failed ({result.returncode}): {report.get('error')}\n"
-        f"{result.stderr[-3000:]}\n{kivy_log(env)}")
-    return {"report": report, "requests": server.requests, "tiles": tiles, "shots": shots,
-            "seeded": seeded}
+        f"{result.stderr[-3000:]}\n{kivy_log(env)}"
+    )
+    return {
+        "report": report,
+        "requests": server.requests,
+        "tiles": tiles,
+        "shots": shots,
+        "seeded": seeded,
+    }
 
 
 def requested(run: dict[str, Any]) -> list[tuple[int, int]]:

@@ -33,8 +33,10 @@ pytestmark = [pytest.mark.kivy, pytest.mark.slow]
 
 TEAM = "Kivy Testers"
 SCREENS = ("start", "clue", "arview", "map", "scan", "reveal", "progress")
-DOCS_IMAGES = {"arview": ROOT / "docs/images/client-ar.png",
-               "reveal": ROOT / "docs/images/client-reveal.png"}
+DOCS_IMAGES = {
+    "arview": ROOT / "docs/images/client-ar.png",
+    "reveal": ROOT / "docs/images/client-reveal.png",
+}
 HEADING_OFFSET = 8.0
 """The child looks this many degrees left of the marker, so it appears right of the centre."""
 
@@ -57,8 +59,14 @@ def street_scene(width: int = 720, height: int = 1280) -> Any:
         draw.line([(0, y), (width, y)], fill=(int(90 + 110 * f), int(150 + 80 * f), 235))
     tower_x = int(width * 0.62)
     draw.rectangle([tower_x, int(height * 0.18), tower_x + 70, horizon], fill=(150, 110, 90))
-    draw.polygon([(tower_x - 10, int(height * 0.18)), (tower_x + 80, int(height * 0.18)),
-                  (tower_x + 35, int(height * 0.04))], fill=(60, 90, 80))
+    draw.polygon(
+        [
+            (tower_x - 10, int(height * 0.18)),
+            (tower_x + 80, int(height * 0.18)),
+            (tower_x + 35, int(height * 0.04)),
+        ],
+        fill=(60, 90, 80),
+    )
     x = -20
     while x < width:
         w = rng.randint(110, 190)
@@ -70,8 +78,15 @@ def street_scene(width: int = 720, height: int = 1280) -> Any:
                 draw.rectangle([wx, wy, wx + 22, wy + 32], fill=(70, 80, 95))
         x += w + rng.randint(0, 12)
     draw.rectangle([0, horizon + 40, width, height], fill=(105, 105, 110))
-    draw.polygon([(width * 0.42, horizon + 40), (width * 0.58, horizon + 40),
-                  (width * 0.8, height), (width * 0.2, height)], fill=(125, 125, 130))
+    draw.polygon(
+        [
+            (width * 0.42, horizon + 40),
+            (width * 0.58, horizon + 40),
+            (width * 0.8, height),
+            (width * 0.2, height),
+        ],
+        fill=(125, 125, 130),
+    )
     for y in range(horizon + 80, height, 140):
         draw.rectangle([width * 0.49, y, width * 0.51, y + 60], fill=(235, 235, 235))
     return image
@@ -121,22 +136,30 @@ def run(xvfb_display, tmp_path_factory) -> Run:
         street_scene().save(folder / "scene" / "street.png")
         (folder / "poster").mkdir()
         poster_photo(demo.qr_url(stops[1]["marker_id"]), stops[1]["title"]["en"]).save(
-            folder / "poster" / "poster.png")
+            folder / "poster" / "poster.png"
+        )
         spec = {
-            "server": demo.url, "data_dir": str(folder / "data"), "shots": str(shots),
-            "scene": str(folder / "scene"), "poster": str(folder / "poster"),
-            "report": str(folder / "report.json"), "stops": stops, "team": TEAM,
+            "server": demo.url,
+            "data_dir": str(folder / "data"),
+            "shots": str(shots),
+            "scene": str(folder / "scene"),
+            "poster": str(folder / "poster"),
+            "report": str(folder / "report.json"),
+            "stops": stops,
+            "team": TEAM,
         }
         spec_path = folder / "spec.json"
         spec_path.write_text(json.dumps(spec), encoding="utf-8")
         env = kivy_environment(xvfb_display, folder / "kivy-home")
-        result = run_python(env, ["-m", "tests.client.test_ui_screens", str(spec_path)],
-                            timeout_s=240)
+        result = run_python(
+            env, ["-m", "tests.client.test_ui_screens", str(spec_path)], timeout_s=240
+        )
         report_path = Path(spec["report"])
         report = json.loads(report_path.read_text()) if report_path.exists() else {}
         assert result.returncode == 0 and not report.get("error"), (
             f"the UI child failed ({result.returncode}): {report.get('error')}\n"
-            f"{result.stdout[-2000:]}\n{result.stderr[-2000:]}\n{kivy_log(env)}")
+            f"{result.stdout[-2000:]}\n{result.stderr[-2000:]}\n{kivy_log(env)}"
+        )
         discoveries = demo.discoveries(TEAM)
     _update_docs_images(shots)
     return Run(report, shots, stops, discoveries, TEAM)
@@ -200,7 +223,8 @@ def test_ar_view_draws_the_opened_marker_where_it_stands(run):
     assert not aside["visible"] and aside["edge"] == "left"
     cardboard = facts["ar_cardboard"]
     assert cardboard["placed"][0]["x"] == pytest.approx(
-        cardboard["width"] / 4 + HEADING_OFFSET / 60 * cardboard["width"] / 2, abs=0.02 * width)
+        cardboard["width"] / 4 + HEADING_OFFSET / 60 * cardboard["width"] / 2, abs=0.02 * width
+    )
 
 
 def test_map_draws_position_search_area_and_opened_marker(run):
@@ -307,9 +331,11 @@ class Driver:
             Clock.schedule_once(self.advance, 0)
         elif waited > timeout_s:
             snap = self.app.snapshot
-            self.fail(f"timed out after {timeout_s:g} s waiting for {what} ({problem}); last "
-                      f"error {getattr(snap, 'last_error', None)!r}, "
-                      f"pending {getattr(snap, 'pending', '?')}")
+            self.fail(
+                f"timed out after {timeout_s:g} s waiting for {what} ({problem}); last "
+                f"error {getattr(snap, 'last_error', None)!r}, "
+                f"pending {getattr(snap, 'pending', '?')}"
+            )
         else:
             Clock.schedule_once(lambda _dt: self._wait(test, timeout_s, what, waited + 0.1), 0.1)
 
@@ -341,22 +367,34 @@ class Driver:
         yield ("shoot", "start", 0.5)
         start.ids.team_name.text = spec["team"]
         start.create_team()
-        yield ("wait", lambda: app.joined and app.current == "clue" and app.snapshot.targets,
-               30, "the new team")
+        yield (
+            "wait",
+            lambda: app.joined and app.current == "clue" and app.snapshot.targets,
+            30,
+            "the new team",
+        )
         self.report["facts"]["team_name"] = app.snapshot.team["name"]
 
         stop1 = spec["stops"][0]
         marker = LatLon(stop1["lat"], stop1["lon"])
         t0 = utc_now()
         self.fix(destination(marker, 160.0, 200.0), t0)
-        yield ("wait", lambda: self.answered() and app.snapshot.targets[0].distance_m, 30,
-               "the answer to the first fix")
+        yield (
+            "wait",
+            lambda: self.answered() and app.snapshot.targets[0].distance_m,
+            30,
+            "the answer to the first fix",
+        )
         yield ("shoot", "clue", 0.6)
 
         near = destination(marker, 150.0, 70.0)
         self.fix(near, t0 + timedelta(seconds=10))
-        yield ("wait", lambda: self.answered() and app.snapshot.targets[0].marker is not None,
-               30, "the marker opened near it")
+        yield (
+            "wait",
+            lambda: self.answered() and app.snapshot.targets[0].marker is not None,
+            30,
+            "the marker opened near it",
+        )
         look = bearing_deg(app.snapshot.position.position, marker)
         self.look(look - HEADING_OFFSET)
         app.show_screen("arview")
@@ -378,30 +416,53 @@ class Driver:
         yield ("sleep", 1.0)
         layer = app.screen("map").map.layer.state
         self.report["facts"]["map"] = {
-            "me": layer.me, "areas": layer.areas, "opened": layer.opened, "found": layer.found,
-            "tiles_errors": app.tile_cache.errors, "tiles_fetched": app.tile_cache.fetched}
+            "me": layer.me,
+            "areas": layer.areas,
+            "opened": layer.opened,
+            "found": layer.found,
+            "tiles_errors": app.tile_cache.errors,
+            "tiles_fetched": app.tile_cache.fetched,
+        }
         yield ("shoot", "map", 0.5)
 
         self.fix(destination(marker, 150.0, 3.0), t0 + timedelta(seconds=20), accuracy=4.0)
-        yield ("wait", lambda: app.current == "reveal" and len(app.snapshot.found) == 1, 30,
-               "the reveal of stop 1")
+        yield (
+            "wait",
+            lambda: app.current == "reveal" and len(app.snapshot.found) == 1,
+            30,
+            "the reveal of stop 1",
+        )
         yield ("shoot", "reveal", 1.5)
 
         app.feed.stop()
         app.feed.start(Path(spec["poster"]))
         app.show_screen("scan")
-        yield ("wait", lambda: len(app.snapshot.found) == 2 and app.current == "reveal", 40,
-               "stop 2 found by scanning the poster")
+        yield (
+            "wait",
+            lambda: len(app.snapshot.found) == 2 and app.current == "reveal",
+            40,
+            "stop 2 found by scanning the poster",
+        )
         self.report["facts"]["qr_reveal_title"] = app.snapshot.last_reveal["title"]
         app.show_screen("scan")
-        yield ("wait", lambda: app.snapshot.last_result == t("result.already_found")
-               and app.snapshot.pending == 0, 30, "the answer to the second scan")
+        yield (
+            "wait",
+            lambda: (
+                app.snapshot.last_result == t("result.already_found") and app.snapshot.pending == 0
+            ),
+            30,
+            "the answer to the second scan",
+        )
         yield ("shoot", "scan", 0.6)
 
         app.show_screen("progress")
         progress = app.screen("progress")
-        yield ("wait", lambda: progress._board is not None and len(progress.ids.board.children),
-               30, "the leaderboard")
+        yield (
+            "wait",
+            lambda: progress._board is not None and len(progress.ids.board.children),
+            30,
+            "the leaderboard",
+        )
         yield ("shoot", "progress", 0.6)
 
         self.report["facts"]["font_scale_normal"] = app.font_scale
@@ -409,8 +470,12 @@ class Driver:
         app.set_language("de")
         app.set_large_text(True)
         app.show_screen("clue")
-        yield ("wait", lambda: app.snapshot.language == "de" and app.font_scale > 1, 10,
-               "German and large text")
+        yield (
+            "wait",
+            lambda: app.snapshot.language == "de" and app.font_scale > 1,
+            10,
+            "German and large text",
+        )
         yield ("sleep", 0.5)
         self.report["facts"]["font_scale_large"] = app.font_scale
         self.report["facts"]["heading_font_large"] = heading_font(app)
@@ -440,10 +505,22 @@ class Driver:
     def ar_facts(self) -> dict[str, Any]:
         view = self.app.screen("arview").ids.ar
         view.redraw()
-        return {"width": view.width, "height": view.height, "placed": [
-            {"stop": p.stop, "x": p.point.x, "y": p.point.y, "size": p.point.size,
-             "visible": p.point.visible, "edge": p.point.edge and p.point.edge.value,
-             "distance_m": p.point.distance_m} for p in view.placed]}
+        return {
+            "width": view.width,
+            "height": view.height,
+            "placed": [
+                {
+                    "stop": p.stop,
+                    "x": p.point.x,
+                    "y": p.point.y,
+                    "size": p.point.size,
+                    "visible": p.point.visible,
+                    "edge": p.point.edge and p.point.edge.value,
+                    "distance_m": p.point.distance_m,
+                }
+                for p in view.placed
+            ],
+        }
 
 
 def visible_texts(root: Any) -> list[str]:
@@ -452,8 +529,13 @@ def visible_texts(root: Any) -> list[str]:
 
     found = []
     for widget in root.walk(restrict=True):
-        if isinstance(widget, Label) and widget.text and widget.opacity > 0 \
-                and widget.height > 0 and widget.get_root_window() is not None:
+        if (
+            isinstance(widget, Label)
+            and widget.text
+            and widget.opacity > 0
+            and widget.height > 0
+            and widget.get_root_window() is not None
+        ):
             hidden = any(p.opacity == 0 for p in _parents(widget))
             if not hidden:
                 found.append((-widget.to_window(*widget.pos)[1], widget.text))
@@ -484,9 +566,22 @@ if __name__ == "__main__":
     from client.window import prepare_window
 
     spec = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
-    options = parse_args(["--server", spec["server"], "--data-dir", spec["data_dir"],
-                          "--lang", "en", "--tile-url", "", "--heading", "off",
-                          "--frames", spec["scene"]])
+    options = parse_args(
+        [
+            "--server",
+            spec["server"],
+            "--data-dir",
+            spec["data_dir"],
+            "--lang",
+            "en",
+            "--tile-url",
+            "",
+            "--heading",
+            "off",
+            "--frames",
+            spec["scene"],
+        ]
+    )
     prepare_window()
     app = ArtCachingApp(options)
     driver = Driver(app, spec)

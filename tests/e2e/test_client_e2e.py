@@ -63,30 +63,41 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.db = folder / "server.sqlite3"
         self.env = dict(os.environ)
-        self.env.update({
-            "DATABASE_URL": f"sqlite:///{self.db}",
-            "SECRET_KEY": "e2e-secret-key-not-for-production",
-            "PUBLIC_BASE_URL": self.url,
-            "MEDIA_DIR": str(folder / "media"),
-            "MAX_CLOCK_SKEW_S": "3600",
-            "RATELIMIT_EVENTS": "20000 per minute",
-            "RATELIMIT_DEFAULT": "20000 per minute",
-            "FLASK_DEBUG": "0",
-        })
+        self.env.update(
+            {
+                "DATABASE_URL": f"sqlite:///{self.db}",
+                "SECRET_KEY": "e2e-secret-key-not-for-production",
+                "PUBLIC_BASE_URL": self.url,
+                "MEDIA_DIR": str(folder / "media"),
+                "MAX_CLOCK_SKEW_S": "3600",
+                "RATELIMIT_EVENTS": "20000 per minute",
+                "RATELIMIT_DEFAULT": "20000 per minute",
+                "FLASK_DEBUG": "0",
+            }
+        )
         self.proc: subprocess.Popen | None = None
         self.log = open(folder / "server.log", "ab")  # noqa: SIM115 (open while the server runs)
 
     def cli(self, *args: str) -> str:
-        result = subprocess.run([ARTCACHING, *args], env=self.env, cwd=self.folder,
-                                capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [ARTCACHING, *args],
+            env=self.env,
+            cwd=self.folder,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert result.returncode == 0, f"artcaching {' '.join(args)}: {result.stderr[-2000:]}"
         return result.stdout + result.stderr
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [ARTCACHING, "run", "--host", "127.0.0.1", "--port", str(self.port),
-             "--no-reload"],
-            env=self.env, cwd=self.folder, stdout=self.log, stderr=subprocess.STDOUT)
+            [ARTCACHING, "run", "--host", "127.0.0.1", "--port", str(self.port), "--no-reload"],
+            env=self.env,
+            cwd=self.folder,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -115,10 +126,12 @@ class Server:
         """(client events the server recorded for the team, discoveries of the team)."""
         with sqlite3.connect(f"file:{self.db}?mode=ro", uri=True) as db:
             team_id = db.execute("SELECT id FROM team WHERE name = ?", (team,)).fetchone()[0]
-            events = db.execute("SELECT COUNT(*) FROM client_event WHERE team_id = ?",
-                                (team_id,)).fetchone()[0]
-            finds = db.execute("SELECT COUNT(*) FROM discovery WHERE team_id = ?",
-                               (team_id,)).fetchone()[0]
+            events = db.execute(
+                "SELECT COUNT(*) FROM client_event WHERE team_id = ?", (team_id,)
+            ).fetchone()[0]
+            finds = db.execute(
+                "SELECT COUNT(*) FROM discovery WHERE team_id = ?", (team_id,)
+            ).fetchone()[0]
         return events, finds
 
 
@@ -138,8 +151,13 @@ def world(xvfb_display, tmp_path_factory):
     street_scene().save(frames / "0-street.png")
     poster_frame(posters, QR_STOP).save(frames / "1-poster.png")
     server.start()
-    yield {"server": server, "route": route, "frames": frames, "folder": folder,
-           "display": xvfb_display}
+    yield {
+        "server": server,
+        "route": route,
+        "frames": frames,
+        "folder": folder,
+        "display": xvfb_display,
+    }
     server.stop()
     server.log.close()
 
@@ -159,17 +177,44 @@ def poster_frame(pdf_path: Path, stop: int) -> Any:
     return wall
 
 
-def start_client(world: dict[str, Any], team: str, data_dir: Path,
-                 shots: Path | None = None) -> tuple[subprocess.Popen, dict[str, str]]:
+def start_client(
+    world: dict[str, Any], team: str, data_dir: Path, shots: Path | None = None
+) -> tuple[subprocess.Popen, dict[str, str]]:
     env = kivy_environment(world["display"], data_dir.parent / f"kivy-{data_dir.name}")
-    args = [CLIENT, "--server", world["server"].url, "--rally", SLUG,
-            "--team", team, "--simulate-gpx", str(world["route"]), "--frames",
-            str(world["frames"]), "--autoplay", "--speedup", str(SPEEDUP), "--timeout", "240",
-            "--data-dir", str(data_dir), "--tile-url", "", "--lang", "en"]
+    args = [
+        CLIENT,
+        "--server",
+        world["server"].url,
+        "--rally",
+        SLUG,
+        "--team",
+        team,
+        "--simulate-gpx",
+        str(world["route"]),
+        "--frames",
+        str(world["frames"]),
+        "--autoplay",
+        "--speedup",
+        str(SPEEDUP),
+        "--timeout",
+        "240",
+        "--data-dir",
+        str(data_dir),
+        "--tile-url",
+        "",
+        "--lang",
+        "en",
+    ]
     if shots is not None:
         args += ["--screenshot-dir", str(shots)]
-    proc = subprocess.Popen(args, env=env, cwd=world["folder"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        args,
+        env=env,
+        cwd=world["folder"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     return proc, env
 
 
@@ -181,7 +226,8 @@ def finish(proc: subprocess.Popen, env: dict[str, str], timeout_s: float = 300) 
         out, err = proc.communicate()
         pytest.fail(f"the app did not end within {timeout_s:g} s\n{err[-2000:]}\n{kivy_log(env)}")
     assert proc.returncode == 0, (
-        f"the app failed ({proc.returncode}):\n{out[-2000:]}\n{err[-3000:]}\n{kivy_log(env)}")
+        f"the app failed ({proc.returncode}):\n{out[-2000:]}\n{err[-3000:]}\n{kivy_log(env)}"
+    )
     return out
 
 
@@ -259,5 +305,7 @@ def test_the_server_stopped_halfway_loses_nothing_and_counts_nothing_twice(world
     assert "rally complete: 10/10 stops" in out
     assert found_before < STOPS
     result = check_complete(world, team, data_dir)
-    print(f"\nrestart walk: {took:.1f} s wall time, server down 8 s after {found_before} finds "
-          f"with {waiting} events waiting; {result['events']} events in all")
+    print(
+        f"\nrestart walk: {took:.1f} s wall time, server down 8 s after {found_before} finds "
+        f"with {waiting} events waiting; {result['events']} events in all"
+    )

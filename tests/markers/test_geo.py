@@ -92,10 +92,16 @@ def test_check_latlon_accepts_numbers_in_range(lat, lon):
     assert isinstance(check_latlon(int(lat), int(lon)).lat, float)
 
 
-@given(st.one_of(
-    st.floats(allow_nan=True, allow_infinity=True).filter(lambda x: not abs(x) <= 90),
-    st.booleans(), st.text(), st.none(), st.just([49.4]), st.just(1e400),
-))
+@given(
+    st.one_of(
+        st.floats(allow_nan=True, allow_infinity=True).filter(lambda x: not abs(x) <= 90),
+        st.booleans(),
+        st.text(),
+        st.none(),
+        st.just([49.4]),
+        st.just(1e400),
+    )
+)
 def test_check_latlon_rejects_bad_latitudes(lat):
     with pytest.raises(CoordinateError, match="lat"):
         check_latlon(lat, 7.77)
@@ -103,9 +109,18 @@ def test_check_latlon_rejects_bad_latitudes(lat):
 
 @pytest.mark.parametrize(
     ("lat", "lon", "field"),
-    [(91, 7.7, "lat"), (-90.001, 7.7, "lat"), (49.4, 180.5, "lon"), (math.nan, 7.7, "lat"),
-     (49.4, math.inf, "lon"), ("49.4", 7.7, "lat"), (49.4, "7.7", "lon"), (True, 7.7, "lat"),
-     (49.4, False, "lon"), (None, 7.7, "lat")],
+    [
+        (91, 7.7, "lat"),
+        (-90.001, 7.7, "lat"),
+        (49.4, 180.5, "lon"),
+        (math.nan, 7.7, "lat"),
+        (49.4, math.inf, "lon"),
+        ("49.4", 7.7, "lat"),
+        (49.4, "7.7", "lon"),
+        (True, 7.7, "lat"),
+        (49.4, False, "lon"),
+        (None, 7.7, "lat"),
+    ],
 )
 def test_check_latlon_names_the_bad_field(lat, lon, field):
     with pytest.raises(CoordinateError, match=field):

@@ -27,9 +27,18 @@ def square(half_side_m: float) -> tuple[LatLon, ...]:
 
 @pytest.mark.parametrize(
     ("accuracy", "expected"),
-    [(None, 0.0), (-5.0, 0.0), (0.0, 0.0), (math.nan, 0.0), (math.inf, 0.0), (-math.inf, 0.0),
-     (7.5, 7.5), (ACCURACY_CAP_M, ACCURACY_CAP_M), (ACCURACY_CAP_M + 0.1, ACCURACY_CAP_M),
-     (5000.0, ACCURACY_CAP_M)],
+    [
+        (None, 0.0),
+        (-5.0, 0.0),
+        (0.0, 0.0),
+        (math.nan, 0.0),
+        (math.inf, 0.0),
+        (-math.inf, 0.0),
+        (7.5, 7.5),
+        (ACCURACY_CAP_M, ACCURACY_CAP_M),
+        (ACCURACY_CAP_M + 0.1, ACCURACY_CAP_M),
+        (5000.0, ACCURACY_CAP_M),
+    ],
 )
 def test_tolerance_is_accuracy_clamped_to_the_cap(accuracy, expected):
     assert tolerance_m(accuracy) == expected

@@ -21,8 +21,12 @@ from markers.i18n import (
 from tests.conftest import ROOT
 
 CATALOGUE_FILES = sorted(
-    [ROOT / "markers" / "translations.json", ROOT / "routes" / "translations.json",
-     ROOT / "client" / "translations.json", *(ROOT / "server" / "translations").glob("*.json")]
+    [
+        ROOT / "markers" / "translations.json",
+        ROOT / "routes" / "translations.json",
+        ROOT / "client" / "translations.json",
+        *(ROOT / "server" / "translations").glob("*.json"),
+    ]
 )
 EVERYTHING = Catalogue(*CATALOGUE_FILES)
 
@@ -30,7 +34,8 @@ EVERYTHING = Catalogue(*CATALOGUE_FILES)
 def test_every_catalogue_file_is_found():
     assert len(CATALOGUE_FILES) >= 8
     on_disk = {p for p in ROOT.glob("*/translations.json")} | set(
-        (ROOT / "server" / "translations").glob("*.json"))
+        (ROOT / "server" / "translations").glob("*.json")
+    )
     assert on_disk == set(CATALOGUE_FILES)
 
 
@@ -55,7 +60,8 @@ def test_every_text_is_in_every_language_with_the_same_placeholders(key: str):
 
 def test_keys_are_unique_across_all_catalogue_files():
     assert len(EVERYTHING.entries()) == sum(
-        len(json.loads(p.read_text(encoding="utf-8"))) for p in CATALOGUE_FILES)
+        len(json.loads(p.read_text(encoding="utf-8"))) for p in CATALOGUE_FILES
+    )
 
 
 def test_a_key_defined_twice_is_refused(tmp_path: Path):
@@ -76,16 +82,23 @@ def test_fallbacks_lead_from_a_variant_to_its_language_and_the_fallback():
 
 
 def test_t_fills_values_and_picks_language_maps(tmp_path: Path):
-    (tmp_path / "t.json").write_text(json.dumps({
-        "a.n": {"de": "{n} Stationen, {what}", "en": "{n} stops, {what}"},
-        "a.only_en": {"de": "", "en": "English"},
-    }), encoding="utf-8")
+    (tmp_path / "t.json").write_text(
+        json.dumps(
+            {
+                "a.n": {"de": "{n} Stationen, {what}", "en": "{n} stops, {what}"},
+                "a.only_en": {"de": "", "en": "English"},
+            }
+        ),
+        encoding="utf-8",
+    )
     catalogue = Catalogue(tmp_path / "t.json")
     what = {"de": "warm", "en": "warmish"}
     assert catalogue.t("a.n", "de", n=3, what=what) == "3 Stationen, warm"
     assert catalogue.t("a.n", "de-x-ls", n=3, what=what) == "3 Stationen, warm"
     assert dict(catalogue.text_map("a.n", n=1, what=what)) == {
-        "de": "1 Stationen, warm", "en": "1 stops, warmish"}
+        "de": "1 Stationen, warm",
+        "en": "1 stops, warmish",
+    }
     assert catalogue.t("a.only_en", "de") == "English"
     with pytest.raises(MissingText, match=r"no\.such"):
         catalogue.t("no.such", "de")

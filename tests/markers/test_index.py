@@ -99,9 +99,13 @@ def test_bad_input_is_named():
 
 def test_markers_around_the_world_fall_back_to_the_grid():
     world = {
-        "kaiserslautern": FRUCHTHALLE, "sydney": LatLon(-33.87, 151.21),
-        "quito": LatLon(-0.18, -78.47), "fiji": LatLon(-17.7, 179.9),
-        "samoa": LatLon(-13.8, -171.8), "svalbard": LatLon(78.2, 15.6), "pole": LatLon(90.0, 0.0),
+        "kaiserslautern": FRUCHTHALLE,
+        "sydney": LatLon(-33.87, 151.21),
+        "quito": LatLon(-0.18, -78.47),
+        "fiji": LatLon(-17.7, 179.9),
+        "samoa": LatLon(-13.8, -171.8),
+        "svalbard": LatLon(78.2, 15.6),
+        "pole": LatLon(90.0, 0.0),
     }
     assert MarkerIndex(world).backend == "grid"
     with pytest.raises(ValueError, match="too wide"):
@@ -121,19 +125,33 @@ def test_the_phone_gets_the_grid_without_shapely_and_pyproj():
         "index = MarkerIndex({1: (49.4447, 7.769), 2: (49.4359, 7.7688)})\n"
         "print(index.backend, [i for i, _ in index.nearest((49.436, 7.769), 2)])\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
     assert out.split() == ["grid", "[2,", "1]"]
 
 
-cities = st.sampled_from([FRUCHTHALLE, LatLon(60.39, 5.32), LatLon(-33.87, 151.21),
-                          LatLon(0.0, 179.99), LatLon(83.0, 20.0)])
+cities = st.sampled_from(
+    [
+        FRUCHTHALLE,
+        LatLon(60.39, 5.32),
+        LatLon(-33.87, 151.21),
+        LatLon(0.0, 179.99),
+        LatLon(83.0, 20.0),
+    ]
+)
 offsets = st.tuples(st.floats(0, 360), st.floats(0, 3000) | st.just(0.0))
 
 
 @settings(max_examples=60, deadline=None)
-@given(cities, st.lists(offsets, max_size=60), offsets,
-       st.floats(0, 4000), st.integers(0, 70), st.none() | st.floats(1, 2000))
+@given(
+    cities,
+    st.lists(offsets, max_size=60),
+    offsets,
+    st.floats(0, 4000),
+    st.integers(0, 70),
+    st.none() | st.floats(1, 2000),
+)
 def test_backends_agree_with_brute_force(centre, spots, query, d, k, cell_m):
     markers = {n: destination(centre, b, r) for n, (b, r) in enumerate(spots)}
     p = destination(centre, *query)

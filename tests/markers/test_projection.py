@@ -93,8 +93,10 @@ def test_array_variants_agree_with_single_points():
         proj.to_xy(p) for p in VENUES
     ]
     back = proj.to_latlon_many(xs, ys)
-    assert all(abs(a.lat - b.lat) < 1e-9 and abs(a.lon - b.lon) < 1e-9
-               for a, b in zip(back, VENUES, strict=True))
+    assert all(
+        abs(a.lat - b.lat) < 1e-9 and abs(a.lon - b.lon) < 1e-9
+        for a, b in zip(back, VENUES, strict=True)
+    )
     assert list(proj.scales(VENUES)) == [proj.scale(p) for p in VENUES]
 
 

@@ -41,8 +41,9 @@ def test_png_box_size_and_border():
 
 
 @settings(max_examples=15, deadline=None)
-@given(st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1,
-               max_size=40))
+@given(
+    st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=40)
+)
 def test_any_text_round_trips(data):
     assert decode(Image.open(io.BytesIO(qr.png_bytes(data, box_size=4)))) == [data]
 
@@ -63,8 +64,13 @@ def test_matrix_drawn_as_an_image_decodes_back():
     m = qr.matrix(URL)
     size = len(m) + 8
     image = Image.new("L", (size, size), 255)
-    image.putdata([0 if 4 <= y < size - 4 and 4 <= x < size - 4 and m[y - 4][x - 4] else 255
-                   for y in range(size) for x in range(size)])
+    image.putdata(
+        [
+            0 if 4 <= y < size - 4 and 4 <= x < size - 4 and m[y - 4][x - 4] else 255
+            for y in range(size)
+            for x in range(size)
+        ]
+    )
     assert decode(image.resize((size * 8, size * 8), Image.Resampling.NEAREST)) == [URL]
 
 

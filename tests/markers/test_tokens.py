@@ -78,7 +78,7 @@ def test_every_changed_character_is_rejected(rally_id, marker_id, data):
     token = RING.sign(rally_id, marker_id)
     i = data.draw(st.integers(0, len(token) - 1))
     char = data.draw(st.sampled_from(ALPHABET.replace(token[i], "")))
-    rejected(RING, token[:i] + char + token[i + 1:])
+    rejected(RING, token[:i] + char + token[i + 1 :])
 
 
 def test_the_last_characters_spare_bits_are_not_ignored():
@@ -91,8 +91,20 @@ def test_the_last_characters_spare_bits_are_not_ignored():
 
 @pytest.mark.parametrize(
     "token",
-    ["", "!", "AQEH", TOKEN + "A", TOKEN[:-1], TOKEN + "=", " " + TOKEN, "A" * 200, None,
-     TOKEN[:5] + "+" + TOKEN[6:], TOKEN.encode(), b64(b"\x02" + unb64(TOKEN)[1:])],
+    [
+        "",
+        "!",
+        "AQEH",
+        TOKEN + "A",
+        TOKEN[:-1],
+        TOKEN + "=",
+        " " + TOKEN,
+        "A" * 200,
+        None,
+        TOKEN[:5] + "+" + TOKEN[6:],
+        TOKEN.encode(),
+        b64(b"\x02" + unb64(TOKEN)[1:]),
+    ],
 )
 def test_malformed_tokens(token):
     assert rejected(RING, token) in ("malformed", "bad_signature")
@@ -188,8 +200,15 @@ def test_qr_url():
 
 @pytest.mark.parametrize(
     "scanned",
-    [TOKEN, f" {TOKEN}\n", f"{BASE}/q/{TOKEN}", f"{BASE}/q/{TOKEN}/", f"{BASE}/q/{TOKEN}?lang=de#x",
-     f"http://192.168.0.5:8000/kl/q/{TOKEN}", f"/q/{TOKEN}"],
+    [
+        TOKEN,
+        f" {TOKEN}\n",
+        f"{BASE}/q/{TOKEN}",
+        f"{BASE}/q/{TOKEN}/",
+        f"{BASE}/q/{TOKEN}?lang=de#x",
+        f"http://192.168.0.5:8000/kl/q/{TOKEN}",
+        f"/q/{TOKEN}",
+    ],
 )
 def test_token_from_url(scanned):
     assert token_from_url(scanned) == TOKEN

@@ -88,8 +88,10 @@ def test_a_clue_does_not_name_its_venue(stop):
 def test_each_clue_gives_the_distance_of_its_leg():
     legs = summarize(RALLY).legs
     for stop, leg in zip(RALLY.stops, legs, strict=True):
-        said = {lang: [int(n) for n in LEG_IN_CLUE.findall(stop.effective_clue[lang])]
-                for lang in LANGUAGES}
+        said = {
+            lang: [int(n) for n in LEG_IN_CLUE.findall(stop.effective_clue[lang])]
+            for lang in LANGUAGES
+        }
         assert said["de"] == said["en"] and len(said["de"]) == 1, (stop.marker.venue, said)
         assert said["de"][0] == pytest.approx(leg, rel=0.15), stop.marker.venue
 
@@ -111,6 +113,7 @@ def test_the_walk_does_not_double_back_on_itself():
 def _crosses(a, b, c, d) -> bool:
     def side(p, q, r) -> float:
         return (q[1] - p[1]) * (r[0] - p[0]) - (q[0] - p[0]) * (r[1] - p[1])
+
     return side(a, b, c) * side(a, b, d) < 0 and side(c, d, a) * side(c, d, b) < 0
 
 

@@ -37,8 +37,13 @@ def minimal() -> dict:
         "title": {"de": "Zwei Stationen", "en": "Two stops"},
         "markers": [
             {"key": "a", "venue": "Fruchthalle", "lat": 49.445667, "lon": 7.770361},
-            {"key": "b", "venue": "Stiftskirche (Collegiate Church)",
-             "lat": 49.444444, "lon": 7.770833, "radius_m": 30},
+            {
+                "key": "b",
+                "venue": "Stiftskirche (Collegiate Church)",
+                "lat": 49.444444,
+                "lon": 7.770833,
+                "radius_m": 30,
+            },
         ],
         "stops": [{"marker": "a"}, {"marker": "b"}],
     }
@@ -84,8 +89,11 @@ def test_given_ids_are_kept_and_the_rest_numbered_by_place():
 
 def test_stops_may_override_the_clue_and_share_a_marker():
     data = minimal()
-    data["stops"] = [{"marker": "a", "clue": {"de": "Geh!", "en": "Go!"}}, {"marker": "b"},
-                     {"marker": "a", "clue": {}}]
+    data["stops"] = [
+        {"marker": "a", "clue": {"de": "Geh!", "en": "Go!"}},
+        {"marker": "b"},
+        {"marker": "a", "clue": {}},
+    ]
     rally = load_rally(data)
     assert rally.stops[0].effective_clue == text(de="Geh!", en="Go!")
     assert rally.stops[2].clue is None
@@ -116,12 +124,18 @@ BAD = [
     (changed("walking_speed_mps", True), "walking_speed_mps: must be a number, got True"),
     (changed("dwell_s", -1), "dwell_s: must be 0 or more, got -1.0"),
     (changed("dwell_s", math.inf), "dwell_s: must be a finite number, got inf"),
-    (changed("play_area", [[49.4, 7.7], [49.5, 7.8]]),
-     "play_area: a polygon needs at least three corners, got 2"),
-    (changed("play_area", [[49.4, 7.7], [49.5, 7.8], [49.5]]),
-     "play_area[2]: must be [lat, lon], got 1 values"),
-    (changed("play_area", [[49.4, 7.7], [49.5, "x"], [49.5, 7.7]]),
-     "play_area[1][1]: must be a number, got 'x'"),
+    (
+        changed("play_area", [[49.4, 7.7], [49.5, 7.8]]),
+        "play_area: a polygon needs at least three corners, got 2",
+    ),
+    (
+        changed("play_area", [[49.4, 7.7], [49.5, 7.8], [49.5]]),
+        "play_area[2]: must be [lat, lon], got 1 values",
+    ),
+    (
+        changed("play_area", [[49.4, 7.7], [49.5, "x"], [49.5, 7.7]]),
+        "play_area[1][1]: must be a number, got 'x'",
+    ),
     (changed("markers", {"a": {}}), "markers: must be an array, got an object"),
     (changed("markers.1.lat", "x"), "markers[1].lat: must be a number, got 'x'"),
     (changed("markers.1.lon", 200), "markers[1].lon: must lie between -180 and 180, got 200"),
@@ -130,12 +144,16 @@ BAD = [
     (changed("markers.1.key", "a"), "markers[1].key: 'a' is already the key of markers[0]"),
     (changed("markers.1.id", 1), "markers[1].id: 1 is already the id of markers[0]"),
     (changed("markers.0.id", True), "markers[0].id: must be a whole number of 1 or more"),
-    (changed("markers.0.radius_m", 1),
-     f"markers[0].radius_m: must lie between {MIN_RADIUS_M:g} and {MAX_RADIUS_M:g} metres"),
+    (
+        changed("markers.0.radius_m", 1),
+        f"markers[0].radius_m: must lie between {MIN_RADIUS_M:g} and {MAX_RADIUS_M:g} metres",
+    ),
     (changed("markers.0.radius_m", math.nan), "markers[0].radius_m: must be a finite number"),
     (changed("markers.0.title", {"de": None}), "markers[0].title.de: must be a string, got null"),
-    (changed("markers.0.polygon", [[49.4, 7.7]]),
-     "markers[0].polygon: a polygon needs at least three corners, got 1"),
+    (
+        changed("markers.0.polygon", [[49.4, 7.7]]),
+        "markers[0].polygon: a polygon needs at least three corners, got 1",
+    ),
     (changed("markers.0.radius", 20), "markers[0].radius: unknown field"),
     (changed("markers.0", "Fruchthalle"), "markers[0]: must be an object, got a string"),
     (changed("stops.0.marker", "zzz"), "stops[0].marker: no marker has the key 'zzz'"),
@@ -237,9 +255,13 @@ def test_files_read_as_package_resources_need_no_folder_on_disk(tmp_path):
 
 
 def test_a_rally_built_in_code_round_trips_with_default_keys():
-    rally = make_rally(["Fruchthalle", "Stiftskirche", "Unionskirche"], solution_word="ART",
-                       start="Hauptbahnhof", play_area=[(49.43, 7.75), (49.43, 7.79),
-                                                        (49.45, 7.79)], id=4)
+    rally = make_rally(
+        ["Fruchthalle", "Stiftskirche", "Unionskirche"],
+        solution_word="ART",
+        start="Hauptbahnhof",
+        play_area=[(49.43, 7.75), (49.43, 7.79), (49.45, 7.79)],
+        id=4,
+    )
     data = dump_rally(rally)
     assert data["id"] == 4
     assert [m["key"] for m in data["markers"]] == ["marker-1", "marker-2", "marker-3"]
@@ -249,8 +271,12 @@ def test_a_rally_built_in_code_round_trips_with_default_keys():
 
 def test_dump_refuses_two_different_markers_with_one_id():
     rally = make_rally(["Fruchthalle", "Stiftskirche"])
-    clash = Rally(id=1, slug="clash", title=rally.title,
-                  stops=(rally.stops[0], Stop(Marker(id=1, position=venue("Stiftskirche")))))
+    clash = Rally(
+        id=1,
+        slug="clash",
+        title=rally.title,
+        stops=(rally.stops[0], Stop(Marker(id=1, position=venue("Stiftskirche")))),
+    )
     with pytest.raises(ValueError, match="two different markers share the id 1"):
         dump_rally(clash)
 
@@ -267,12 +293,19 @@ polygons = st.lists(positions, min_size=3, max_size=5).map(tuple)
 def rally_files(draw) -> RallyFile:
     ids = draw(st.lists(st.integers(1, 10**6), min_size=0, max_size=5, unique=True))
     markers = [
-        draw(st.builds(
-            Marker, id=st.just(i),
-            position=positions, radius_m=st.floats(MIN_RADIUS_M, MAX_RADIUS_M),
-            title=texts, clue=texts, story=texts, polygon=st.none() | polygons,
-            venue=st.none() | non_blank,
-        ))
+        draw(
+            st.builds(
+                Marker,
+                id=st.just(i),
+                position=positions,
+                radius_m=st.floats(MIN_RADIUS_M, MAX_RADIUS_M),
+                title=texts,
+                clue=texts,
+                story=texts,
+                polygon=st.none() | polygons,
+                venue=st.none() | non_blank,
+            )
+        )
         for i in ids
     ]
     order = draw(st.permutations(markers)) if markers else []
@@ -289,8 +322,9 @@ def rally_files(draw) -> RallyFile:
         order_mode=draw(st.sampled_from(OrderMode)),
         start=start,
         finish=finish,
-        solution_word=draw(st.none() | st.text(st.characters(categories=["Lu", "Ll"]),
-                                               min_size=1, max_size=12)),
+        solution_word=draw(
+            st.none() | st.text(st.characters(categories=["Lu", "Ll"]), min_size=1, max_size=12)
+        ),
         walking_speed_mps=draw(st.floats(0.1, 10)),
         dwell_s=draw(st.floats(0, 3600)),
         play_area=draw(st.none() | polygons),

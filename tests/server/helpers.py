@@ -52,17 +52,36 @@ def new_team(client, slug: str, name: str, language: str = "en") -> str:
     return resp.get_json()["token"]
 
 
-def checkin(client, token: str, lat: float, lon: float, accuracy: float = 8.0,
-            at: datetime | None = None, event_id: str | None = None, **extra: Any):
+def checkin(
+    client,
+    token: str,
+    lat: float,
+    lon: float,
+    accuracy: float = 8.0,
+    at: datetime | None = None,
+    event_id: str | None = None,
+    **extra: Any,
+):
     """POST one GPS fix; ``at`` defaults to now, ``event_id`` to a fresh UUID."""
-    body = {"lat": lat, "lon": lon, "accuracy_m": accuracy,
-            "recorded_at": iso(at or datetime.now(UTC)),
-            "client_event_id": event_id or new_event_id(), **extra}
+    body = {
+        "lat": lat,
+        "lon": lon,
+        "accuracy_m": accuracy,
+        "recorded_at": iso(at or datetime.now(UTC)),
+        "client_event_id": event_id or new_event_id(),
+        **extra,
+    }
     return client.post(f"{API}/team/checkins", json=body, headers=bearer(token))
 
 
-def scan(client, token: str, qr: str, at: datetime | None = None,
-         event_id: str | None = None, **extra: Any):
+def scan(
+    client,
+    token: str,
+    qr: str,
+    at: datetime | None = None,
+    event_id: str | None = None,
+    **extra: Any,
+):
     """POST one scanned QR code (a token or the whole URL)."""
     body = {"token": qr, "client_event_id": event_id or new_event_id(), **extra}
     if at is not None:
@@ -101,9 +120,14 @@ def demo_stops(app, rally_id: int) -> list[DemoStop]:
         rally = db.session.get(models.Rally, rally_id)
         word = rally.solution_word or ""
         return [
-            DemoStop(s.position, s.marker.id, LatLon(s.marker.lat, s.marker.lon),
-                     s.marker.radius_m, s.marker.text("story"),
-                     word[s.position] if len(word) == len(rally.stops) else None)
+            DemoStop(
+                s.position,
+                s.marker.id,
+                LatLon(s.marker.lat, s.marker.lon),
+                s.marker.radius_m,
+                s.marker.text("story"),
+                word[s.position] if len(word) == len(rally.stops) else None,
+            )
             for s in rally.stops
         ]
 
@@ -184,8 +208,9 @@ class Fix:
     at: datetime
 
 
-def walk(waypoints: list[LatLon], start: datetime, speed_mps: float = 1.3,
-         interval_s: float = 25.0) -> Iterator[Fix]:
+def walk(
+    waypoints: list[LatLon], start: datetime, speed_mps: float = 1.3, interval_s: float = 25.0
+) -> Iterator[Fix]:
     """Fixes every ``interval_s`` seconds along straight legs through the waypoints, walked at
     ``speed_mps``; every waypoint itself is one of the fixes."""
     at = start

@@ -25,7 +25,7 @@ ORG = "/organiser"
 ORG_API = "/api/v1/organiser"
 
 ZEBRAS = "Die Zebras Ümlaut"
-FUCHS = "=HYPERLINK(\"http://evil\")"
+FUCHS = '=HYPERLINK("http://evil")'
 OTTER = "Otter „Straße“ – 3"
 
 
@@ -82,8 +82,12 @@ def play(app, client, slug: str, rally_id: int) -> Played:
     resp = checkin(client, tokens[ZEBRAS], *teleport, at=start + timedelta(minutes=31))
     assert resp.get_json()["result"] == "teleport"
 
-    resp = scan(client, tokens[FUCHS], qr_url(app, rally_id, stops[0].marker_id),
-                at=start + timedelta(minutes=5))
+    resp = scan(
+        client,
+        tokens[FUCHS],
+        qr_url(app, rally_id, stops[0].marker_id),
+        at=start + timedelta(minutes=5),
+    )
     assert resp.get_json()["result"] == "found", resp.get_json()
     fix = near(stops[1].position, 5.0, 200.0)
     resp = checkin(client, tokens[FUCHS], *fix, at=datetime.now(UTC) - timedelta(minutes=2))
@@ -105,8 +109,7 @@ def count_queries(app) -> Iterator[list[str]]:
     seen: list[str] = []
 
     def record(_conn, _cursor, statement, _params, _context, _many) -> None:
-        if statement.lstrip().split(" ", 1)[0].upper() in ("SELECT", "INSERT", "UPDATE",
-                                                           "DELETE"):
+        if statement.lstrip().split(" ", 1)[0].upper() in ("SELECT", "INSERT", "UPDATE", "DELETE"):
             seen.append(statement)
 
     with app.app_context():
@@ -130,21 +133,37 @@ def add_teams(app, rally_id: int, count: int, fixes_at: datetime | None = None) 
         for i in range(count):
             found = i % (len(marker_ids) + 1)
             team = models.Team(
-                rally_id=rally_id, name=f"Team {i:04d}", join_code=f"B{i:07d}",
-                started_at=now - timedelta(hours=1), score=100 * found, found_count=found,
-                last_lat=49.44 + i * 1e-5, last_lon=7.76 + i * 1e-5, last_accuracy_m=10.0,
+                rally_id=rally_id,
+                name=f"Team {i:04d}",
+                join_code=f"B{i:07d}",
+                started_at=now - timedelta(hours=1),
+                score=100 * found,
+                found_count=found,
+                last_lat=49.44 + i * 1e-5,
+                last_lon=7.76 + i * 1e-5,
+                last_accuracy_m=10.0,
                 last_fix_at=now - timedelta(minutes=i % 20) + timedelta(seconds=30),
             )
             db.session.add(team)
             db.session.flush()
             for k, marker_id in enumerate(marker_ids[:found]):
-                db.session.add(models.Discovery(
-                    team_id=team.id, marker_id=marker_id, method=("gps", "qr", "assist")[k % 3],
-                    found_at=now - timedelta(minutes=50 - k)))
+                db.session.add(
+                    models.Discovery(
+                        team_id=team.id,
+                        marker_id=marker_id,
+                        method=("gps", "qr", "assist")[k % 3],
+                        found_at=now - timedelta(minutes=50 - k),
+                    )
+                )
             if i % 7 == 0:
-                db.session.add(models.TeamFlag(team_id=team.id, kind="teleport",
-                                               at=now - timedelta(minutes=5),
-                                               detail={"speed_mps": 40.0}))
+                db.session.add(
+                    models.TeamFlag(
+                        team_id=team.id,
+                        kind="teleport",
+                        at=now - timedelta(minutes=5),
+                        detail={"speed_mps": 40.0},
+                    )
+                )
         db.session.commit()
 
 
@@ -153,8 +172,10 @@ def decode_all(image) -> list[tuple[str, float, float]]:
     import zxingcpp
 
     found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
-    return sorted(((r.text, r.position.top_left.x, r.position.top_left.y) for r in found),
-                  key=lambda c: (round(c[2] / 50), c[1]))
+    return sorted(
+        ((r.text, r.position.top_left.x, r.position.top_left.y) for r in found),
+        key=lambda c: (round(c[2] / 50), c[1]),
+    )
 
 
 def pdf_pages(data: bytes, scale: float = 2.0) -> list:

@@ -41,8 +41,11 @@ PARALLEL = 20
 
 def post_json(url: str, body: dict[str, Any], token: str) -> tuple[int, dict[str, Any]]:
     request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), method="POST",
-        headers={"Content-Type": "application/json", **bearer(token)})
+        url,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", **bearer(token)},
+    )
     try:
         with urllib.request.urlopen(request, timeout=60) as resp:
             return resp.status, json.loads(resp.read())
@@ -70,11 +73,16 @@ def team(app, client, demo):
     return created["token"], created["team"]["id"], rally_id
 
 
-def checkin_body(lat: float, lon: float, event_id: str | None = None,
-                 at: datetime | None = None) -> dict[str, Any]:
-    return {"lat": lat, "lon": lon, "accuracy_m": 5.0,
-            "recorded_at": iso(at or datetime.now(UTC)),
-            "client_event_id": event_id or new_event_id()}
+def checkin_body(
+    lat: float, lon: float, event_id: str | None = None, at: datetime | None = None
+) -> dict[str, Any]:
+    return {
+        "lat": lat,
+        "lon": lon,
+        "accuracy_m": 5.0,
+        "recorded_at": iso(at or datetime.now(UTC)),
+        "client_event_id": event_id or new_event_id(),
+    }
 
 
 # Idempotency
@@ -105,8 +113,9 @@ def test_the_event_id_decides_not_the_content(app, client, team):
     resent = checkin(client, token, *first.position, event_id=event_id).get_json()
     assert resent == miss
     assert count_rows(app, "Discovery", team_id=team_id) == 0
-    as_scan = scan(client, token, qr_url(app, rally_id, first.marker_id),
-                   event_id=event_id).get_json()
+    as_scan = scan(
+        client, token, qr_url(app, rally_id, first.marker_id), event_id=event_id
+    ).get_json()
     assert as_scan == miss
 
 
@@ -162,8 +171,9 @@ def test_a_rejected_request_does_not_use_up_its_event_id(app, client, team):
     token, team_id, rally_id = team
     first = demo_stops(app, rally_id)[0]
     event_id = new_event_id()
-    bad = checkin(client, token, *first.position, at=datetime.now(UTC) + timedelta(hours=1),
-                  event_id=event_id)
+    bad = checkin(
+        client, token, *first.position, at=datetime.now(UTC) + timedelta(hours=1), event_id=event_id
+    )
     assert bad.status_code == 422
     assert count_rows(app, "ClientEvent", team_id=team_id) == 0
     good = checkin(client, token, *first.position, event_id=event_id).get_json()
@@ -241,8 +251,7 @@ def test_parallel_finds_of_two_phones_of_one_team(app, client, team):
     token, team_id, rally_id = team
     slug = get_team(client, token)["rally"]
     code = client.get(f"{API}/team", headers=bearer(token)).get_json()
-    join = client.post(f"{API}/rallies/{slug}/join",
-                       json={"join_code": _join_code(app, team_id)})
+    join = client.post(f"{API}/rallies/{slug}/join", json={"join_code": _join_code(app, team_id)})
     other = join.get_json()["token"]
     first = demo_stops(app, rally_id)[0]
     url = qr_url(app, rally_id, first.marker_id)
@@ -251,11 +260,16 @@ def test_parallel_finds_of_two_phones_of_one_team(app, client, team):
     def send(i: int):
         barrier.wait(timeout=30)
         if i % 2:
-            return post_json(base + API + "/team/checkins", checkin_body(*first.position),
-                             token if i % 4 == 1 else other)
-        return post_json(base + API + "/team/scans",
-                         {"token": url, "client_event_id": new_event_id()},
-                         other if i % 4 == 0 else token)
+            return post_json(
+                base + API + "/team/checkins",
+                checkin_body(*first.position),
+                token if i % 4 == 1 else other,
+            )
+        return post_json(
+            base + API + "/team/scans",
+            {"token": url, "client_event_id": new_event_id()},
+            other if i % 4 == 0 else token,
+        )
 
     with serve(app) as base, ThreadPoolExecutor(max_workers=PARALLEL) as pool:
         results = list(pool.map(send, range(PARALLEL)))
@@ -288,7 +302,8 @@ def test_parallel_scans_before_any_signing_key_exists(app, team):
 
 
 def test_an_event_that_cannot_be_applied_in_time_is_503_and_can_be_resent(
-        app, client, team, monkeypatch):
+    app, client, team, monkeypatch
+):
     """When the database stays busy past every retry the phone hears 503, not 500, and its
     outbox resends the event with the same id."""
     from server import database
@@ -301,8 +316,9 @@ def test_an_event_that_cannot_be_applied_in_time_is_503_and_can_be_resent(
     assert busy.status_code == 503 and busy.get_json()["error"]["code"] == "busy"
     assert count_rows(app, "ClientEvent", team_id=team_id) == 0
     monkeypatch.undo()
-    assert checkin(client, token, *first.position, event_id=event_id).get_json()[
-        "result"] == "found"
+    assert (
+        checkin(client, token, *first.position, event_id=event_id).get_json()["result"] == "found"
+    )
 
 
 def _create_all_at_once(app, slug: str, bodies: list[dict[str, Any]], path: str = "teams"):
@@ -313,8 +329,11 @@ def _create_all_at_once(app, slug: str, bodies: list[dict[str, Any]], path: str 
         def send(body: dict[str, Any]):
             barrier.wait(timeout=30)
             request = urllib.request.Request(
-                url, data=json.dumps(body).encode(), method="POST",
-                headers={"Content-Type": "application/json"})
+                url,
+                data=json.dumps(body).encode(),
+                method="POST",
+                headers={"Content-Type": "application/json"},
+            )
             try:
                 with urllib.request.urlopen(request, timeout=60) as resp:
                     return resp.status, json.loads(resp.read())

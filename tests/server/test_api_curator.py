@@ -60,15 +60,22 @@ def world(app, demo, password_hash) -> World:
     slug, demo_id = demo
     with app.app_context():
         users = {}
-        for name, role in [("anna", Role.CURATOR), ("ben", Role.CURATOR),
-                           ("olga", Role.ORGANISER), ("ada", Role.ADMIN)]:
+        for name, role in [
+            ("anna", Role.CURATOR),
+            ("ben", Role.CURATOR),
+            ("olga", Role.ORGANISER),
+            ("ada", Role.ADMIN),
+        ]:
             user = User(username=name, password_hash=password_hash, role=role, language="en")
             db.session.add(user)
             db.session.flush()
             users[name] = user.id
         anna = []
-        for lat, lon, title in [(*FRUCHTHALLE, "Fruchthalle"), (*STIFTSKIRCHE, "Stiftskirche"),
-                                (*RATHAUS, "Rathaus")]:
+        for lat, lon, title in [
+            (*FRUCHTHALLE, "Fruchthalle"),
+            (*STIFTSKIRCHE, "Stiftskirche"),
+            (*RATHAUS, "Rathaus"),
+        ]:
             m = Marker(lat=lat, lon=lon, radius_m=20, owner_id=users["anna"])
             for name in ("title", "clue", "story"):
                 m.set_text(name, {"de": f"{title} {name}", "en": f"{title} {name}"})
@@ -77,8 +84,9 @@ def world(app, demo, password_hash) -> World:
             anna.append(m.id)
         ben = Marker(lat=49.4441, lon=7.7716, radius_m=15, owner_id=users["ben"])
         db.session.add(ben)
-        draft = Rally(slug="annas-walk", owner_id=users["anna"], order_mode="fixed",
-                      solution_word="ART")
+        draft = Rally(
+            slug="annas-walk", owner_id=users["anna"], order_mode="fixed", solution_word="ART"
+        )
         draft.set_text("title", {"de": "Annas Runde", "en": "Anna's walk"})
         draft.stops = [RallyStop(marker_id=m, position=i) for i, m in enumerate(anna)]
         db.session.add(draft)
@@ -129,7 +137,7 @@ def documented_path(path: str) -> str:
     """/api/v1/curator/rallies/7/stops -> /curator/rallies/{rally_id}/stops."""
     for name, key in (("markers", "marker_id"), ("rallies", "rally_id"), ("venues", "venue_id")):
         path = re.sub(rf"/{name}/\d+", f"/{name}/{{{key}}}", path)
-    return path[len(PUBLIC_API):]
+    return path[len(PUBLIC_API) :]
 
 
 def audit_entries(app, action: str | None = None) -> list[tuple[str, str, int | None, int | None]]:
@@ -141,8 +149,9 @@ def audit_entries(app, action: str | None = None) -> list[tuple[str, str, int | 
         query = select(AuditEntry).order_by(AuditEntry.id)
         if action:
             query = query.filter_by(action=action)
-        return [(e.action, e.object_type, e.object_id, e.user_id)
-                for e in db.session.scalars(query)]
+        return [
+            (e.action, e.object_type, e.object_id, e.user_id) for e in db.session.scalars(query)
+        ]
 
 
 def routes(world: World) -> list[tuple[str, str, dict[str, Any] | None]]:
@@ -176,11 +185,16 @@ def send(client, method: str, url: str, body: dict[str, Any] | None, **kwargs):
 
 
 def test_the_role_tests_cover_every_curator_route(app, world):
-    documented = {(method, openapi_path(re.sub(r"/\d+", "/<int:x>", url)).replace("{x}", "*"))
-                  for method, url, _ in routes(world)}
-    served = {(method, openapi_path(re.sub(r"<int:\w+>", "<int:x>", rule.rule)).replace("{x}", "*"))
-              for rule in app.url_map.iter_rules() if rule.rule.startswith(API)
-              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    documented = {
+        (method, openapi_path(re.sub(r"/\d+", "/<int:x>", url)).replace("{x}", "*"))
+        for method, url, _ in routes(world)
+    }
+    served = {
+        (method, openapi_path(re.sub(r"<int:\w+>", "<int:x>", rule.rule)).replace("{x}", "*"))
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith(API)
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
     assert documented == served
 
 
@@ -208,7 +222,8 @@ def test_a_curator_reads_everything_but_changes_only_their_own(app, world, anna,
     assert by_id[world.ben_marker]["editable"] is True
     assert by_id[world.demo_marker]["owner"] is None
     assert by_id[world.demo_marker]["rallies"] == [
-        {"id": world.demo_rally, "slug": world.demo_slug, "status": "published"}]
+        {"id": world.demo_rally, "slug": world.demo_slug, "status": "published"}
+    ]
     rally = ok(spec, ben.get(f"{API}/rallies/{world.draft}"))
     assert rally["editable"] is False
     assert not any(rally["can"][k] for k in ("edit", "edit_stops", "publish", "delete"))
@@ -219,21 +234,32 @@ def test_a_curator_reads_everything_but_changes_only_their_own(app, world, anna,
         ("DELETE", f"{API}/markers/{world.anna_markers[0]}", None, "marker_not_yours"),
         ("DELETE", f"{API}/markers/{world.anna_markers[0]}/image", None, "marker_not_yours"),
         ("PATCH", f"{API}/markers/{world.demo_marker}", {"radius_m": 30}, "marker_not_yours"),
-        ("PATCH", f"{API}/rallies/{world.draft}", {"title": {"de": "B", "en": "B"}},
-         "rally_not_yours"),
+        (
+            "PATCH",
+            f"{API}/rallies/{world.draft}",
+            {"title": {"de": "B", "en": "B"}},
+            "rally_not_yours",
+        ),
         ("PUT", f"{API}/rallies/{world.draft}/stops", {"stops": []}, "rally_not_yours"),
-        ("PUT", f"{API}/rallies/{world.draft}/status", {"status": "published"},
-         "rally_not_yours"),
+        ("PUT", f"{API}/rallies/{world.draft}/status", {"status": "published"}, "rally_not_yours"),
         ("DELETE", f"{API}/rallies/{world.draft}", None, "rally_not_yours"),
-        ("PATCH", f"{API}/rallies/{world.demo_rally}", {"title": {"de": "B", "en": "B"}},
-         "rally_not_yours"),
+        (
+            "PATCH",
+            f"{API}/rallies/{world.demo_rally}",
+            {"title": {"de": "B", "en": "B"}},
+            "rally_not_yours",
+        ),
     ]
     for method, url, body, code in refusals:
-        error = assert_error(send(ben, method, url, body, headers={"Accept-Language": "en"}),
-                             403, code)
+        error = assert_error(
+            send(ben, method, url, body, headers={"Accept-Language": "en"}), 403, code
+        )
         assert "only its owner and admins" in error["message"]
-    resp = ben.put(f"{API}/markers/{world.anna_markers[0]}/image",
-                   data={"image": (b"x", "a.png")}, content_type="multipart/form-data")
+    resp = ben.put(
+        f"{API}/markers/{world.anna_markers[0]}/image",
+        data={"image": (b"x", "a.png")},
+        content_type="multipart/form-data",
+    )
     assert_error(resp, 403, "marker_not_yours")
     assert audit_entries(app) == []
     assert ok(spec, ben.patch(f"{API}/markers/{world.ben_marker}", json={"radius_m": 18}))
@@ -243,8 +269,10 @@ def test_an_admin_changes_what_belongs_to_others(app, world, ada, spec):
     marker = ok(spec, ada.patch(f"{API}/markers/{world.anna_markers[0]}", json={"radius_m": 22}))
     assert marker["radius_m"] == 22 and marker["editable"] is True
     assert ok(spec, ada.patch(f"{API}/markers/{world.demo_marker}", json={"radius_m": 33}))
-    rally = ok(spec, ada.patch(f"{API}/rallies/{world.draft}",
-                               json={"title": {"de": "Admin", "en": "Admin"}}))
+    rally = ok(
+        spec,
+        ada.patch(f"{API}/rallies/{world.draft}", json={"title": {"de": "Admin", "en": "Admin"}}),
+    )
     assert rally["title"] == {"de": "Admin", "en": "Admin"} and rally["can"]["edit_stops"]
     assert [(a, t, i, u) for a, t, i, u in audit_entries(app)] == [
         ("marker.update", "marker", world.anna_markers[0], world.users["ada"]),
@@ -254,16 +282,32 @@ def test_an_admin_changes_what_belongs_to_others(app, world, ada, spec):
 
 
 def test_markers_are_created_moved_edited_and_deleted_with_audit(app, world, anna, spec):
-    created = ok(spec, anna.post(f"{API}/markers", json={
-        "lat": 49.4431, "lon": 7.7722, "radius_m": 12, "venue_id": world.unplaced_venue,
-        "title": {"de": "Brunnen", "en": "Fountain"}}), 201)
+    created = ok(
+        spec,
+        anna.post(
+            f"{API}/markers",
+            json={
+                "lat": 49.4431,
+                "lon": 7.7722,
+                "radius_m": 12,
+                "venue_id": world.unplaced_venue,
+                "title": {"de": "Brunnen", "en": "Fountain"},
+            },
+        ),
+        201,
+    )
     assert created["owner"]["username"] == "anna" and created["editable"]
     assert created["venue"] == "Museum Pfalzgalerie" and created["rallies"] == []
     mid = created["id"]
     moved = ok(spec, anna.patch(f"{API}/markers/{mid}", json={"lat": 49.4432, "lon": 7.7723}))
     assert (moved["lat"], moved["lon"]) == (49.4432, 7.7723)
-    edited = ok(spec, anna.patch(f"{API}/markers/{mid}", json={
-        "story": {"de": "Wasser", "en": "Water"}, "venue_id": None, "radius_m": 40}))
+    edited = ok(
+        spec,
+        anna.patch(
+            f"{API}/markers/{mid}",
+            json={"story": {"de": "Wasser", "en": "Water"}, "venue_id": None, "radius_m": 40},
+        ),
+    )
     assert edited["story"] == {"de": "Wasser", "en": "Water"} and edited["venue_id"] is None
     assert ok(spec, anna.get(f"{API}/markers/{mid}"))["radius_m"] == 40
     unchanged = anna.patch(f"{API}/markers/{mid}", json={"radius_m": 40})
@@ -271,34 +315,44 @@ def test_markers_are_created_moved_edited_and_deleted_with_audit(app, world, ann
     assert ok(spec, anna.delete(f"{API}/markers/{mid}")) == {"deleted": True, "id": mid}
     assert_error(anna.get(f"{API}/markers/{mid}"), 404, "marker_not_found")
     assert [a for a, _, i, _ in audit_entries(app) if i == mid] == [
-        "marker.create", "marker.update", "marker.update", "marker.delete"]
+        "marker.create",
+        "marker.update",
+        "marker.update",
+        "marker.delete",
+    ]
 
     from server.extensions import db
     from server.models import AuditEntry
 
     with app.app_context():
-        entries = db.session.scalars(select(AuditEntry).filter_by(object_id=mid)
-                                     .order_by(AuditEntry.id)).all()
-        assert entries[1].detail["position"] == {"before": [49.4431, 7.7722],
-                                                 "after": [49.4432, 7.7723]}
+        entries = db.session.scalars(
+            select(AuditEntry).filter_by(object_id=mid).order_by(AuditEntry.id)
+        ).all()
+        assert entries[1].detail["position"] == {
+            "before": [49.4431, 7.7722],
+            "after": [49.4432, 7.7723],
+        }
         assert entries[2].detail["story"] == ["de", "en"]
         assert entries[2].detail["radius_m"] == {"before": 12, "after": 40}
 
 
-@pytest.mark.parametrize(("body", "status", "field", "says"), [
-    ({"lat": 91, "lon": 7.7}, 422, "lat", "at most 90"),
-    ({"lat": -90.5, "lon": 7.7}, 422, "lat", "at least -90"),
-    ({"lat": 49.4, "lon": 180.01}, 422, "lon", "at most 180"),
-    ({"lat": "49.4", "lon": 7.7}, 422, "lat", "must be a number"),
-    ({"lat": True, "lon": 7.7}, 422, "lat", "must be a number"),
-    ({"lat": None, "lon": 7.7}, 422, "lat", "must be a number"),
-    ({"lon": 7.7}, 422, "lat", "required"),
-    ({"lat": 49.4, "lon": 7.7, "radius_m": 2}, 422, "radius_m", "at least 5"),
-    ({"lat": 49.4, "lon": 7.7, "radius_m": 501}, 422, "radius_m", "at most 500"),
-    ({"lat": 49.4, "lon": 7.7, "venue_id": 99999}, 422, "venue_id", "99999"),
-    ({"lat": 49.4, "lon": 7.7, "title": {"de": "x"}}, 422, "title.en", "required"),
-    ({"lat": 49.4, "lon": 7.7, "colour": "red"}, 422, "colour", "not a known field"),
-])
+@pytest.mark.parametrize(
+    ("body", "status", "field", "says"),
+    [
+        ({"lat": 91, "lon": 7.7}, 422, "lat", "at most 90"),
+        ({"lat": -90.5, "lon": 7.7}, 422, "lat", "at least -90"),
+        ({"lat": 49.4, "lon": 180.01}, 422, "lon", "at most 180"),
+        ({"lat": "49.4", "lon": 7.7}, 422, "lat", "must be a number"),
+        ({"lat": True, "lon": 7.7}, 422, "lat", "must be a number"),
+        ({"lat": None, "lon": 7.7}, 422, "lat", "must be a number"),
+        ({"lon": 7.7}, 422, "lat", "required"),
+        ({"lat": 49.4, "lon": 7.7, "radius_m": 2}, 422, "radius_m", "at least 5"),
+        ({"lat": 49.4, "lon": 7.7, "radius_m": 501}, 422, "radius_m", "at most 500"),
+        ({"lat": 49.4, "lon": 7.7, "venue_id": 99999}, 422, "venue_id", "99999"),
+        ({"lat": 49.4, "lon": 7.7, "title": {"de": "x"}}, 422, "title.en", "required"),
+        ({"lat": 49.4, "lon": 7.7, "colour": "red"}, 422, "colour", "not a known field"),
+    ],
+)
 def test_bad_marker_fields_get_a_clear_error(app, world, anna, spec, body, status, field, says):
     resp = anna.post(f"{API}/markers", json=body, headers={"Accept-Language": "en"})
     error = assert_error(resp, status)
@@ -308,12 +362,21 @@ def test_bad_marker_fields_get_a_clear_error(app, world, anna, spec, body, statu
     assert audit_entries(app) == []
 
 
-@pytest.mark.parametrize("raw", ['{"lat": NaN, "lon": 7.7}', '{"lat": Infinity, "lon": 7.7}',
-                                 '{"lat": 49.4, "lon": 7.7', "lat=49"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"lat": NaN, "lon": 7.7}',
+        '{"lat": Infinity, "lon": 7.7}',
+        '{"lat": 49.4, "lon": 7.7',
+        "lat=49",
+    ],
+)
 def test_nan_infinity_and_broken_json_are_400(app, world, anna, raw):
-    for method, url in [("POST", f"{API}/markers"),
-                        ("PATCH", f"{API}/markers/{world.anna_markers[0]}"),
-                        ("PATCH", f"{API}/venues/{world.unplaced_venue}")]:
+    for method, url in [
+        ("POST", f"{API}/markers"),
+        ("PATCH", f"{API}/markers/{world.anna_markers[0]}"),
+        ("PATCH", f"{API}/venues/{world.unplaced_venue}"),
+    ]:
         resp = anna.open(url, method=method, data=raw, content_type="application/json")
         assert_error(resp, 400, "invalid_json")
 
@@ -327,9 +390,13 @@ def test_a_moved_marker_needs_both_coordinates(world, anna):
 
 def test_a_marker_used_by_a_rally_cannot_be_deleted(app, world, anna, ada):
     for client in (anna, ada):
-        error = assert_error(client.delete(f"{API}/markers/{world.anna_markers[1]}",
-                                           headers={"Accept-Language": "en"}),
-                             409, "marker_in_use")
+        error = assert_error(
+            client.delete(
+                f"{API}/markers/{world.anna_markers[1]}", headers={"Accept-Language": "en"}
+            ),
+            409,
+            "marker_in_use",
+        )
         assert "annas-walk" in error["message"] and "Remove it there first" in error["message"]
     error = assert_error(ada.delete(f"{API}/markers/{world.demo_marker}"), 409, "marker_in_use")
     assert world.demo_slug in error["message"]
@@ -338,7 +405,8 @@ def test_a_marker_used_by_a_rally_cannot_be_deleted(app, world, anna, ada):
 
 
 def test_venues_without_a_position_are_placed_once_then_only_admins_move_them(
-        app, world, anna, ben, ada, spec):
+    app, world, anna, ben, ada, spec
+):
     venues = ok(spec, anna.get(f"{API}/venues"))["venues"]
     unplaced = [v for v in venues if not v["placed"]]
     assert [v["name"] for v in unplaced] == ["Museum Pfalzgalerie"]
@@ -350,13 +418,17 @@ def test_venues_without_a_position_are_placed_once_then_only_admins_move_them(
     placed = ok(spec, anna.patch(url, json={"lat": 49.4426, "lon": 7.7749}))
     assert placed["placed"] and (placed["lat"], placed["lon"]) == (49.4426, 7.7749)
     assert placed["editable"] is False
-    assert_error(ben.patch(url, json={"lat": 49.4427, "lon": 7.7749}), 403,
-                 "venue_placed_admin_only")
+    assert_error(
+        ben.patch(url, json={"lat": 49.4427, "lon": 7.7749}), 403, "venue_placed_admin_only"
+    )
     assert ok(spec, ada.patch(url, json={"lat": 49.4428, "lon": 7.7750}))["lat"] == 49.4428
-    assert_error(anna.patch(f"{API}/venues/99999", json={"lat": 1, "lon": 1}), 404,
-                 "venue_not_found")
+    assert_error(
+        anna.patch(f"{API}/venues/99999", json={"lat": 1, "lon": 1}), 404, "venue_not_found"
+    )
     assert [(a, u) for a, _, _, u in audit_entries(app)] == [
-        ("venue.place", world.users["anna"]), ("venue.place", world.users["ada"])]
+        ("venue.place", world.users["anna"]),
+        ("venue.place", world.users["ada"]),
+    ]
 
 
 def stops_body(ids: list[int]) -> dict[str, Any]:
@@ -364,19 +436,33 @@ def stops_body(ids: list[int]) -> dict[str, Any]:
 
 
 def test_building_a_rally_shows_findings_route_and_letters(app, world, anna, spec):
-    created = ok(spec, anna.post(f"{API}/rallies", json={
-        "slug": "evening", "title": {"de": "Abend", "en": "Evening"}}), 201)
+    created = ok(
+        spec,
+        anna.post(
+            f"{API}/rallies", json={"slug": "evening", "title": {"de": "Abend", "en": "Evening"}}
+        ),
+        201,
+    )
     rid = created["id"]
     assert created["status"] == "draft" and created["owner"]["username"] == "anna"
     assert [f["code"] for f in created["findings"]] == ["empty_rally"]
     assert created["publishable"] is False and created["route"] == []
 
-    near = ok(spec, anna.post(f"{API}/markers", json={
-        "lat": 49.445667, "lon": 7.77062, "radius_m": 20,
-        "title": {"de": "Ost", "en": "East"}}), 201)["id"]
+    near = ok(
+        spec,
+        anna.post(
+            f"{API}/markers",
+            json={
+                "lat": 49.445667,
+                "lon": 7.77062,
+                "radius_m": 20,
+                "title": {"de": "Ost", "en": "East"},
+            },
+        ),
+        201,
+    )["id"]
     first, second, _ = world.anna_markers
-    rally = ok(spec, anna.put(f"{API}/rallies/{rid}/stops",
-                              json=stops_body([first, second, near])))
+    rally = ok(spec, anna.put(f"{API}/rallies/{rid}/stops", json=stops_body([first, second, near])))
     assert [s["marker_id"] for s in rally["stops"]] == [first, second, near]
     overlap = [f for f in rally["findings"] if f["code"] == "geofences_overlap"]
     assert len(overlap) == 1
@@ -385,16 +471,26 @@ def test_building_a_rally_shows_findings_route_and_letters(app, world, anna, spe
     assert rally["summary"]["stops"] == 3 and rally["summary"]["length_m"] > 100
     assert len(rally["route"]) == 3
     assert ok(spec, anna.get(f"{API}/rallies/{rid}/findings")) == {
-        k: rally[k] for k in ("findings", "publishable", "summary", "route")}
+        k: rally[k] for k in ("findings", "publishable", "summary", "route")
+    }
 
-    rally = ok(spec, anna.patch(f"{API}/rallies/{rid}", json={
-        "solution_word": " ART ", "start": {"lat": 49.4359, "lon": 7.7688, "name": "Bahnhof"}}))
+    rally = ok(
+        spec,
+        anna.patch(
+            f"{API}/rallies/{rid}",
+            json={
+                "solution_word": " ART ",
+                "start": {"lat": 49.4359, "lon": 7.7688, "name": "Bahnhof"},
+            },
+        ),
+    )
     assert rally["solution_word"] == "ART"
     assert [s["letter"] for s in rally["stops"]] == ["A", "R", "T"]
     assert rally["start"] == {"lat": 49.4359, "lon": 7.7688, "name": "Bahnhof"}
     assert len(rally["route"]) == 4
-    rally = ok(spec, anna.patch(f"{API}/rallies/{rid}", json={"start": None,
-                                                               "solution_word": "ARTS"}))
+    rally = ok(
+        spec, anna.patch(f"{API}/rallies/{rid}", json={"start": None, "solution_word": "ARTS"})
+    )
     assert rally["start"] is None
     assert [s["letter"] for s in rally["stops"]] == ["A", "R", "T"]
     assert "solution_word_length" in {f["code"] for f in rally["findings"]}
@@ -414,8 +510,9 @@ def test_suggested_order_saves_metres_and_is_applied_through_the_stops(app, worl
     assert s["saving_m"] > 50
     assert s["original_length_m"] == pytest.approx(before, abs=0.1)
     assert s["length_m"] == pytest.approx(before - s["saving_m"], abs=0.2)
-    rally = ok(spec, anna.put(f"{API}/rallies/{world.draft}/stops",
-                              json=stops_body(s["marker_ids"])))
+    rally = ok(
+        spec, anna.put(f"{API}/rallies/{world.draft}/stops", json=stops_body(s["marker_ids"]))
+    )
     assert rally["summary"]["length_m"] == pytest.approx(s["length_m"], abs=0.2)
     assert not ok(spec, anna.get(f"{API}/rallies/{world.draft}/order-suggestion"))["changed"]
 
@@ -423,28 +520,48 @@ def test_suggested_order_saves_metres_and_is_applied_through_the_stops(app, worl
 def test_stop_overrides_survive_reordering_and_bad_stop_lists_are_refused(app, world, anna):
     first, second, third = world.anna_markers
     clue = {"de": "Sonderhinweis", "en": "Special clue"}
-    resp = anna.put(f"{API}/rallies/{world.draft}/stops", json={"stops": [
-        {"marker_id": first}, {"marker_id": second, "clue": clue}, {"marker_id": third}]})
+    resp = anna.put(
+        f"{API}/rallies/{world.draft}/stops",
+        json={
+            "stops": [
+                {"marker_id": first},
+                {"marker_id": second, "clue": clue},
+                {"marker_id": third},
+            ]
+        },
+    )
     assert resp.get_json()["stops"][1]["clue"] == clue
     resp = anna.put(f"{API}/rallies/{world.draft}/stops", json=stops_body([second, first, third]))
     assert resp.get_json()["stops"][0]["clue"] == clue
-    error = assert_error(anna.put(f"{API}/rallies/{world.draft}/stops",
-                                  json=stops_body([first, first])), 422, "stop_duplicate")
+    error = assert_error(
+        anna.put(f"{API}/rallies/{world.draft}/stops", json=stops_body([first, first])),
+        422,
+        "stop_duplicate",
+    )
     assert error["field"] == "stops.1.marker_id"
-    error = assert_error(anna.put(f"{API}/rallies/{world.draft}/stops",
-                                  json=stops_body([first, 99999])), 422, "stop_marker_unknown")
+    error = assert_error(
+        anna.put(f"{API}/rallies/{world.draft}/stops", json=stops_body([first, 99999])),
+        422,
+        "stop_marker_unknown",
+    )
     assert error["field"] == "stops.1.marker_id"
-    assert_error(anna.put(f"{API}/rallies/{world.draft}/stops", json=stops_body([0])), 422,
-                 "invalid_field")
-    assert [s["marker_id"] for s in anna.get(f"{API}/rallies/{world.draft}").get_json()["stops"]
-            ] == [second, first, third]
+    assert_error(
+        anna.put(f"{API}/rallies/{world.draft}/stops", json=stops_body([0])), 422, "invalid_field"
+    )
+    assert [
+        s["marker_id"] for s in anna.get(f"{API}/rallies/{world.draft}").get_json()["stops"]
+    ] == [second, first, third]
 
 
-@pytest.mark.parametrize("slug", ["", "Big", "two words", "-lead", "trail-", "a--b", "ä",
-                                  "x" * 81, 5])
+@pytest.mark.parametrize(
+    "slug", ["", "Big", "two words", "-lead", "trail-", "a--b", "ä", "x" * 81, 5]
+)
 def test_bad_slugs_get_one_clear_message(world, anna, slug):
-    error = assert_error(anna.post(f"{API}/rallies", json={"slug": slug},
-                                   headers={"Accept-Language": "en"}), 422, "slug_invalid")
+    error = assert_error(
+        anna.post(f"{API}/rallies", json={"slug": slug}, headers={"Accept-Language": "en"}),
+        422,
+        "slug_invalid",
+    )
     assert error["field"] == "slug" and "lowercase letters" in error["message"]
 
 
@@ -452,8 +569,9 @@ def test_slugs_are_unique(app, world, anna, spec):
     assert_error(anna.post(f"{API}/rallies", json={"slug": "annas-walk"}), 409, "slug_taken")
     assert_error(anna.post(f"{API}/rallies", json={"slug": world.demo_slug}), 409, "slug_taken")
     other = ok(spec, anna.post(f"{API}/rallies", json={"slug": "second"}), 201)["id"]
-    error = assert_error(anna.patch(f"{API}/rallies/{other}", json={"slug": "annas-walk"}), 409,
-                         "slug_taken")
+    error = assert_error(
+        anna.patch(f"{API}/rallies/{other}", json={"slug": "annas-walk"}), 409, "slug_taken"
+    )
     assert error["field"] == "slug"
     assert ok(spec, anna.patch(f"{API}/rallies/{other}", json={"slug": "third"}))["slug"] == "third"
 
@@ -461,26 +579,37 @@ def test_slugs_are_unique(app, world, anna, spec):
 def test_publishing_is_refused_while_a_finding_is_an_error(app, world, anna, spec):
     url = f"{API}/rallies/{world.draft}"
     ok(spec, anna.patch(url, json={"solution_word": "ART!"}))
-    resp = anna.put(f"{url}/status", json={"status": "published"},
-                    headers={"Accept-Language": "en"})
+    resp = anna.put(
+        f"{url}/status", json={"status": "published"}, headers={"Accept-Language": "en"}
+    )
     error = assert_error(resp, 409, "rally_has_errors")
     check(spec, "/curator/rallies/{rally_id}/status", "put", resp)
     assert "letters only" in error["message"] and "ART!" in error["message"]
     assert anna.get(url).get_json()["status"] == "draft"
     ok(spec, anna.put(f"{url}/stops", json=stops_body([])))
-    error = assert_error(anna.put(f"{url}/status", json={"status": "published"},
-                                  headers={"Accept-Language": "de"}), 409, "rally_has_errors")
+    error = assert_error(
+        anna.put(f"{url}/status", json={"status": "published"}, headers={"Accept-Language": "de"}),
+        409,
+        "rally_has_errors",
+    )
     assert "keine Stationen" in error["message"]
     assert audit_entries(app, "rally.publish") == []
 
 
 def test_a_published_rally_keeps_its_stops_and_stays_published_once_teams_play(
-        app, world, anna, spec):
+    app, world, anna, spec
+):
     url = f"{API}/rallies/{world.draft}"
     rally = ok(spec, anna.put(f"{url}/status", json={"status": "published"}))
     assert rally["status"] == "published" and rally["published_at"]
-    assert rally["can"] == {"edit": True, "edit_stops": False, "publish": False,
-                            "unpublish": True, "delete": False, "simulate": True}
+    assert rally["can"] == {
+        "edit": True,
+        "edit_stops": False,
+        "publish": False,
+        "unpublish": True,
+        "delete": False,
+        "simulate": True,
+    }
     listed = app.test_client().get(f"{PUBLIC_API}/rallies").get_json()["rallies"]
     assert "annas-walk" in {r["slug"] for r in listed}
     first, second, third = world.anna_markers
@@ -494,8 +623,17 @@ def test_a_published_rally_keeps_its_stops_and_stays_published_once_teams_play(
         error = assert_error(send(anna, method, url + suffix, body), 409, "rally_published")
         assert error["field"] == field
     assert_error(anna.delete(url), 409, "rally_published")
-    fixed = ok(spec, anna.patch(url, json={"title": {"de": "Neu", "en": "New"},
-                                           "solution_word": "ART", "order_mode": "fixed"}))
+    fixed = ok(
+        spec,
+        anna.patch(
+            url,
+            json={
+                "title": {"de": "Neu", "en": "New"},
+                "solution_word": "ART",
+                "order_mode": "fixed",
+            },
+        ),
+    )
     assert fixed["title"] == {"de": "Neu", "en": "New"}
     moved = ok(spec, anna.patch(f"{API}/markers/{first}", json={"lat": 49.44568, "lon": 7.77037}))
     assert moved["lat"] == 49.44568
@@ -508,7 +646,11 @@ def test_a_published_rally_keeps_its_stops_and_stays_published_once_teams_play(
     assert_error(anna.put(f"{url}/status", json={"status": "draft"}), 409, "rally_has_teams")
     assert anna.get(url).get_json()["status"] == "published"
     assert [a for a, _, i, _ in audit_entries(app) if i == world.draft] == [
-        "rally.publish", "rally.update", "rally.unpublish", "rally.publish"]
+        "rally.publish",
+        "rally.update",
+        "rally.unpublish",
+        "rally.publish",
+    ]
 
 
 def test_a_closed_rally_is_read_only_here(app, world, ada, spec):
@@ -518,17 +660,21 @@ def test_a_closed_rally_is_read_only_here(app, world, ada, spec):
     update_rally(app, world.draft, status=RallyStatus.CLOSED)
     url = f"{API}/rallies/{world.draft}"
     assert ok(spec, ada.get(url))["can"]["edit"] is False
-    for method, suffix, body in [("PATCH", "", {"title": {"de": "x", "en": "x"}}),
-                                 ("PUT", "/stops", stops_body([])),
-                                 ("PUT", "/status", {"status": "published"}),
-                                 ("PUT", "/status", {"status": "draft"}),
-                                 ("DELETE", "", None)]:
+    for method, suffix, body in [
+        ("PATCH", "", {"title": {"de": "x", "en": "x"}}),
+        ("PUT", "/stops", stops_body([])),
+        ("PUT", "/status", {"status": "published"}),
+        ("PUT", "/status", {"status": "draft"}),
+        ("DELETE", "", None),
+    ]:
         assert_error(send(ada, method, url + suffix, body), 409, "rally_closed_readonly")
 
 
 def test_drafts_are_deleted_with_their_stops_but_not_their_markers(app, world, anna, spec):
     assert ok(spec, anna.delete(f"{API}/rallies/{world.draft}")) == {
-        "deleted": True, "id": world.draft}
+        "deleted": True,
+        "id": world.draft,
+    }
     assert_error(anna.get(f"{API}/rallies/{world.draft}"), 404, "curator_rally_not_found")
     assert count_rows(app, "RallyStop", rally_id=world.draft) == 0
     assert count_rows(app, "Marker", owner_id=world.users["anna"]) == 3
@@ -545,15 +691,21 @@ def test_lists_of_rallies_show_owner_and_rights(world, anna, spec):
 
 
 def test_unknown_objects_are_404(world, anna):
-    for method, url, code in [("GET", f"{API}/markers/99999", "marker_not_found"),
-                              ("PATCH", f"{API}/markers/99999", "marker_not_found"),
-                              ("GET", f"{API}/rallies/99999", "curator_rally_not_found"),
-                              ("GET", f"{API}/rallies/99999/findings", "curator_rally_not_found"),
-                              ("POST", f"{API}/rallies/99999/simulate", "curator_rally_not_found")]:
-        body = {"radius_m": 10} if method == "PATCH" else (
-            {"lat": 1, "lon": 1} if method == "POST" else None)
-        error = assert_error(send(anna, method, url, body, headers={"Accept-Language": "en"}),
-                             404, code)
+    for method, url, code in [
+        ("GET", f"{API}/markers/99999", "marker_not_found"),
+        ("PATCH", f"{API}/markers/99999", "marker_not_found"),
+        ("GET", f"{API}/rallies/99999", "curator_rally_not_found"),
+        ("GET", f"{API}/rallies/99999/findings", "curator_rally_not_found"),
+        ("POST", f"{API}/rallies/99999/simulate", "curator_rally_not_found"),
+    ]:
+        body = (
+            {"radius_m": 10}
+            if method == "PATCH"
+            else ({"lat": 1, "lon": 1} if method == "POST" else None)
+        )
+        error = assert_error(
+            send(anna, method, url, body, headers={"Accept-Language": "en"}), 404, code
+        )
         assert "99999" in error["message"]
 
 
@@ -568,24 +720,34 @@ def test_csrf_is_enforced_for_the_curator_api(make_app, password_hash, spec):
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    resp = client.post("/login", data={"csrf_token": token, "username": "anna",
-                                       "password": PASSWORD})
+    resp = client.post(
+        "/login", data={"csrf_token": token, "username": "anna", "password": PASSWORD}
+    )
     assert resp.status_code == 302
     body = {"lat": 49.44, "lon": 7.77}
     assert_error(client.post(f"{API}/markers", json=body), 400, "csrf_failed")
-    assert_error(client.post(f"{API}/markers", json=body, headers={"X-CSRFToken": "forged"}),
-                 400, "csrf_failed")
+    assert_error(
+        client.post(f"{API}/markers", json=body, headers={"X-CSRFToken": "forged"}),
+        400,
+        "csrf_failed",
+    )
     assert client.get(f"{API}/markers").status_code == 200
     csrf = client.get(f"{PUBLIC_API}/session").get_json()["csrf_token"]
-    created = ok(spec, client.post(f"{API}/markers", json=body, headers={"X-CSRFToken": csrf}),
-                 201)
+    created = ok(spec, client.post(f"{API}/markers", json=body, headers={"X-CSRFToken": csrf}), 201)
     url = f"{API}/markers/{created['id']}"
     assert_error(client.patch(url, json={"radius_m": 9}), 400, "csrf_failed")
     assert_error(client.delete(url), 400, "csrf_failed")
-    assert_error(client.put(f"{url}/image", data={"image": (b"x", "a.png")},
-                            content_type="multipart/form-data"), 400, "csrf_failed")
-    page_token = re.search(r'<meta name="csrf-token" content="([^"]+)"',
-                           client.get("/curator/markers").get_data(as_text=True)).group(1)
+    assert_error(
+        client.put(
+            f"{url}/image", data={"image": (b"x", "a.png")}, content_type="multipart/form-data"
+        ),
+        400,
+        "csrf_failed",
+    )
+    page_token = re.search(
+        r'<meta name="csrf-token" content="([^"]+)"',
+        client.get("/curator/markers").get_data(as_text=True),
+    ).group(1)
     assert ok(spec, client.delete(url, headers={"X-CSRFToken": page_token}))["deleted"]
     assert [a for a, *_ in audit_entries(app)] == ["marker.create", "marker.delete"]
 
@@ -594,12 +756,12 @@ def test_csrf_is_enforced_for_the_curator_api(make_app, password_hash, spec):
 
 
 def simulate(client, rally_id: int, **body):
-    return client.post(f"{API}/rallies/{rally_id}/simulate", json=body,
-                       headers={"Accept-Language": "en"})
+    return client.post(
+        f"{API}/rallies/{rally_id}/simulate", json=body, headers={"Accept-Language": "en"}
+    )
 
 
-def test_the_simulated_walk_reveals_what_a_player_gets_and_writes_nothing(
-        app, world, anna, spec):
+def test_the_simulated_walk_reveals_what_a_player_gets_and_writes_nothing(app, world, anna, spec):
     from datetime import UTC, datetime, timedelta
 
     stops = demo_stops(app, world.demo_rally)
@@ -610,19 +772,26 @@ def test_the_simulated_walk_reveals_what_a_player_gets_and_writes_nothing(
     at = datetime.now(UTC) - timedelta(hours=2)
     for stop in stops:
         at += timedelta(minutes=10)
-        body = {"lat": stop.position.lat, "lon": stop.position.lon, "accuracy_m": 5,
-                "at": at.isoformat(), "language": "en"}
+        body = {
+            "lat": stop.position.lat,
+            "lon": stop.position.lon,
+            "accuracy_m": 5,
+            "at": at.isoformat(),
+            "language": "en",
+        }
         if state:
             body["state"] = state
         step = ok(spec, simulate(anna, world.demo_rally, **body))
         state = step["state"]
-        real = checkin(app.test_client(), player, stop.position.lat, stop.position.lon, 5.0,
-                       at=at).get_json()
+        real = checkin(
+            app.test_client(), player, stop.position.lat, stop.position.lon, 5.0, at=at
+        ).get_json()
         sim = step["event"]
         assert sim["result"] == real["result"] == "found"
         strip = ("found_at",)
-        assert [{k: v for k, v in f.items() if k not in strip} for f in sim["found_now"]] == \
-               [{k: v for k, v in f.items() if k not in strip} for f in real["found_now"]]
+        assert [{k: v for k, v in f.items() if k not in strip} for f in sim["found_now"]] == [
+            {k: v for k, v in f.items() if k not in strip} for f in real["found_now"]
+        ]
         assert sim["found_now"][0]["letter"] == stop.letter
         assert sim["found_now"][0]["story"] == stop.story["en"]
         assert sim["team"]["open"] == real["team"]["open"]
@@ -653,17 +822,23 @@ def test_a_draft_can_be_tried_and_a_qr_scan_simulated(app, world, anna, ben, spe
 
 def test_simulation_state_is_checked(app, world, anna, ben):
     step = simulate(anna, world.draft, lat=49.4359, lon=7.7688).get_json()
-    for token, client, rally in [("forged", anna, world.draft),
-                                 (step["state"][:-2] + "xx", anna, world.draft),
-                                 (step["state"], ben, world.draft),
-                                 (step["state"], anna, world.demo_rally)]:
-        error = assert_error(simulate(client, rally, lat=49.44, lon=7.77, state=token), 422,
-                             "simulation_state_invalid")
+    for token, client, rally in [
+        ("forged", anna, world.draft),
+        (step["state"][:-2] + "xx", anna, world.draft),
+        (step["state"], ben, world.draft),
+        (step["state"], anna, world.demo_rally),
+    ]:
+        error = assert_error(
+            simulate(client, rally, lat=49.44, lon=7.77, state=token),
+            422,
+            "simulation_state_invalid",
+        )
         assert error["field"] == "state"
     assert_error(simulate(anna, world.draft), 422, "invalid_field")
     assert_error(simulate(anna, world.draft, lat=91, lon=7), 422, "invalid_field")
-    error = assert_error(simulate(anna, world.draft, lat=49.4, lon=7.7, at="yesterday"), 422,
-                         "invalid_field")
+    error = assert_error(
+        simulate(anna, world.draft, lat=49.4, lon=7.7, at="yesterday"), 422, "invalid_field"
+    )
     assert error["field"] == "at"
     assert count_rows(app, "AuditEntry") == 0
 
@@ -682,8 +857,9 @@ def test_curator_pages_open_for_curators_in_both_languages(app, world, anna):
     assert "Venues without a position: 1" in home
     assert "Rallyes anderer" in anna.get("/curator/?lang=de").get_data(as_text=True)
     editor = anna.get(f"/curator/rallies/{world.draft}?lang=de").get_data(as_text=True)
-    texts = re.search(r'<script id="staff-texts" type="application/json">(.*?)</script>',
-                      editor, re.S).group(1)
+    texts = re.search(
+        r'<script id="staff-texts" type="application/json">(.*?)</script>', editor, re.S
+    ).group(1)
     assert '"undo": "Rückgängig"' in texts
     assert "cdn" not in editor.lower() and "https://" not in editor.split("map-settings")[0]
     assert anna.get("/curator/rallies/99999").status_code == 404
@@ -692,8 +868,12 @@ def test_curator_pages_open_for_curators_in_both_languages(app, world, anna):
 def test_curator_pages_need_the_curator_role(app, world):
     assert app.test_client().get("/curator/markers").status_code == 302
     organiser = as_user(app, world.users["olga"])
-    for path in ["/curator/", "/curator/markers", f"/curator/rallies/{world.draft}",
-                 "/curator/audit"]:
+    for path in [
+        "/curator/",
+        "/curator/markers",
+        f"/curator/rallies/{world.draft}",
+        "/curator/audit",
+    ]:
         assert organiser.get(path).status_code == 403
     assert as_user(app, world.users["anna"]).get("/curator/audit").status_code == 403
 

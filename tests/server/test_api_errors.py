@@ -46,20 +46,39 @@ def team(app, client, demo):
 
 
 def good_checkin(**changes) -> dict:
-    body = {"lat": 49.4359, "lon": 7.7688, "accuracy_m": 8,
-            "recorded_at": iso(datetime.now(UTC)), "client_event_id": new_event_id()}
+    body = {
+        "lat": 49.4359,
+        "lon": 7.7688,
+        "accuracy_m": 8,
+        "recorded_at": iso(datetime.now(UTC)),
+        "client_event_id": new_event_id(),
+    }
     body.update(changes)
     return body
 
 
-def post_raw(client, token: str, data: str | bytes, content_type: str | None = "application/json",
-             path: str = CHECKINS):
+def post_raw(
+    client,
+    token: str,
+    data: str | bytes,
+    content_type: str | None = "application/json",
+    path: str = CHECKINS,
+):
     return client.post(path, data=data, content_type=content_type, headers=bearer(token))
 
 
-NOT_JSON = ["{", "", "lat=1", '{"lat": NaN}', '{"lat": Infinity}', '{"lat": -Infinity}',
-            '{"lat": 1e999}',
-            b'{"name": "\xff"}', '{"a": "\\ud800"}', "[" * 3000 + "]" * 3000]
+NOT_JSON = [
+    "{",
+    "",
+    "lat=1",
+    '{"lat": NaN}',
+    '{"lat": Infinity}',
+    '{"lat": -Infinity}',
+    '{"lat": 1e999}',
+    b'{"name": "\xff"}',
+    '{"a": "\\ud800"}',
+    "[" * 3000 + "]" * 3000,
+]
 
 
 def test_not_json_is_400(client, team, subtests):
@@ -72,8 +91,12 @@ def test_not_json_is_400(client, team, subtests):
 
 def test_wrong_content_type_is_415(client, team, subtests):
     token, _, _ = team
-    for content_type in ("text/plain", "application/x-www-form-urlencoded",
-                         "multipart/form-data; boundary=x", None):
+    for content_type in (
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        None,
+    ):
         with subtests.test(content_type=content_type):
             resp = post_raw(client, token, json.dumps(good_checkin()), content_type)
             assert_error(resp, 415, "unsupported_media_type")
@@ -104,8 +127,11 @@ def test_bad_fields_are_422_naming_the_field(app, client, team, subtests):
     token, team_id, _ = team
     for changes, field, fragment in BAD_FIELDS:
         with subtests.test(changes=changes):
-            resp = client.post(CHECKINS, json=good_checkin(**changes),
-                               headers={**bearer(token), "Accept-Language": "en"})
+            resp = client.post(
+                CHECKINS,
+                json=good_checkin(**changes),
+                headers={**bearer(token), "Accept-Language": "en"},
+            )
             error = assert_error(resp, 422, "invalid_field")
             assert error["field"] == field
             assert fragment in error["message"]
@@ -136,16 +162,21 @@ def test_times_in_the_future_or_before_the_start_are_422(app, client, team):
     now = datetime.now(UTC)
     future = checkin(client, token, 49.4359, 7.7688, at=now + timedelta(minutes=10))
     assert assert_error(future, 422, "time_in_future")["field"] == "recorded_at"
-    assert checkin(client, token, 49.4359, 7.7688,
-                   at=now + timedelta(seconds=60)).status_code == 200
+    assert (
+        checkin(client, token, 49.4359, 7.7688, at=now + timedelta(seconds=60)).status_code == 200
+    )
 
     before = checkin(client, token, 49.4359, 7.7688, at=now - timedelta(minutes=10))
     assert assert_error(before, 422, "time_before_start")["field"] == "recorded_at"
     backdate_team(app, team_id, 3600)
-    assert checkin(client, token, 49.4359, 7.7688,
-                   at=now - timedelta(minutes=10)).status_code == 200
-    assert_error(checkin(client, token, 49.4359, 7.7688, at=now - timedelta(hours=2)), 422,
-                 "time_before_start")
+    assert (
+        checkin(client, token, 49.4359, 7.7688, at=now - timedelta(minutes=10)).status_code == 200
+    )
+    assert_error(
+        checkin(client, token, 49.4359, 7.7688, at=now - timedelta(hours=2)),
+        422,
+        "time_before_start",
+    )
     assert count_rows(app, "ClientEvent", team_id=team_id) == 2
 
 
@@ -156,16 +187,25 @@ def test_scan_fields_are_checked(client, team):
     assert error["field"] in ("lon", "accuracy_m")
     assert_error(scan(client, token, ""), 422, "invalid_field")
     assert_error(scan(client, token, "x" * 301), 422, "invalid_field")
-    assert_error(scan(client, token, "abc", at=datetime.now(UTC) + timedelta(hours=1)), 422,
-                 "time_in_future")
+    assert_error(
+        scan(client, token, "abc", at=datetime.now(UTC) + timedelta(hours=1)), 422, "time_in_future"
+    )
     no_id = client.post(f"{API}/team/scans", json={"token": "abc"}, headers=bearer(token))
     assert assert_error(no_id, 422, "invalid_field")["field"] == "client_event_id"
 
 
 def test_bad_team_names_are_422(app, client, demo, subtests):
     slug, _ = demo
-    for name in ("", "   ", "\t\n", "x" * 41, "Team\x07", "Zero\u200bwidth", "\u202eevil",
-                 "Bell\x07\x07"):
+    for name in (
+        "",
+        "   ",
+        "\t\n",
+        "x" * 41,
+        "Team\x07",
+        "Zero\u200bwidth",
+        "\u202eevil",
+        "Bell\x07\x07",
+    ):
         with subtests.test(name=name):
             error = assert_error(create_team(client, slug, name), 422)
             assert error["code"] in ("invalid_field", "invalid_team_name")
@@ -186,11 +226,15 @@ def test_team_creation_fields_are_checked(client, demo):
 
 
 def test_no_or_malformed_token_is_401(client, team, subtests):
-    for headers in ({}, {"Authorization": ""}, {"Authorization": "Bearer"},
-                    {"Authorization": "Bearer    "}, {"Authorization": "Basic dXNlcjpwYXNz"},
-                    {"Authorization": "Token abc"}):
-        for method, path in (("get", "/team"), ("post", "/team/checkins"),
-                             ("post", "/team/scans")):
+    for headers in (
+        {},
+        {"Authorization": ""},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Bearer    "},
+        {"Authorization": "Basic dXNlcjpwYXNz"},
+        {"Authorization": "Token abc"},
+    ):
+        for method, path in (("get", "/team"), ("post", "/team/checkins"), ("post", "/team/scans")):
             with subtests.test(headers=headers, path=path):
                 resp = getattr(client, method)(API + path, json=good_checkin(), headers=headers)
                 assert_error(resp, 401, "token_missing")
@@ -234,8 +278,7 @@ def test_a_closed_rally_is_409_for_play(app, client, team):
     update_rally(app, rally_id, status=models.RallyStatus.CLOSED)
     assert_error(checkin(client, token, 49.44, 7.76), 409, "rally_closed")
     stop = demo_stops(app, rally_id)[0]
-    assert_error(scan(client, token, qr_url(app, rally_id, stop.marker_id)), 409,
-                 "rally_closed")
+    assert_error(scan(client, token, qr_url(app, rally_id, stop.marker_id)), 409, "rally_closed")
     assert_error(create_team(client, slug, "Latecomers"), 409, "rally_closed")
     join = client.post(f"{API}/rallies/{slug}/join", json={"join_code": "ABCDEFGH"})
     assert_error(join, 409, "rally_closed")
@@ -248,8 +291,11 @@ def test_an_oversized_body_is_413(app, client, team):
     assert_error(post_raw(client, token, big), 413, "body_too_large")
     slug = client.get(f"{API}/team", headers=bearer(token)).get_json()["rally"]
     big_name = json.dumps({"name": "n" * 70000})
-    assert_error(client.post(f"{API}/rallies/{slug}/teams", data=big_name,
-                             content_type="application/json"), 413, "body_too_large")
+    assert_error(
+        client.post(f"{API}/rallies/{slug}/teams", data=big_name, content_type="application/json"),
+        413,
+        "body_too_large",
+    )
 
 
 def test_an_oversized_chunked_body_is_413(app, client, team):
@@ -258,9 +304,15 @@ def test_an_oversized_chunked_body_is_413(app, client, team):
     chunks = [b'{"pad": "', *[b"x" * 1000] * (app.config["API_MAX_BODY"] // 1000 + 1), b'"}']
     with serve(app) as base:
         request = urllib.request.Request(
-            base + CHECKINS, data=iter(chunks), method="POST",
-            headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked",
-                     **bearer(token)})
+            base + CHECKINS,
+            data=iter(chunks),
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "Transfer-Encoding": "chunked",
+                **bearer(token),
+            },
+        )
         with pytest.raises(urllib.error.HTTPError) as caught:
             urllib.request.urlopen(request, timeout=30)
     assert caught.value.code == 413
@@ -298,7 +350,7 @@ def _altered(token: str) -> list[str]:
     out = []
     for i in (2, len(token) // 2, len(token) - 3):
         c = "A" if token[i] != "A" else "B"
-        out.append(token[:i] + c + token[i + 1:])
+        out.append(token[:i] + c + token[i + 1 :])
     return out
 
 
@@ -316,8 +368,7 @@ def test_a_forged_token_finds_nothing(app, client, team):
     forged = tokens.KeyRing.generate(b"f" * 32).sign(rally_id, marker_id)
     error = _assert_finds_nothing(app, client, token, forged, team_id)
     assert error["code"] == "token_bad_signature"
-    _assert_finds_nothing(app, client, token,
-                          f"https://artcaching.example.org/q/{forged}", team_id)
+    _assert_finds_nothing(app, client, token, f"https://artcaching.example.org/q/{forged}", team_id)
 
 
 def test_an_altered_token_finds_nothing(app, client, team):
@@ -332,8 +383,7 @@ def test_another_rallys_token_finds_nothing(app, client, team):
     token, team_id, _ = team
     _, other_id = import_demo(app, "another-rally")
     other_marker = demo_stops(app, other_id)[0].marker_id
-    error = _assert_finds_nothing(app, client, token, qr_url(app, other_id, other_marker),
-                                  team_id)
+    error = _assert_finds_nothing(app, client, token, qr_url(app, other_id, other_marker), team_id)
     assert error["code"] == "token_wrong_rally"
 
 
@@ -353,16 +403,25 @@ def test_a_retired_keys_token_finds_nothing(app, client, team):
     error = assert_error(scan(client, token, old_second), 422, "token_retired_key")
     assert count_rows(app, "Discovery", team_id=team_id) == 1
     assert "scan" in error["message"]
-    assert scan(client, token, qr_token(app, rally_id, second.marker_id)).get_json()[
-        "result"] == "found"
+    assert (
+        scan(client, token, qr_token(app, rally_id, second.marker_id)).get_json()["result"]
+        == "found"
+    )
 
 
 def test_a_garbage_code_finds_nothing(app, client, team, subtests):
     token, team_id, _ = team
-    for garbage in ("https://evil.example.org/x/y", "https://artcaching.example.org/q/",
-                    "hello world", "https://artcaching.example.org/q/!!!!", "AAAA",
-                    "q/" + "A" * 80, "../../etc/passwd", "javascript:alert(1)",
-                    "https://artcaching.example.org/q/AQEBAQ?x=1"):
+    for garbage in (
+        "https://evil.example.org/x/y",
+        "https://artcaching.example.org/q/",
+        "hello world",
+        "https://artcaching.example.org/q/!!!!",
+        "AAAA",
+        "q/" + "A" * 80,
+        "../../etc/passwd",
+        "javascript:alert(1)",
+        "https://artcaching.example.org/q/AQEBAQ?x=1",
+    ):
         with subtests.test(garbage=garbage):
             _assert_finds_nothing(app, client, token, garbage, team_id)
 
@@ -371,20 +430,25 @@ def test_qr_error_messages_are_in_the_teams_language(app, client, demo):
     slug, _ = demo
     de = new_team(client, slug, "Deutsch", language="de")
     en = new_team(client, slug, "English", language="en")
-    assert assert_error(scan(client, de, "nope"), 422)["message"] == \
-        "Das ist kein Art-Caching-Code."
-    assert assert_error(scan(client, en, "nope"), 422)["message"] == \
-        "This is not an Art Caching code."
+    assert (
+        assert_error(scan(client, de, "nope"), 422)["message"] == "Das ist kein Art-Caching-Code."
+    )
+    assert (
+        assert_error(scan(client, en, "nope"), 422)["message"] == "This is not an Art Caching code."
+    )
 
 
 # Never a 500
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
-                                                                max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=12,
 )
+
+
 def _field_value(name: str):
     """Mostly a plausible value for the field, sometimes any JSON value."""
     recent = st.integers(-30, 300).map(lambda s: iso(datetime.now(UTC) - timedelta(seconds=s)))
@@ -392,8 +456,7 @@ def _field_value(name: str):
         "lat": st.floats(49.43, 49.45) | st.floats(-91, 91),
         "lon": st.floats(7.75, 7.78) | st.floats(-181, 181),
         "accuracy_m": st.floats(0, 50) | st.floats(-10, 1e6),
-        "recorded_at": recent | st.datetimes(timezones=st.timezones()).map(
-            lambda d: d.isoformat()),
+        "recorded_at": recent | st.datetimes(timezones=st.timezones()).map(lambda d: d.isoformat()),
         "client_event_id": st.uuids().map(str),
         "token": st.text(max_size=80),
         "heading": st.floats(-10, 370),
@@ -405,19 +468,25 @@ def _field_value(name: str):
 def _body(required: list[str], optional: list[str]):
     return st.fixed_dictionaries(
         {name: _field_value(name) for name in required},
-        optional={name: _field_value(name) for name in optional})
+        optional={name: _field_value(name) for name in optional},
+    )
 
 
 BODIES = {
-    "/team/checkins": _body(["lat", "lon", "accuracy_m", "recorded_at", "client_event_id"],
-                            ["heading", "mock_location"]),
-    "/team/scans": _body(["token", "client_event_id"],
-                         ["recorded_at", "lat", "lon", "accuracy_m", "mock_location"]),
+    "/team/checkins": _body(
+        ["lat", "lon", "accuracy_m", "recorded_at", "client_event_id"], ["heading", "mock_location"]
+    ),
+    "/team/scans": _body(
+        ["token", "client_event_id"], ["recorded_at", "lat", "lon", "accuracy_m", "mock_location"]
+    ),
 }
 
 
-@settings(max_examples=120, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(path=st.sampled_from(sorted(BODIES)), data=st.data())
 def test_random_bodies_never_cause_a_500(client, team, path, data):
     token, _, _ = team
@@ -430,8 +499,9 @@ def test_random_bodies_never_cause_a_500(client, team, path, data):
         assert_error(resp, resp.status_code)
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.binary(max_size=200) | st.text(max_size=200).map(str.encode))
 def test_random_bytes_never_cause_a_500(client, team, data):
     token, _, _ = team

@@ -54,16 +54,22 @@ def call(client, method: str, path: str, **kwargs):
 
 def spec_validator(client, path: str, method: str, status: int) -> Draft202012Validator:
     spec = client.get(f"{API}/openapi.json").get_json()
-    schema = spec["paths"][path][method]["responses"][str(status)]["content"][
-        "application/json"]["schema"]
-    return Draft202012Validator({**schema, "components": spec["components"]},
-                                format_checker=FormatChecker())
+    schema = spec["paths"][path][method]["responses"][str(status)]["content"]["application/json"][
+        "schema"
+    ]
+    return Draft202012Validator(
+        {**schema, "components": spec["components"]}, format_checker=FormatChecker()
+    )
 
 
 def assert_matches_spec(client, path: str, method: str, resp) -> dict:
     body = resp.get_json()
-    errors = [e.message for e in spec_validator(client, "/organiser" + path, method,
-                                                resp.status_code).iter_errors(body)]
+    errors = [
+        e.message
+        for e in spec_validator(client, "/organiser" + path, method, resp.status_code).iter_errors(
+            body
+        )
+    ]
     assert not errors, errors[:5]
     return body
 
@@ -197,12 +203,10 @@ def test_live_view_answers_304_when_nothing_changed(app, client, played, organis
     first = call(client, "get", f"/rallies/{played.slug}/live")
     etag = first.headers["ETag"]
     assert "no-cache" in first.headers["Cache-Control"]
-    again = call(client, "get", f"/rallies/{played.slug}/live",
-                 headers={"If-None-Match": etag})
+    again = call(client, "get", f"/rallies/{played.slug}/live", headers={"If-None-Match": etag})
     assert again.status_code == 304
     checkin(client, played.tokens[OTTER], 49.4431, 7.7701)
-    changed = call(client, "get", f"/rallies/{played.slug}/live",
-                   headers={"If-None-Match": etag})
+    changed = call(client, "get", f"/rallies/{played.slug}/live", headers={"If-None-Match": etag})
     assert changed.status_code == 200
 
 
@@ -222,7 +226,8 @@ def test_live_view_queries_do_not_grow_with_teams(app, client, demo, organiser, 
     assert len(body["teams"]) == teams
     assert body["counts"]["finds"] == sum(i % 11 for i in range(teams))
     assert sum(t["position"] is not None for t in body["teams"]) == sum(
-        1 for i in range(teams) if i % 20 <= 15)
+        1 for i in range(teams) if i % 20 <= 15
+    )
     assert len(queries) <= 8, queries
 
 
@@ -233,13 +238,22 @@ def test_assist_marks_a_stop_found_with_the_reason(app, client, played, organise
     stops = demo_stops(app, played.rally_id)
     team_id = played.teams[OTTER]
     reason = "QR-Code an der Marienkirche abgerissen"
-    resp = call(client, "post", f"/rallies/{played.slug}/teams/{team_id}/assists",
-                json={"marker_id": stops[0].marker_id, "reason": reason})
+    resp = call(
+        client,
+        "post",
+        f"/rallies/{played.slug}/teams/{team_id}/assists",
+        json={"marker_id": stops[0].marker_id, "reason": reason},
+    )
     assert resp.status_code == 201, resp.get_json()
     body = assert_matches_spec(client, "/rallies/{slug}/teams/{team_id}/assists", "post", resp)
     assert body["found"] == [1]
-    assert body["team"] == {"id": team_id, "name": OTTER, "found": 1, "score": 25,
-                            "finished": False}
+    assert body["team"] == {
+        "id": team_id,
+        "name": OTTER,
+        "found": 1,
+        "score": 25,
+        "finished": False,
+    }
     team = get_team(client, played.tokens[OTTER])
     assert [(f["stop"], f["method"]) for f in team["found"]] == [(1, "assist")]
     assert team["open"][0]["stop"] == 2
@@ -250,7 +264,10 @@ def test_assist_marks_a_stop_found_with_the_reason(app, client, played, organise
     with app.app_context():
         flag = db.session.scalar(db.select(models.TeamFlag).filter_by(team_id=team_id))
         assert (flag.kind, flag.marker_id, flag.detail) == (
-            "assisted", stops[0].marker_id, {"reason": reason})
+            "assisted",
+            stops[0].marker_id,
+            {"reason": reason},
+        )
         entry = db.session.scalar(db.select(models.AuditEntry).filter_by(action="team.assist"))
         assert entry.object_id == team_id
         assert entry.user.username == "organiser-user"
@@ -265,20 +282,34 @@ def test_assist_marks_a_stop_found_with_the_reason(app, client, played, organise
 def test_assist_refusals(app, client, played, organiser):
     stops = demo_stops(app, played.rally_id)
     url = f"/rallies/{played.slug}/teams/{played.teams[ZEBRAS]}/assists"
-    assert_error(call(client, "post", url, json={"marker_id": stops[0].marker_id,
-                                                 "reason": "again"}), 409, "stop_already_found")
-    assert_error(call(client, "post", url, json={"marker_id": 99999, "reason": "nope"}),
-                 422, "stop_unknown")
-    error = assert_error(call(client, "post", url, json={"marker_id": stops[5].marker_id,
-                                                         "reason": "   x  "}),
-                         422, "assist_reason")
+    assert_error(
+        call(client, "post", url, json={"marker_id": stops[0].marker_id, "reason": "again"}),
+        409,
+        "stop_already_found",
+    )
+    assert_error(
+        call(client, "post", url, json={"marker_id": 99999, "reason": "nope"}), 422, "stop_unknown"
+    )
+    error = assert_error(
+        call(client, "post", url, json={"marker_id": stops[5].marker_id, "reason": "   x  "}),
+        422,
+        "assist_reason",
+    )
     assert error["field"] == "reason"
-    error = assert_error(call(client, "post", url, json={"marker_id": stops[5].marker_id}),
-                         422, "invalid_field")
+    error = assert_error(
+        call(client, "post", url, json={"marker_id": stops[5].marker_id}), 422, "invalid_field"
+    )
     assert error["field"] == "reason"
-    assert_error(call(client, "post", f"/rallies/{played.slug}/teams/999999/assists",
-                      json={"marker_id": stops[5].marker_id, "reason": "stuck team"}),
-                 404, "team_unknown")
+    assert_error(
+        call(
+            client,
+            "post",
+            f"/rallies/{played.slug}/teams/999999/assists",
+            json={"marker_id": stops[5].marker_id, "reason": "stuck team"},
+        ),
+        404,
+        "team_unknown",
+    )
     assert count_rows(app, "TeamFlag", kind="assisted") == 0
     assert count_rows(app, "AuditEntry") == 0
 
@@ -287,8 +318,12 @@ def test_assist_may_open_a_later_stop_and_completes_a_rally(app, client, played,
     stops = demo_stops(app, played.rally_id)
     url = f"/rallies/{played.slug}/teams/{played.teams[ZEBRAS]}/assists"
     for stop in stops[3:]:
-        resp = call(client, "post", url, json={"marker_id": stop.marker_id,
-                                               "reason": "Akku leer, Fotos gezeigt"})
+        resp = call(
+            client,
+            "post",
+            url,
+            json={"marker_id": stop.marker_id, "reason": "Akku leer, Fotos gezeigt"},
+        )
         assert resp.status_code == 201
     team = get_team(client, played.tokens[ZEBRAS])
     assert team["finished"] is True
@@ -306,8 +341,7 @@ def test_rename_a_team(app, client, played, organiser):
     assert body["name"] == "Die Füchse"
     assert get_team(client, played.tokens[FUCHS])["name"] == "Die Füchse"
     assert_error(call(client, "patch", url, json={"name": ZEBRAS}), 409, "team_name_taken")
-    assert_error(call(client, "patch", url, json={"name": "a\u0007b"}), 422,
-                 "invalid_team_name")
+    assert_error(call(client, "patch", url, json={"name": "a\u0007b"}), 422, "invalid_team_name")
     assert_error(call(client, "patch", url, json={}), 422, "invalid_field")
     assert count_rows(app, "AuditEntry", action="team.rename") == 1
 
@@ -347,10 +381,12 @@ def test_close_stops_play(app, client, played, organiser):
     body = assert_matches_spec(client, "/rallies/{slug}/close", "post", resp)
     assert body["status"] == "closed" and body["closed_at"]
     assert_error(checkin(client, played.tokens[OTTER], 49.44, 7.77), 409, "rally_closed")
-    assert_error(client.post(f"{API}/rallies/{played.slug}/teams", json={"name": "Spät"}),
-                 409, "rally_closed")
-    assert_error(call(client, "post", f"/rallies/{played.slug}/close"), 409,
-                 "rally_already_closed")
+    assert_error(
+        client.post(f"{API}/rallies/{played.slug}/teams", json={"name": "Spät"}),
+        409,
+        "rally_closed",
+    )
+    assert_error(call(client, "post", f"/rallies/{played.slug}/close"), 409, "rally_already_closed")
     assert count_rows(app, "AuditEntry", action="rally.close") == 1
 
 
@@ -364,11 +400,11 @@ def test_a_draft_cannot_be_closed(app, client, demo, organiser):
 
 def test_purge_needs_a_closed_rally_and_the_slug(app, client, played, organiser):
     url = f"/rallies/{played.slug}/purge"
-    assert_error(call(client, "post", url, json={"confirm": played.slug}), 409,
-                 "rally_not_closed")
+    assert_error(call(client, "post", url, json={"confirm": played.slug}), 409, "rally_not_closed")
     call(client, "post", f"/rallies/{played.slug}/close")
-    error = assert_error(call(client, "post", url, json={"confirm": "yes"}), 422,
-                         "purge_confirmation")
+    error = assert_error(
+        call(client, "post", url, json={"confirm": "yes"}), 422, "purge_confirmation"
+    )
     assert error["field"] == "confirm"
     assert_error(call(client, "post", url, json={}), 422, "invalid_field")
     assert count_rows(app, "TeamToken") == 3
@@ -389,8 +425,12 @@ def _all_rows_text(app) -> str:
 def test_purge_leaves_no_personal_data_behind(app, client, played, organiser):
     stops = demo_stops(app, played.rally_id)
     reason = f"{FUCHS} rief an: Handy von {OTTER} leer"
-    call(client, "post", f"/rallies/{played.slug}/teams/{played.teams[OTTER]}/assists",
-         json={"marker_id": stops[0].marker_id, "reason": reason})
+    call(
+        client,
+        "post",
+        f"/rallies/{played.slug}/teams/{played.teams[OTTER]}/assists",
+        json={"marker_id": stops[0].marker_id, "reason": reason},
+    )
     checkin(client, played.tokens[OTTER], 49.4477777, 7.7788888, mock_location=True)
     call(client, "post", f"/rallies/{played.slug}/close")
     names = [ZEBRAS, FUCHS, OTTER, reason[:20]]
@@ -400,8 +440,7 @@ def test_purge_leaves_no_personal_data_behind(app, client, played, organiser):
     assert all(name in before for name in names[:3])
     assert any(p in before for p in positions)
 
-    resp = call(client, "post", f"/rallies/{played.slug}/purge",
-                json={"confirm": played.slug})
+    resp = call(client, "post", f"/rallies/{played.slug}/purge", json={"confirm": played.slug})
     body = assert_matches_spec(client, "/rallies/{slug}/purge", "post", resp)
     assert body["purged"]["teams"] == 3
     assert body["purged"]["tokens"] == 3
@@ -429,10 +468,17 @@ def test_purge_leaves_no_personal_data_behind(app, client, played, organiser):
     board = client.get(f"{API}/rallies/{played.slug}/leaderboard").get_json()
     assert [e["team"] for e in board["entries"]] == [None, None, None]
 
-    assert_error(call(client, "patch", f"/rallies/{played.slug}/teams/{played.teams[OTTER]}",
-                      json={"name": "Wieder da"}), 409, "rally_purged")
-    again = call(client, "post", f"/rallies/{played.slug}/purge",
-                 json={"confirm": played.slug})
+    assert_error(
+        call(
+            client,
+            "patch",
+            f"/rallies/{played.slug}/teams/{played.teams[OTTER]}",
+            json={"name": "Wieder da"},
+        ),
+        409,
+        "rally_purged",
+    )
+    again = call(client, "post", f"/rallies/{played.slug}/purge", json={"confirm": played.slug})
     assert again.status_code == 200
     assert again.get_json()["purged"]["tokens"] == 0
 
@@ -456,6 +502,8 @@ def test_a_new_team_appears_after_a_poll(app, client, played, organiser):
     assert len(after["teams"]) == len(before["teams"]) + 1
     late = next(t for t in after["teams"] if t["name"] == "Nachzügler")
     assert late["finds"] == {"1": "gps"}
-    assert late["position"] == {"lat": round(stop.position.lat, 3),
-                                "lon": round(stop.position.lon, 3),
-                                "at": late["position"]["at"]}
+    assert late["position"] == {
+        "lat": round(stop.position.lat, 3),
+        "lon": round(stop.position.lon, 3),
+        "at": late["position"]["at"],
+    }

@@ -61,8 +61,15 @@ def start_walking_team(client, app, slug: str, name: str, hours_ago: float = 2.0
     return body, started
 
 
-def walk_rally(app, client, slug: str, rally_id: int, route: list[LatLon], name: str,
-               with_team_views: bool = False) -> Walked:
+def walk_rally(
+    app,
+    client,
+    slug: str,
+    rally_id: int,
+    route: list[LatLon],
+    name: str,
+    with_team_views: bool = False,
+) -> Walked:
     """A team walks the route at 1.3 m/s sending a fix every 25 s (and, if asked, looks at its
     team page after each)."""
     answers: list[tuple[str, LatLon | None, dict[str, Any]]] = [
@@ -79,8 +86,9 @@ def walk_rally(app, client, slug: str, rally_id: int, route: list[LatLon], name:
         if with_team_views:
             answers.append(("team", fix.position, get_team(client, token)))
     assert fix.at < datetime.now(UTC)
-    answers.append(("leaderboard", None,
-                    client.get(f"{API}/rallies/{slug}/leaderboard").get_json()))
+    answers.append(
+        ("leaderboard", None, client.get(f"{API}/rallies/{slug}/leaderboard").get_json())
+    )
     return Walked(token, created["team"]["id"], answers)
 
 
@@ -156,7 +164,7 @@ def test_qr_codes_play_the_whole_rally_in_fixed_order(app, client, demo):
         (found,) = body["found_now"]
         assert (found["stop"], found["letter"], found["method"]) == (i + 1, WORD[i], "qr")
         assert body["team"]["letters"][: i + 1] == list(WORD[: i + 1])
-        assert body["team"]["letters"][i + 1:] == [None] * (9 - i)
+        assert body["team"]["letters"][i + 1 :] == [None] * (9 - i)
         if i + 1 < len(stops):
             assert [o["marker_id"] for o in body["team"]["open"]] == [stops[i + 1].marker_id]
     assert_complete(get_team(client, token), "qr")
@@ -190,8 +198,12 @@ def test_gps_walk_in_free_order_backwards(app, client, demo):
     stops = demo_stops(app, rally_id)
     route = [s.position for s in reversed(stops)] + [rally_start(app, rally_id)]
     walked = walk_rally(app, client, slug, rally_id, route, "Backwards")
-    found_order = [f["stop"] for _, _, b in walked.answers if b.get("result") == "found"
-                   for f in b["found_now"]]
+    found_order = [
+        f["stop"]
+        for _, _, b in walked.answers
+        if b.get("result") == "found"
+        for f in b["found_now"]
+    ]
     assert sorted(found_order) == list(range(1, 11))
     assert found_order != list(range(1, 11))
     team = get_team(client, walked.token)
@@ -260,8 +272,9 @@ def test_nothing_is_revealed_before_it_is_found(app, client, demo):
                     near = d - tolerance_m(ACCURACY) <= AR_RADIUS_M
                     assert (open_stop["marker"] is not None) == near, (stop.index, d)
                     if near:
-                        assert (open_stop["marker"]["lat"], open_stop["marker"]["lon"]) == \
-                            tuple(stop.position)
+                        assert (open_stop["marker"]["lat"], open_stop["marker"]["lon"]) == tuple(
+                            stop.position
+                        )
                         assert open_stop["marker"]["distance_m"] == pytest.approx(d, abs=0.2)
                         seen_near = True
                     area = open_stop["search_area"]
@@ -287,8 +300,9 @@ def test_a_teleport_is_flagged_but_not_banned(app, client, demo):
     near = destination(first.position, 180, 300)
     assert checkin(client, token, near.lat, near.lon, at=t0).get_json()["result"] == "outside"
 
-    jump = checkin(client, token, first.position.lat, first.position.lon,
-                   at=t0 + timedelta(seconds=5))
+    jump = checkin(
+        client, token, first.position.lat, first.position.lon, at=t0 + timedelta(seconds=5)
+    )
     body = jump.get_json()
     assert jump.status_code == 200
     assert body["result"] == "teleport" and body["flags"] == ["teleport"]
@@ -296,8 +310,9 @@ def test_a_teleport_is_flagged_but_not_banned(app, client, demo):
     assert count_rows(app, "TeamFlag", team_id=team_id, kind="teleport") == 1
     assert count_rows(app, "Discovery", team_id=team_id) == 0
 
-    walked_there = checkin(client, token, first.position.lat, first.position.lon,
-                           at=t0 + timedelta(minutes=5)).get_json()
+    walked_there = checkin(
+        client, token, first.position.lat, first.position.lon, at=t0 + timedelta(minutes=5)
+    ).get_json()
     assert walked_there["result"] == "found" and walked_there["flags"] == []
     assert walked_there["found_now"][0]["marker_id"] == first.marker_id
 
@@ -318,14 +333,16 @@ def test_a_mock_location_is_flagged_and_finds_nothing(app, client, demo):
     first = demo_stops(app, rally_id)[0]
     created = create_team(client, slug, "Mockers").get_json()
     token, team_id = created["token"], created["team"]["id"]
-    body = checkin(client, token, first.position.lat, first.position.lon,
-                   mock_location=True).get_json()
+    body = checkin(
+        client, token, first.position.lat, first.position.lon, mock_location=True
+    ).get_json()
     assert body["result"] == "mock_location" and body["flags"] == ["mock_location"]
     assert body["found_now"] == [] and body["visible"] == []
     assert count_rows(app, "TeamFlag", team_id=team_id, kind="mock_location") == 1
     assert count_rows(app, "Discovery", team_id=team_id) == 0
-    honest = checkin(client, token, first.position.lat, first.position.lon,
-                     mock_location=False).get_json()
+    honest = checkin(
+        client, token, first.position.lat, first.position.lon, mock_location=False
+    ).get_json()
     assert honest["result"] == "found"
 
 
@@ -334,8 +351,10 @@ def test_a_marker_counts_once_per_team(app, client, demo):
     first = demo_stops(app, rally_id)[0]
     created = create_team(client, slug, "Twice").get_json()
     token, team_id = created["token"], created["team"]["id"]
-    assert checkin(client, token, first.position.lat, first.position.lon).get_json()[
-        "result"] == "found"
+    assert (
+        checkin(client, token, first.position.lat, first.position.lon).get_json()["result"]
+        == "found"
+    )
     again = scan(client, token, qr_url(app, rally_id, first.marker_id)).get_json()
     assert again["result"] == "already_found" and again["found_now"] == []
     assert again["team"]["score"] == 100
@@ -352,8 +371,15 @@ def test_a_qr_scan_far_from_its_marker_counts_and_is_flagged(app, client, demo):
     first = demo_stops(app, rally_id)[0]
     created = create_team(client, slug, "Far away").get_json()
     token, team_id = created["token"], created["team"]["id"]
-    body = scan(client, token, qr_url(app, rally_id, first.marker_id),
-                at=datetime.now(UTC), lat=49.40, lon=7.70, accuracy_m=10).get_json()
+    body = scan(
+        client,
+        token,
+        qr_url(app, rally_id, first.marker_id),
+        at=datetime.now(UTC),
+        lat=49.40,
+        lon=7.70,
+        accuracy_m=10,
+    ).get_json()
     assert body["result"] == "found"
     assert body["flags"] == ["qr_far_from_marker"]
     assert count_rows(app, "TeamFlag", team_id=team_id, kind="qr_far_from_marker") == 1
@@ -365,7 +391,7 @@ def test_found_times_are_the_phones_times(app, client, demo):
     first = demo_stops(app, rally_id)[0]
     created, started = start_walking_team(client, app, slug, "Late", hours_ago=1)
     taken = started + timedelta(minutes=20)
-    body = checkin(client, created["token"], first.position.lat, first.position.lon,
-                   at=taken).get_json()
+    body = checkin(
+        client, created["token"], first.position.lat, first.position.lon, at=taken
+    ).get_json()
     assert body["found_now"][0]["found_at"] == iso(taken)
-

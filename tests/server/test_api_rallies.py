@@ -30,8 +30,12 @@ from tests.server.helpers import (
 
 def _positions_in(text: str, stops) -> list[float]:
     """Marker coordinates (as JSON writes them) that occur in the text."""
-    return [v for s in stops for v in s.position
-            if re.search(r"(?<![\d.])" + re.escape(repr(v)) + r"(?!\d)", text)]
+    return [
+        v
+        for s in stops
+        for v in s.position
+        if re.search(r"(?<![\d.])" + re.escape(repr(v)) + r"(?!\d)", text)
+    ]
 
 
 def test_rally_list_holds_published_rallies_only(app, client, demo):
@@ -158,10 +162,14 @@ def test_a_join_code_belongs_to_its_rally(app, client, demo):
     slug, _ = demo
     other, _ = import_demo(app, "other-rally")
     code = create_team(client, slug, "Here").get_json()["join_code"]
-    assert_error(client.post(f"{API}/rallies/{other}/join", json={"join_code": code}),
-                 404, "join_code_unknown")
-    assert_error(client.post(f"{API}/rallies/nope/join", json={"join_code": code}),
-                 404, "rally_not_found")
+    assert_error(
+        client.post(f"{API}/rallies/{other}/join", json={"join_code": code}),
+        404,
+        "join_code_unknown",
+    )
+    assert_error(
+        client.post(f"{API}/rallies/nope/join", json={"join_code": code}), 404, "rally_not_found"
+    )
 
 
 def test_tokens_are_per_team(app, client, demo):
@@ -187,12 +195,15 @@ def test_a_team_of_one_rally_cannot_use_another_rallys_code(app, client, demo):
     a_first = demo_stops(app, rally_id)[0]
     assert b_first.marker_id != a_first.marker_id
 
-    error = assert_error(scan(client, token_a, qr_url(app, other_id, b_first.marker_id)),
-                         422, "token_wrong_rally")
+    error = assert_error(
+        scan(client, token_a, qr_url(app, other_id, b_first.marker_id)), 422, "token_wrong_rally"
+    )
     assert error["field"] == "token"
     assert count_rows(app, "Discovery") == 0
-    assert scan(client, token_b, qr_url(app, other_id, b_first.marker_id)).get_json()[
-        "result"] == "found"
+    assert (
+        scan(client, token_b, qr_url(app, other_id, b_first.marker_id)).get_json()["result"]
+        == "found"
+    )
     assert get_team(client, token_a)["progress"]["found"] == 0
     assert get_team(client, token_b)["rally"] == other_slug
 
@@ -201,8 +212,13 @@ def test_the_leaderboard_ranks_finished_teams_first_then_score_then_time(app, cl
     slug, rally_id = demo
     urls = [qr_url(app, rally_id, s.marker_id) for s in demo_stops(app, rally_id)]
     teams = {}
-    for name, finds, hours in [("Slow", 10, 3), ("Partial", 4, 1), ("Fast", 10, 1),
-                               ("Idle", 0, 0), ("Some", 2, 1)]:
+    for name, finds, hours in [
+        ("Slow", 10, 3),
+        ("Partial", 4, 1),
+        ("Fast", 10, 1),
+        ("Idle", 0, 0),
+        ("Some", 2, 1),
+    ]:
         created = create_team(client, slug, name).get_json()
         teams[name] = created["token"]
         if hours:
@@ -226,8 +242,7 @@ def test_the_leaderboard_ranks_finished_teams_first_then_score_then_time(app, cl
 
     top = client.get(f"{API}/rallies/{slug}/leaderboard?limit=2").get_json()
     assert [e["team"] for e in top["entries"]] == ["Fast", "Slow"]
-    assert_error(client.get(f"{API}/rallies/{slug}/leaderboard?limit=two"), 422,
-                 "invalid_field")
+    assert_error(client.get(f"{API}/rallies/{slug}/leaderboard?limit=two"), 422, "invalid_field")
 
 
 def test_a_closed_rally_keeps_its_leaderboard_and_team_pages(app, client, demo):
@@ -236,6 +251,7 @@ def test_a_closed_rally_keeps_its_leaderboard_and_team_pages(app, client, demo):
     update_rally(app, rally_id, status=models.RallyStatus.CLOSED)
     assert client.get(f"{API}/rallies").get_json()["rallies"] == []
     assert client.get(f"{API}/rallies/{slug}").get_json()["status"] == "closed"
-    assert client.get(f"{API}/rallies/{slug}/leaderboard").get_json()["entries"][0][
-        "team"] == "Done"
+    assert (
+        client.get(f"{API}/rallies/{slug}/leaderboard").get_json()["entries"][0]["team"] == "Done"
+    )
     assert get_team(client, token)["name"] == "Done"

@@ -56,8 +56,11 @@ def users(app, password_hash):
     """An account per role, and a disabled organiser, all with PASSWORD."""
     with app.app_context():
         for name, role in [*((r.value, r) for r in Role), ("disabled", Role.ORGANISER)]:
-            db.session.add(User(username=name, password_hash=password_hash, role=role,
-                                active=name != "disabled"))
+            db.session.add(
+                User(
+                    username=name, password_hash=password_hash, role=role, active=name != "disabled"
+                )
+            )
         db.session.commit()
 
 
@@ -67,12 +70,17 @@ def csrf_token(client, path: str = "/login") -> str:
     return match.group(1)
 
 
-def login(client, username: str, password: str = PASSWORD, next_: str | None = None,
-          **headers):
+def login(client, username: str, password: str = PASSWORD, next_: str | None = None, **headers):
     url = "/login" if next_ is None else f"/login?next={next_}"
-    return client.post(url, data={
-        "csrf_token": csrf_token(client), "username": username, "password": password,
-    }, headers=headers)
+    return client.post(
+        url,
+        data={
+            "csrf_token": csrf_token(client),
+            "username": username,
+            "password": password,
+        },
+        headers=headers,
+    )
 
 
 def home(app: Flask, username: str) -> str:
@@ -98,13 +106,16 @@ def test_create_user_stores_an_argon2_hash(app):
         assert other.password_hash != user.password_hash
 
 
-@pytest.mark.parametrize(("name", "password", "problem"), [
-    ("kurz", "123456789", "at least 10 characters"),
-    ("", PASSWORD, "1 to 80 characters"),
-    ("   ", PASSWORD, "1 to 80 characters"),
-    ("x" * 81, PASSWORD, "1 to 80 characters"),
-    ("Curator", PASSWORD, "exists already"),
-])
+@pytest.mark.parametrize(
+    ("name", "password", "problem"),
+    [
+        ("kurz", "123456789", "at least 10 characters"),
+        ("", PASSWORD, "1 to 80 characters"),
+        ("   ", PASSWORD, "1 to 80 characters"),
+        ("x" * 81, PASSWORD, "1 to 80 characters"),
+        ("Curator", PASSWORD, "exists already"),
+    ],
+)
 def test_create_user_refuses_bad_input(app, users, name, password, problem):
     with app.app_context():
         with pytest.raises(ValueError, match=problem):
@@ -127,9 +138,11 @@ def test_old_hash_parameters_are_upgraded_at_login(app):
 
 def test_login_page_speaks_the_browser_language(client):
     assert t("auth.title", "en") in client.get(
-        "/login", headers={"Accept-Language": "en"}).get_data(as_text=True)
+        "/login", headers={"Accept-Language": "en"}
+    ).get_data(as_text=True)
     assert t("auth.title", "de") in client.get(
-        "/login", headers={"Accept-Language": "de"}).get_data(as_text=True)
+        "/login", headers={"Accept-Language": "de"}
+    ).get_data(as_text=True)
 
 
 def test_login_succeeds_and_opens_the_role_page(app, client, users):
@@ -146,8 +159,12 @@ def test_user_name_is_not_case_sensitive(client, users):
 @pytest.mark.parametrize("lang", ["de", "en"])
 def test_failed_logins_look_the_same_whatever_was_wrong(client, users, lang):
     answers = []
-    for username, password in [("organiser", "wrong password!"), ("nobody", PASSWORD),
-                               ("disabled", PASSWORD), ("organiser", PASSWORD.upper())]:
+    for username, password in [
+        ("organiser", "wrong password!"),
+        ("nobody", PASSWORD),
+        ("disabled", PASSWORD),
+        ("organiser", PASSWORD.upper()),
+    ]:
         response = login(client, username, password, **{"Accept-Language": lang})
         assert response.status_code == 401
         assert client.get("/organiser-only").status_code == 302
@@ -156,8 +173,11 @@ def test_failed_logins_look_the_same_whatever_was_wrong(client, users, lang):
 
 
 def test_incomplete_login_is_401_with_its_own_message(client, users):
-    response = client.post("/login", data={"csrf_token": csrf_token(client), "username": "x"},
-                           headers={"Accept-Language": "en"})
+    response = client.post(
+        "/login",
+        data={"csrf_token": csrf_token(client), "username": "x"},
+        headers={"Accept-Language": "en"},
+    )
     assert response.status_code == 401
     assert t("auth.login_incomplete", "en") in response.get_data(as_text=True)
 
@@ -167,8 +187,9 @@ def test_login_without_csrf_token_is_refused(client, users):
     assert response.status_code == 400
     assert "Traceback" not in response.get_data(as_text=True)
     assert client.get("/organiser-only").status_code == 302
-    forged = client.post("/login", data={"username": "organiser", "password": PASSWORD,
-                                         "csrf_token": "made-up"})
+    forged = client.post(
+        "/login", data={"username": "organiser", "password": PASSWORD, "csrf_token": "made-up"}
+    )
     assert forged.status_code == 400
     assert client.get("/organiser-only").status_code == 302
 
@@ -185,11 +206,20 @@ def test_logout_is_a_post(client, users):
     assert client.get("/organiser-only").status_code == 302
 
 
-@pytest.mark.parametrize("target", [
-    "//evil.example/", "https://evil.example/", "http:evil.example", "/\\evil.example",
-    "\\/evil.example", "evil.example", "javascript:alert(1)", "/\t/evil.example",
-    "/\r\n/evil.example",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example/",
+        "https://evil.example/",
+        "http:evil.example",
+        "/\\evil.example",
+        "\\/evil.example",
+        "evil.example",
+        "javascript:alert(1)",
+        "/\t/evil.example",
+        "/\r\n/evil.example",
+    ],
+)
 def test_next_never_leaves_the_site(app, client, users, target):
     response = login(client, "organiser", next_=quote(target, safe=""))
     assert response.status_code == 302
@@ -202,9 +232,14 @@ def test_next_on_the_site_is_followed(client, users):
     login_url = urlsplit(first.headers["Location"])
     assert login_url.path == "/login"
     assert parse_qs(login_url.query)["next"] == ["/organiser-only?x=1"]
-    response = client.post(f"/login?{login_url.query}", data={
-        "csrf_token": csrf_token(client), "username": "organiser", "password": PASSWORD,
-    })
+    response = client.post(
+        f"/login?{login_url.query}",
+        data={
+            "csrf_token": csrf_token(client),
+            "username": "organiser",
+            "password": PASSWORD,
+        },
+    )
     assert response.headers["Location"] == "/organiser-only?x=1"
 
 
@@ -255,10 +290,13 @@ def test_session_cookie_flags_over_http(client, users):
     assert "Secure" not in cookie
 
 
-@pytest.mark.parametrize("env", [
-    {"PUBLIC_BASE_URL": "https://artcaching.example.org"},
-    {"PUBLIC_BASE_URL": "http://127.0.0.1:5000", "SESSION_COOKIE_SECURE": "1"},
-])
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"PUBLIC_BASE_URL": "https://artcaching.example.org"},
+        {"PUBLIC_BASE_URL": "http://127.0.0.1:5000", "SESSION_COOKIE_SECURE": "1"},
+    ],
+)
 def test_session_cookie_is_secure_behind_https(make_app, monkeypatch, env):
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -277,9 +315,12 @@ def test_session_cookie_is_secure_behind_https(make_app, monkeypatch, env):
 def test_login_is_rate_limited(make_app):
     app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="3 per minute")
     client = app.test_client()
-    statuses = [client.post("/login", data={"username": "a", "password": "b" * 10}).status_code
-                for _ in range(4)]
+    statuses = [
+        client.post("/login", data={"username": "a", "password": "b" * 10}).status_code
+        for _ in range(4)
+    ]
     assert statuses == [401, 401, 401, 429]
     assert t("error.title_429", "de") in client.post(
-        "/login", data={"username": "a", "password": "b"}).get_data(as_text=True)
+        "/login", data={"username": "a", "password": "b"}
+    ).get_data(as_text=True)
     assert client.get("/login").status_code == 200

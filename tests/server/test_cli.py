@@ -33,8 +33,14 @@ def counts(app) -> dict[str, int]:
     with app.app_context():
         return {
             cls.__name__: db.session.scalar(select(func.count()).select_from(cls))
-            for cls in (models.Rally, models.RallyStop, models.Marker, models.Venue,
-                        models.User, models.SigningKey)
+            for cls in (
+                models.Rally,
+                models.RallyStop,
+                models.Marker,
+                models.Venue,
+                models.User,
+                models.SigningKey,
+            )
         }
 
 
@@ -60,9 +66,11 @@ def test_seed_demo_loads_the_published_demo_rally(app, runner):
         assert rally.solution_word == "BARBAROSSA"
         demo = rallyfile.demo_rally()
         assert [s.marker.text("title") for s in rally.stops] == [
-            dict(s.marker.title) for s in demo.stops]
+            dict(s.marker.title) for s in demo.stops
+        ]
         gallery = db.session.scalars(
-            select(models.Venue).filter_by(name="Museum Pfalzgalerie")).one()
+            select(models.Venue).filter_by(name="Museum Pfalzgalerie")
+        ).one()
         assert gallery.lat is None and gallery.lon is None
         assert len(game.keyring().keys) == 1
 
@@ -101,8 +109,10 @@ def test_seed_demo_is_idempotent(app, runner):
 
 @pytest.mark.parametrize("role", [r.value for r in models.Role])
 def test_users_create_with_each_role(app, runner, role):
-    result = runner.invoke(users, ["create", "Anna", "--role", role,
-                                   "--password", "a long password", "--language", "en"])
+    result = runner.invoke(
+        users,
+        ["create", "Anna", "--role", role, "--password", "a long password", "--language", "en"],
+    )
     assert result.exit_code == 0, result.output
     assert f"created with role {role}" in result.output
     with app.app_context():
@@ -114,29 +124,53 @@ def test_users_create_with_each_role(app, runner, role):
 
 
 def test_users_create_reads_the_password_from_a_prompt(app, runner):
-    result = runner.invoke(users, ["create", "bert", "--role", "organiser"],
-                           input="ein geheimes Wort\nein geheimes Wort\n")
+    result = runner.invoke(
+        users,
+        ["create", "bert", "--role", "organiser"],
+        input="ein geheimes Wort\nein geheimes Wort\n",
+    )
     assert result.exit_code == 0, result.output
     with app.app_context():
         user = db.session.scalars(select(models.User)).one()
         assert auth.check_password(user, "ein geheimes Wort")
 
 
-@pytest.mark.parametrize(("args", "message", "exit_code"), [
-    (["create", "kurz", "--role", "curator", "--password", "123456789"],
-     "Error: the password must have at least 10 characters", 1),
-    (["create", "ANNA", "--role", "curator", "--password", "another password"],
-     "Error: a user called 'ANNA' exists already", 1),
-    (["create", "x" * 81, "--role", "curator", "--password", "another password"],
-     "Error: the user name must have 1 to 80 characters", 1),
-    (["create", "neu", "--role", "king", "--password", "another password"],
-     "'king' is not one of 'curator', 'organiser', 'admin'", 2),
-    (["create", "neu", "--password", "another password"], "Missing option '--role'", 2),
-    (["set-password", "niemand", "--password", "another password"],
-     "Error: no user called 'niemand'", 1),
-    (["set-password", "anna", "--password", "short"],
-     "Error: the password must have at least 10 characters", 1),
-])
+@pytest.mark.parametrize(
+    ("args", "message", "exit_code"),
+    [
+        (
+            ["create", "kurz", "--role", "curator", "--password", "123456789"],
+            "Error: the password must have at least 10 characters",
+            1,
+        ),
+        (
+            ["create", "ANNA", "--role", "curator", "--password", "another password"],
+            "Error: a user called 'ANNA' exists already",
+            1,
+        ),
+        (
+            ["create", "x" * 81, "--role", "curator", "--password", "another password"],
+            "Error: the user name must have 1 to 80 characters",
+            1,
+        ),
+        (
+            ["create", "neu", "--role", "king", "--password", "another password"],
+            "'king' is not one of 'curator', 'organiser', 'admin'",
+            2,
+        ),
+        (["create", "neu", "--password", "another password"], "Missing option '--role'", 2),
+        (
+            ["set-password", "niemand", "--password", "another password"],
+            "Error: no user called 'niemand'",
+            1,
+        ),
+        (
+            ["set-password", "anna", "--password", "short"],
+            "Error: the password must have at least 10 characters",
+            1,
+        ),
+    ],
+)
 def test_users_errors_are_clear(app, runner, args, message, exit_code):
     runner.invoke(users, ["create", "anna", "--role", "admin", "--password", "first password"])
     before = counts(app)
@@ -204,8 +238,9 @@ def test_keys_retire_invalidates_old_codes(app, runner, demo):
 
 
 def test_keys_retire_needs_a_number(runner):
-    assert_clean_failure(runner.invoke(keys, ["retire", "eins"]), "'eins' is not a valid integer",
-                         exit_code=2)
+    assert_clean_failure(
+        runner.invoke(keys, ["retire", "eins"]), "'eins' is not a valid integer", exit_code=2
+    )
 
 
 def test_import_rally_as_draft_and_published(app, runner, tmp_path):
@@ -220,18 +255,23 @@ def test_import_rally_as_draft_and_published(app, runner, tmp_path):
     assert published.exit_code == 0, published.output
     with app.app_context():
         rows = {r.slug: r.status for r in db.session.scalars(select(models.Rally))}
-    assert rows == {"art-caching-kaiserslautern": models.RallyStatus.DRAFT,
-                    "zweite-runde": models.RallyStatus.PUBLISHED}
+    assert rows == {
+        "art-caching-kaiserslautern": models.RallyStatus.DRAFT,
+        "zweite-runde": models.RallyStatus.PUBLISHED,
+    }
 
 
-@pytest.mark.parametrize(("content", "problem"), [
-    ("", "invalid JSON"),
-    ("{", "line 1"),
-    ("[]", "a rally file must hold a JSON object"),
-    ("{}", "format"),
-    ('{"format": "art-caching-rally/1"}', "is required"),
-    (b"\xff\xfe{}", "not UTF-8"),
-])
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("", "invalid JSON"),
+        ("{", "line 1"),
+        ("[]", "a rally file must hold a JSON object"),
+        ("{}", "format"),
+        ('{"format": "art-caching-rally/1"}', "is required"),
+        (b"\xff\xfe{}", "not UTF-8"),
+    ],
+)
 def test_import_rally_bad_file_gives_a_clear_message(app, runner, tmp_path, content, problem):
     path = tmp_path / "kaputt.json"
     if isinstance(content, bytes):
@@ -268,10 +308,12 @@ def test_purge_fixes_forgets_only_old_fixes(app, runner, demo):
     _slug, rally_id = demo
     now = datetime.now(UTC)
     with app.app_context():
-        for name, age in (("alt", timedelta(hours=30)), ("frisch", timedelta(hours=1)),
-                          ("ohne", None)):
-            team = models.Team(rally_id=rally_id, name=name,
-                               join_code=models.Team.new_join_code())
+        for name, age in (
+            ("alt", timedelta(hours=30)),
+            ("frisch", timedelta(hours=1)),
+            ("ohne", None),
+        ):
+            team = models.Team(rally_id=rally_id, name=name, join_code=models.Team.new_join_code())
             if age is not None:
                 team.last_lat, team.last_lon = 49.4447, 7.7690
                 team.last_accuracy_m, team.last_fix_at = 8.0, now - age
@@ -284,7 +326,11 @@ def test_purge_fixes_forgets_only_old_fixes(app, runner, demo):
         rows = {t.name: t for t in db.session.scalars(select(models.Team))}
         old, fresh, none = rows["alt"], rows["frisch"], rows["ohne"]
         assert (old.last_lat, old.last_lon, old.last_accuracy_m, old.last_fix_at) == (
-            None, None, None, None)
+            None,
+            None,
+            None,
+            None,
+        )
         assert (fresh.last_lat, fresh.last_lon, fresh.last_accuracy_m) == (49.4447, 7.7690, 8.0)
         assert fresh.last_fix_at == now - timedelta(hours=1)
         assert none.last_fix_at is None
@@ -295,8 +341,12 @@ def test_commands_without_tables_say_what_to_do(runner):
     app = runner.app
     with app.app_context():
         db.drop_all()
-    for command, args in ((seed_demo, []), (users, ["list"]), (keys, ["rotate"]),
-                          (purge_fixes, [])):
+    for command, args in (
+        (seed_demo, []),
+        (users, ["list"]),
+        (keys, ["rotate"]),
+        (purge_fixes, []),
+    ):
         result = runner.invoke(command, args)
         assert_clean_failure(result, "artcaching db upgrade")
     with app.app_context():
@@ -304,23 +354,37 @@ def test_commands_without_tables_say_what_to_do(runner):
 
 
 def _environment(tmp_path, database_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("FLASK_", "RULES_", "SESSION_")) and k not in (
-               "DATABASE_URL", "PUBLIC_BASE_URL", "MEDIA_DIR")}
-    env.update(DATABASE_URL=database_url, SECRET_KEY="subprocess-secret-key",
-               PUBLIC_BASE_URL="https://artcaching.example.org",
-               MEDIA_DIR=str(tmp_path / "media"))
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("FLASK_", "RULES_", "SESSION_"))
+        and k not in ("DATABASE_URL", "PUBLIC_BASE_URL", "MEDIA_DIR")
+    }
+    env.update(
+        DATABASE_URL=database_url,
+        SECRET_KEY="subprocess-secret-key",
+        PUBLIC_BASE_URL="https://artcaching.example.org",
+        MEDIA_DIR=str(tmp_path / "media"),
+    )
     return env
 
 
 def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(ARTCACHING), *args], env=env, cwd=ROOT, capture_output=True,
-                          text=True, timeout=300, check=False)
+    return subprocess.run(
+        [str(ARTCACHING), *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def test_console_script_help_lists_the_commands():
-    result = subprocess.run([str(ARTCACHING), "--help"], capture_output=True, text=True,
-                            timeout=120, check=False)
+    result = subprocess.run(
+        [str(ARTCACHING), "--help"], capture_output=True, text=True, timeout=120, check=False
+    )
     assert result.returncode == 0, result.stderr
     for command in ("seed-demo", "import-rally", "users", "keys", "purge-fixes", "db", "run"):
         assert re.search(rf"^\s+{command}\s", result.stdout, re.MULTILINE), command
@@ -343,8 +407,9 @@ def test_console_script_upgrades_and_seeds_end_to_end(tmp_path):
         assert con.execute("select count(*) from rally_stop").fetchone() == (10,)
         assert con.execute("select status from rally").fetchall() == [("published",)]
         assert con.execute("select version_num from alembic_version").fetchone()[0]
-    failed = _run(env, "users", "create", "curator", "--role", "admin",
-                  "--password", "long enough password")
+    failed = _run(
+        env, "users", "create", "curator", "--role", "admin", "--password", "long enough password"
+    )
     assert failed.returncode == 1
     assert "Error: a user called 'curator' exists already" in failed.stderr
     assert "Traceback" not in failed.stderr

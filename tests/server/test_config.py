@@ -10,9 +10,19 @@ import pytest
 from server import config, create_app
 
 VARIABLES = (
-    "SECRET_KEY", "DATABASE_URL", "PUBLIC_BASE_URL", "SESSION_COOKIE_SECURE", "TRUSTED_PROXIES",
-    "RULES_AR_RADIUS_M", "RULES_SEARCH_RADIUS_M", "RULES_MAX_SPEED_MPS", "RULES_ACCURACY_CAP_M",
-    "FIX_RETENTION_HOURS", "RATELIMIT_ENABLED", "MAX_CLOCK_SKEW_S", "DEFAULT_LANGUAGE",
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "PUBLIC_BASE_URL",
+    "SESSION_COOKIE_SECURE",
+    "TRUSTED_PROXIES",
+    "RULES_AR_RADIUS_M",
+    "RULES_SEARCH_RADIUS_M",
+    "RULES_MAX_SPEED_MPS",
+    "RULES_ACCURACY_CAP_M",
+    "FIX_RETENTION_HOURS",
+    "RATELIMIT_ENABLED",
+    "MAX_CLOCK_SKEW_S",
+    "DEFAULT_LANGUAGE",
 )
 
 
@@ -48,8 +58,10 @@ def test_workers_starting_together_share_one_key(tmp_path):
         barrier = threading.Barrier(8)
         keys: list[str] = []
         errors: list[BaseException] = []
-        threads = [threading.Thread(target=_start, args=(instance, barrier, keys, errors))
-                   for _ in range(8)]
+        threads = [
+            threading.Thread(target=_start, args=(instance, barrier, keys, errors))
+            for _ in range(8)
+        ]
         for th in threads:
             th.start()
         for th in threads:
@@ -73,12 +85,18 @@ def test_an_empty_key_file_is_a_clear_stop(tmp_path):
         config.secret_key(str(tmp_path))
 
 
-@pytest.mark.parametrize(("url", "expected"), [
-    ("postgres://u:p@db.example.org:5432/art", "postgresql+psycopg://u:p@db.example.org:5432/art"),
-    ("postgresql://postgres@127.0.0.1/test", "postgresql+psycopg://postgres@127.0.0.1/test"),
-    ("postgresql+psycopg://h/db", "postgresql+psycopg://h/db"),
-    ("sqlite:////var/lib/art.db", "sqlite:////var/lib/art.db"),
-])
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "postgres://u:p@db.example.org:5432/art",
+            "postgresql+psycopg://u:p@db.example.org:5432/art",
+        ),
+        ("postgresql://postgres@127.0.0.1/test", "postgresql+psycopg://postgres@127.0.0.1/test"),
+        ("postgresql+psycopg://h/db", "postgresql+psycopg://h/db"),
+        ("sqlite:////var/lib/art.db", "sqlite:////var/lib/art.db"),
+    ],
+)
 def test_database_url_is_normalised(tmp_path, monkeypatch, url, expected):
     assert config.database_url(url, str(tmp_path)) == expected
     monkeypatch.setenv("DATABASE_URL", url)
@@ -94,17 +112,28 @@ def test_database_defaults_to_sqlite_in_the_instance_folder(tmp_path, monkeypatc
     assert config.from_environment(str(tmp_path))["SQLALCHEMY_DATABASE_URI"] == expected
 
 
-@pytest.mark.parametrize("name", [
-    "RULES_AR_RADIUS_M", "RULES_SEARCH_RADIUS_M", "RULES_MAX_SPEED_MPS", "RULES_ACCURACY_CAP_M",
-    "FIX_RETENTION_HOURS", "TRUSTED_PROXIES", "MAX_CLOCK_SKEW_S",
-])
-@pytest.mark.parametrize(("value", "problem"), [
-    ("abc", "must be a number, got 'abc'"),
-    ("12 m", "must be a number, got '12 m'"),
-    ("nan", "must be a finite number of 0 or more, got 'nan'"),
-    ("inf", "must be a finite number of 0 or more, got 'inf'"),
-    ("-5", "must be a finite number of 0 or more, got '-5'"),
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "RULES_AR_RADIUS_M",
+        "RULES_SEARCH_RADIUS_M",
+        "RULES_MAX_SPEED_MPS",
+        "RULES_ACCURACY_CAP_M",
+        "FIX_RETENTION_HOURS",
+        "TRUSTED_PROXIES",
+        "MAX_CLOCK_SKEW_S",
+    ],
+)
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("abc", "must be a number, got 'abc'"),
+        ("12 m", "must be a number, got '12 m'"),
+        ("nan", "must be a finite number of 0 or more, got 'nan'"),
+        ("inf", "must be a finite number of 0 or more, got 'inf'"),
+        ("-5", "must be a finite number of 0 or more, got '-5'"),
+    ],
+)
 def test_bad_numbers_stop_with_a_clear_message(tmp_path, monkeypatch, name, value, problem):
     monkeypatch.setenv("SECRET_KEY", "k")
     monkeypatch.setenv(name, value)
@@ -140,13 +169,19 @@ def test_public_base_url_must_be_http(tmp_path, monkeypatch, value):
         config.from_environment(str(tmp_path))
 
 
-@pytest.mark.parametrize(("env", "secure"), [
-    ({}, False),
-    ({"PUBLIC_BASE_URL": "http://127.0.0.1:5000"}, False),
-    ({"PUBLIC_BASE_URL": "https://artcaching.example.org/"}, True),
-    ({"PUBLIC_BASE_URL": "https://artcaching.example.org", "SESSION_COOKIE_SECURE": "0"}, False),
-    ({"PUBLIC_BASE_URL": "http://intern:8000", "SESSION_COOKIE_SECURE": "1"}, True),
-])
+@pytest.mark.parametrize(
+    ("env", "secure"),
+    [
+        ({}, False),
+        ({"PUBLIC_BASE_URL": "http://127.0.0.1:5000"}, False),
+        ({"PUBLIC_BASE_URL": "https://artcaching.example.org/"}, True),
+        (
+            {"PUBLIC_BASE_URL": "https://artcaching.example.org", "SESSION_COOKIE_SECURE": "0"},
+            False,
+        ),
+        ({"PUBLIC_BASE_URL": "http://intern:8000", "SESSION_COOKIE_SECURE": "1"}, True),
+    ],
+)
 def test_cookie_security_follows_the_public_url(tmp_path, monkeypatch, env, secure):
     monkeypatch.setenv("SECRET_KEY", "k")
     for name, value in env.items():
@@ -188,6 +223,7 @@ def test_trusted_proxies_make_forwarded_https_count(make_app, monkeypatch):
         seen["remote"] = request.remote_addr
         return ""
 
-    proxied.test_client().get("/scheme-probe", headers={
-        "X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"})
+    proxied.test_client().get(
+        "/scheme-probe", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    )
     assert seen == {"scheme": "https", "remote": "203.0.113.9"}

@@ -32,8 +32,12 @@ def jpeg_with_gps(size: tuple[int, int] = (2400, 1800), orientation: int = 1) ->
     exif[Base.Make] = "Canon"
     exif[Base.Model] = "EOS Secret"
     exif[Base.Orientation] = orientation
-    exif[IFD.GPSInfo] = {GPS.GPSLatitudeRef: "N", GPS.GPSLatitude: (49.0, 26.0, 40.8),
-                         GPS.GPSLongitudeRef: "E", GPS.GPSLongitude: (7.0, 46.0, 13.3)}
+    exif[IFD.GPSInfo] = {
+        GPS.GPSLatitudeRef: "N",
+        GPS.GPSLatitude: (49.0, 26.0, 40.8),
+        GPS.GPSLongitudeRef: "E",
+        GPS.GPSLongitude: (7.0, 46.0, 13.3),
+    }
     out = io.BytesIO()
     image.save(out, "JPEG", exif=exif, quality=95)
     return out.getvalue()
@@ -53,16 +57,22 @@ def png_with_metadata(mode: str = "RGBA", size: tuple[int, int] = (300, 200)) ->
 
 def png_bomb(width: int, height: int) -> bytes:
     """A small, valid PNG of enormous size: a 1-bit image of zeros, compressed row by row."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
 
     compressor = zlib.compressobj(9)
     row = b"\0" * (1 + (width + 7) // 8)
     body = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
     header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body)
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+    )
 
 
 def curators_with_markers(app, *names: str) -> tuple[Any, list[int]]:
@@ -72,12 +82,15 @@ def curators_with_markers(app, *names: str) -> tuple[Any, list[int]]:
     from server.models import Marker, Role, User
 
     with app.app_context():
-        users = [User(username=name, password_hash=PASSWORD_HASH, role=Role.CURATOR)
-                 for name in names]
+        users = [
+            User(username=name, password_hash=PASSWORD_HASH, role=Role.CURATOR) for name in names
+        ]
         db.session.add_all(users)
         db.session.flush()
-        markers = [Marker(lat=49.4447 + 0.0003 * k, lon=7.7690 + 0.001 * k, owner_id=user.id)
-                   for k, user in enumerate(users)]
+        markers = [
+            Marker(lat=49.4447 + 0.0003 * k, lon=7.7690 + 0.001 * k, owner_id=user.id)
+            for k, user in enumerate(users)
+        ]
         db.session.add_all(markers)
         db.session.commit()
         user_id, marker_ids = users[0].id, [m.id for m in markers]
@@ -95,10 +108,12 @@ def marker(app):
 
 
 def upload(client, marker_id: int, data: bytes, filename: str = "photo.jpg", **headers):
-    return client.put(f"{API}/markers/{marker_id}/image",
-                      data={"image": (io.BytesIO(data), filename)},
-                      content_type="multipart/form-data",
-                      headers={"Accept-Language": "en", **headers})
+    return client.put(
+        f"{API}/markers/{marker_id}/image",
+        data={"image": (io.BytesIO(data), filename)},
+        content_type="multipart/form-data",
+        headers={"Accept-Language": "en", **headers},
+    )
 
 
 def media_files(app) -> list[str]:
@@ -152,12 +167,15 @@ def test_a_png_stays_png_without_text_or_exif(app, marker, mode):
     assert b"Anna Example" not in data and b"eXIf" not in data
 
 
-@pytest.mark.parametrize(("data", "filename"), [
-    (b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", "fake.jpg"),
-    (b"%PDF-1.4 not an image", "photo.png"),
-    (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "logo.png"),
-    (b"\xff\xd8\xff", "cut.jpg"),
-])
+@pytest.mark.parametrize(
+    ("data", "filename"),
+    [
+        (b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", "fake.jpg"),
+        (b"%PDF-1.4 not an image", "photo.png"),
+        (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "logo.png"),
+        (b"\xff\xd8\xff", "cut.jpg"),
+    ],
+)
 def test_files_that_are_not_jpeg_or_png_are_415(app, marker, data, filename):
     client, mid, _ = marker
     error = assert_error(upload(client, mid, data, filename), 415, "image_type")
@@ -184,11 +202,13 @@ def test_a_truncated_image_is_422(app, marker):
 def test_an_empty_file_or_no_file_or_json_is_refused(app, marker):
     client, mid, _ = marker
     assert_error(upload(client, mid, b""), 422, "image_empty")
-    resp = client.put(f"{API}/markers/{mid}/image", data={"other": "x"},
-                      content_type="multipart/form-data")
+    resp = client.put(
+        f"{API}/markers/{mid}/image", data={"other": "x"}, content_type="multipart/form-data"
+    )
     assert assert_error(resp, 422, "image_missing")["field"] == "image"
-    assert_error(client.put(f"{API}/markers/{mid}/image", json={"image": "x"}), 415,
-                 "image_multipart")
+    assert_error(
+        client.put(f"{API}/markers/{mid}/image", json={"image": "x"}), 415, "image_multipart"
+    )
 
 
 def test_oversized_uploads_are_413_with_the_limit(make_app, tmp_path):
@@ -211,8 +231,9 @@ def test_oversized_uploads_are_413_with_the_limit(make_app, tmp_path):
 def test_the_default_cap_is_8_mb(app, marker):
     client, mid, _ = marker
     assert app.config["MEDIA_MAX_BYTES"] == 8 * 1024 * 1024
-    error = assert_error(upload(client, mid, b"\xff\xd8" + b"\0" * (9 * 1024 * 1024)), 413,
-                         "image_too_large")
+    error = assert_error(
+        upload(client, mid, b"\xff\xd8" + b"\0" * (9 * 1024 * 1024)), 413, "image_too_large"
+    )
     assert "8 MB" in error["message"]
 
 
@@ -288,8 +309,13 @@ def test_any_bytes_either_become_a_clean_image_or_a_media_error(data):
         try:
             encoded, ext = media.reencode(candidate, lim)
         except media.MediaError as exc:
-            assert exc.code in {"image_type", "image_broken", "image_empty",
-                                "image_too_large", "image_too_many_pixels"}
+            assert exc.code in {
+                "image_type",
+                "image_broken",
+                "image_empty",
+                "image_too_large",
+                "image_too_many_pixels",
+            }
         else:
             image = Image.open(io.BytesIO(encoded))
             assert image.format == {"jpg": "JPEG", "png": "PNG"}[ext]

@@ -53,17 +53,33 @@ def fill_grey(obj) -> int:
 def qr_blocks(page) -> list[tuple[tuple[float, ...], tuple[float, ...]]]:
     """(white block incl. quiet zone, bounds of the dark modules) of each code on a page, in PDF
     points (left, bottom, right, top)."""
-    paths = [(o.get_bounds(), fill_grey(o)) for o in page.get_objects()
-             if o.type == pdfium_c.FPDF_PAGEOBJ_PATH]
-    blocks = [b for b, grey in paths
-              if grey == 255 and abs((b[2] - b[0]) - (b[3] - b[1])) < 0.5 and b[2] - b[0] > 50]
+    paths = [
+        (o.get_bounds(), fill_grey(o))
+        for o in page.get_objects()
+        if o.type == pdfium_c.FPDF_PAGEOBJ_PATH
+    ]
+    blocks = [
+        b
+        for b, grey in paths
+        if grey == 255 and abs((b[2] - b[0]) - (b[3] - b[1])) < 0.5 and b[2] - b[0] > 50
+    ]
     found = []
     for block in blocks:
-        inside = [b for b, grey in paths if grey == 0 and b[0] >= block[0] - 0.01
-                  and b[2] <= block[2] + 0.01 and b[1] >= block[1] - 0.01
-                  and b[3] <= block[3] + 0.01]
-        modules = (min(b[0] for b in inside), min(b[1] for b in inside),
-                   max(b[2] for b in inside), max(b[3] for b in inside))
+        inside = [
+            b
+            for b, grey in paths
+            if grey == 0
+            and b[0] >= block[0] - 0.01
+            and b[2] <= block[2] + 0.01
+            and b[1] >= block[1] - 0.01
+            and b[3] <= block[3] + 0.01
+        ]
+        modules = (
+            min(b[0] for b in inside),
+            min(b[1] for b in inside),
+            max(b[2] for b in inside),
+            max(b[3] for b in inside),
+        )
         found.append((block, modules))
     return found
 
@@ -92,23 +108,28 @@ def test_posters_draw_vector_codes_of_at_least_80_mm_with_a_white_quiet_zone(app
         kinds = {o.type for o in page.get_objects()}
         assert pdfium_c.FPDF_PAGEOBJ_IMAGE not in kinds
         assert pdfium_c.FPDF_PAGEOBJ_PATH in kinds
-        (block, modules), = qr_blocks(page)
+        ((block, modules),) = qr_blocks(page)
         size_mm = (modules[2] - modules[0]) / PT_PER_MM
         assert 80 <= size_mm <= 125, size_mm
         assert modules[3] - modules[1] == pytest.approx(modules[2] - modules[0], abs=0.1)
         n = len(qr.matrix(urls[i]))
         module = (modules[2] - modules[0]) / n
-        for margin in (modules[0] - block[0], block[2] - modules[2], modules[1] - block[1],
-                       block[3] - modules[3]):
+        for margin in (
+            modules[0] - block[0],
+            block[2] - modules[2],
+            modules[1] - block[1],
+            block[3] - modules[3],
+        ):
             assert margin == pytest.approx(qr.QUIET_ZONE * module, rel=0.01)
         # Rendered, the quiet zone is white paper: nothing else is drawn into it.
         scale = 2.0
         image = page.render(scale=scale).to_pil().convert("L")
         height = page.get_height()
-        box = [round(v * scale) for v in (block[0], height - block[3], block[2],
-                                           height - block[1])]
-        inner = [round(v * scale) for v in (modules[0], height - modules[3], modules[2],
-                                             height - modules[1])]
+        box = [round(v * scale) for v in (block[0], height - block[3], block[2], height - block[1])]
+        inner = [
+            round(v * scale)
+            for v in (modules[0], height - modules[3], modules[2], height - modules[1])
+        ]
         ring = image.crop((box[0] + 2, box[1] + 2, box[2] - 2, inner[1] - 2))
         assert ring.getextrema()[0] >= 250
         ring = image.crop((box[0] + 2, inner[3] + 2, box[2] - 2, box[3] - 2))
@@ -158,8 +179,13 @@ def _more_stops(app, rally_id: int, extra: int) -> None:
         row = db.session.get(models.Rally, rally_id)
         last = row.stops[-1].marker
         for k in range(extra):
-            marker = models.Marker(lat=last.lat + 0.001 * (k + 1), lon=last.lon, radius_m=20,
-                                   title_de=f"Zusatz {k + 1}", title_en=f"Extra {k + 1}")
+            marker = models.Marker(
+                lat=last.lat + 0.001 * (k + 1),
+                lon=last.lon,
+                radius_m=20,
+                title_de=f"Zusatz {k + 1}",
+                title_en=f"Extra {k + 1}",
+            )
             row.stops.append(models.RallyStop(marker=marker, position=len(row.stops)))
         db.session.commit()
 
@@ -180,7 +206,7 @@ def test_codes_are_signed_with_the_current_key(app, rally):
     with app.app_context():
         game.save_keyring(game.keyring().rotate())
     (image, *_) = pdf_pages(download(app, rally_id, "pdf").data)
-    (text, *_), = decode_all(image)
+    ((text, *_),) = decode_all(image)
     assert verified_stops(app, [text]) == stop_order(app, rally_id)[:1]
     page = pdfium.PdfDocument(download(app, rally_id, "pdf").data)[0]
     assert "Schlüssel/key 2" in page.get_textpage().get_text_range()
@@ -231,13 +257,16 @@ def test_cli_writes_to_standard_output(runner, rally):
     assert result.stdout_bytes.startswith(b"%PDF-")
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["nope", "-o", "{tmp}/x.pdf"], "no rally 'nope' (there are: art-caching-kaiserslautern)"),
-    (["{slug}", "-o", "{tmp}/missing/x.pdf"], "the folder"),
-    (["{slug}", "-o", "{tmp}"], "it is a folder"),
-    (["{slug}", "--format", "png", "-o", "{tmp}/x.png"], "'png' is not one of"),
-    (["{slug}"], "Missing option '-o'"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["nope", "-o", "{tmp}/x.pdf"], "no rally 'nope' (there are: art-caching-kaiserslautern)"),
+        (["{slug}", "-o", "{tmp}/missing/x.pdf"], "the folder"),
+        (["{slug}", "-o", "{tmp}"], "it is a folder"),
+        (["{slug}", "--format", "png", "-o", "{tmp}/x.png"], "'png' is not one of"),
+        (["{slug}"], "Missing option '-o'"),
+    ],
+)
 def test_cli_errors_are_clear(runner, rally, tmp_path, args, message):
     slug, _ = rally
     args = [a.format(slug=slug, tmp=tmp_path) for a in args]
@@ -262,7 +291,7 @@ def test_long_titles_and_a_long_base_url_shrink_the_text_not_the_code(make_app, 
     assert qr.version(url) >= 5
     posters = download(app, rally_id, "pdf").data
     page = pdfium.PdfDocument(posters)[0]
-    (_, modules), = qr_blocks(page)
+    ((_, modules),) = qr_blocks(page)
     assert (modules[2] - modules[0]) / PT_PER_MM >= 80
     text = page.get_textpage().get_text_range()
     assert "…" in text

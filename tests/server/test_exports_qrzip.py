@@ -19,9 +19,18 @@ from server.extensions import db
 from tests.server.organiser_helpers import decode_all, login, stop_order, verified_stops
 
 SVG = "{http://www.w3.org/2000/svg}"
-NAMES = ["01-marienkirche", "02-apostelkirche", "03-kaiserpfalz-und-casimirsaal",
-         "04-stiftskirche", "05-central-kino-geschlossen", "06-fruchthalle", "07-unionskirche",
-         "08-st-martinskirche", "09-stadtmuseum-im-wadgasserhof", "10-kaiserbrunnen"]
+NAMES = [
+    "01-marienkirche",
+    "02-apostelkirche",
+    "03-kaiserpfalz-und-casimirsaal",
+    "04-stiftskirche",
+    "05-central-kino-geschlossen",
+    "06-fruchthalle",
+    "07-unionskirche",
+    "08-st-martinskirche",
+    "09-stadtmuseum-im-wadgasserhof",
+    "10-kaiserbrunnen",
+]
 
 
 def zip_of(app, rally_id: int) -> zipfile.ZipFile:
@@ -60,10 +69,10 @@ def test_zip_holds_a_png_and_an_svg_per_stop(app, demo):
     for name in NAMES:
         png = Image.open(io.BytesIO(z.read(f"{name}.png")))
         assert png.format == "PNG"
-        (text, *_), = decode_all(png.convert("L"))
+        ((text, *_),) = decode_all(png.convert("L"))
         png_urls.append(text)
         image, size, runs = svg_image(z.read(f"{name}.svg").decode("utf-8"))
-        (text, *_), = decode_all(image)
+        ((text, *_),) = decode_all(image)
         svg_urls.append(text)
         # The quiet zone: four empty modules on every side.
         assert min(int(x) for x, *_ in runs) == 4 and min(int(y) for _, y, *_ in runs) == 4
@@ -90,13 +99,19 @@ def test_web_and_cli_downloads(app, client, runner, demo, tmp_path):
     assert zipfile.ZipFile(out).namelist()[0] == "01-marienkirche.png"
 
 
-@pytest.mark.parametrize(("name", "slug"), [
-    ("Marienkirche", "marienkirche"),
-    ("Straße der Ölmühle – „Ärger“", "strasse-der-oelmuehle-aerger"),
-    ("Café Crème à la carte", "cafe-creme-a-la-carte"),
-    ("Kaiserpfalz ruins (Barbarossaburg) and Casimirsaal", "kaiserpfalz-ruins-barbarossaburg-and"),
-    ("!!!", "stop"),
-])
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [
+        ("Marienkirche", "marienkirche"),
+        ("Straße der Ölmühle – „Ärger“", "strasse-der-oelmuehle-aerger"),
+        ("Café Crème à la carte", "cafe-creme-a-la-carte"),
+        (
+            "Kaiserpfalz ruins (Barbarossaburg) and Casimirsaal",
+            "kaiserpfalz-ruins-barbarossaburg-and",
+        ),
+        ("!!!", "stop"),
+    ],
+)
 def test_slugify(name, slug):
     assert slugify(name) == slug
 

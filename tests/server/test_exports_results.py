@@ -24,9 +24,10 @@ from tests.server.organiser_helpers import FUCHS, ORG_API, OTTER, ZEBRAS, login
 def finish(app, client, played) -> None:
     """The Zebras get the remaining stops marked found: they finish."""
     for stop in demo_stops(app, played.rally_id)[3:]:
-        resp = client.post(f"{ORG_API}/rallies/{played.slug}/teams/"
-                           f"{played.teams[ZEBRAS]}/assists",
-                           json={"marker_id": stop.marker_id, "reason": "Handy kaputt"})
+        resp = client.post(
+            f"{ORG_API}/rallies/{played.slug}/teams/{played.teams[ZEBRAS]}/assists",
+            json={"marker_id": stop.marker_id, "reason": "Handy kaputt"},
+        )
         assert resp.status_code == 201
 
 
@@ -54,9 +55,17 @@ def test_csv_rows_in_german(app, client, played):
     login(client, app)
     finish(app, client, played)
     rows = parse(csv_of(app, played.rally_id, "de", "Europe/Berlin", ";"), ";")
-    assert rows[0] == ["Platz", "Team", "Start (Europe/Berlin)", "Ziel (Europe/Berlin)",
-                       "Dauer (h:mm:ss)", "Stationen gefunden (von 10)", "Wege", "Punkte",
-                       "Auffälligkeiten"]
+    assert rows[0] == [
+        "Platz",
+        "Team",
+        "Start (Europe/Berlin)",
+        "Ziel (Europe/Berlin)",
+        "Dauer (h:mm:ss)",
+        "Stationen gefunden (von 10)",
+        "Wege",
+        "Punkte",
+        "Auffälligkeiten",
+    ]
     assert [r[1] for r in rows[1:]] == [ZEBRAS, "'" + FUCHS, OTTER]
     zebras, fuchs, otter = rows[1:]
     started, finished = team_times(app, played.teams[ZEBRAS])
@@ -129,15 +138,28 @@ def test_web_download(app, client, played):
     assert f"filename={played.slug}-results.csv" in resp.headers["Content-Disposition"]
     rows = parse(resp.data, ";")
     assert rows[0][2] == "Started (Europe/Berlin)"
-    resp = client.get(f"/organiser/{played.slug}/export/results?tz=Nowhere/Land",
-                      follow_redirects=True)
+    resp = client.get(
+        f"/organiser/{played.slug}/export/results?tz=Nowhere/Land", follow_redirects=True
+    )
     assert "Unknown time zone 'Nowhere/Land'" in html.unescape(resp.get_data(as_text=True))
 
 
 def test_cli_close_export_purge(app, runner, client, played, tmp_path):
     out = tmp_path / "ergebnisse.csv"
-    result = runner.invoke(export_results, [played.slug, "--lang", "de", "--timezone",
-                                            "Europe/Berlin", "--delimiter", ";", "-o", str(out)])
+    result = runner.invoke(
+        export_results,
+        [
+            played.slug,
+            "--lang",
+            "de",
+            "--timezone",
+            "Europe/Berlin",
+            "--delimiter",
+            ";",
+            "-o",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert parse(out.read_bytes(), ";")[1][1] == ZEBRAS
     result = runner.invoke(purge_rally, [played.slug, "--yes"])
@@ -155,8 +177,9 @@ def test_cli_close_export_purge(app, runner, client, played, tmp_path):
     assert "personal data of 3 teams purged (3 device tokens" in result.output
     result = runner.invoke(export_results, [played.slug, "--lang", "en", "-o", str(out)])
     rows = parse(out.read_bytes())
-    assert [r[1] for r in rows[1:]] == [f"Team no. {played.teams[n]} (anonymised)"
-                                        for n in (ZEBRAS, FUCHS, OTTER)]
+    assert [r[1] for r in rows[1:]] == [
+        f"Team no. {played.teams[n]} (anonymised)" for n in (ZEBRAS, FUCHS, OTTER)
+    ]
     assert [r[5] for r in rows[1:]] == ["3", "2", "0"]
     result = runner.invoke(export_results, [played.slug, "--timezone", "Mars", "-o", str(out)])
     assert result.exit_code == 1 and "Unknown time zone 'Mars'" in result.output
@@ -166,8 +189,11 @@ def test_cli_close_export_purge(app, runner, client, played, tmp_path):
 
 def test_printable_summary(app, client, played):
     with app.app_context():
-        db.session.add(models.Team(rally_id=played.rally_id, name="<script>alert(1)</script>",
-                                   join_code="XSS00001"))
+        db.session.add(
+            models.Team(
+                rally_id=played.rally_id, name="<script>alert(1)</script>", join_code="XSS00001"
+            )
+        )
         db.session.commit()
     url = f"/organiser/{played.slug}/results"
     assert client.get(url).status_code == 302
@@ -176,7 +202,8 @@ def test_printable_summary(app, client, played):
     assert resp.status_code == 200
     page = resp.get_data(as_text=True)
     assert "organiser/organiser.css" in page and "@media print" in client.get(
-        "/static/organiser/organiser.css").get_data(as_text=True)
+        "/static/organiser/organiser.css"
+    ).get_data(as_text=True)
     assert ZEBRAS in page and "Otter „Straße“ – 3" in page
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
     assert "Leaderboard" in page and "Finds per stop" in page

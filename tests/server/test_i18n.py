@@ -96,22 +96,34 @@ def test_every_literal_error_code_has_a_message_its_values_fill(where):
         if key not in catalogue():
             problems.append(f"line {call.lineno}: no message {key}")
         elif None not in names and not placeholders(catalogue()[key]["en"]) <= names:
-            problems.append(f"line {call.lineno}: {key} needs "
-                            f"{placeholders(catalogue()[key]['en']) - names}")
+            problems.append(
+                f"line {call.lineno}: {key} needs {placeholders(catalogue()[key]['en']) - names}"
+            )
     assert problems == []
 
 
 def test_the_error_scan_sees_the_calls():
-    codes = {c.args[0].value for _, c in user_error_calls()
-             if c.args and isinstance(c.args[0], ast.Constant)}
-    assert {"invalid_team_name", "rally_not_found", "login_required", "image_type",
-            "unknown_timezone"} <= codes
+    codes = {
+        c.args[0].value
+        for _, c in user_error_calls()
+        if c.args and isinstance(c.args[0], ast.Constant)
+    }
+    assert {
+        "invalid_team_name",
+        "rally_not_found",
+        "login_required",
+        "image_type",
+        "unknown_timezone",
+    } <= codes
 
 
 def test_computed_error_codes_have_messages():
     """UserError(f"token_{…}") names errors.token_<code>, which markers/translations.json holds."""
-    computed = [(where, call) for where, call in user_error_calls()
-                if call.args and isinstance(call.args[0], ast.JoinedStr)]
+    computed = [
+        (where, call)
+        for where, call in user_error_calls()
+        if call.args and isinstance(call.args[0], ast.JoinedStr)
+    ]
     assert [where for where, _ in computed] == ["server/api/player.py"]
     for code in tokens.TokenErrorCode:
         error = tokens.TokenError(code, "test")
@@ -159,16 +171,19 @@ def test_t_outside_a_request_uses_the_default_language(make_app):
     assert i18n.default_language() == "de"
 
 
-@pytest.mark.parametrize(("query", "cookie", "preferred", "accept", "expected"), [
-    ("", None, None, "en-GB,en;q=0.9", "en"),
-    ("", None, None, "fr", "de"),
-    ("", None, None, "fr, en;q=0.5", "en"),
-    ("", None, "en", "de", "en"),
-    ("", "de", "en", "en", "de"),
-    ("?lang=en", "de", "de", "de", "en"),
-    ("?lang=fr", None, None, "en", "en"),
-    ("?lang=fr", "fr", "fr", "fr", "de"),
-])
+@pytest.mark.parametrize(
+    ("query", "cookie", "preferred", "accept", "expected"),
+    [
+        ("", None, None, "en-GB,en;q=0.9", "en"),
+        ("", None, None, "fr", "de"),
+        ("", None, None, "fr, en;q=0.5", "en"),
+        ("", None, "en", "de", "en"),
+        ("", "de", "en", "en", "de"),
+        ("?lang=en", "de", "de", "de", "en"),
+        ("?lang=fr", None, None, "en", "en"),
+        ("?lang=fr", "fr", "fr", "fr", "de"),
+    ],
+)
 def test_language_resolution_order(app, query, cookie, preferred, accept, expected):
     headers = {"Accept-Language": accept}
     if cookie:
@@ -228,8 +243,10 @@ def test_unexpected_errors_are_friendly_in_both_languages(app):
         assert "internal detail" not in text and "Traceback" not in text
         api = client.get("/api/v1/boom", headers={"Accept-Language": lang})
         assert api.status_code == 500
-        assert api.get_json()["error"] == {"code": "internal_error",
-                                           "message": t("errors.internal_error", lang)}
+        assert api.get_json()["error"] == {
+            "code": "internal_error",
+            "message": t("errors.internal_error", lang),
+        }
 
 
 def test_a_model_must_have_a_text_column_for_each_language():

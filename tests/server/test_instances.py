@@ -79,15 +79,37 @@ def instances(shared_database, redis_url, tmp_path):
         "MEDIA_DIR": str(tmp_path / "media"),
     }
     for args in (["db", "upgrade"], ["seed-demo"]):
-        subprocess.run([BIN / "artcaching", *args], env=env, cwd=tmp_path, check=True,
-                       capture_output=True, timeout=120)
+        subprocess.run(
+            [BIN / "artcaching", *args],
+            env=env,
+            cwd=tmp_path,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
     port_a, port_b = free_port(), free_port()
     processes = [
-        subprocess.Popen([BIN / "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port_a}",
-                          "server:create_app()"], env=env, cwd=ROOT,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
-        subprocess.Popen([BIN / "artcaching", "run", "--port", str(port_b)], env=env,
-                         cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+        subprocess.Popen(
+            [
+                BIN / "gunicorn",
+                "--workers",
+                "2",
+                "--bind",
+                f"127.0.0.1:{port_a}",
+                "server:create_app()",
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ),
+        subprocess.Popen(
+            [BIN / "artcaching", "run", "--port", str(port_b)],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ),
     ]
     bases = [f"http://127.0.0.1:{port_a}/api/v1", f"http://127.0.0.1:{port_b}/api/v1"]
     try:
@@ -114,8 +136,14 @@ def qr_token(env: dict, rally_slug: str, stop: int) -> str:
     from server import create_app, game, models
     from server.extensions import db
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"].replace(
-        "postgresql://", "postgresql+psycopg://"), "SECRET_KEY": env["SECRET_KEY"]})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"].replace(
+                "postgresql://", "postgresql+psycopg://"
+            ),
+            "SECRET_KEY": env["SECRET_KEY"],
+        }
+    )
     with app.app_context():
         rally = db.session.query(models.Rally).filter_by(slug=rally_slug).one()
         token = game.keyring().sign(rally.id, rally.stops[stop].marker_id)
@@ -133,8 +161,11 @@ def test_two_instances_share_game_state_and_rate_limits(instances):
     status, team = call(b, "GET", "/team", token=token)
     assert status == 200 and team["name"] == "Nomaden"
 
-    event = {"token": qr_token(env, SLUG, 0), "client_event_id": str(uuid.uuid4()),
-             "recorded_at": datetime.now(UTC).isoformat()}
+    event = {
+        "token": qr_token(env, SLUG, 0),
+        "client_event_id": str(uuid.uuid4()),
+        "recorded_at": datetime.now(UTC).isoformat(),
+    }
     status, found = call(b, "POST", "/team/scans", event, token=token)
     assert status == 200 and found["result"] == "found"
     status, again = call(a, "POST", "/team/scans", event, token=token)

@@ -28,8 +28,11 @@ def keep_logging():
     """Alembic's env.py reconfigures logging; give the other tests theirs back."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    disabled = {name: lg.disabled for name, lg in logging.root.manager.loggerDict.items()
-                if isinstance(lg, logging.Logger)}
+    disabled = {
+        name: lg.disabled
+        for name, lg in logging.root.manager.loggerDict.items()
+        if isinstance(lg, logging.Logger)
+    }
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
@@ -40,10 +43,15 @@ def keep_logging():
 @pytest.fixture
 def empty_app(database_url, tmp_path, keep_logging):
     """An app on a database with no tables at all."""
-    app = create_app({
-        "TESTING": True, "SECRET_KEY": "test-secret-key", "SQLALCHEMY_DATABASE_URI": database_url,
-        "MEDIA_DIR": str(tmp_path / "media"), "RATELIMIT_ENABLED": False,
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "MEDIA_DIR": str(tmp_path / "media"),
+            "RATELIMIT_ENABLED": False,
+        }
+    )
     with app.app_context():
         _wipe()
         assert inspect(db.engine).get_table_names() == []
@@ -56,9 +64,13 @@ def empty_app(database_url, tmp_path, keep_logging):
 
 def _differences() -> list:
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={
-            "compare_type": True, "compare_server_default": True,
-        })
+        context = MigrationContext.configure(
+            connection,
+            opts={
+                "compare_type": True,
+                "compare_server_default": True,
+            },
+        )
         return compare_metadata(context, db.metadata)
 
 
@@ -73,8 +85,11 @@ def test_upgrade_builds_the_models_schema(empty_app):
 def test_upgrade_reaches_the_single_head(empty_app):
     with empty_app.app_context():
         flask_migrate.upgrade()
-        script = ScriptDirectory.from_config(empty_app.extensions["migrate"].migrate.get_config(
-            empty_app.extensions["migrate"].directory))
+        script = ScriptDirectory.from_config(
+            empty_app.extensions["migrate"].migrate.get_config(
+                empty_app.extensions["migrate"].directory
+            )
+        )
         heads = script.get_heads()
         assert len(heads) == 1, f"several migration heads: {heads}"
         with db.engine.connect() as connection:

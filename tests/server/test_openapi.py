@@ -34,25 +34,28 @@ def spec(client) -> dict[str, Any]:
 
 def openapi_path(rule: str) -> str:
     """A Flask rule under /api/v1 as an OpenAPI path: <slug> and <int:id> become {slug}, {id}."""
-    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule[len(API):])
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule[len(API) :])
 
 
-def response_validator(spec: dict[str, Any], path: str, method: str,
-                       status: int) -> Draft202012Validator:
+def response_validator(
+    spec: dict[str, Any], path: str, method: str, status: int
+) -> Draft202012Validator:
     """The documented JSON schema of one answer, its $refs resolved in the document."""
     responses = spec["paths"][path][method]["responses"]
     assert str(status) in responses, f"{method.upper()} {path} does not document {status}"
     schema = responses[str(status)]["content"]["application/json"]["schema"]
-    return Draft202012Validator({**schema, "components": spec["components"]},
-                                format_checker=FormatChecker())
+    return Draft202012Validator(
+        {**schema, "components": spec["components"]}, format_checker=FormatChecker()
+    )
 
 
 def check(spec: dict[str, Any], path: str, method: str, resp) -> dict[str, Any]:
     """The answer validates against what the document says for its status; its body."""
     body = resp.get_json()
-    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
-              for e in response_validator(spec, path, method, resp.status_code)
-              .iter_errors(body)]
+    errors = [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+        for e in response_validator(spec, path, method, resp.status_code).iter_errors(body)
+    ]
     assert not errors, (method, path, resp.status_code, errors[:5])
     return body
 
@@ -74,8 +77,12 @@ def test_every_api_route_is_documented(app, spec):
 
 
 def test_every_documented_operation_exists(app, spec):
-    routes = {(openapi_path(r.rule), m.lower()) for r in app.url_map.iter_rules()
-              if r.rule.startswith(API + "/") for m in r.methods}
+    routes = {
+        (openapi_path(r.rule), m.lower())
+        for r in app.url_map.iter_rules()
+        if r.rule.startswith(API + "/")
+        for m in r.methods
+    }
     for path, item in spec["paths"].items():
         for method in item:
             if method in METHODS:
@@ -90,10 +97,17 @@ def _resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_every_player_post_has_a_request_body_schema(spec):
-    posts = {p: item["post"] for p, item in spec["paths"].items()
-             if "post" in item and "player" in item["post"]["tags"]}
-    assert set(posts) == {"/rallies/{slug}/teams", "/rallies/{slug}/join", "/team/checkins",
-                          "/team/scans"}
+    posts = {
+        p: item["post"]
+        for p, item in spec["paths"].items()
+        if "post" in item and "player" in item["post"]["tags"]
+    }
+    assert set(posts) == {
+        "/rallies/{slug}/teams",
+        "/rallies/{slug}/join",
+        "/team/checkins",
+        "/team/scans",
+    }
     for path, op in posts.items():
         assert op["requestBody"]["required"] is True, path
         assert "422" in op["responses"] and "400" in op["responses"], path
@@ -101,8 +115,12 @@ def test_every_player_post_has_a_request_body_schema(spec):
 
 
 def test_every_request_body_schema_resolves_to_an_object(spec):
-    bodies = [(p, m, op["requestBody"]) for p, item in spec["paths"].items()
-              for m, op in item.items() if m in METHODS and "requestBody" in op]
+    bodies = [
+        (p, m, op["requestBody"])
+        for p, item in spec["paths"].items()
+        for m, op in item.items()
+        if m in METHODS and "requestBody" in op
+    ]
     assert len(bodies) >= 4
     for path, method, body in bodies:
         for media, content in body["content"].items():
@@ -145,42 +163,77 @@ def test_real_answers_match_the_documented_schemas(app, client, demo, spec):
     token = created["token"]
     check(spec, "/rallies/{slug}/teams", "post", create_team(client, slug, "Schema"))
     check(spec, "/rallies/{slug}/teams", "post", create_team(client, slug, ""))
-    check(spec, "/rallies/{slug}/join", "post", client.post(
-        f"{API}/rallies/{slug}/join", json={"join_code": created["join_code"]}))
-    check(spec, "/rallies/{slug}/join", "post", client.post(
-        f"{API}/rallies/{slug}/join", json={"join_code": "NOPE1234"}))
+    check(
+        spec,
+        "/rallies/{slug}/join",
+        "post",
+        client.post(f"{API}/rallies/{slug}/join", json={"join_code": created["join_code"]}),
+    )
+    check(
+        spec,
+        "/rallies/{slug}/join",
+        "post",
+        client.post(f"{API}/rallies/{slug}/join", json={"join_code": "NOPE1234"}),
+    )
 
     first = demo_stops(app, rally_id)[0]
-    near = check(spec, "/team/checkins", "post",
-                 checkin(client, token, first.position.lat + 0.0009, first.position.lon,
-                         at=datetime.now(UTC) - timedelta(seconds=90)))
+    near = check(
+        spec,
+        "/team/checkins",
+        "post",
+        checkin(
+            client,
+            token,
+            first.position.lat + 0.0009,
+            first.position.lon,
+            at=datetime.now(UTC) - timedelta(seconds=90),
+        ),
+    )
     assert near["result"] == "outside"
     assert near["visible"] and near["visible"][0]["marker"] is not None
-    found = check(spec, "/team/checkins", "post",
-                  checkin(client, token, first.position.lat, first.position.lon))
+    found = check(
+        spec,
+        "/team/checkins",
+        "post",
+        checkin(client, token, first.position.lat, first.position.lon),
+    )
     assert found["result"] == "found" and found["found_now"]
     second = demo_stops(app, rally_id)[1]
-    scanned = check(spec, "/team/scans", "post",
-                    scan(client, token, qr_token(app, rally_id, second.marker_id)))
+    scanned = check(
+        spec, "/team/scans", "post", scan(client, token, qr_token(app, rally_id, second.marker_id))
+    )
     assert scanned["result"] == "found"
     check(spec, "/team/scans", "post", scan(client, token, "not a code"))
     check(spec, "/team/checkins", "post", checkin(client, token, 91.0, 7.0))
-    check(spec, "/team/checkins", "post", client.post(
-        f"{API}/team/checkins", data="{", content_type="application/json",
-        headers=bearer(token)))
-    check(spec, "/team/checkins", "post", client.post(
-        f"{API}/team/checkins", json={"client_event_id": new_event_id()}))
+    check(
+        spec,
+        "/team/checkins",
+        "post",
+        client.post(
+            f"{API}/team/checkins", data="{", content_type="application/json", headers=bearer(token)
+        ),
+    )
+    check(
+        spec,
+        "/team/checkins",
+        "post",
+        client.post(f"{API}/team/checkins", json={"client_event_id": new_event_id()}),
+    )
 
     team = check(spec, "/team", "get", client.get(f"{API}/team", headers=bearer(token)))
     assert team["progress"] == {"found": 2, "total": 10}
     check(spec, "/team", "get", client.get(f"{API}/team", headers=bearer("nope")))
-    board = check(spec, "/rallies/{slug}/leaderboard", "get",
-                  client.get(f"{API}/rallies/{slug}/leaderboard"))
+    board = check(
+        spec, "/rallies/{slug}/leaderboard", "get", client.get(f"{API}/rallies/{slug}/leaderboard")
+    )
     assert board["entries"][0]["team"] == "Schema"
-    check(spec, "/rallies/{slug}/leaderboard", "get",
-          client.get(f"{API}/rallies/nope/leaderboard"))
-    check(spec, "/rallies/{slug}/leaderboard", "get",
-          client.get(f"{API}/rallies/{slug}/leaderboard?limit=x"))
+    check(spec, "/rallies/{slug}/leaderboard", "get", client.get(f"{API}/rallies/nope/leaderboard"))
+    check(
+        spec,
+        "/rallies/{slug}/leaderboard",
+        "get",
+        client.get(f"{API}/rallies/{slug}/leaderboard?limit=x"),
+    )
 
 
 def test_request_schemas_reject_what_the_server_rejects(spec):
@@ -188,5 +241,7 @@ def test_request_schemas_reject_what_the_server_rejects(spec):
     from server.api.openapi import validator
 
     for name in ("TeamCreate", "TeamJoin", "Checkin", "Scan"):
-        assert validator(name).schema["components"]["schemas"][name] == \
-            spec["components"]["schemas"][name]
+        assert (
+            validator(name).schema["components"]["schemas"][name]
+            == spec["components"]["schemas"][name]
+        )

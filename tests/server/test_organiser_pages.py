@@ -13,8 +13,15 @@ from tests.server.helpers import bearer
 from tests.server.organiser_helpers import ORG, ORG_API, ZEBRAS, login
 
 JS_KEY = r'\bt\("(organiser\.[\w.]*\w)"'
-PAGES = ["/", "/{slug}/", "/{slug}/live", "/{slug}/results", "/{slug}/export/qr?format=pdf",
-         "/{slug}/export/route?format=gpx", "/{slug}/export/results"]
+PAGES = [
+    "/",
+    "/{slug}/",
+    "/{slug}/live",
+    "/{slug}/results",
+    "/{slug}/export/qr?format=pdf",
+    "/{slug}/export/route?format=gpx",
+    "/{slug}/export/results",
+]
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -58,8 +65,9 @@ def test_rally_page_offers_downloads_and_close(app, client, played):
     assert f"/organiser/{played.slug}/export/results?sep=;" in html
     assert f'data-url="/api/v1/organiser/rallies/{played.slug}/close"' in html
     assert 'id="purge-form"' not in html and "Possible once the event is closed." in html
-    texts = json.loads(re.search(r'id="staff-texts" type="application/json">(.*?)</script>',
-                                 html).group(1))
+    texts = json.loads(
+        re.search(r'id="staff-texts" type="application/json">(.*?)</script>', html).group(1)
+    )
     assert texts["organiser.rally.confirm_close"].startswith("Close the event now?")
 
     client.post(f"{ORG_API}/rallies/{played.slug}/close")
@@ -85,12 +93,16 @@ def test_live_page(app, client, played):
 
 
 def test_every_organiser_text_exists_in_both_languages():
-    entries = {k: v for k, v in catalogue().items()
-               if k.startswith("organiser.") or k.startswith("errors.")}
+    entries = {
+        k: v
+        for k, v in catalogue().items()
+        if k.startswith("organiser.") or k.startswith("errors.")
+    }
     for key, entry in entries.items():
         assert entry.get("de") and entry.get("en"), key
         assert set(re.findall(r"\{(\w+)\}", entry["de"])) == set(
-            re.findall(r"\{(\w+)\}", entry["en"])), key
+            re.findall(r"\{(\w+)\}", entry["en"])
+        ), key
     used = set()
     for path in (ROOT / "server" / "templates" / "organiser").glob("*.html"):
         used |= set(re.findall(r"t\('((?:organiser|errors|staff)\.[\w.]*\w)'", path.read_text()))
@@ -101,8 +113,11 @@ def test_every_organiser_text_exists_in_both_languages():
     used |= set(JS_TEXTS)
     missing = sorted(k for k in used if k not in catalogue())
     assert not missing, missing
-    js = {k for p in (ROOT / "server" / "static" / "organiser").glob("*.js")
-          for k in re.findall(JS_KEY, p.read_text())}
+    js = {
+        k
+        for p in (ROOT / "server" / "static" / "organiser").glob("*.js")
+        for k in re.findall(JS_KEY, p.read_text())
+    }
     assert len(js) > 20
     assert js <= set(JS_TEXTS), sorted(js - set(JS_TEXTS))
 

@@ -51,9 +51,15 @@ def join(client, slug: str, qr_path: str, name: str = "Die Spürnasen", lang: st
     """Open a code without a team, fill in the join form, send it; the redirect response."""
     form = client.get(qr_path, headers={"Accept-Language": lang})
     assert form.status_code == 200
-    return client.post(f"/play/{slug}/join", data={
-        "csrf_token": csrf_token(form), "name": name, "next": qr_path,
-    }, headers={"Accept-Language": lang})
+    return client.post(
+        f"/play/{slug}/join",
+        data={
+            "csrf_token": csrf_token(form),
+            "name": name,
+            "next": qr_path,
+        },
+        headers={"Accept-Language": lang},
+    )
 
 
 def discoveries(app) -> list[models.Discovery]:
@@ -114,8 +120,9 @@ def test_join_sets_team_cookie_and_returns_to_the_code(app, client, rally):
     response = join(client, slug, paths[0])
     assert response.status_code == 302
     assert urlsplit(response.headers["Location"]).path == paths[0]
-    header = next(c for c in response.headers.getlist("Set-Cookie")
-                  if c.startswith(f"team_{rally_id}="))
+    header = next(
+        c for c in response.headers.getlist("Set-Cookie") if c.startswith(f"team_{rally_id}=")
+    )
     assert "HttpOnly" in header
     assert "SameSite=Lax" in header
     assert "Path=/" in header
@@ -216,10 +223,20 @@ def _altered_token(token: str) -> str:
     return token[:-2] + last + token[-1]
 
 
-@pytest.mark.parametrize("kind", [
-    "garbage", "punctuation", "too_short", "too_long", "forged", "altered", "unknown_rally",
-    "draft_rally", "not_base64",
-])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "garbage",
+        "punctuation",
+        "too_short",
+        "too_long",
+        "forged",
+        "altered",
+        "unknown_rally",
+        "draft_rally",
+        "not_base64",
+    ],
+)
 @pytest.mark.parametrize("lang", ["de", "en"])
 def test_invalid_code_gets_a_friendly_page(app, client, rally, kind, lang):
     _slug, rally_id, domain, paths = rally
@@ -286,9 +303,14 @@ def test_join_code_lets_a_second_browser_continue_the_team(app, client, rally):
     second = app.test_client()
     form = second.get(paths[1])
     assert t("play.have_code", "de") in page(form)
-    response = second.post(f"/play/{slug}/code", data={
-        "csrf_token": csrf_token(form), "join_code": team.join_code.lower(), "next": paths[1],
-    })
+    response = second.post(
+        f"/play/{slug}/code",
+        data={
+            "csrf_token": csrf_token(form),
+            "join_code": team.join_code.lower(),
+            "next": paths[1],
+        },
+    )
     assert response.status_code == 302
     assert urlsplit(response.headers["Location"]).path == paths[1]
     found = second.get(paths[1])
@@ -307,9 +329,14 @@ def test_join_code_lets_a_second_browser_continue_the_team(app, client, rally):
 def test_unknown_join_code_is_refused(app, client, rally):
     slug, _id, _domain, paths = rally
     form = client.get(paths[0])
-    response = client.post(f"/play/{slug}/code", data={
-        "csrf_token": csrf_token(form), "join_code": "ZZZZZZZZ", "next": paths[0],
-    })
+    response = client.post(
+        f"/play/{slug}/code",
+        data={
+            "csrf_token": csrf_token(form),
+            "join_code": "ZZZZZZZZ",
+            "next": paths[0],
+        },
+    )
     assert response.status_code == 422
     assert t("errors.join_code_unknown", "de") in page(response)
     assert not any(c.startswith("team_") for c in _set_cookies(response))
@@ -349,8 +376,13 @@ def test_the_flow_needs_no_javascript(app, client, rally):
     assert 'type="submit"' in form
     pages.append(client.post(f"/play/{slug}/join", data={"name": "x", "next": paths[0]}))
     join(client, slug, paths[0])
-    pages += [client.get(paths[0]), client.get(paths[3]), client.get(f"/play/{slug}/team"),
-              client.get(f"/play/{slug}"), client.get("/q/nonsense")]
+    pages += [
+        client.get(paths[0]),
+        client.get(paths[3]),
+        client.get(f"/play/{slug}/team"),
+        client.get(f"/play/{slug}"),
+        client.get("/q/nonsense"),
+    ]
     for response in pages:
         raw = response.get_data(as_text=True)
         assert raw.lstrip().startswith("<!doctype html>")
@@ -367,16 +399,28 @@ def test_rally_page_redirects_a_team_to_its_page(app, client, rally):
     assert response.headers["Location"].endswith(f"/play/{slug}/team")
 
 
-@pytest.mark.parametrize("target", [
-    "//evil.example/", "https://evil.example/", "/\\evil.example/", "\\\\evil.example",
-    "/\t/evil.example", "javascript:alert(1)",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example/",
+        "https://evil.example/",
+        "/\\evil.example/",
+        "\\\\evil.example",
+        "/\t/evil.example",
+        "javascript:alert(1)",
+    ],
+)
 def test_join_never_redirects_off_site(app, client, rally, target):
     slug, _id, _domain, paths = rally
     form = client.get(paths[0])
-    response = client.post(f"/play/{slug}/join", data={
-        "csrf_token": csrf_token(form), "name": "Umleitung", "next": target,
-    })
+    response = client.post(
+        f"/play/{slug}/join",
+        data={
+            "csrf_token": csrf_token(form),
+            "name": "Umleitung",
+            "next": target,
+        },
+    )
     assert response.status_code == 302
     location = urlsplit(response.headers["Location"])
     assert location.netloc in ("", "localhost")
@@ -387,12 +431,18 @@ def test_join_with_bad_name_shows_the_form_again(app, client, rally):
     slug, _id, _domain, paths = rally
     form = client.get(paths[0], headers={"Accept-Language": "en"})
     token = csrf_token(form)
-    blank = client.post(f"/play/{slug}/join", data={"csrf_token": token, "name": "   "},
-                        headers={"Accept-Language": "en"})
+    blank = client.post(
+        f"/play/{slug}/join",
+        data={"csrf_token": token, "name": "   "},
+        headers={"Accept-Language": "en"},
+    )
     assert blank.status_code == 422
     assert 'role="alert"' in blank.get_data(as_text=True)
-    control = client.post(f"/play/{slug}/join", data={"csrf_token": token, "name": "a\x07b"},
-                          headers={"Accept-Language": "en"})
+    control = client.post(
+        f"/play/{slug}/join",
+        data={"csrf_token": token, "name": "a\x07b"},
+        headers={"Accept-Language": "en"},
+    )
     assert control.status_code == 422
     assert t("errors.invalid_team_name", "en", max=40) in page(control)
     join(client, slug, paths[0], name="Zweimal")
