@@ -16,7 +16,7 @@ from server.extensions import csrf, db, limiter, login_manager, migrate
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """The app factory: settings from the environment, then from ``config`` (tests use it)."""
     app = Flask(__name__, instance_relative_config=True)
-    settings = config_module.from_environment(app.instance_path)
+    settings = config_module.from_environment(app.instance_path, config)
     settings.update(config or {})
     app.config.update(settings)
     app.json.ensure_ascii = False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -77,13 +78,14 @@ def _public_base_url(value: str) -> str:
     return value.rstrip("/")
 
 
-def from_environment(instance_path: str) -> dict[str, Any]:
-    """Every setting the app reads, from the environment or its default."""
+def from_environment(instance_path: str, given: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Every setting the app reads, from the environment or its default; a SECRET_KEY among the
+    caller's ``given`` settings spares making one in the instance folder."""
     env = os.environ.get
     public = _public_base_url(env("PUBLIC_BASE_URL") or "http://127.0.0.1:5000")
     secure_default = "1" if public.startswith("https://") else "0"
     return {
-        "SECRET_KEY": secret_key(instance_path),
+        "SECRET_KEY": (given or {}).get("SECRET_KEY") or secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url(env("DATABASE_URL"), instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "PUBLIC_BASE_URL": public,

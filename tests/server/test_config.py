@@ -227,3 +227,13 @@ def test_trusted_proxies_make_forwarded_https_count(make_app, monkeypatch):
         "/scheme-probe", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
     )
     assert seen == {"scheme": "https", "remote": "203.0.113.9"}
+
+
+def test_an_app_given_a_secret_key_makes_none_in_its_instance_folder(monkeypatch):
+    def refuse(instance_path: str) -> str:
+        raise AssertionError(f"a key was made in {instance_path} although one was given")
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setattr(config, "secret_key", refuse)
+    app = create_app({"SECRET_KEY": "given", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert app.config["SECRET_KEY"] == "given"
