@@ -32,7 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from server import auth, database, errors, i18n, maps, staff
+    from server import auth, database, errors, i18n, maps, security, staff
     from server.api.routes import bp as api_bp
     from server.curator.routes import bp as curator_bp
     from server.organiser.routes import bp as organiser_bp
@@ -42,6 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     errors.init_app(app)
     maps.init_app(app)
+    security.init_app(app)
     staff.init_app(app)
     auth.init_app(app)
     csrf.exempt(api_bp)

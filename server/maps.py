@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 import xstatic.pkg.leaflet as leaflet
 from flask import Flask, current_app, send_from_directory
@@ -15,6 +17,19 @@ def settings() -> dict[str, Any]:
         "attribution": current_app.config["TILE_ATTRIBUTION"],
         "leaflet_version": leaflet.VERSION,
     }
+
+
+def tile_source(tile_url: str) -> str | None:
+    """The CSP source that admits the tiles of ``tile_url`` (TILE_URL): scheme and host, a
+    ``{s}``-style subdomain as a wildcard; None when the tiles come from the app itself."""
+    parts = urlsplit(tile_url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    if not host:
+        return None
+    host = re.sub(r"^[^.]*\{[^}]*\}[^.]*\.", "*.", host)
+    if not re.fullmatch(r"(\*\.)?[A-Za-z0-9.-]+(:\d+)?|\[[0-9A-Fa-f:.]+\](:\d+)?", host):
+        return f"{parts.scheme}:" if parts.scheme in ("http", "https") else None
+    return f"{parts.scheme}://{host}" if parts.scheme else host
 
 
 def init_app(app: Flask) -> None:

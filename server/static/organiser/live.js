@@ -65,8 +65,8 @@
     data.teams.forEach(function (team) {
       if (!team.position) { return; }
       seen.add(team.id);
-      const label = teamName(team) + " · " + team.found + "/" + data.rally.total_stops + " · " +
-        t("organiser.live.position_at", { time: clock(team.position.at) });
+      const label = el("span", { text: teamName(team) + " · " + team.found + "/" + data.rally.total_stops + " · " +
+        t("organiser.live.position_at", { time: clock(team.position.at) }) });
       let m = teamMarkers.get(team.id);
       if (!m) {
         m = L.circleMarker([team.position.lat, team.position.lon],
