@@ -77,7 +77,10 @@ def _rally_key() -> str:
     return "rally:" + str((request.view_args or {}).get("slug", ""))
 
 
-limiter = Limiter(key_func=rate_limit_key, headers_enabled=True)
+limiter = Limiter(
+    key_func=rate_limit_key, default_limits=[setting("RATELIMIT_DEFAULT")], headers_enabled=True
+)
+"""One limiter for every app; each limit is read from the settings of the app that checks it."""
 
 team_creation_limit = limiter.shared_limit(
     setting("RATELIMIT_TEAM_CREATE"),
