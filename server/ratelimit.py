@@ -33,7 +33,7 @@ def bearer_team() -> models.Team | None:
         token = bearer_token()
         found = teams.by_token(token) if token else None
         g.bearer_team = found
-    return found  # type: ignore[return-value]
+    return found
 
 
 def address_key() -> str:
