@@ -10,7 +10,8 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server import config as config_module
-from server.extensions import csrf, db, limiter, login_manager, migrate
+from server.extensions import csrf, db, login_manager, migrate
+from server.ratelimit import limiter
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

@@ -1,10 +1,13 @@
-"""Staff accounts: Argon2 password hashes, Flask-Login sessions, role checks on every route."""
+"""Staff accounts: Argon2 password hashes, Flask-Login sessions that logout, a new password and
+deactivation end, a lockout after repeated wrong passwords, role checks on every route."""
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from collections.abc import Callable
 from contextlib import suppress
+from datetime import timedelta
 from functools import cache, wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -25,13 +28,15 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from server.extensions import csrf, db, limiter, login_manager
+from server import audit
+from server.extensions import csrf, db, login_manager
 from server.i18n import t
-from server.models import Role, User
+from server.models import Role, User, utcnow
+from server.ratelimit import limiter, minutes_until, refuse, setting
 from server.usererror import UserError
 
 bp = Blueprint("auth", __name__)
@@ -73,8 +78,7 @@ def create_user(username: str, password: str, role: Role, language: str = "de") 
         raise ValueError("the user name must have 1 to 80 characters")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValueError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
-    taken = db.session.scalar(select(User.id).where(func.lower(User.username) == username.lower()))
-    if taken:
+    if by_name(username) is not None:
         raise ValueError(f"a user called {username!r} exists already")
     user = User(
         username=username, password_hash=hash_password(password), role=role, language=language
@@ -82,6 +86,79 @@ def create_user(username: str, password: str, role: Role, language: str = "de") 
     db.session.add(user)
     db.session.commit()
     return user
+
+
+def by_name(username: str) -> User | None:
+    """The account of that name, whatever its case."""
+    return db.session.scalar(
+        select(User).where(func.lower(User.username) == username.strip().lower())
+    )
+
+
+def set_password(user: User, password: str) -> None:
+    """A new password; every session of the account ends and a lockout is lifted."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    user.password_hash = hash_password(password)
+    user.end_sessions()
+    user.failed_logins = 0
+    user.locked_until = None
+    db.session.commit()
+
+
+def set_active(user: User, active: bool) -> None:
+    """Deactivate (every session ends, no login) or reactivate an account; audited."""
+    if user.active == active:
+        return
+    user.active = active
+    if active:
+        user.failed_logins = 0
+        user.locked_until = None
+    else:
+        user.end_sessions()
+    audit.record("user.activate" if active else "user.deactivate", "user", user.id)
+    db.session.commit()
+
+
+def locked_for(user: User) -> float:
+    """Seconds until the account's login lockout ends (0 when it is not locked)."""
+    if user.locked_until is None:
+        return 0.0
+    return max(0.0, (user.locked_until - utcnow()).total_seconds())
+
+
+def _login_failed(user: User) -> None:
+    """Count a wrong password; every LOGIN_LOCKOUT_FAILURES in a row lock the account, each time
+    twice as long (up to LOGIN_LOCKOUT_MAX_SECONDS), and the audit log says so."""
+    db.session.execute(
+        update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1)
+    )
+    db.session.refresh(user)
+    config = current_app.config
+    every = config["LOGIN_LOCKOUT_FAILURES"]
+    if user.failed_logins % every == 0:
+        lockouts = user.failed_logins // every
+        seconds = min(
+            config["LOGIN_LOCKOUT_MAX_SECONDS"],
+            config["LOGIN_LOCKOUT_SECONDS"] * 2 ** min(lockouts - 1, 30),
+        )
+        user.locked_until = utcnow() + timedelta(seconds=seconds)
+        audit.record(
+            "user.locked",
+            "user",
+            user.id,
+            failures=user.failed_logins,
+            seconds=round(seconds),
+            address=request.remote_addr,
+        )
+    db.session.commit()
+
+
+def _login_succeeded(user: User) -> None:
+    if user.failed_logins or user.locked_until is not None:
+        user.failed_logins = 0
+        user.locked_until = None
+        db.session.commit()
 
 
 def roles_required(*roles: Role) -> Callable[[F], F]:
@@ -131,10 +208,16 @@ class LoginForm(FlaskForm):
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
+    """The account of a session (or remember-me cookie) whose token is still the account's own:
+    after logout, a new password or deactivation an older cookie finds nobody."""
+    row_id, _, token = user_id.partition(":")
     try:
-        return db.session.get(User, int(user_id))
+        user = db.session.get(User, int(row_id))
     except ValueError:
         return None
+    if user is None or not user.active or not token:
+        return None
+    return user if hmac.compare_digest(user.session_token, token) else None
 
 
 def safe_next(target: str | None) -> str | None:
@@ -156,31 +239,66 @@ def home_for(user: User) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+@limiter.limit(setting("RATELIMIT_LOGIN"), methods=["POST"], on_breach=refuse("login_limited"))
 def login():
     form = LoginForm()
     error = None
+    status = 200
     if form.validate_on_submit():
-        user = db.session.scalar(
-            select(User).where(func.lower(User.username) == form.username.data.strip().lower())
-        )
+        user = by_name(form.username.data)
         if user is None:
             _verify_nothing(form.password.data)
+            error = t("auth.login_failed")
+        elif wait := locked_for(user):
+            _verify_nothing(form.password.data)
+            error = t("auth.locked", minutes=minutes_until(utcnow().timestamp() + wait))
+            page = render_template("auth/login.html", form=form, error=error)
+            return page, 429, {"Retry-After": str(int(wait) + 1)}
         elif check_password(user, form.password.data) and user.active:
+            _login_succeeded(user)
             login_user(user)
             return redirect(safe_next(request.args.get("next")) or home_for(user))
-        error = t("auth.login_failed")
+        else:
+            _login_failed(user)
+            error = t("auth.login_failed")
+        status = 401
     elif request.method == "POST":
         error = t("auth.login_incomplete")
-    status = 401 if error and request.method == "POST" else 200
+        status = 401
     return render_template("auth/login.html", form=form, error=error), status
 
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        current_user.end_sessions()
+        db.session.commit()
     logout_user()
     flash(t("auth.logged_out"))
     return redirect(url_for("auth.login"))
+
+
+@bp.get("/staff/accounts")
+@roles_required(Role.ADMIN)
+def accounts():
+    users = db.session.scalars(select(User).order_by(func.lower(User.username))).all()
+    return render_template("staff/accounts.html", users=users, locked_for=locked_for)
+
+
+@bp.post("/staff/accounts/<int:user_id>/active")
+@roles_required(Role.ADMIN)
+def account_active(user_id: int):
+    user = db.session.get(User, user_id) if user_id < 2**31 else None
+    if user is None:
+        abort(404)
+    active = request.form.get("active") == "1"
+    if user.id == current_user.id and not active:
+        flash(t("auth.accounts.not_yourself"))
+    else:
+        set_active(user, active)
+        key = "auth.accounts.activated" if active else "auth.accounts.deactivated"
+        flash(t(key, name=user.username))
+    return redirect(url_for("auth.accounts"))
 
 
 def init_app(app: Flask) -> None:

@@ -18,7 +18,14 @@ from sqlalchemy.exc import OperationalError
 
 from routes import rallyfile
 from server import create_app, exports, game, models, privacy, rallies, seed
-from server.auth import MIN_PASSWORD_LENGTH, create_user, hash_password
+from server.auth import (
+    MIN_PASSWORD_LENGTH,
+    by_name,
+    create_user,
+    locked_for,
+    set_active,
+    set_password,
+)
 from server.extensions import db
 from server.i18n import LANGUAGES, default_language
 from server.organiser import actions
@@ -135,28 +142,53 @@ def users_create(username: str, role: str, password: str | None, language: str) 
     click.echo(f"user '{user.username}' created with role {user.role.value}")
 
 
+def _user(username: str) -> models.User:
+    user = by_name(username)
+    if user is None:
+        _fail(f"no user called '{username}'")
+    return user
+
+
 @users.command("set-password")
 @click.argument("username")
 @click.option("--password", help="Read from a prompt when not given.")
 @_with_database
 def users_set_password(username: str, password: str | None) -> None:
-    """Set a new password for a staff account."""
-    user = db.session.scalar(
-        select(models.User).where(func.lower(models.User.username) == username.strip().lower())
-    )
-    if user is None:
-        _fail(f"no user called '{username}'")
-    user.password_hash = hash_password(_read_password(password))
-    db.session.commit()
-    click.echo(f"password of '{username}' changed")
+    """Set a new password for a staff account; every session of it ends."""
+    user = _user(username)
+    set_password(user, _read_password(password))
+    click.echo(f"password of '{user.username}' changed; every session of it ended")
+
+
+@users.command("deactivate")
+@click.argument("username")
+@_with_database
+def users_deactivate(username: str) -> None:
+    """Deactivate a staff account: no login, every session of it ends."""
+    user = _user(username)
+    set_active(user, False)
+    click.echo(f"user '{user.username}' deactivated; every session of it ended")
+
+
+@users.command("activate")
+@click.argument("username")
+@_with_database
+def users_activate(username: str) -> None:
+    """Reactivate a deactivated staff account (and lift a login lockout)."""
+    user = _user(username)
+    set_active(user, True)
+    click.echo(f"user '{user.username}' activated")
 
 
 @users.command("list")
 @_with_database
 def users_list() -> None:
-    """List staff accounts."""
+    """List staff accounts: name, role, active or deactivated, and a login lockout."""
     for u in db.session.scalars(select(models.User).order_by(models.User.username)):
-        click.echo(f"{u.username}\t{u.role.value}\t{'active' if u.active else 'disabled'}")
+        status = "active" if u.active else "deactivated"
+        if u.active and (wait := locked_for(u)):
+            status += f" (locked for {wait // 60 + 1:.0f} min)"
+        click.echo(f"{u.username}\t{u.role.value}\t{status}")
 
 
 @main.group()

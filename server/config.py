@@ -93,9 +93,16 @@ def from_environment(instance_path: str, given: Mapping[str, Any] | None = None)
         "RATELIMIT_KEY_PREFIX": env("RATELIMIT_KEY_PREFIX", "artcaching"),
         "RATELIMIT_ENABLED": env("RATELIMIT_ENABLED", "1") == "1",
         "RATELIMIT_DEFAULT": env("RATELIMIT_DEFAULT", "600 per minute"),
-        "RATELIMIT_TEAM_CREATE": env("RATELIMIT_TEAM_CREATE", "20 per minute"),
+        "RATELIMIT_TEAM_CREATE": env("RATELIMIT_TEAM_CREATE", "300 per 10 minutes"),
+        "RATELIMIT_JOIN_CODE_FAILURES": env("RATELIMIT_JOIN_CODE_FAILURES", "100 per 10 minutes"),
+        "RATELIMIT_JOIN_CODE_RALLY_FAILURES": env(
+            "RATELIMIT_JOIN_CODE_RALLY_FAILURES", "300 per hour"
+        ),
         "RATELIMIT_EVENTS": env("RATELIMIT_EVENTS", "240 per minute"),
-        "RATELIMIT_LOGIN": env("RATELIMIT_LOGIN", "10 per minute"),
+        "RATELIMIT_LOGIN": env("RATELIMIT_LOGIN", "10 per minute;30 per hour"),
+        "LOGIN_LOCKOUT_FAILURES": max(1, int(_env_float("LOGIN_LOCKOUT_FAILURES", 10))),
+        "LOGIN_LOCKOUT_SECONDS": _env_float("LOGIN_LOCKOUT_SECONDS", 60.0),
+        "LOGIN_LOCKOUT_MAX_SECONDS": _env_float("LOGIN_LOCKOUT_MAX_SECONDS", 3600.0),
         "TILE_URL": env("TILE_URL", DEFAULT_TILE_URL),
         "TILE_ATTRIBUTION": env("TILE_ATTRIBUTION", DEFAULT_TILE_ATTRIBUTION),
         "MEDIA_DIR": env("MEDIA_DIR", str(Path(instance_path) / "media")),

@@ -13,6 +13,7 @@ AREAS = (
     ("curator.index", Role.CURATOR, "staff.curator"),
     ("organiser.index", Role.ORGANISER, "staff.organiser"),
     ("curator.audit", Role.ADMIN, "staff.audit"),
+    ("auth.accounts", Role.ADMIN, "staff.accounts"),
 )
 
 

@@ -14,8 +14,15 @@ from routes import rules
 from server import game, models, privacy, rallies, teams
 from server.api import bp, serialize
 from server.api.validation import parse_time, validated
-from server.extensions import db, limiter
+from server.extensions import db
 from server.i18n import both, language, set_preferred
+from server.ratelimit import (
+    bearer_team,
+    bearer_token,
+    join_code_limits,
+    limiter,
+    team_creation_limit,
+)
 from server.usererror import UserError
 
 
@@ -27,10 +34,9 @@ def current_team() -> models.Team:
     """The team whose bearer token came with the request, else 401."""
     if "team" in g:
         return g.team
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    if bearer_token() is None:
         raise UserError("token_missing", status=401)
-    team = teams.by_token(token.strip())
+    team = bearer_team()
     if team is None:
         raise UserError("token_unknown", status=401)
     set_preferred(team.language)
@@ -61,7 +67,7 @@ def get_rally(slug: str):
 
 
 @bp.post("/rallies/<slug>/teams")
-@_limit("RATELIMIT_TEAM_CREATE")
+@team_creation_limit
 def post_team(slug: str):
     body = validated("TeamCreate")
     rally = rallies.by_slug(slug, playable=True)
@@ -72,7 +78,7 @@ def post_team(slug: str):
 
 
 @bp.post("/rallies/<slug>/join")
-@_limit("RATELIMIT_TEAM_CREATE")
+@join_code_limits
 def join_team(slug: str):
     body = validated("TeamJoin")
     rally = rallies.by_slug(slug, playable=True)

@@ -26,9 +26,10 @@ from markers import tokens
 from routes import rules
 from server import game, models, rallies, teams
 from server.auth import safe_next
-from server.extensions import db, limiter
+from server.extensions import db
 from server.i18n import language, set_preferred, t
 from server.play import bp
+from server.ratelimit import join_code_limits, team_creation_limit
 from server.usererror import UserError
 
 COOKIE_PREFIX = "team_"
@@ -103,7 +104,7 @@ def rally(slug: str):
 
 
 @bp.post("/play/<slug>/join")
-@limiter.limit(lambda: current_app.config["RATELIMIT_TEAM_CREATE"])
+@team_creation_limit
 def join(slug: str):
     row = rallies.by_slug(slug)
     form = JoinForm()
@@ -133,7 +134,7 @@ def join(slug: str):
 
 
 @bp.post("/play/<slug>/code")
-@limiter.limit(lambda: current_app.config["RATELIMIT_TEAM_CREATE"])
+@join_code_limits
 def join_code(slug: str):
     row = rallies.by_slug(slug)
     form = CodeForm()

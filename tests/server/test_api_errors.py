@@ -326,7 +326,7 @@ def test_team_creation_is_rate_limited_with_retry_after(make_app):
     assert create_team(client, slug, "One").status_code == 201
     assert create_team(client, slug, "Two").status_code == 201
     third = create_team(client, slug, "Three")
-    assert_error(third, 429, "rate_limited")
+    assert_error(third, 429, "team_creation_limited")
     assert int(third.headers["Retry-After"]) > 0
     assert count_rows(app, "Team") == 2
 
