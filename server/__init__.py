@@ -32,7 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from server import auth, database, errors, i18n, maps, staff
+    from server import auth, database, errors, i18n, maps, privacy, staff
     from server.api.routes import bp as api_bp
     from server.curator.routes import bp as curator_bp
     from server.organiser.routes import bp as organiser_bp
@@ -50,4 +50,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(curator_bp)
     app.register_blueprint(organiser_bp)
+    privacy.init_app(app)
     return app
