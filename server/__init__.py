@@ -33,13 +33,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from server import auth, database, errors, i18n, maps, security, staff
+    from server import auth, database, errors, i18n, inputs, maps, privacy, security, staff
     from server.api.routes import bp as api_bp
     from server.curator.routes import bp as curator_bp
     from server.organiser.routes import bp as organiser_bp
     from server.play.routes import bp as play_bp
 
     database.init_app(app)
+    inputs.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
     maps.init_app(app)
@@ -52,4 +53,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(curator_bp)
     app.register_blueprint(organiser_bp)
+    privacy.init_app(app)
     return app

@@ -229,11 +229,14 @@ def keys_retire(key_id: int) -> None:
 @main.command("purge-fixes")
 @_with_database
 def purge_fixes() -> None:
-    """Forget the teams' last GPS fixes older than FIX_RETENTION_HOURS now (the server also
-    does it by itself every ten minutes while check-ins arrive)."""
+    """Forget the teams' last GPS fixes and the positions in stored answers older than
+    FIX_RETENTION_HOURS now (the server also does it by itself every PRIVACY_SWEEP_MINUTES)."""
     hours = current_app.config["FIX_RETENTION_HOURS"]
-    count = privacy.forget_old_fixes()
-    click.echo(f"{count} teams' fixes older than {hours:g} h forgotten")
+    done = privacy.forget_old_fixes()
+    click.echo(
+        f"{done.fixes} teams' fixes older than {hours:g} h forgotten,"
+        f" and the positions in {done.answers} stored answers"
+    )
 
 
 # --- organiser: exports, close, purge ---------------------------------------------------------

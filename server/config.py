@@ -110,6 +110,7 @@ def from_environment(instance_path: str, given: Mapping[str, Any] | None = None)
         "MEDIA_MAX_PIXELS": int(_env_float("MEDIA_MAX_PIXELS", 60_000_000)),
         "MEDIA_MAX_SIDE": int(_env_float("MEDIA_MAX_SIDE", 1600)),
         "FIX_RETENTION_HOURS": _env_float("FIX_RETENTION_HOURS", 24.0),
+        "PRIVACY_SWEEP_MINUTES": _env_float("PRIVACY_SWEEP_MINUTES", 10.0),
         "TRUSTED_PROXIES": int(_env_float("TRUSTED_PROXIES", 0)),
         "SESSION_COOKIE_SECURE": env("SESSION_COOKIE_SECURE", secure_default) == "1",
         "REMEMBER_COOKIE_SECURE": env("SESSION_COOKIE_SECURE", secure_default) == "1",

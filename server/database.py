@@ -60,6 +60,15 @@ def begin_write() -> None:
     db.session.connection(execution_options={_IMMEDIATE: True})
 
 
+def lock_row(model: type[T], row_id: int) -> T | None:
+    """The row read afresh in a new write transaction that holds it locked until the commit
+    (FOR UPDATE; BEGIN IMMEDIATE on SQLite), so that changes made under the lock serialise.
+    Earlier work of the session is rolled back: call before any change."""
+    db.session.rollback()
+    begin_write()
+    return db.session.get(model, row_id, with_for_update=True, populate_existing=True)
+
+
 def retry_transient(work: Callable[[], T], what: str) -> T:
     """work() until it returns: after a unique constraint broken by a concurrent writer or a
     transient lock (busy, deadlock, serialization), roll back, wait a little longer each time and

@@ -10,8 +10,8 @@ from sqlalchemy.exc import IntegrityError
 
 from routes import model as domain
 from routes import rules
-from server import game, models
-from server.database import retry_transient
+from server import game, models, rallies
+from server.database import lock_row, retry_transient
 from server.extensions import db
 from server.usererror import UserError
 
@@ -58,18 +58,23 @@ def by_join_code(rally: models.Rally, code: str) -> models.Team | None:
 
 
 def create(rally: models.Rally, name: str, lang: str) -> tuple[models.Team, str]:
-    """A new team with its first device token; 409 when the name is taken in this rally."""
+    """A new team with its first device token; 409 when the name is taken in this rally. The
+    rally's row is locked while the team is made, so that no status change slips between the
+    check that the rally is running and the new team."""
+    rally_id, slug = rally.id, rally.slug
 
     def attempt() -> tuple[models.Team, str]:
+        lock_row(models.Rally, rally_id)
+        rallies.by_slug(slug, playable=True)
         team = models.Team(
-            rally_id=rally.id, name=name, language=lang, join_code=models.Team.new_join_code()
+            rally_id=rally_id, name=name, language=lang, join_code=models.Team.new_join_code()
         )
         db.session.add(team)
         try:
             db.session.flush()
         except IntegrityError:
             db.session.rollback()
-            if db.session.scalar(select(models.Team.id).filter_by(rally_id=rally.id, name=name)):
+            if db.session.scalar(select(models.Team.id).filter_by(rally_id=rally_id, name=name)):
                 raise UserError("team_name_taken", status=409, field="name") from None
             raise
         token = new_token(team)
@@ -77,6 +82,6 @@ def create(rally: models.Rally, name: str, lang: str) -> tuple[models.Team, str]
         return team, token
 
     try:
-        return retry_transient(attempt, f"rally {rally.id}: team could not be created")
+        return retry_transient(attempt, f"rally {rally_id}: team could not be created")
     except TimeoutError:
         raise UserError("busy", status=503) from None

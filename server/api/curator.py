@@ -28,6 +28,7 @@ from server.api.validation import validated
 from server.auth import api_roles_required
 from server.curator import access, shapes, simulate
 from server.curator.openapi import PATHS, SCHEMAS
+from server.database import lock_row
 from server.extensions import db
 from server.i18n import language
 from server.models import Marker, Rally, RallyStatus, RallyStop, Role, User, Venue
@@ -53,6 +54,15 @@ def _get(model: type, object_id: int, code: str) -> Any:
     row = db.session.get(model, object_id)
     if row is None:
         raise UserError(code, status=404, id=object_id)
+    return row
+
+
+def _locked_rally(rally_id: int) -> Rally:
+    """The rally, locked until the commit: its status and stops change one after another, and
+    never between a team's creation and the check that the rally runs (teams.create)."""
+    row = lock_row(Rally, rally_id)
+    if row is None:
+        raise UserError("curator_rally_not_found", status=404, id=rally_id)
     return row
 
 
@@ -412,7 +422,7 @@ def curator_delete_rally(rally_id: int):
 @bp.put("/curator/rallies/<int:rally_id>/stops")
 @curator
 def curator_set_stops(rally_id: int):
-    r = _get(Rally, rally_id, "curator_rally_not_found")
+    r = _locked_rally(rally_id)
     body = validated("RallyStops")
     access.require_rally_edit(_me(), r)
     access.require_draft(r, "stops")
@@ -467,7 +477,7 @@ def curator_suggest_order(rally_id: int):
 @bp.put("/curator/rallies/<int:rally_id>/status")
 @curator
 def curator_set_status(rally_id: int):
-    r = _get(Rally, rally_id, "curator_rally_not_found")
+    r = _locked_rally(rally_id)
     body = validated("RallyStatusChange")
     access.require_rally_edit(_me(), r)
     wanted = RallyStatus(body["status"])

@@ -151,7 +151,26 @@ def _apply(team: models.Team, client_event_id: str, kind: str, event: rules.Even
         )
     except TimeoutError:
         raise UserError("busy", status=503) from None
-    return applied.body, applied.status
+    return _answer(team, applied.body), applied.status
+
+
+def _answer(team: models.Team, stored: dict[str, Any]) -> dict[str, Any]:
+    """A stored answer as sent; one whose positions were forgotten (privacy.forgotten_answer)
+    is completed with the team's state of now, so it still is a whole EventResult."""
+    if not privacy.is_forgotten(stored):
+        return stored
+    state = team_answer(team)
+    return {
+        "result": stored["result"],
+        "found_now": [f for f in state["found"] if f["marker_id"] in _ids(stored["found_now"])],
+        "flags": stored["flags"],
+        "visible": [o for o in state["open"] if o["marker"] is not None],
+        "team": state,
+    }
+
+
+def _ids(found: list[dict[str, Any]]) -> set[int]:
+    return {f["marker_id"] for f in found}
 
 
 def _event_time(body: dict[str, Any], team: models.Team) -> datetime:
@@ -166,7 +185,7 @@ def _repeat(team: models.Team, client_event_id: str):
     prior = db.session.scalar(
         select(models.ClientEvent).filter_by(team_id=team.id, client_event_id=client_event_id)
     )
-    return None if prior is None else (prior.response, prior.status)
+    return None if prior is None else (_answer(team, prior.response), prior.status)
 
 
 @bp.post("/team/checkins")
@@ -179,7 +198,6 @@ def checkin():
     rallies.by_slug(team.rally.slug, playable=True)
     at = _event_time(body, team)
     answer = _apply(team, body["client_event_id"], "checkin", rules.GpsEvent(_fix(body, at)))
-    privacy.forget_old_fixes_now_and_then()
     return answer
 
 

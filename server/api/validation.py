@@ -14,6 +14,7 @@ from jsonschema.exceptions import ValidationError
 from markers.i18n import LANGUAGES
 from server.api.openapi import validator
 from server.i18n import both
+from server.inputs import first_control
 from server.usererror import UserError
 
 
@@ -39,7 +40,7 @@ def json_body() -> Any:
     try:
         body = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
         json.dumps(body, ensure_ascii=False).encode()
-        return body
+        where = first_control(body)
     except json.JSONDecodeError as exc:
         where = both("validation.json_position", line=exc.lineno, column=exc.colno)
         raise UserError("invalid_json", status=400, detail=where) from None
@@ -51,6 +52,12 @@ def json_body() -> Any:
         raise UserError(
             "invalid_json", status=400, detail=both("validation.not_json_text")
         ) from None
+    if where is not None:
+        detail = both("validation.control_character")
+        if not where:
+            raise UserError("invalid_body", status=422, detail=detail)
+        raise UserError("invalid_field", status=422, field=where, detail=detail)
+    return body
 
 
 def validated(schema_name: str) -> dict[str, Any]:

@@ -88,6 +88,7 @@ def audit():
     if kind:
         query = query.filter_by(object_type=kind)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    page = min(page, max((total + AUDIT_PAGE_SIZE - 1) // AUDIT_PAGE_SIZE, 1))
     entries = db.session.scalars(
         query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
         .offset((page - 1) * AUDIT_PAGE_SIZE)

@@ -11,6 +11,7 @@ from sqlalchemy import delete, select, update
 
 from routes import rules
 from server import audit, game, models, teams
+from server.database import lock_row
 from server.extensions import db
 from server.usererror import UserError
 
@@ -23,6 +24,12 @@ REASON_MAX = 300
 def _not_purged(rally: models.Rally) -> None:
     if rally.purged_at is not None:
         raise UserError("rally_purged", status=409)
+
+
+def _lock(rally: models.Rally) -> None:
+    """Hold the rally's row until the commit (its fields read afresh): state changes and team
+    creation (teams.create) serialise on it."""
+    lock_row(models.Rally, rally.id)
 
 
 def team_of(rally: models.Rally, team_id: int) -> models.Team:
@@ -93,6 +100,7 @@ def remove(rally: models.Rally, team_id: int) -> None:
 
 def close(rally: models.Rally) -> models.Rally:
     """End a running event: players get 409 rally_closed from now on."""
+    _lock(rally)
     if rally.status is models.RallyStatus.CLOSED:
         raise UserError("rally_already_closed", status=409)
     if rally.status is not models.RallyStatus.PUBLISHED:
@@ -116,6 +124,7 @@ def purge(rally: models.Rally, confirm: str) -> PurgeReport:
     """Delete the personal data of a closed event: team names, positions, device tokens, stored
     answers (they name the team), flag reasons. Kept: anonymous teams with start and finish
     times, finds with method and time, flag kinds and measures. ``confirm`` must be the slug."""
+    _lock(rally)
     if rally.status is not models.RallyStatus.CLOSED:
         raise UserError("rally_not_closed", status=409)
     if confirm != rally.slug:

@@ -341,7 +341,7 @@ def test_rename_a_team(app, client, played, organiser):
     assert body["name"] == "Die Füchse"
     assert get_team(client, played.tokens[FUCHS])["name"] == "Die Füchse"
     assert_error(call(client, "patch", url, json={"name": ZEBRAS}), 409, "team_name_taken")
-    assert_error(call(client, "patch", url, json={"name": "a\u0007b"}), 422, "invalid_team_name")
+    assert_error(call(client, "patch", url, json={"name": "a\u0007b"}), 422, "invalid_field")
     assert_error(call(client, "patch", url, json={}), 422, "invalid_field")
     assert count_rows(app, "AuditEntry", action="team.rename") == 1
 
