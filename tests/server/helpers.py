@@ -226,3 +226,18 @@ def walk(
             walked += step
         at += timedelta(seconds=interval_s * (length - (walked - step)) / step)
         yield Fix(b, at)
+
+
+def staff_client(app, user_id: int | None):
+    """A test client with a session of that user (no login round trip: Argon2 is slow)."""
+    from server.extensions import db
+    from server.models import User
+
+    client = app.test_client()
+    if user_id is not None:
+        with app.app_context():
+            session_id = db.session.get(User, user_id).get_id()
+        with client.session_transaction() as session:
+            session["_user_id"] = session_id
+            session["_fresh"] = True
+    return client

@@ -21,6 +21,7 @@ from tests.server.helpers import (
     demo_stops,
     get_team,
     new_team,
+    staff_client,
 )
 from tests.server.test_openapi import check, openapi_path
 
@@ -96,29 +97,19 @@ def world(app, demo, password_hash) -> World:
         return World(users, anna, ben.id, demo_marker, demo_id, slug, draft.id, venue.id)
 
 
-def as_user(app, user_id: int | None):
-    """A test client with a session of that user (no login round trip: Argon2 is slow)."""
-    client = app.test_client()
-    if user_id is not None:
-        with client.session_transaction() as session:
-            session["_user_id"] = str(user_id)
-            session["_fresh"] = True
-    return client
-
-
 @pytest.fixture
 def anna(app, world):
-    return as_user(app, world.users["anna"])
+    return staff_client(app, world.users["anna"])
 
 
 @pytest.fixture
 def ben(app, world):
-    return as_user(app, world.users["ben"])
+    return staff_client(app, world.users["ben"])
 
 
 @pytest.fixture
 def ada(app, world):
-    return as_user(app, world.users["ada"])
+    return staff_client(app, world.users["ada"])
 
 
 @pytest.fixture
@@ -201,7 +192,7 @@ def test_the_role_tests_cover_every_curator_route(app, world):
 def test_anonymous_player_and_organiser_requests_are_refused(app, world, spec):
     player = new_team(app.test_client(), world.demo_slug, "Players")
     anonymous = app.test_client()
-    organiser = as_user(app, world.users["olga"])
+    organiser = staff_client(app, world.users["olga"])
     for method, url, body in routes(world):
         for client, headers, status, code in [
             (anonymous, {}, 401, "login_required"),
@@ -867,7 +858,7 @@ def test_curator_pages_open_for_curators_in_both_languages(app, world, anna):
 
 def test_curator_pages_need_the_curator_role(app, world):
     assert app.test_client().get("/curator/markers").status_code == 302
-    organiser = as_user(app, world.users["olga"])
+    organiser = staff_client(app, world.users["olga"])
     for path in [
         "/curator/",
         "/curator/markers",
@@ -875,7 +866,7 @@ def test_curator_pages_need_the_curator_role(app, world):
         "/curator/audit",
     ]:
         assert organiser.get(path).status_code == 403
-    assert as_user(app, world.users["anna"]).get("/curator/audit").status_code == 403
+    assert staff_client(app, world.users["anna"]).get("/curator/audit").status_code == 403
 
 
 def test_the_audit_page_lists_who_did_what_when_for_admins_paginated(app, world, anna, ada):

@@ -17,6 +17,7 @@ from tests.server.helpers import (
     demo_stops,
     get_team,
     new_team,
+    staff_client,
     update_rally,
 )
 from tests.server.organiser_helpers import (
@@ -114,10 +115,7 @@ def test_unsafe_methods_need_the_csrf_token(make_app, demo):
     app = make_app(WTF_CSRF_ENABLED=True)
     slug, _ = demo
     user_id = make_user(app, "org", "organiser")
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
-        session["_fresh"] = True
+    client = staff_client(app, user_id)
     assert_error(client.post(f"{ORG_API}/rallies/{slug}/close"), 400, "csrf_failed")
     token = client.get(f"{API}/session").get_json()["csrf_token"]
     resp = client.post(f"{ORG_API}/rallies/{slug}/close", headers={"X-CSRFToken": token})

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from PIL import Image, PngImagePlugin
 from PIL.ExifTags import GPS, IFD, Base
 
-from tests.server.helpers import assert_error, count_rows
+from tests.server.helpers import assert_error, count_rows, staff_client
 
 API = "/api/v1/curator"
 PASSWORD_HASH = "not a usable hash: these tests log in through the session"
@@ -94,10 +94,7 @@ def curators_with_markers(app, *names: str) -> tuple[Any, list[int]]:
         db.session.add_all(markers)
         db.session.commit()
         user_id, marker_ids = users[0].id, [m.id for m in markers]
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
-    return client, marker_ids
+    return staff_client(app, user_id), marker_ids
 
 
 @pytest.fixture

@@ -178,4 +178,4 @@ def test_two_instances_share_game_state_and_rate_limits(instances):
     assert call(b, "POST", f"/rallies/{SLUG}/teams", {"name": "Zwei"})[0] == 201
     assert call(a, "POST", f"/rallies/{SLUG}/teams", {"name": "Drei"})[0] == 201
     status, body = call(b, "POST", f"/rallies/{SLUG}/teams", {"name": "Vier"})
-    assert status == 429 and body["error"]["code"] == "rate_limited"
+    assert status == 429 and body["error"]["code"] == "team_creation_limited"
