@@ -1,0 +1,148 @@
+"""Schemathesis over the OpenAPI document, player and staff parts, against the app in-process:
+no 5xx, every answer as documented, and nothing the document allows refused as malformed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+schemathesis = pytest.importorskip("schemathesis")
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from schemathesis import GenerationMode  # noqa: E402
+from schemathesis.checks import not_a_server_error  # noqa: E402
+from schemathesis.specs.openapi.checks import (  # noqa: E402
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.server.helpers import API, backdate_team, demo_stops, get_team, new_team  # noqa: E402
+from tests.server.organiser_helpers import login  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+EXAMPLES = 20
+"""Generated requests per operation and generation mode; the whole file stays near a minute."""
+
+STATE_DEPENDENT = {
+    "time_in_future": "recorded_at later than the server's clock allows",
+    "time_before_start": "recorded_at before the team started",
+    "token_malformed": "a QR token's inside, which no schema can describe",
+    "token_bad_signature": "a QR token's signature",
+    "token_unknown_key": "a QR code signed by a key the server does not know",
+    "token_retired_key": "a QR code signed by a retired key",
+    "token_wrong_rally": "a QR code of another rally",
+    "venue_unknown": "a venue id that does not exist",
+    "stop_marker_unknown": "a marker id that does not exist",
+    "stop_duplicate": "the same marker twice in a rally's stops",
+    "stop_unknown": "a marker that is no stop of the rally",
+    "purge_confirmation": "the rally's slug typed again, which must match",
+    "simulation_state_invalid": "the state a previous simulation step returned, signed",
+}
+"""The 422 answers a request valid by the document may meet: each depends on the server's state
+or clock, and each is documented in its operation's 422 response."""
+
+
+def _operations() -> list[str]:
+    from server.api import routes  # noqa: F401  (registers the curator and organiser parts)
+    from server.api.openapi import PATHS
+
+    return sorted(
+        op["operationId"]
+        for item in PATHS.values()
+        for method, op in item.items()
+        if method in ("get", "post", "put", "patch", "delete") and op["operationId"] != "openapi"
+    )
+
+
+@dataclass(frozen=True)
+class Stage:
+    """The app with a played rally, a logged-in admin and a team: what the cases call."""
+
+    schema: Any
+    cookies: dict[str, str]
+    token: str
+    path_parameters: dict[str, Any]
+
+
+@pytest.fixture
+def stage(make_app, demo) -> Stage:
+    slug, rally_id = demo
+    app = make_app()
+    client = app.test_client()
+    token = new_team(client, slug, "Fuzz")
+    team_id = get_team(client, token)["id"]
+    backdate_team(app, team_id, 3600)
+    login(client, app, role="admin")
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    marker_id = demo_stops(app, rally_id)[0].marker_id
+    schema = schemathesis.openapi.from_wsgi(f"{API}/openapi.json", app)
+    return Stage(
+        schema=schema,
+        cookies={"session": cookie.value},
+        token=token,
+        path_parameters={
+            "slug": slug,
+            "rally_id": rally_id,
+            "marker_id": marker_id,
+            "venue_id": 1,
+            "team_id": team_id,
+        },
+    )
+
+
+def accepted_unless_state(ctx: Any, response: Any, case: Any) -> None:
+    """Data valid by the document is not refused as malformed: a 4xx other than 401, 403, 404,
+    409 and 429 is allowed only for a refusal that depends on state (STATE_DEPENDENT)."""
+    if case.meta is None or not case.meta.generation.mode.is_positive:
+        return
+    status = response.status_code
+    if status < 400 or status in (401, 403, 404, 409, 429):
+        return
+    code = (response.json() or {}).get("error", {}).get("code")
+    assert status == 422 and code in STATE_DEPENDENT, (
+        f"{case.operation.label}: the document allows what the server refuses: {status} "
+        f"{response.text[:300]}\n{case.as_curl_command()}"
+    )
+
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    accepted_unless_state,
+]
+
+
+@pytest.mark.parametrize("operation_id", _operations())
+def test_operation_answers_as_documented(stage: Stage, operation_id: str) -> None:
+    operation = stage.schema.find_operation_by_id(operation_id)
+    names = {p.name for p in operation.path_parameters}
+    known = {k: v for k, v in stage.path_parameters.items() if k in names}
+    cases = st.one_of(
+        operation.as_strategy(path_parameters=known or None),
+        operation.as_strategy(),
+        operation.as_strategy(GenerationMode.NEGATIVE, path_parameters=known or None),
+    )
+    headers = (
+        {"Authorization": f"Bearer {stage.token}"} if operation.path.startswith("/team") else {}
+    )
+
+    @given(case=cases)
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    def run(case: Any) -> None:
+        case.call_and_validate(headers=headers, cookies=stage.cookies, checks=CHECKS)
+
+    run()
