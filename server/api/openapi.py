@@ -61,12 +61,12 @@ def _not_in_a_name(c: str) -> bool:
 def _team_name() -> dict[str, Any]:
     """A team's name as server.teams.clean_name accepts it (built once: it scans Unicode)."""
     bad = char_class(_not_in_a_name)
-    spaces = char_class(lambda c: c.isspace() and not _not_in_a_name(c), last=0x3000)
     return {
         "type": "string",
         "minLength": 1,
         "maxLength": 40,
-        "pattern": f"^[{spaces}]*[^\\s{bad}][^{bad}]*$",
+        "pattern": r"\S",
+        "not": {"pattern": f"[{bad}]"},
         "description": "Something visible; no control, format, private-use or unassigned "
         f"character (Unicode {unicodedata.unidata_version} category C), none that NFC "
         "normalisation would turn into several; runs of spaces become one",

@@ -478,12 +478,18 @@ PATHS: dict[str, Any] = {
                     **WRITE,
                     "413": err("File larger than MEDIA_MAX_BYTES, or too many pixels"),
                     "415": err("Not multipart/form-data, or not a JPEG or PNG image"),
+                    "422": err("No file, or an empty or broken one (image_empty, image_broken)"),
                 },
                 params=[MARKER],
             ),
             "requestBody": {
                 "required": True,
-                "content": {"multipart/form-data": {"schema": ref("ImageUpload")}},
+                "content": {
+                    "multipart/form-data": {
+                        "schema": ref("ImageUpload"),
+                        "encoding": {"image": {"contentType": "image/jpeg, image/png"}},
+                    }
+                },
             },
         },
         "delete": _op(
