@@ -52,8 +52,10 @@ def char_class(excluded: Callable[[str], bool], last: int = 0x10FFFF) -> str:
 
 def _not_in_a_name(c: str) -> bool:
     """What server.teams.clean_name refuses: Unicode category C (control, format, surrogate,
-    private use, unassigned); and the few characters NFC turns into several, which could push a
-    name past its limit."""
+    private use, unassigned) but tab and line breaks, which become spaces; and the few characters
+    NFC turns into several, which could push a name past its limit."""
+    if c in "\t\n\r":
+        return False
     return unicodedata.category(c).startswith("C") or len(unicodedata.normalize("NFC", c)) > 1
 
 
@@ -66,10 +68,12 @@ def _team_name() -> dict[str, Any]:
         "minLength": 1,
         "maxLength": 40,
         "pattern": r"\S",
-        "not": {"pattern": f"[{bad}]"},
-        "description": "Something visible; no control, format, private-use or unassigned "
-        f"character (Unicode {unicodedata.unidata_version} category C), none that NFC "
-        "normalisation would turn into several; runs of spaces become one",
+        "not": {"type": "string", "pattern": f"[{bad}]"},
+        "x-error": {"code": "invalid_team_name", "max": 40},
+        "description": "Something visible; no control (but tab and line breaks), format, "
+        "private-use or unassigned character (Unicode "
+        f"{unicodedata.unidata_version} category C), none that NFC normalisation would turn "
+        "into several; runs of spaces, tabs and line breaks become one space",
     }
 
 
@@ -93,9 +97,8 @@ LON = {"type": "number", "minimum": -180, "maximum": 180, "description": "WGS84 
 TIME = {"type": "string", "format": "date-time", "maxLength": 40}
 TIME_IN = {
     **TIME,
-    "pattern": r"^(19|2\d)\d\d-\d\d-\d\d[Tt]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?"
-    r"(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$",
-    "description": "RFC 3339 with zone, in the years 1900 to 2999, no leap second",
+    "description": "RFC 3339 with zone; a time before the team's start or later than the "
+    "server's clock allows is refused (422 time_before_start, time_in_future)",
 }
 TEXT = {"type": "string"}
 LINE = {"type": "string", "pattern": LINE_PATTERN}

@@ -540,6 +540,7 @@ register(
                     "maxLength": actions.REASON_MAX,
                     "pattern": f"^[^{CONTROL}]*[^\\s{CONTROL}][^{CONTROL}]+"
                     f"[^\\s{CONTROL}][^{CONTROL}]*$",
+                    "x-error": {"code": "assist_reason", "max": actions.REASON_MAX},
                     "description": "Why the stop is marked found; shown with the flag. One line, "
                     "at least three characters once runs of spaces became one",
                 },
