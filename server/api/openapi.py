@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import unicodedata
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -30,10 +32,76 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
     return {"anyOf": [schema, {"type": "null"}]}
 
 
+def char_class(excluded: Callable[[str], bool], last: int = 0x10FFFF) -> str:
+    """The inside of a regex character class holding every code point ``excluded`` is true for,
+    as ranges: BMP ones as \\uXXXX escapes, others as themselves, which ECMA 262 (with Unicode
+    semantics, as JSON Schema reads patterns) and Python's re read alike."""
+
+    def char(cp: int) -> str:
+        return f"\\u{cp:04x}" if cp < 0x10000 else chr(cp)
+
+    ranges: list[tuple[int, int]] = []
+    for cp in range(last + 1):
+        if excluded(chr(cp)):
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1] = (ranges[-1][0], cp)
+            else:
+                ranges.append((cp, cp))
+    return "".join(char(a) if a == b else f"{char(a)}-{char(b)}" for a, b in ranges)
+
+
+def _not_in_a_name(c: str) -> bool:
+    """What server.teams.clean_name refuses: Unicode category C (control, format, surrogate,
+    private use, unassigned) but tab and line breaks, which become spaces; and the few characters
+    NFC turns into several, which could push a name past its limit."""
+    if c in "\t\n\r":
+        return False
+    return unicodedata.category(c).startswith("C") or len(unicodedata.normalize("NFC", c)) > 1
+
+
+@cache
+def _team_name() -> dict[str, Any]:
+    """A team's name as server.teams.clean_name accepts it (built once: it scans Unicode)."""
+    bad = char_class(_not_in_a_name)
+    return {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 40,
+        "pattern": r"\S",
+        "not": {"type": "string", "pattern": f"[{bad}]"},
+        "x-error": {"code": "invalid_team_name", "max": 40},
+        "description": "Something visible; no control (but tab and line breaks), format, "
+        "private-use or unassigned character (Unicode "
+        f"{unicodedata.unidata_version} category C), none that NFC normalisation would turn "
+        "into several; runs of spaces, tabs and line breaks become one space",
+    }
+
+
+LAZY_SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {"TeamName": _team_name}
+"""Schemas built on first use of the document, as they take a moment to build."""
+
+SLUG_PATTERN = "^[a-z0-9]+(-[a-z0-9]+)*$"
+MAX_ID = 2**31 - 1
+"""The largest id a database column holds (PostgreSQL's integer)."""
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+CONTROL = "\\u0000-\\u001f\\u007f-\\u009f"
+"""The control characters (Unicode Cc), as the inside of a regex character class."""
+LINE_PATTERN = f"^[^{CONTROL}]*$"
+"""One line of text: no control character."""
+TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$"
+"""Text of several lines: no control character but tab, line feed and carriage return."""
+
+
 LAT = {"type": "number", "minimum": -90, "maximum": 90, "description": "WGS84 latitude"}
 LON = {"type": "number", "minimum": -180, "maximum": 180, "description": "WGS84 longitude"}
 TIME = {"type": "string", "format": "date-time", "maxLength": 40}
+TIME_IN = {
+    **TIME,
+    "description": "RFC 3339 with zone; a time before the team's start or later than the "
+    "server's clock allows is refused (422 time_before_start, time_in_future)",
+}
 TEXT = {"type": "string"}
+LINE = {"type": "string", "pattern": LINE_PATTERN}
 BILINGUAL = obj(
     list(LANGUAGES), {lang: {"type": "string", "maxLength": 10000} for lang in LANGUAGES}
 )
@@ -86,12 +154,21 @@ SCHEMAS: dict[str, Any] = {
     "TeamCreate": obj(
         ["name"],
         {
-            "name": {"type": "string", "minLength": 1, "maxLength": 40, "pattern": r"\S"},
+            "name": ref("TeamName"),
             "language": LANGUAGE,
         },
     ),
     "TeamJoin": obj(
-        ["join_code"], {"join_code": {"type": "string", "minLength": 4, "maxLength": 12}}
+        ["join_code"],
+        {
+            "join_code": {
+                "type": "string",
+                "minLength": 4,
+                "maxLength": 12,
+                "pattern": "^ *[A-Za-z0-9]+ *$",
+                "description": "Letters and digits, in either case",
+            }
+        },
     ),
     "TeamCreated": obj(
         ["token", "join_code", "team"],
@@ -181,7 +258,7 @@ SCHEMAS: dict[str, Any] = {
             "lat": LAT,
             "lon": LON,
             "accuracy_m": {"type": "number", "minimum": 0, "maximum": 100000},
-            "recorded_at": TIME,
+            "recorded_at": TIME_IN,
             "client_event_id": EVENT_ID,
             "heading": {"type": "number", "minimum": 0, "maximum": 360},
             "mock_location": {"type": "boolean"},
@@ -195,10 +272,11 @@ SCHEMAS: dict[str, Any] = {
                     "type": "string",
                     "minLength": 1,
                     "maxLength": 300,
+                    "pattern": LINE_PATTERN,
                     "description": "The token, or the whole URL the QR code holds",
                 },
                 "client_event_id": EVENT_ID,
-                "recorded_at": TIME,
+                "recorded_at": TIME_IN,
                 "lat": LAT,
                 "lon": LON,
                 "accuracy_m": {"type": "number", "minimum": 0, "maximum": 100000},
@@ -269,7 +347,12 @@ def req(schema: str) -> dict[str, Any]:
     return {"required": True, "content": {"application/json": {"schema": ref(schema)}}}
 
 
-SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+SLUG = {
+    "name": "slug",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 80, "pattern": SLUG_PATTERN},
+}
 BEARER = [{"team": []}]
 COMMON_ERRORS = {
     "400": err("Not JSON, or NaN/Infinity in it"),
@@ -278,6 +361,16 @@ COMMON_ERRORS = {
     "422": err("A field is missing or wrong"),
     "429": err("Rate limited"),
 }
+EVENT_ERRORS = {
+    **COMMON_ERRORS,
+    "401": err("Missing or unknown token"),
+    "409": err("Rally closed"),
+    "503": err("Busy: send the same event (same client_event_id) again"),
+}
+LATE_OR_EARLY = (
+    "; or recorded_at later than the server's clock allows (time_in_future) or before the "
+    "team started (time_before_start)"
+)
 
 PATHS: dict[str, Any] = {
     "/rallies": {
@@ -307,8 +400,9 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "201": ok("TeamCreated", "Created"),
                 "404": err("No such rally"),
-                "409": err("Name taken, or rally not open"),
+                "409": err("Name taken (team_name_taken), or rally closed (rally_closed)"),
                 **COMMON_ERRORS,
+                "503": err("Busy: try again"),
             },
         }
     },
@@ -322,6 +416,7 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "201": ok("TeamCreated", "Joined"),
                 "404": err("No such rally or join code"),
+                "409": err("Rally closed"),
                 **COMMON_ERRORS,
             },
         }
@@ -336,8 +431,8 @@ PATHS: dict[str, Any] = {
                     "name": "limit",
                     "in": "query",
                     "required": False,
-                    "description": "How many entries, from the top (1 to 1000)",
-                    "schema": {"type": "integer", "default": 100},
+                    "description": "How many entries, from the top",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
                 },
             ],
             "responses": {
@@ -365,10 +460,8 @@ PATHS: dict[str, Any] = {
             "requestBody": req("Checkin"),
             "responses": {
                 "200": ok("EventResult"),
-                "401": err("Missing or unknown token"),
-                "409": err("Rally closed"),
-                "503": err("Busy: send the same event (same client_event_id) again"),
-                **COMMON_ERRORS,
+                **EVENT_ERRORS,
+                "422": err("A field is missing or wrong" + LATE_OR_EARLY),
             },
         }
     },
@@ -381,10 +474,12 @@ PATHS: dict[str, Any] = {
             "requestBody": req("Scan"),
             "responses": {
                 "200": ok("EventResult"),
-                "401": err("Missing or unknown token"),
-                "409": err("Rally closed"),
-                "503": err("Busy: send the same event (same client_event_id) again"),
-                **COMMON_ERRORS,
+                **EVENT_ERRORS,
+                "422": err(
+                    "A field is missing or wrong; or the token is not a valid code of this rally "
+                    "(token_malformed, token_bad_signature, token_unknown_key, token_retired_key, "
+                    "token_wrong_rally)" + LATE_OR_EARLY
+                ),
             },
         }
     },
@@ -407,7 +502,7 @@ PATHS: dict[str, Any] = {
 def register(paths: dict[str, Any], schemas: dict[str, Any]) -> None:
     """Add an area's paths and schemas (curator, organiser) to the one document."""
     for name in (*paths, *schemas):
-        if name in PATHS or name in SCHEMAS:
+        if name in PATHS or name in SCHEMAS or name in LAZY_SCHEMAS:
             raise ValueError(f"{name} is already in the OpenAPI document")
     PATHS.update(paths)
     SCHEMAS.update(schemas)
@@ -429,7 +524,10 @@ def document(server_url: str = "/api/v1") -> dict[str, Any]:
         "servers": [{"url": server_url}],
         "paths": copy.deepcopy(PATHS),
         "components": {
-            "schemas": copy.deepcopy(SCHEMAS),
+            "schemas": {
+                **copy.deepcopy(SCHEMAS),
+                **{name: copy.deepcopy(build()) for name, build in LAZY_SCHEMAS.items()},
+            },
             "securitySchemes": {
                 "team": {
                     "type": "http",

@@ -9,7 +9,17 @@ from sqlalchemy import func, select
 from routes.model import pick
 from server import models, rallies
 from server.api import bp
-from server.api.openapi import err, obj, ok, ref, register
+from server.api.openapi import (
+    CONTROL,
+    ID,
+    LINE_PATTERN,
+    SLUG_PATTERN,
+    err,
+    obj,
+    ok,
+    ref,
+    register,
+)
 from server.api.serialize import iso
 from server.api.validation import validated
 from server.auth import api_roles_required
@@ -179,8 +189,13 @@ _TIME = {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]}
 _COUNTS = {"type": "object", "additionalProperties": _INT}
 _STATUS = {"type": "string", "enum": ["draft", "published", "closed"]}
 _SESSION = [{"session": []}]
-_SLUG = {"name": "slug", "in": "path", "required": True, "schema": _STR}
-_TEAM = {"name": "team_id", "in": "path", "required": True, "schema": _INT}
+_SLUG = {
+    "name": "slug",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 80, "pattern": SLUG_PATTERN},
+}
+_TEAM = {"name": "team_id", "in": "path", "required": True, "schema": ID}
 
 
 def _ok(schema: str, status: str = "200", description: str = "OK") -> dict:
@@ -514,19 +529,20 @@ register(
                 "finished": {"type": "boolean"},
             },
         ),
-        "TeamRename": obj(
-            ["name"],
-            {"name": {"type": "string", "minLength": 1, "maxLength": 40, "pattern": r"\S"}},
-        ),
+        "TeamRename": obj(["name"], {"name": ref("TeamName")}),
         "Assist": obj(
             ["marker_id", "reason"],
             {
-                "marker_id": {"type": "integer", "minimum": 1},
+                "marker_id": ID,
                 "reason": {
                     "type": "string",
                     "minLength": 3,
                     "maxLength": actions.REASON_MAX,
-                    "description": "Why the stop is marked found; shown with the flag",
+                    "pattern": f"^[^{CONTROL}]*[^\\s{CONTROL}][^{CONTROL}]+"
+                    f"[^\\s{CONTROL}][^{CONTROL}]*$",
+                    "x-error": {"code": "assist_reason", "max": actions.REASON_MAX},
+                    "description": "Why the stop is marked found; shown with the flag. One line, "
+                    "at least three characters once runs of spaces became one",
                 },
             },
         ),
@@ -543,6 +559,7 @@ register(
                 "confirm": {
                     "type": "string",
                     "maxLength": 80,
+                    "pattern": LINE_PATTERN,
                     "description": "The rally's slug, typed again to confirm",
                 }
             },

@@ -60,6 +60,11 @@ def json_body() -> Any:
     return body
 
 
+ERROR_KEYWORD = "x-error"
+"""A schema's own refusal: {"code": ..., values of its message}, used instead of the generic one
+for any failure but a wrong type or a missing field."""
+
+
 def validated(schema_name: str) -> dict[str, Any]:
     """The JSON body checked against components/schemas/<schema_name>; 422 names the field."""
     body = json_body()
@@ -73,6 +78,9 @@ def validated(schema_name: str) -> dict[str, Any]:
             field = ".".join(filter(None, [field, _missing_dependency(error)[1]]))
         elif error.validator == "additionalProperties":
             field = ".".join(filter(None, [field, _unknown_fields(error)[0]]))
+        refusal = error.schema.get(ERROR_KEYWORD) if isinstance(error.schema, dict) else None
+        if refusal and error.validator not in ("type", "required"):
+            raise UserError(status=422, field=field, **refusal)
         if not field:
             raise UserError("invalid_body", status=422, detail=_describe(error))
         raise UserError("invalid_field", status=422, field=field, detail=_describe(error))

@@ -8,10 +8,15 @@ from markers.geofence import MAX_RADIUS_M, MIN_RADIUS_M
 from markers.i18n import LANGUAGES
 from server.api.openapi import (
     BILINGUAL,
+    ID,
     LANGUAGE,
     LAT,
+    LINE_PATTERN,
     LON,
+    SLUG_PATTERN,
+    TEXT_PATTERN,
     TIME,
+    TIME_IN,
     err,
     obj,
     ok,
@@ -24,21 +29,29 @@ INT = {"type": "integer"}
 NUM = {"type": "number"}
 STR = {"type": "string"}
 BOOL = {"type": "boolean"}
-ID = {"type": "integer", "minimum": 1}
 RADIUS = {
     "type": "number",
     "minimum": MIN_RADIUS_M,
     "maximum": MAX_RADIUS_M,
     "description": "Geofence radius in metres",
 }
-TITLE = obj(list(LANGUAGES), {lang: {"type": "string", "maxLength": 200} for lang in LANGUAGES})
+TITLE = obj(
+    list(LANGUAGES),
+    {lang: {"type": "string", "maxLength": 200, "pattern": LINE_PATTERN} for lang in LANGUAGES},
+)
+TEXTS = obj(
+    list(LANGUAGES),
+    {lang: {"type": "string", "maxLength": 10000, "pattern": TEXT_PATTERN} for lang in LANGUAGES},
+)
+"""A text a curator writes, in every language: lines, but no other control character."""
 SLUG = {
     "type": "string",
     "minLength": 1,
     "maxLength": 80,
-    "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$",
+    "pattern": SLUG_PATTERN,
     "description": "Lowercase letters and digits, words joined by '-'",
 }
+WORD = {"type": "string", "maxLength": 40, "pattern": LINE_PATTERN}
 STATUS = {"type": "string", "enum": ["draft", "published", "closed"]}
 ORDER_MODE = {"type": "string", "enum": ["fixed", "free"]}
 
@@ -117,8 +130,8 @@ SCHEMAS: dict[str, Any] = {
             "lon": LON,
             "radius_m": RADIUS,
             "title": TITLE,
-            "clue": BILINGUAL,
-            "story": BILINGUAL,
+            "clue": TEXTS,
+            "story": TEXTS,
             "venue_id": _null(ID),
         },
     ),
@@ -130,8 +143,8 @@ SCHEMAS: dict[str, Any] = {
                 "lon": LON,
                 "radius_m": RADIUS,
                 "title": TITLE,
-                "clue": BILINGUAL,
-                "story": BILINGUAL,
+                "clue": TEXTS,
+                "story": TEXTS,
                 "venue_id": _null(ID),
             },
         ),
@@ -276,9 +289,9 @@ SCHEMAS: dict[str, Any] = {
         {
             "slug": SLUG,
             "title": TITLE,
-            "intro": BILINGUAL,
+            "intro": TEXTS,
             "order_mode": ORDER_MODE,
-            "solution_word": _null({"type": "string", "maxLength": 40}),
+            "solution_word": _null(WORD),
         },
     ),
     "RallyUpdate": obj(
@@ -286,13 +299,17 @@ SCHEMAS: dict[str, Any] = {
         {
             "slug": SLUG,
             "title": TITLE,
-            "intro": BILINGUAL,
+            "intro": TEXTS,
             "order_mode": ORDER_MODE,
-            "solution_word": _null({"type": "string", "maxLength": 40}),
+            "solution_word": _null(WORD),
             "start": _null(
                 obj(
                     ["lat", "lon"],
-                    {"lat": LAT, "lon": LON, "name": {"type": "string", "maxLength": 200}},
+                    {
+                        "lat": LAT,
+                        "lon": LON,
+                        "name": {"type": "string", "maxLength": 200, "pattern": LINE_PATTERN},
+                    },
                 )
             ),
         },
@@ -303,7 +320,7 @@ SCHEMAS: dict[str, Any] = {
             "stops": {
                 "type": "array",
                 "maxItems": MAX_STOPS,
-                "items": obj(["marker_id"], {"marker_id": ID, "clue": BILINGUAL}),
+                "items": obj(["marker_id"], {"marker_id": ID, "clue": TEXTS}),
             }
         },
     ),
@@ -328,7 +345,7 @@ SCHEMAS: dict[str, Any] = {
                 "lat": LAT,
                 "lon": LON,
                 "accuracy_m": {"type": "number", "minimum": 0, "maximum": 100000},
-                "at": {**TIME, "description": "Simulated time of the event (default: now)"},
+                "at": {**TIME_IN, "description": "Simulated time of the event (default: now)"},
                 "marker_id": {
                     **ID,
                     "description": "Scan this marker's QR code instead of a GPS fix",
@@ -336,12 +353,15 @@ SCHEMAS: dict[str, Any] = {
                 "state": {
                     "type": "string",
                     "maxLength": 20000,
+                    "pattern": "^[A-Za-z0-9_.-]*$",
                     "description": "The state the previous step returned; none to start",
                 },
                 "language": LANGUAGE,
             },
         ),
         "dependentRequired": {"lat": ["lon"], "lon": ["lat"], "accuracy_m": ["lat"]},
+        "if": {"not": {"required": ["marker_id"]}},
+        "then": {"required": ["lat"]},
     },
     "SimulationStep": obj(
         ["state", "event"],
@@ -354,7 +374,7 @@ SCHEMAS: dict[str, Any] = {
 
 
 def _param(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+    return {"name": name, "in": "path", "required": True, "schema": ID}
 
 
 AUTH = {"401": err("Not logged in"), "403": err("Not a curator, or not the owner")}
@@ -458,12 +478,18 @@ PATHS: dict[str, Any] = {
                     **WRITE,
                     "413": err("File larger than MEDIA_MAX_BYTES, or too many pixels"),
                     "415": err("Not multipart/form-data, or not a JPEG or PNG image"),
+                    "422": err("No file, or an empty or broken one (image_empty, image_broken)"),
                 },
                 params=[MARKER],
             ),
             "requestBody": {
                 "required": True,
-                "content": {"multipart/form-data": {"schema": ref("ImageUpload")}},
+                "content": {
+                    "multipart/form-data": {
+                        "schema": ref("ImageUpload"),
+                        "encoding": {"image": {"contentType": "image/jpeg, image/png"}},
+                    }
+                },
             },
         },
         "delete": _op(
