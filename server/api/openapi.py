@@ -34,6 +34,13 @@ LAT = {"type": "number", "minimum": -90, "maximum": 90, "description": "WGS84 la
 LON = {"type": "number", "minimum": -180, "maximum": 180, "description": "WGS84 longitude"}
 TIME = {"type": "string", "format": "date-time", "maxLength": 40}
 TEXT = {"type": "string"}
+RECORDED_AT_TEXT = (
+    "When the event happened, by the phone's clock (RFC 3339 with a time zone). Refused "
+    "(422): more than MAX_CLOCK_SKEW_S (default 120 s) after the server's clock, or more "
+    "than that before the team started. A time less than that before the start counts as "
+    "the start. A time before one this device already sent counts as that later time and "
+    "is flagged 'backdated' for the organisers (see docs/rules.md)."
+)
 BILINGUAL = obj(
     list(LANGUAGES), {lang: {"type": "string", "maxLength": 10000} for lang in LANGUAGES}
 )
@@ -181,7 +188,7 @@ SCHEMAS: dict[str, Any] = {
             "lat": LAT,
             "lon": LON,
             "accuracy_m": {"type": "number", "minimum": 0, "maximum": 100000},
-            "recorded_at": TIME,
+            "recorded_at": {**TIME, "description": RECORDED_AT_TEXT},
             "client_event_id": EVENT_ID,
             "heading": {"type": "number", "minimum": 0, "maximum": 360},
             "mock_location": {"type": "boolean"},
@@ -198,7 +205,7 @@ SCHEMAS: dict[str, Any] = {
                     "description": "The token, or the whole URL the QR code holds",
                 },
                 "client_event_id": EVENT_ID,
-                "recorded_at": TIME,
+                "recorded_at": {**TIME, "description": RECORDED_AT_TEXT + " Without it: now."},
                 "lat": LAT,
                 "lon": LON,
                 "accuracy_m": {"type": "number", "minimum": 0, "maximum": 100000},

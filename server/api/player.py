@@ -35,6 +35,7 @@ def current_team() -> models.Team:
         raise UserError("token_unknown", status=401)
     set_preferred(team.language)
     g.team = team
+    g.device = models.hash_token(token.strip())
     return team
 
 
@@ -133,7 +134,9 @@ def _fix(body: dict[str, Any], at: datetime) -> rules.Fix | None:
     )
 
 
-def _apply(team: models.Team, client_event_id: str, kind: str, event: rules.Event):
+def _apply(team: models.Team, client_event_id: str, kind: str, event: rules.Event, stamped: bool):
+    """Apply the event; ``stamped`` when the phone's clock gave its time (then the device's
+    times must move forward)."""
     lang = language()
     try:
         applied = game.apply_event(
@@ -142,6 +145,7 @@ def _apply(team: models.Team, client_event_id: str, kind: str, event: rules.Even
             kind,
             lambda t, r: event,
             lambda t, r, o: serialize.event_result(t, r, o, lang),
+            device_token_hash=g.device if stamped else None,
         )
     except TimeoutError:
         raise UserError("busy", status=503) from None
@@ -149,7 +153,11 @@ def _apply(team: models.Team, client_event_id: str, kind: str, event: rules.Even
 
 
 def _event_time(body: dict[str, Any], team: models.Team) -> datetime:
-    """When the event happened by the phone's clock (it may reach us later, from the outbox)."""
+    """When the event happened by the phone's clock (it may reach us later, from the outbox).
+
+    Refused beyond MAX_CLOCK_SKEW_S in the future or before the team's start; a time within
+    that margin before the start counts as the start (routes.rules.apply).
+    """
     if "recorded_at" not in body:
         return datetime.now(UTC)
     return parse_time(body["recorded_at"], "recorded_at", not_before=team.started_at)
@@ -172,7 +180,8 @@ def checkin():
         return answer
     rallies.by_slug(team.rally.slug, playable=True)
     at = _event_time(body, team)
-    answer = _apply(team, body["client_event_id"], "checkin", rules.GpsEvent(_fix(body, at)))
+    event = rules.GpsEvent(_fix(body, at))
+    answer = _apply(team, body["client_event_id"], "checkin", event, stamped=True)
     privacy.forget_old_fixes_now_and_then()
     return answer
 
@@ -192,4 +201,4 @@ def scan():
     except tokens.TokenError as exc:
         raise UserError(f"token_{exc.code.value}", status=422, field="token") from None
     event = rules.QrEvent(claims.rally_id, claims.marker_id, at, _fix(body, at))
-    return _apply(team, body["client_event_id"], "scan", event)
+    return _apply(team, body["client_event_id"], "scan", event, stamped="recorded_at" in body)
