@@ -373,7 +373,9 @@ def apply(
         elif method is Method.QR and index not in open_indices(rally, state):
             rejection = Rejection.NOT_OPEN
         elif method is Method.QR and (
-            too_fast := _too_fast(anchors, _marker_anchor(rally, index, at, config), config)
+            too_fast := _too_fast(
+                anchors, _marker_anchor(rally, index, at, Method.QR, config), config
+            )
         ):
             flags.append(too_fast)
             rejection = Rejection.TELEPORT
@@ -437,7 +439,7 @@ def _anchors(rally: Rally, state: TeamState, config: RulesConfig) -> list[_Ancho
     """Where the team is known to have been, oldest first: at each stop it found by GPS or QR
     (an assist proves no place), and at its last trusted fix."""
     anchors = [
-        _marker_anchor(rally, index, f.at, config)
+        _marker_anchor(rally, index, f.at, f.method, config)
         for f in state.found
         if f.method is not Method.ASSIST and (index := rally.stop_index(f.marker_id)) is not None
     ]
@@ -449,11 +451,15 @@ def _anchors(rally: Rally, state: TeamState, config: RulesConfig) -> list[_Ancho
     return sorted(anchors, key=lambda a: a.at)
 
 
-def _marker_anchor(rally: Rally, index: int, at: datetime, config: RulesConfig) -> _Anchor:
-    """Being at a stop's marker: anywhere a fix inside its geofence could have come from."""
+def _marker_anchor(
+    rally: Rally, index: int, at: datetime, method: Method, config: RulesConfig
+) -> _Anchor:
+    """Being at a stop's marker: for a GPS find, anywhere a fix inside its geofence could have
+    come from; for a QR scan, anywhere the team may see the marker from (``ar_radius_m``), as
+    the poster may hang anywhere at the venue."""
     marker = rally.stops[index].marker
-    slack = marker.geofence.reach_m() + config.accuracy_cap_m
-    return _Anchor(marker.position, slack, at, marker.id)
+    near = config.accuracy_cap_m if method is Method.GPS else config.ar_radius_m
+    return _Anchor(marker.position, marker.geofence.reach_m() + near, at, marker.id)
 
 
 def _in_order(
