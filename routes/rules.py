@@ -101,7 +101,7 @@ class TeamState:
     found: tuple[Find, ...] = ()
     last_fix: Fix | None = None
     started_at: datetime | None = None
-    """No event counts earlier; the finish time is measured from here."""
+    """The finish time is measured from here."""
 
     @property
     def found_ids(self) -> frozenset[int]:
@@ -208,7 +208,7 @@ class TeamView:
 @dataclass(frozen=True)
 class Outcome:
     """The answer to one event: the new state, what was found now, flags, the new view, and
-    the time the rules took for the event (never before the team's start or the device's last)."""
+    the time the rules took for the event (never before the device's latest)."""
 
     state: TeamState
     found: tuple[FoundStop, ...]
@@ -337,7 +337,7 @@ def apply(
     flags: list[Flag] = []
     found_now: list[Find] = []
     rejection: Rejection | None = None
-    event, backdated = _in_order(event, state.started_at, device_latest)
+    event, backdated = _in_order(event, device_latest)
     if backdated is not None:
         flags.append(backdated)
     at = _event_at(event)
@@ -462,25 +462,22 @@ def _marker_anchor(
     return _Anchor(marker.position, marker.geofence.reach_m() + near, at, marker.id)
 
 
-def _in_order(
-    event: Event, started_at: datetime | None, device_latest: datetime | None
-) -> tuple[Event, Flag | None]:
-    """The event at a time no earlier than the team's start and the device's latest time; a
-    backdated flag when the device stepped back."""
+def _in_order(event: Event, device_latest: datetime | None) -> tuple[Event, Flag | None]:
+    """The event at a time no earlier than the device's latest, with a backdated flag when the
+    device stepped back."""
     at = _event_at(event)
-    flag = None
-    if device_latest is not None and at < device_latest:
-        flag = Flag(
-            FlagKind.BACKDATED,
-            device_latest,
-            detail={
-                "recorded_at": at.isoformat(),
-                "device_latest": device_latest.isoformat(),
-                "seconds": round((device_latest - at).total_seconds(), 1),
-            },
-        )
-    floor = max((t for t in (started_at, device_latest) if t is not None), default=at)
-    return (event if at >= floor else _at_time(event, floor)), flag
+    if device_latest is None or at >= device_latest:
+        return event, None
+    flag = Flag(
+        FlagKind.BACKDATED,
+        device_latest,
+        detail={
+            "recorded_at": at.isoformat(),
+            "device_latest": device_latest.isoformat(),
+            "seconds": round((device_latest - at).total_seconds(), 1),
+        },
+    )
+    return _at_time(event, device_latest), flag
 
 
 def _event_at(event: Event) -> datetime:

@@ -37,9 +37,8 @@ TEXT = {"type": "string"}
 RECORDED_AT_TEXT = (
     "When the event happened, by the phone's clock (RFC 3339 with a time zone). Refused "
     "(422): more than MAX_CLOCK_SKEW_S (default 120 s) after the server's clock, or more "
-    "than that before the team started. A time less than that before the start counts as "
-    "the start. A time before one this device already sent counts as that later time and "
-    "is flagged 'backdated' for the organisers (see docs/rules.md)."
+    "than that before the team started. A time before one this device already sent counts "
+    "as that later time and is flagged 'backdated' for the organisers (see docs/rules.md)."
 )
 BILINGUAL = obj(
     list(LANGUAGES), {lang: {"type": "string", "maxLength": 10000} for lang in LANGUAGES}

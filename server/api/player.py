@@ -155,8 +155,8 @@ def _apply(team: models.Team, client_event_id: str, kind: str, event: rules.Even
 def _event_time(body: dict[str, Any], team: models.Team) -> datetime:
     """When the event happened by the phone's clock (it may reach us later, from the outbox).
 
-    Refused beyond MAX_CLOCK_SKEW_S in the future or before the team's start; a time within
-    that margin before the start counts as the start (routes.rules.apply).
+    Refused beyond MAX_CLOCK_SKEW_S in the future or before the team's start; a device's
+    times only move forward (routes.rules.apply).
     """
     if "recorded_at" not in body:
         return datetime.now(UTC)

@@ -309,10 +309,13 @@ def test_a_devices_times_only_move_forward():
     assert same.flags == () and same.at == at(9)
 
 
-def test_an_event_before_the_start_counts_at_the_start():
-    rally = fixed()
+def test_an_event_a_little_before_the_start_keeps_its_time_but_the_finish_counts_from_it():
+    """The server refuses times long before the start; one a little before (a phone's clock
+    behind the server's) keeps its stamp, and the finish is never before the start's route."""
+    rally = make_rally(STOPS[:1], start="Fruchthalle")
     out = apply(rally, TeamState(started_at=T0), fix_at(rally.stops[0].marker.position, -1))
-    assert out.at == T0 and out.found[0].at == T0 and out.flags == ()
+    assert out.at == at(-1) and out.found[0].at == at(-1) and out.flags == ()
+    assert out.view.finished_at == T0
 
 
 def test_the_finish_is_never_sooner_than_the_route_at_max_speed():
