@@ -12,8 +12,9 @@ import hmac
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
+from itertools import pairwise
 from types import MappingProxyType
 
 from markers.geo import LatLon, destination, distance_and_bearing, distance_m
@@ -47,6 +48,7 @@ class FlagKind(StrEnum):
     MOCK_LOCATION = "mock_location"
     QR_FAR_FROM_MARKER = "qr_far_from_marker"
     ASSISTED = "assisted"
+    BACKDATED = "backdated"
 
 
 _DEFAULT_POINTS = MappingProxyType({Method.GPS: 100, Method.QR: 100, Method.ASSIST: 25})
@@ -94,10 +96,12 @@ class Find:
 
 @dataclass(frozen=True)
 class TeamState:
-    """What the rules remember of a team: its finds and its last trusted fix, nothing more."""
+    """What the rules remember of a team: its start, its finds and its last trusted fix."""
 
     found: tuple[Find, ...] = ()
     last_fix: Fix | None = None
+    started_at: datetime | None = None
+    """The finish time is measured from here."""
 
     @property
     def found_ids(self) -> frozenset[int]:
@@ -203,13 +207,25 @@ class TeamView:
 
 @dataclass(frozen=True)
 class Outcome:
-    """The answer to one event: the new state, what was found now, flags, and the new view."""
+    """The answer to one event: the new state, what was found now, flags, the new view, and
+    the time the rules took for the event (never before the device's latest)."""
 
     state: TeamState
     found: tuple[FoundStop, ...]
     flags: tuple[Flag, ...]
     rejection: Rejection | None
     view: TeamView
+    at: datetime
+
+
+@dataclass(frozen=True)
+class _Anchor:
+    """Where the team was known to be, give or take ``slack_m``, at a time."""
+
+    position: LatLon
+    slack_m: float
+    at: datetime
+    marker_id: int | None = None
 
 
 def open_indices(rally: Rally, state: TeamState) -> list[int]:
@@ -244,12 +260,30 @@ def is_complete(rally: Rally, state: TeamState) -> bool:
     return bool(rally.stops) and {s.marker.id for s in rally.stops} <= state.found_ids
 
 
-def finished_at(rally: Rally, state: TeamState) -> datetime | None:
-    """When the last stop was found, once the rally is complete."""
+def finished_at(
+    rally: Rally, state: TeamState, config: RulesConfig = RulesConfig()
+) -> datetime | None:
+    """When the last stop was found, once the rally is complete; never sooner after the start
+    than the found stops' path (from the rally's start point, in order found) at max speed."""
     if not is_complete(rally, state):
         return None
     ids = {s.marker.id for s in rally.stops}
-    return max(f.at for f in state.found if f.marker_id in ids)
+    last = max(f.at for f in state.found if f.marker_id in ids)
+    if state.started_at is None:
+        return last
+    floor = state.started_at + timedelta(seconds=route_s(rally, state, config))
+    return max(last, floor)
+
+
+def route_s(rally: Rally, state: TeamState, config: RulesConfig = RulesConfig()) -> float:
+    """Seconds the found stops' path takes at max speed: from the rally's start point (when
+    set) through every found stop in the order found."""
+    positions = {s.marker.id: s.marker.position for s in rally.stops}
+    path = [positions[f.marker_id] for f in _by_time(state.found) if f.marker_id in positions]
+    if rally.start is not None:
+        path.insert(0, rally.start)
+    metres = sum(distance_m(a, b) for a, b in pairwise(path))
+    return metres / config.max_speed_mps
 
 
 def view(rally: Rally, state: TeamState, config: RulesConfig = RulesConfig()) -> TeamView:
@@ -283,31 +317,44 @@ def view(rally: Rally, state: TeamState, config: RulesConfig = RulesConfig()) ->
         letters=letters,
         score=score(rally, state, config),
         complete=is_complete(rally, state),
-        finished_at=finished_at(rally, state),
+        finished_at=finished_at(rally, state, config),
         total=len(rally.stops),
     )
 
 
 def apply(
-    rally: Rally, state: TeamState, event: Event, config: RulesConfig = RulesConfig()
+    rally: Rally,
+    state: TeamState,
+    event: Event,
+    config: RulesConfig = RulesConfig(),
+    device_latest: datetime | None = None,
 ) -> Outcome:
-    """Apply one event to a team's state."""
+    """Apply one event to a team's state.
+
+    ``device_latest`` is the latest time the sending device stamped on an earlier event: an
+    event stamped before it counts at that time and is flagged ``backdated``.
+    """
     flags: list[Flag] = []
     found_now: list[Find] = []
     rejection: Rejection | None = None
+    event, backdated = _in_order(event, device_latest)
+    if backdated is not None:
+        flags.append(backdated)
+    at = _event_at(event)
+    anchors = _anchors(rally, state, config)
     fix: Fix | None = getattr(event, "fix", None)
     trusted_fix = state.last_fix
+    fix_flag = None if fix is None else _check_fix(anchors, fix, config)
 
     if fix is not None:
-        fix_flag = _check_fix(state.last_fix, fix, config)
         if fix_flag is not None:
             flags.append(fix_flag)
         else:
             trusted_fix = _newer(state.last_fix, fix)
 
     if isinstance(event, GpsEvent):
-        if flags:
-            rejection = Rejection(flags[0].kind.value)
+        if fix_flag is not None:
+            rejection = Rejection(fix_flag.kind.value)
         else:
             gps = event.fix
             for i in open_indices(rally, state):
@@ -325,6 +372,13 @@ def apply(
             rejection = Rejection.ALREADY_FOUND
         elif method is Method.QR and index not in open_indices(rally, state):
             rejection = Rejection.NOT_OPEN
+        elif method is Method.QR and (
+            too_fast := _too_fast(
+                anchors, _marker_anchor(rally, index, at, Method.QR, config), config
+            )
+        ):
+            flags.append(too_fast)
+            rejection = Rejection.TELEPORT
         else:
             found_now.append(Find(event.marker_id, event.at, method))
             flags.extend(_find_flags(rally, index, event, config))
@@ -338,6 +392,7 @@ def apply(
         flags=tuple(flags),
         rejection=rejection,
         view=new_view,
+        at=at,
     )
 
 
@@ -346,29 +401,100 @@ def rank_key(complete: bool, score: int, duration_s: float | None) -> tuple:
     return (not complete, -score, duration_s if duration_s is not None else math.inf)
 
 
-def _check_fix(last: Fix | None, fix: Fix, config: RulesConfig) -> Flag | None:
-    """A flag when the fix cannot be trusted: a mock location, or a teleport from the last fix."""
+def _check_fix(anchors: list[_Anchor], fix: Fix, config: RulesConfig) -> Flag | None:
+    """A flag when the fix cannot be trusted: a mock location, or a teleport from the team's
+    known place just before it or to the one just after it."""
     if fix.mock:
         return Flag(FlagKind.MOCK_LOCATION, fix.at)
-    if last is None:
-        return None
-    seconds = max(abs((fix.at - last.at).total_seconds()), 1.0)
-    slack = tolerance_m(fix.accuracy_m, config.accuracy_cap_m) + tolerance_m(
-        last.accuracy_m, config.accuracy_cap_m
+    return _too_fast(
+        anchors,
+        _Anchor(fix.position, tolerance_m(fix.accuracy_m, config.accuracy_cap_m), fix.at),
+        config,
     )
-    moved = distance_m(last.position, fix.position)
-    speed = max(0.0, moved - slack) / seconds
-    if speed <= config.max_speed_mps:
-        return None
-    return Flag(
-        FlagKind.TELEPORT,
-        fix.at,
+
+
+def _too_fast(anchors: list[_Anchor], here: _Anchor, config: RulesConfig) -> Flag | None:
+    """A teleport flag when reaching ``here`` from the anchor just before it, or the anchor just
+    after it from ``here``, needs more than the max speed (both slacks subtracted)."""
+    before = [a for a in anchors if a.at <= here.at]
+    after = [a for a in anchors if a.at > here.at]
+    neighbours = ([before[-1]] if before else []) + ([after[0]] if after else [])
+    for other in neighbours:
+        seconds = max(abs((here.at - other.at).total_seconds()), 1.0)
+        moved = distance_m(other.position, here.position)
+        speed = max(0.0, moved - here.slack_m - other.slack_m) / seconds
+        if speed > config.max_speed_mps:
+            detail: dict[str, object] = {
+                "speed_mps": round(speed, 1),
+                "distance_m": round(moved, 1),
+                "seconds": seconds,
+            }
+            if other.marker_id is not None:
+                detail["from_marker_id"] = other.marker_id
+            return Flag(FlagKind.TELEPORT, here.at, here.marker_id, detail)
+    return None
+
+
+def _anchors(rally: Rally, state: TeamState, config: RulesConfig) -> list[_Anchor]:
+    """Where the team is known to have been, oldest first: at each stop it found by GPS or QR
+    (an assist proves no place), and at its last trusted fix."""
+    anchors = [
+        _marker_anchor(rally, index, f.at, f.method, config)
+        for f in state.found
+        if f.method is not Method.ASSIST and (index := rally.stop_index(f.marker_id)) is not None
+    ]
+    fix = state.last_fix
+    if fix is not None:
+        anchors.append(
+            _Anchor(fix.position, tolerance_m(fix.accuracy_m, config.accuracy_cap_m), fix.at)
+        )
+    return sorted(anchors, key=lambda a: a.at)
+
+
+def _marker_anchor(
+    rally: Rally, index: int, at: datetime, method: Method, config: RulesConfig
+) -> _Anchor:
+    """Being at a stop's marker: for a GPS find, anywhere a fix inside its geofence could have
+    come from; for a QR scan, anywhere the team may see the marker from (``ar_radius_m``), as
+    the poster may hang anywhere at the venue."""
+    marker = rally.stops[index].marker
+    near = config.accuracy_cap_m if method is Method.GPS else config.ar_radius_m
+    return _Anchor(marker.position, marker.geofence.reach_m() + near, at, marker.id)
+
+
+def _in_order(event: Event, device_latest: datetime | None) -> tuple[Event, Flag | None]:
+    """The event at a time no earlier than the device's latest, with a backdated flag when the
+    device stepped back."""
+    at = _event_at(event)
+    if device_latest is None or at >= device_latest:
+        return event, None
+    flag = Flag(
+        FlagKind.BACKDATED,
+        device_latest,
         detail={
-            "speed_mps": round(speed, 1),
-            "distance_m": round(moved, 1),
-            "seconds": seconds,
+            "recorded_at": at.isoformat(),
+            "device_latest": device_latest.isoformat(),
+            "seconds": round((device_latest - at).total_seconds(), 1),
         },
     )
+    return _at_time(event, device_latest), flag
+
+
+def _event_at(event: Event) -> datetime:
+    return event.fix.at if isinstance(event, GpsEvent) else event.at
+
+
+def _at_time(event: Event, at: datetime) -> Event:
+    if isinstance(event, GpsEvent):
+        return GpsEvent(replace(event.fix, at=at))
+    fix = getattr(event, "fix", None)
+    if fix is not None:
+        return replace(event, at=at, fix=replace(fix, at=at))
+    return replace(event, at=at)
+
+
+def _by_time(found: tuple[Find, ...]) -> list[Find]:
+    return sorted(found, key=lambda f: f.at)
 
 
 def _find_flags(

@@ -83,7 +83,7 @@ def team_state(team: models.Team) -> rules.TeamState:
         last = rules.Fix(
             LatLon(team.last_lat, team.last_lon), team.last_accuracy_m or 0.0, team.last_fix_at
         )
-    return rules.TeamState(found=found, last_fix=last)
+    return rules.TeamState(found=found, last_fix=last, started_at=team.started_at)
 
 
 def keyring() -> tokens.KeyRing:
@@ -165,12 +165,14 @@ def apply_event(
     kind: str,
     make_event: Callable[[models.Team, domain.Rally], rules.Event],
     answer: Callable[[models.Team, domain.Rally, rules.Outcome], dict[str, Any]],
+    device_token_hash: str | None = None,
 ) -> Applied:
     """Apply one event to a team, at most once per client event id, safe under concurrency.
 
     The team row is locked (FOR UPDATE; BEGIN IMMEDIATE on SQLite) so that events of one team
     apply one after another; a unique constraint breaking anyway means another instance won,
-    and the event is tried again on fresh state.
+    and the event is tried again on fresh state. ``device_token_hash`` names the device whose
+    own clock stamped the event: its times only move forward (routes.rules.apply).
     """
 
     def attempt() -> Applied:
@@ -189,8 +191,21 @@ def apply_event(
                 db.session.rollback()
                 return Applied(prior.status, prior.response)
         rally = domain_rally(team.rally)
-        outcome = rules.apply(rally, team_state(team), make_event(team, rally), rules_config())
+        device = None
+        if device_token_hash is not None:
+            device = db.session.scalar(
+                select(models.TeamToken).filter_by(team_id=team_id, token_hash=device_token_hash)
+            )
+        outcome = rules.apply(
+            rally,
+            team_state(team),
+            make_event(team, rally),
+            rules_config(),
+            device_latest=None if device is None else device.last_recorded_at,
+        )
         record_outcome(team, rally, outcome)
+        if device is not None:
+            device.last_recorded_at = outcome.at
         db.session.flush()
         body = answer(team, rally, outcome)
         if client_event_id is not None:

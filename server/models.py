@@ -258,6 +258,8 @@ class TeamToken(db.Model):
     team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """The latest time this device stamped on an event; its later events may not go back."""
 
 
 class ClientEvent(db.Model):

@@ -95,13 +95,14 @@ TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*
 LAT = {"type": "number", "minimum": -90, "maximum": 90, "description": "WGS84 latitude"}
 LON = {"type": "number", "minimum": -180, "maximum": 180, "description": "WGS84 longitude"}
 TIME = {"type": "string", "format": "date-time", "maxLength": 40}
-TIME_IN = {
-    **TIME,
-    "description": "RFC 3339 with zone; a time before the team's start or later than the "
-    "server's clock allows is refused (422 time_before_start, time_in_future)",
-}
 TEXT = {"type": "string"}
 LINE = {"type": "string", "pattern": LINE_PATTERN}
+RECORDED_AT_TEXT = (
+    "When the event happened, by the phone's clock (RFC 3339 with a time zone). Refused "
+    "(422): more than MAX_CLOCK_SKEW_S (default 120 s) after the server's clock, or more "
+    "than that before the team started. A time before one this device already sent counts "
+    "as that later time and is flagged 'backdated' for the organisers (see docs/rules.md)."
+)
 BILINGUAL = obj(
     list(LANGUAGES), {lang: {"type": "string", "maxLength": 10000} for lang in LANGUAGES}
 )
@@ -258,7 +259,7 @@ SCHEMAS: dict[str, Any] = {
             "lat": LAT,
             "lon": LON,
             "accuracy_m": {"type": "number", "minimum": 0, "maximum": 100000},
-            "recorded_at": TIME_IN,
+            "recorded_at": {**TIME, "description": RECORDED_AT_TEXT},
             "client_event_id": EVENT_ID,
             "heading": {"type": "number", "minimum": 0, "maximum": 360},
             "mock_location": {"type": "boolean"},
@@ -276,7 +277,7 @@ SCHEMAS: dict[str, Any] = {
                     "description": "The token, or the whole URL the QR code holds",
                 },
                 "client_event_id": EVENT_ID,
-                "recorded_at": TIME_IN,
+                "recorded_at": {**TIME, "description": RECORDED_AT_TEXT + " Without it: now."},
                 "lat": LAT,
                 "lon": LON,
                 "accuracy_m": {"type": "number", "minimum": 0, "maximum": 100000},

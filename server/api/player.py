@@ -34,13 +34,15 @@ def current_team() -> models.Team:
     """The team whose bearer token came with the request, else 401."""
     if "team" in g:
         return g.team
-    if bearer_token() is None:
+    token = bearer_token()
+    if token is None:
         raise UserError("token_missing", status=401)
     team = bearer_team()
     if team is None:
         raise UserError("token_unknown", status=401)
     set_preferred(team.language)
     g.team = team
+    g.device = models.hash_token(token)
     return team
 
 
@@ -139,7 +141,9 @@ def _fix(body: dict[str, Any], at: datetime) -> rules.Fix | None:
     )
 
 
-def _apply(team: models.Team, client_event_id: str, kind: str, event: rules.Event):
+def _apply(team: models.Team, client_event_id: str, kind: str, event: rules.Event, stamped: bool):
+    """Apply the event; ``stamped`` when the phone's clock gave its time (then the device's
+    times must move forward)."""
     lang = language()
     try:
         applied = game.apply_event(
@@ -148,6 +152,7 @@ def _apply(team: models.Team, client_event_id: str, kind: str, event: rules.Even
             kind,
             lambda t, r: event,
             lambda t, r, o: serialize.event_result(t, r, o, lang),
+            device_token_hash=g.device if stamped else None,
         )
     except TimeoutError:
         raise UserError("busy", status=503) from None
@@ -174,7 +179,11 @@ def _ids(found: list[dict[str, Any]]) -> set[int]:
 
 
 def _event_time(body: dict[str, Any], team: models.Team) -> datetime:
-    """When the event happened by the phone's clock (it may reach us later, from the outbox)."""
+    """When the event happened by the phone's clock (it may reach us later, from the outbox).
+
+    Refused beyond MAX_CLOCK_SKEW_S in the future or before the team's start; a device's
+    times only move forward (routes.rules.apply).
+    """
     if "recorded_at" not in body:
         return datetime.now(UTC)
     return parse_time(body["recorded_at"], "recorded_at", not_before=team.started_at)
@@ -197,7 +206,8 @@ def checkin():
         return answer
     rallies.by_slug(team.rally.slug, playable=True)
     at = _event_time(body, team)
-    answer = _apply(team, body["client_event_id"], "checkin", rules.GpsEvent(_fix(body, at)))
+    event = rules.GpsEvent(_fix(body, at))
+    answer = _apply(team, body["client_event_id"], "checkin", event, stamped=True)
     return answer
 
 
@@ -216,4 +226,4 @@ def scan():
     except tokens.TokenError as exc:
         raise UserError(f"token_{exc.code.value}", status=422, field="token") from None
     event = rules.QrEvent(claims.rally_id, claims.marker_id, at, _fix(body, at))
-    return _apply(team, body["client_event_id"], "scan", event)
+    return _apply(team, body["client_event_id"], "scan", event, stamped="recorded_at" in body)

@@ -50,6 +50,7 @@ JS_TEXTS = (
     "organiser.flag.mock_location",
     "organiser.flag.qr_far_from_marker",
     "organiser.flag.assisted",
+    "organiser.flag.backdated",
     "organiser.rally.confirm_close",
     "organiser.rally.purge_done",
     "organiser.rally.closed_ok",

@@ -188,9 +188,11 @@ def scan(token: str):
         )
     if row.status is not models.RallyStatus.PUBLISHED:
         return render_template("play/invalid.html", reason=t("errors.rally_closed")), 409
-    # A reload repeats the answer; once the team has found more, the same code is tried afresh
-    # (a stop scanned too early in a fixed-order rally counts when scanned again in turn).
-    event_id = str(uuid.uuid5(_EVENT_NAMESPACE, f"{team.id}:{team.found_count}:{token}"))
+    # A reload repeats the answer; once the team has found more, or was flagged since (a scan
+    # too soon after the last find), the same code is tried afresh (a stop scanned too early in
+    # a fixed-order rally counts when scanned again in turn).
+    tried = f"{team.id}:{team.found_count}:{len(team.flags)}:{token}"
+    event_id = str(uuid.uuid5(_EVENT_NAMESPACE, tried))
     event = rules.QrEvent(claims.rally_id, claims.marker_id, datetime.now(UTC))
     applied = game.apply_event(
         team.id, event_id, "scan", lambda t_, r: event, lambda t_, r, o: {"result": _result(o)}

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from markers.geo import LatLon, destination, distance_m
+from markers.geo import LatLon, bearing_deg, destination, distance_m
 from routes.model import OrderMode
 from routes.rules import (
     AssistEvent,
@@ -21,7 +23,9 @@ from routes.rules import (
     RulesConfig,
     TeamState,
     apply,
+    finished_at,
     rank_key,
+    route_s,
     search_area,
     view,
 )
@@ -258,3 +262,171 @@ def test_free_order_any_path_completes_with_the_same_score_and_is_deterministic(
         state = first.state
     final = view(rally, state)
     assert final.complete and final.score == 700
+
+
+# Time that cannot be bent (docs/rules.md, "Time")
+
+MAX_SPEED = RulesConfig().max_speed_mps
+
+
+def at(minutes: float) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+def test_a_backdated_fix_is_checked_against_the_find_just_after_it():
+    """Compared only with the newest fix it looked fine; the find after it in time says no."""
+    rally = fixed()
+    found = apply(rally, TeamState(started_at=T0), fix_at("Fruchthalle", 30)).state
+    far_later = apply(rally, found, fix_at("Hauptbahnhof", 60)).state
+    backdated = apply(rally, far_later, fix_at("Hauptbahnhof", 29.9))  # 1.1 km in 6 s
+    assert backdated.rejection is Rejection.TELEPORT and backdated.found == ()
+    assert backdated.flags[0].detail["from_marker_id"] == rally.stops[0].marker.id
+    assert backdated.state.last_fix == far_later.last_fix
+
+
+def test_two_qr_codes_800_m_apart_scanned_5_s_apart_are_a_teleport():
+    rally = free()
+    first, second = rally.stops[3].marker, rally.stops[4].marker  # Kaiserbrunnen, Garten
+    assert 600 < distance_m(first.position, second.position) < 1000
+    one = apply(rally, TeamState(started_at=T0), QrEvent(rally.id, first.id, at(10)))
+    two = apply(rally, one.state, QrEvent(rally.id, second.id, at(10) + timedelta(seconds=5)))
+    assert two.rejection is Rejection.TELEPORT and two.found == ()
+    assert [f.kind for f in two.flags] == [FlagKind.TELEPORT]
+    assert two.flags[0].marker_id == second.id
+    walked = apply(rally, two.state, QrEvent(rally.id, second.id, at(20)))
+    assert walked.found and walked.flags == ()
+
+
+def test_a_devices_times_only_move_forward():
+    rally = fixed()
+    marker = rally.stops[0].marker
+    state = TeamState(started_at=T0)
+    back = apply(rally, state, fix_at(marker.position, 5), device_latest=at(9))
+    assert [f.kind for f in back.flags] == [FlagKind.BACKDATED]
+    assert back.at == at(9) and back.found[0].at == at(9)
+    assert back.flags[0].detail["seconds"] == 240.0
+    same = apply(rally, state, fix_at(marker.position, 9), device_latest=at(9))
+    assert same.flags == () and same.at == at(9)
+
+
+def test_an_event_a_little_before_the_start_keeps_its_time_but_the_finish_counts_from_it():
+    """The server refuses times long before the start; one a little before (a phone's clock
+    behind the server's) keeps its stamp, and the finish is never before the start's route."""
+    rally = make_rally(STOPS[:1], start="Fruchthalle")
+    out = apply(rally, TeamState(started_at=T0), fix_at(rally.stops[0].marker.position, -1))
+    assert out.at == at(-1) and out.found[0].at == at(-1) and out.flags == ()
+    assert out.view.finished_at == T0
+
+
+def test_the_finish_is_never_sooner_than_the_route_at_max_speed():
+    rally = make_rally(STOPS, start="Hauptbahnhof")
+    state = TeamState(started_at=T0)
+    for stop in rally.stops:
+        state = apply(rally, state, AssistEvent(stop.marker.id, at(1))).state
+    path = [venue("Hauptbahnhof")] + [s.marker.position for s in rally.stops]
+    shortest = sum(distance_m(a, b) for a, b in itertools.pairwise(path)) / MAX_SPEED
+    assert route_s(rally, state) == pytest.approx(shortest)
+    assert finished_at(rally, state) == T0 + timedelta(seconds=route_s(rally, state))
+    assert view(rally, state).finished_at == finished_at(rally, state)
+    assert finished_at(rally, replace_start(state, None)) == at(1)
+
+
+def replace_start(state: TeamState, started: datetime | None) -> TeamState:
+    return TeamState(found=state.found, last_fix=state.last_fix, started_at=started)
+
+
+def _slack(rally, find) -> float:
+    """How far from its marker a team that made the find may have been (docs/rules.md)."""
+    marker = next(s.marker for s in rally.stops if s.marker.id == find.marker_id)
+    config = RulesConfig()
+    near = config.accuracy_cap_m if find.method is Method.GPS else config.ar_radius_m
+    return marker.geofence.reach_m() + near
+
+
+_events = st.lists(
+    st.tuples(
+        st.sampled_from(["gps", "qr", "near"]),
+        st.integers(0, len(STOPS) - 1),
+        st.floats(0, 120),
+        st.integers(0, 2),
+    ),
+    min_size=1,
+    max_size=25,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(events=_events)
+def test_no_sequence_of_events_finds_stops_faster_than_max_speed(events):
+    """Whatever events arrive, in whatever order and with whatever stamps from up to three
+    devices, consecutive GPS/QR finds are no faster than max speed (slack subtracted), and the
+    finish is never sooner than the route at max speed."""
+    rally = make_rally(STOPS, order_mode=OrderMode.FREE, start="Hauptbahnhof")
+    state = TeamState(started_at=T0)
+    latest: dict[int, datetime] = {}
+    for kind, index, minutes, device in events:
+        marker = rally.stops[index].marker
+        when = at(minutes)
+        if kind == "qr":
+            event = QrEvent(rally.id, marker.id, when)
+        else:
+            offset = 0.0 if kind == "gps" else 400.0
+            event = GpsEvent(Fix(destination(marker.position, 90, offset), 10.0, when))
+        out = apply(rally, state, event, device_latest=latest.get(device))
+        latest[device] = out.at
+        state = out.state
+    finds = sorted(state.found, key=lambda f: f.at)
+    for a, b in itertools.pairwise(finds):
+        moved = distance_m(
+            rally.stops[rally.stop_index(a.marker_id)].marker.position,
+            rally.stops[rally.stop_index(b.marker_id)].marker.position,
+        )
+        seconds = max((b.at - a.at).total_seconds(), 1.0)
+        slack = _slack(rally, a) + _slack(rally, b)
+        assert (moved - slack) / seconds <= MAX_SPEED + 1e-9
+    done = finished_at(rally, state)
+    if done is not None:
+        assert (done - T0).total_seconds() >= route_s(rally, state) - 1e-6
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    devices=st.integers(1, 3),
+    seed=st.integers(0, 2**16),
+    noise=st.floats(0, 8),
+    delays=st.lists(st.integers(0, 30), min_size=3, max_size=3),
+)
+def test_an_honest_walk_counts_in_full_however_its_phones_deliver(devices, seed, noise, delays):
+    """A team walks the rally at 1.3 m/s with GPS noise within its accuracy; its phones take
+    turns sending fixes, each phone's outbox delivers late by its own number of fixes but in
+    order. Every stop is found, nothing is flagged, and the finish is the last find."""
+    rally = fixed()
+    rng = random.Random(seed)
+    path = [venue("Hauptbahnhof")] + [s.marker.position for s in rally.stops]
+    fixes = []
+    when = at(5)
+    for a, b in itertools.pairwise(path):
+        legs = max(1, int(distance_m(a, b) // 26))
+        for k in range(1, legs + 1):
+            p = destination(a, bearing_deg(a, b), distance_m(a, b) * k / legs)
+            when += timedelta(seconds=distance_m(a, b) / legs / 1.3)
+            noisy = destination(p, rng.uniform(0, 360), rng.uniform(0, noise))
+            fixes.append((len(fixes) % devices, GpsEvent(Fix(noisy, 10.0, when))))
+    queues: dict[int, list[GpsEvent]] = {d: [] for d in range(devices)}
+    arrivals = []
+    for n, (device, event) in enumerate(fixes):
+        queues[device].append(event)
+        if n % (delays[device] + 1) == 0 or n == len(fixes) - 1:
+            arrivals.extend((device, e) for e in queues[device])
+            queues[device] = []
+    for device in range(devices):
+        arrivals.extend((device, e) for e in queues[device])
+    state = TeamState(started_at=T0)
+    latest: dict[int, datetime] = {}
+    for device, event in arrivals:
+        out = apply(rally, state, event, device_latest=latest.get(device))
+        assert out.flags == (), out.flags
+        latest[device] = out.at
+        state = out.state
+    assert len(state.found) == len(rally.stops)
+    assert finished_at(rally, state) == max(f.at for f in state.found)

@@ -176,6 +176,31 @@ def backdate_team(app, team_id: int, seconds: float) -> datetime:
         return team.started_at
 
 
+def let_time_pass(app, team_id: int, seconds: float) -> None:
+    """As if ``seconds`` had passed since: every time the server keeps of the team (start,
+    finds, flags, last fix, its devices' latest times) moves that far into the past."""
+    from server import models
+    from server.extensions import db
+
+    back = timedelta(seconds=seconds)
+    with app.app_context():
+        team = db.session.get(models.Team, team_id)
+        team.started_at -= back
+        if team.finished_at is not None:
+            team.finished_at -= back
+        if team.last_fix_at is not None:
+            team.last_fix_at -= back
+        for row in [*team.discoveries, *team.flags]:
+            if isinstance(row, models.Discovery):
+                row.found_at -= back
+            else:
+                row.at -= back
+        for device in team.tokens:
+            if device.last_recorded_at is not None:
+                device.last_recorded_at -= back
+        db.session.commit()
+
+
 def count_rows(app, model_name: str, **filters: Any) -> int:
     """How many rows of server.models.<model_name> match the filters."""
     from sqlalchemy import func, select

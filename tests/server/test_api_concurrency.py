@@ -207,7 +207,8 @@ def _one_found(results, rest: set[str]) -> None:
 def test_twenty_parallel_checkins_of_one_find_make_one_discovery(app, team):
     token, team_id, rally_id = team
     first = demo_stops(app, rally_id)[0]
-    bodies = [checkin_body(*first.position) for _ in range(PARALLEL)]
+    at = datetime.now(UTC)
+    bodies = [checkin_body(*first.position, at=at) for _ in range(PARALLEL)]
     with serve(app) as base:
         results = all_at_once(base + API + "/team/checkins", token, bodies)
     _one_found(results, {"outside"})

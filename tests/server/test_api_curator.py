@@ -796,14 +796,20 @@ def test_the_simulated_walk_reveals_what_a_player_gets_and_writes_nothing(app, w
 
 
 def test_a_draft_can_be_tried_and_a_qr_scan_simulated(app, world, anna, ben, spec):
+    from datetime import UTC, datetime, timedelta
+
     first, second, _ = world.anna_markers
+    at_start = datetime.now(UTC)
     start = ok(spec, simulate(anna, world.draft, lat=49.4359, lon=7.7688, accuracy_m=5))
     assert start["event"]["result"] == "outside"
     assert start["event"]["team"]["open"][0]["clue"] == "Fruchthalle clue"
     assert start["event"]["team"]["solution"] == "_ _ _"
     not_open = ok(spec, simulate(anna, world.draft, marker_id=second, state=start["state"]))
     assert not_open["event"]["result"] == "not_open"
-    scanned = ok(spec, simulate(anna, world.draft, marker_id=first, state=not_open["state"]))
+    walked = (at_start + timedelta(minutes=20)).isoformat()
+    scanned = ok(
+        spec, simulate(anna, world.draft, marker_id=first, state=not_open["state"], at=walked)
+    )
     assert scanned["event"]["result"] == "found"
     assert scanned["event"]["found_now"][0]["method"] == "qr"
     assert scanned["event"]["found_now"][0]["letter"] == "A"

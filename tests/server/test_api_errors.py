@@ -390,23 +390,24 @@ def test_another_rallys_token_finds_nothing(app, client, team):
 def test_a_retired_keys_token_finds_nothing(app, client, team):
     token, team_id, rally_id = team
     first, second = demo_stops(app, rally_id)[:2]
+    started = backdate_team(app, team_id, 3600)
     old_first = qr_token(app, rally_id, first.marker_id)
     old_second = qr_token(app, rally_id, second.marker_id)
     from server import game
 
     with app.app_context():
         game.save_keyring(game.keyring().rotate())
-    assert scan(client, token, old_first).get_json()["result"] == "found"
+    at_first = started + timedelta(minutes=10)
+    assert scan(client, token, old_first, at=at_first).get_json()["result"] == "found"
     with app.app_context():
         ring = game.keyring()
         game.save_keyring(ring.retire(min(k.id for k in ring.keys)))
     error = assert_error(scan(client, token, old_second), 422, "token_retired_key")
     assert count_rows(app, "Discovery", team_id=team_id) == 1
     assert "scan" in error["message"]
-    assert (
-        scan(client, token, qr_token(app, rally_id, second.marker_id)).get_json()["result"]
-        == "found"
-    )
+    new_second = qr_token(app, rally_id, second.marker_id)
+    at_second = at_first + timedelta(minutes=10)
+    assert scan(client, token, new_second, at=at_second).get_json()["result"] == "found"
 
 
 def test_a_garbage_code_finds_nothing(app, client, team, subtests):

@@ -42,6 +42,8 @@ WORD = "BARBAROSSA"
 ACCURACY = 8.0
 AR_RADIUS_M = 150.0
 FULL_SCORE = 10 * 100 + 200
+WALK_BETWEEN_STOPS = timedelta(minutes=10)
+"""Room to walk between any two stops of the demo (they lie at most ~1.5 km apart)."""
 
 
 @dataclass
@@ -152,14 +154,15 @@ def test_qr_codes_play_the_whole_rally_in_fixed_order(app, client, demo):
     slug, rally_id = demo
     stops = demo_stops(app, rally_id)
     urls = [qr_url(app, rally_id, s.marker_id) for s in stops]
-    token = create_team(client, slug, "Scanners").get_json()["token"]
+    created, started = start_walking_team(client, app, slug, "Scanners")
+    token = created["token"]
 
     ahead = scan(client, token, urls[3]).get_json()
     assert ahead["result"] == "not_open" and ahead["found_now"] == []
     assert stops[3].story["en"] not in json.dumps(ahead)
 
     for i, url in enumerate(urls):
-        body = scan(client, token, url).get_json()
+        body = scan(client, token, url, at=started + (i + 1) * WALK_BETWEEN_STOPS).get_json()
         assert body["result"] == "found", body
         (found,) = body["found_now"]
         assert (found["stop"], found["letter"], found["method"]) == (i + 1, WORD[i], "qr")
@@ -174,7 +177,8 @@ def test_qr_codes_in_free_order(app, client, demo):
     slug, rally_id = demo
     update_rally(app, rally_id, order_mode="free")
     stops = demo_stops(app, rally_id)
-    token = create_team(client, slug, "Free scanners").get_json()["token"]
+    created, started = start_walking_team(client, app, slug, "Free scanners")
+    token = created["token"]
     team = get_team(client, token)
     assert team["order_mode"] == "free"
     assert sorted(o["marker_id"] for o in team["open"]) == sorted(s.marker_id for s in stops)
@@ -182,7 +186,8 @@ def test_qr_codes_in_free_order(app, client, demo):
     order = random.Random(11).sample(range(10), 10)
     assert order != sorted(order)
     for n, i in enumerate(order, start=1):
-        body = scan(client, token, qr_url(app, rally_id, stops[i].marker_id)).get_json()
+        url = qr_url(app, rally_id, stops[i].marker_id)
+        body = scan(client, token, url, at=started + n * WALK_BETWEEN_STOPS).get_json()
         assert body["result"] == "found", body
         assert body["found_now"][0]["letter"] == WORD[i]
         letters = body["team"]["letters"]

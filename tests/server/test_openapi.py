@@ -195,7 +195,13 @@ def test_real_answers_match_the_documented_schemas(app, client, demo, spec):
         spec,
         "/team/checkins",
         "post",
-        checkin(client, token, first.position.lat, first.position.lon),
+        checkin(
+            client,
+            token,
+            first.position.lat,
+            first.position.lon,
+            at=datetime.now(UTC) - timedelta(seconds=60),
+        ),
     )
     assert found["result"] == "found" and found["found_now"]
     second = demo_stops(app, rally_id)[1]

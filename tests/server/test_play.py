@@ -13,10 +13,13 @@ from markers import tokens
 from server import game, models
 from server.extensions import db
 from server.i18n import t
+from tests.server.helpers import let_time_pass
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 SCRIPT = re.compile(r"<script", re.IGNORECASE)
 XSS_NAME = "<script>alert(1)</script>"
+WALK_S = 600.0
+"""Time to walk from one stop of the demo to the next, with room to spare."""
 
 
 @pytest.fixture
@@ -191,8 +194,11 @@ def test_stop_scanned_too_early_counts_when_scanned_again_in_turn(app, client, r
     slug, _id, domain, paths = rally
     join(client, slug, paths[2])
     assert t("play.not_yet_title", "de") in page(client.get(paths[2]))
-    client.get(paths[0])
-    client.get(paths[1])
+    team_id = team_row(app).id
+    for path in paths[:2]:
+        let_time_pass(app, team_id, WALK_S)
+        client.get(path)
+    let_time_pass(app, team_id, WALK_S)
     response = client.get(paths[2])
     assert t("play.found_now", "de") in page(response)
     assert domain.stops[2].marker.story["de"] in page(response)
@@ -203,7 +209,9 @@ def test_stop_scanned_too_early_counts_when_scanned_again_in_turn(app, client, r
 def test_whole_rally_by_scanning_every_code(app, client, rally):
     slug, _id, _domain, paths = rally
     join(client, slug, paths[0])
+    team_id = team_row(app).id
     for path in paths:
+        let_time_pass(app, team_id, WALK_S)
         assert client.get(path).status_code == 200
     final = client.get(f"/play/{slug}/team")
     assert final.status_code == 200
@@ -313,6 +321,7 @@ def test_join_code_lets_a_second_browser_continue_the_team(app, client, rally):
     )
     assert response.status_code == 302
     assert urlsplit(response.headers["Location"]).path == paths[1]
+    let_time_pass(app, team.id, WALK_S)
     found = second.get(paths[1])
     text = page(found)
     assert t("play.found_now", "de") in text
