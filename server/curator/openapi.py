@@ -16,7 +16,6 @@ from server.api.openapi import (
     SLUG_PATTERN,
     TEXT_PATTERN,
     TIME,
-    TIME_IN,
     err,
     obj,
     ok,
@@ -345,7 +344,7 @@ SCHEMAS: dict[str, Any] = {
                 "lat": LAT,
                 "lon": LON,
                 "accuracy_m": {"type": "number", "minimum": 0, "maximum": 100000},
-                "at": {**TIME_IN, "description": "Simulated time of the event (default: now)"},
+                "at": {**TIME, "description": "Simulated time of the event (default: now)"},
                 "marker_id": {
                     **ID,
                     "description": "Scan this marker's QR code instead of a GPS fix",
