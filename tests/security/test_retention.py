@@ -29,7 +29,10 @@ def _numbers(value: Any) -> Iterator[float]:
     if isinstance(value, int | float):
         yield float(value)
     elif isinstance(value, str):
-        yield from (float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", value))
+        if re.fullmatch(r"[0-9a-f]{32,}", value):
+            return  # a hash (device tokens): its digits are noise, not numbers that were stored
+        # numbers standing on their own, as in JSON or prose; not digits inside a code or token
+        yield from (float(n) for n in re.findall(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])", value))
     elif isinstance(value, dict):
         for item in value.values():
             yield from _numbers(item)

@@ -21,6 +21,7 @@ from tests.server.helpers import (
     demo_stops,
     get_team,
     import_demo,
+    let_time_pass,
     new_team,
     qr_url,
     scan,
@@ -151,6 +152,7 @@ def test_a_second_phone_joins_with_the_join_code(app, client, demo):
     assert joined["team"]["found"] == get_team(client, phone1)["found"]
     assert count_rows(app, "TeamToken", team_id=created["team"]["id"]) == 2
 
+    let_time_pass(app, created["team"]["id"], 600)  # the walk to the second stop
     body = scan(client, phone2, qr_url(app, rally_id, second_stop.marker_id)).get_json()
     assert body["result"] == "found"
     assert get_team(client, phone1) == get_team(client, phone2)
