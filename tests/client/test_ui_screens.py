@@ -377,7 +377,7 @@ class Driver:
 
         stop1 = spec["stops"][0]
         marker = LatLon(stop1["lat"], stop1["lon"])
-        t0 = utc_now()
+        t0 = utc_now() - timedelta(seconds=60)  # the walk began a minute ago: time to walk on
         self.fix(destination(marker, 160.0, 200.0), t0)
         yield (
             "wait",
