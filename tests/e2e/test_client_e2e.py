@@ -7,8 +7,8 @@ server halfway and starts it again: the app keeps its finds in the outbox meanwh
 server ends up with every event exactly once.
 
 Replay timing: the app walks the organisers' GPX route (2.9 km, 2194 fixes one second apart)
-at 1.3 m/s of simulated time, replayed SPEEDUP = 80 times faster: 27 s of pacing plus the
-server's answers, about 50 s a walk on two cores. Each fix carries its simulated time, which runs
+at 1.3 m/s of simulated time, replayed SPEEDUP = 160 times faster: 14 s of pacing plus the
+server's answers, about 30 s a walk on two quiet cores. Each fix carries its simulated time, which runs
 ahead of the wall clock by up to the walk's length (~37 min); the server is started with
 MAX_CLOCK_SKEW_S=3600 so it accepts those times, while its teleport check (25 m/s) still sees
 walking speed. The event rate limit is raised for the same reason (dozens of fixes a second).
@@ -42,7 +42,7 @@ ARTCACHING = str(console_script("artcaching"))
 CLIENT = str(console_script("artcaching-client"))
 SLUG = "art-caching-kaiserslautern"
 QR_STOP = 3
-SPEEDUP = 80.0
+SPEEDUP = 160.0
 STOPS = 10
 FULL_SCORE = STOPS * 100 + 200
 """Every stop (GPS or QR) gives 100 points, the complete rally 200 more (routes.rules)."""
