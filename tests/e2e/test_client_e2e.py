@@ -8,8 +8,8 @@ server ends up with every event exactly once.
 
 Replay timing: the app walks the organisers' GPX route (2.9 km, 2194 fixes one second apart)
 at 1.3 m/s of simulated time, replayed SPEEDUP = 160 times faster: 14 s of pacing plus the
-server's answers, about 30 s a walk on two quiet cores. Each fix carries its simulated time, which runs
-ahead of the wall clock by up to the walk's length (~37 min); the server is started with
+server's answers, about 30 s a walk on two quiet cores. Each fix carries its simulated time, which
+runs ahead of the wall clock by up to the walk's length (~37 min); the server is started with
 MAX_CLOCK_SKEW_S=3600 so it accepts those times, while its teleport check (25 m/s) still sees
 walking speed. The event rate limit is raised for the same reason (dozens of fixes a second).
 """

@@ -25,7 +25,7 @@ from tests.server.organiser_helpers import login  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
-EXAMPLES = 10
+EXAMPLES = 8
 """Generated requests per operation (derandomized): the whole file stays well under a minute."""
 
 NAMES = {"createTeam", "organiserRenameTeam"}
