@@ -75,6 +75,19 @@ def pytest_xdist_make_scheduler(config, log):
     return KivyTogether(config, log)
 
 
+@pytest.fixture(autouse=True)
+def _light_password_hashing(request, monkeypatch) -> None:
+    """Argon2 with light parameters (about 1 ms, not 0.2 s a hash), as Django's tests use a fast
+    hasher; tests marked ``real_argon2`` keep the production parameters."""
+    if "real_argon2" in request.keywords or "server" not in sys.modules:
+        return
+    from argon2 import PasswordHasher
+
+    from server import auth
+
+    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
+
+
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)

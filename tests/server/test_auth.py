@@ -93,6 +93,7 @@ def session_cookie(response) -> str:
     return next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
 
 
+@pytest.mark.real_argon2
 def test_create_user_stores_an_argon2_hash(app):
     with app.app_context():
         user = create_user("  kuratorin ", PASSWORD, Role.CURATOR, "en")
@@ -123,6 +124,7 @@ def test_create_user_refuses_bad_input(app, users, name, password, problem):
         assert db.session.query(User).count() == len(Role) + 1
 
 
+@pytest.mark.real_argon2
 def test_old_hash_parameters_are_upgraded_at_login(app):
     weak = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     with app.app_context():
