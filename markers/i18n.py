@@ -20,6 +20,16 @@ from types import MappingProxyType
 LANGUAGES: tuple[str, ...] = ("de", "en")
 """The languages every text is written in."""
 
+EASY_GERMAN = "de-x-ls"
+"""Leichte Sprache (easy-to-read German, by the rules of the Netzwerk Leichte Sprache)."""
+
+TEXT_LANGUAGES: tuple[str, ...] = (*LANGUAGES, EASY_GERMAN)
+"""The languages a text that players read may have: LANGUAGES, and Leichte Sprache beside them.
+A text missing in EASY_GERMAN falls back to German (see fallbacks)."""
+
+PLAYER_LANGUAGES: tuple[str, ...] = TEXT_LANGUAGES
+"""The languages a player may choose: the web pages and the app exist in each."""
+
 FALLBACK_LANGUAGE = "en"
 """The language a text is shown in when it is missing in the one asked for."""
 
@@ -128,8 +138,10 @@ class Catalogue:
         return self.format(key, lang, values)
 
     def text_map(self, key: str, /, **values: object) -> Text:
-        """The text of key in every language, e.g. for answers that clients show as they are."""
-        return MappingProxyType({lang: self.format(key, lang, values) for lang in LANGUAGES})
+        """The text of key in every language it has, e.g. for answers clients show as they are."""
+        entry = self.text(key)
+        langs = [lang for lang in TEXT_LANGUAGES if lang in LANGUAGES or lang in entry]
+        return MappingProxyType({lang: self.format(key, lang, values) for lang in langs})
 
 
 def placeholders(template: str) -> set[str]:
