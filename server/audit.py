@@ -69,7 +69,7 @@ def attribute(name: str, **options: Any) -> Field:
 
 
 def text(name: str) -> Field:
-    """A text of a Bilingual model; the audit names the languages that changed."""
+    """A language-map text of a model (models.Texts); the audit names the languages that changed."""
     return Field(
         name,
         lambda row: row.text(name),

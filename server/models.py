@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import secrets
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from markers.i18n import LANGUAGES
+from markers.i18n import LANGUAGES, TEXT_LANGUAGES
 from markers.tokens import KeyStatus
 from server.extensions import db
 
@@ -69,29 +70,33 @@ class RallyStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
-class Bilingual:
-    """Columns <name>_<lang>, one for each of LANGUAGES, read and written as one language map."""
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        """Refuse a model whose text columns are not exactly one per language of LANGUAGES."""
-        super().__init_subclass__(**kwargs)
-        split = [c.rpartition("_") for c in cls.__annotations__]
-        names = {name for name, _, lang in split if lang in LANGUAGES}
-        for name in names:
-            langs = {lang for base, _, lang in split if base == name and len(lang) == 2}
-            if langs != set(LANGUAGES):
-                raise TypeError(
-                    f"{cls.__name__}.{name}: columns for {sorted(langs)}, "
-                    f"but LANGUAGES is {LANGUAGES}"
-                )
+class Texts:
+    """Text columns hold language maps ({"de": ..., "en": ..., "de-x-ls": ...}), read and written
+    through text() and set_text()."""
 
     def text(self, name: str) -> dict[str, str]:
-        return {lang: getattr(self, f"{name}_{lang}") or "" for lang in LANGUAGES}
+        """The language map of column name: every one of LANGUAGES (empty when missing), and each
+        other language of TEXT_LANGUAGES it holds."""
+        value = getattr(self, name) or {}
+        out = {lang: value.get(lang) or "" for lang in LANGUAGES}
+        out.update({lang: value[lang] for lang in TEXT_LANGUAGES if value.get(lang)})
+        return out
 
-    def set_text(self, name: str, value: dict[str, str]) -> None:
-        for lang in LANGUAGES:
-            if lang in value:
-                setattr(self, f"{name}_{lang}", value[lang])
+    def set_text(self, name: str, value: Mapping[str, str]) -> None:
+        """Merge value into column name; an empty text removes a language beyond LANGUAGES."""
+        merged = dict(getattr(self, name) or {})
+        for lang in TEXT_LANGUAGES:
+            if lang not in value:
+                continue
+            if value[lang] or lang in LANGUAGES:
+                merged[lang] = value[lang] or ""
+            else:
+                merged.pop(lang, None)
+        setattr(self, name, merged)
+
+
+def _text_column() -> Any:
+    return mapped_column(JSON, default=dict)
 
 
 def new_session_token() -> str:
@@ -138,9 +143,11 @@ class Venue(db.Model):
     address: Mapped[str] = mapped_column(String(300), default="")
     source: Mapped[str] = mapped_column(String(500), default="")
     fact: Mapped[str] = mapped_column(Text, default="")
+    step_free: Mapped[bool | None]
+    """Reachable without steps; None while nobody has said."""
 
 
-class Marker(Bilingual, db.Model):
+class Marker(Texts, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     venue_id: Mapped[int | None] = mapped_column(ForeignKey("venue.id", ondelete="SET NULL"))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
@@ -148,12 +155,9 @@ class Marker(Bilingual, db.Model):
     lon: Mapped[float]
     radius_m: Mapped[float] = mapped_column(default=25.0)
     polygon: Mapped[list | None] = mapped_column(JSON)
-    title_de: Mapped[str] = mapped_column(String(200), default="")
-    title_en: Mapped[str] = mapped_column(String(200), default="")
-    clue_de: Mapped[str] = mapped_column(Text, default="")
-    clue_en: Mapped[str] = mapped_column(Text, default="")
-    story_de: Mapped[str] = mapped_column(Text, default="")
-    story_en: Mapped[str] = mapped_column(Text, default="")
+    title: Mapped[dict] = _text_column()
+    clue: Mapped[dict] = _text_column()
+    story: Mapped[dict] = _text_column()
     image: Mapped[str | None] = mapped_column(String(80))
     source: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -162,14 +166,12 @@ class Marker(Bilingual, db.Model):
     venue: Mapped[Venue | None] = relationship(lazy="joined")
 
 
-class Rally(Bilingual, db.Model):
+class Rally(Texts, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
-    title_de: Mapped[str] = mapped_column(String(200), default="")
-    title_en: Mapped[str] = mapped_column(String(200), default="")
-    intro_de: Mapped[str] = mapped_column(Text, default="")
-    intro_en: Mapped[str] = mapped_column(Text, default="")
+    title: Mapped[dict] = _text_column()
+    intro: Mapped[dict] = _text_column()
     order_mode: Mapped[str] = mapped_column(String(10), default="fixed")
     status: Mapped[RallyStatus] = mapped_column(_enum(RallyStatus), default=RallyStatus.DRAFT)
     solution_word: Mapped[str | None] = mapped_column(String(40))
@@ -195,8 +197,9 @@ class Rally(Bilingual, db.Model):
     )
 
 
-class RallyStop(Bilingual, db.Model):
-    """A marker's place in a rally; its clue may override the marker's own."""
+class RallyStop(Texts, db.Model):
+    """A marker's place in a rally; its clue may override the marker's own, its task and hints
+    are the rally file's shapes (routes/rallyfile.py)."""
 
     __table_args__ = (
         UniqueConstraint("rally_id", "position"),
@@ -206,8 +209,11 @@ class RallyStop(Bilingual, db.Model):
     rally_id: Mapped[int] = mapped_column(ForeignKey("rally.id", ondelete="CASCADE"))
     marker_id: Mapped[int] = mapped_column(ForeignKey("marker.id", ondelete="RESTRICT"))
     position: Mapped[int]
-    clue_de: Mapped[str] = mapped_column(Text, default="")
-    clue_en: Mapped[str] = mapped_column(Text, default="")
+    clue: Mapped[dict] = _text_column()
+    clue_from: Mapped[int | None]
+    """The marker id of the stop before this one when its clue was written."""
+    task: Mapped[dict | None] = mapped_column(JSON)
+    hints: Mapped[list] = mapped_column(JSON, default=list)
 
     rally: Mapped[Rally] = relationship(back_populates="stops")
     marker: Mapped[Marker] = relationship(lazy="joined")
@@ -221,7 +227,7 @@ class Team(db.Model):
     rally_id: Mapped[int] = mapped_column(ForeignKey("rally.id", ondelete="CASCADE"), index=True)
     name: Mapped[str | None] = mapped_column(String(60))
     join_code: Mapped[str] = mapped_column(String(12), unique=True)
-    language: Mapped[str] = mapped_column(String(2), default="de")
+    language: Mapped[str] = mapped_column(String(10), default="de")
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     score: Mapped[int] = mapped_column(default=0)
@@ -240,6 +246,7 @@ class Team(db.Model):
     flags: Mapped[list[TeamFlag]] = relationship(
         order_by="TeamFlag.at", cascade="all, delete-orphan"
     )
+    progress: Mapped[list[StopProgress]] = relationship(cascade="all, delete-orphan")
 
     @staticmethod
     def new_join_code() -> str:
@@ -287,6 +294,20 @@ class Discovery(db.Model):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     team: Mapped[Team] = relationship(back_populates="discoveries")
+
+
+class StopProgress(db.Model):
+    """A team's task and hints at one stop: wrong answers, solved, points won, hints taken."""
+
+    __table_args__ = (UniqueConstraint("team_id", "marker_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"), index=True)
+    marker_id: Mapped[int] = mapped_column(ForeignKey("marker.id", ondelete="CASCADE"))
+    wrong: Mapped[int] = mapped_column(default=0)
+    solved: Mapped[bool] = mapped_column(default=False)
+    points: Mapped[int] = mapped_column(default=0)
+    hints: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class TeamFlag(db.Model):

@@ -10,7 +10,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from markers.i18n import LANGUAGES
+from markers.i18n import LANGUAGES, TEXT_LANGUAGES
 
 UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
@@ -104,7 +104,7 @@ RECORDED_AT_TEXT = (
     "as that later time and is flagged 'backdated' for the organisers (see docs/rules.md)."
 )
 BILINGUAL = obj(
-    list(LANGUAGES), {lang: {"type": "string", "maxLength": 10000} for lang in LANGUAGES}
+    list(LANGUAGES), {lang: {"type": "string", "maxLength": 10000} for lang in TEXT_LANGUAGES}
 )
 LANGUAGE = {"type": "string", "enum": list(LANGUAGES)}
 EVENT_ID = {

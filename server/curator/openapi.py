@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from markers.geofence import MAX_RADIUS_M, MIN_RADIUS_M
-from markers.i18n import LANGUAGES
+from markers.i18n import LANGUAGES, TEXT_LANGUAGES
 from server.api.openapi import (
     BILINGUAL,
     ID,
@@ -36,13 +36,20 @@ RADIUS = {
 }
 TITLE = obj(
     list(LANGUAGES),
-    {lang: {"type": "string", "maxLength": 200, "pattern": LINE_PATTERN} for lang in LANGUAGES},
+    {
+        lang: {"type": "string", "maxLength": 200, "pattern": LINE_PATTERN}
+        for lang in TEXT_LANGUAGES
+    },
 )
 TEXTS = obj(
     list(LANGUAGES),
-    {lang: {"type": "string", "maxLength": 10000, "pattern": TEXT_PATTERN} for lang in LANGUAGES},
+    {
+        lang: {"type": "string", "maxLength": 10000, "pattern": TEXT_PATTERN}
+        for lang in TEXT_LANGUAGES
+    },
 )
-"""A text a curator writes, in every language: lines, but no other control character."""
+"""A text a curator writes, in every language (Leichte Sprache optional): lines, but no other
+control character."""
 SLUG = {
     "type": "string",
     "minLength": 1,

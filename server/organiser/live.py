@@ -56,8 +56,7 @@ def live_data(row: models.Rally, lang: str, now: datetime | None = None) -> dict
             models.Marker.lat,
             models.Marker.lon,
             models.Marker.radius_m,
-            models.Marker.title_de,
-            models.Marker.title_en,
+            models.Marker.title,
         )
         .join(models.Marker, models.Marker.id == models.RallyStop.marker_id)
         .where(models.RallyStop.rally_id == row.id)
@@ -161,7 +160,7 @@ def live_data(row: models.Rally, lang: str, now: datetime | None = None) -> dict
                 "lat": s.lat,
                 "lon": s.lon,
                 "radius_m": s.radius_m,
-                "title": pick({"de": s.title_de, "en": s.title_en}, lang),
+                "title": pick(s.title, lang),
                 "found": per_stop[s.marker_id],
             }
             for i, s in enumerate(stops, 1)

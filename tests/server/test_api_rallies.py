@@ -55,7 +55,7 @@ def test_rally_list_holds_published_rallies_only(app, client, demo):
 
 def test_rally_list_in_the_requested_language(app, client, demo):
     _, rally_id = demo
-    update_rally(app, rally_id, title_de="Kunstsuche", title_en="Art hunt")
+    update_rally(app, rally_id, title={"de": "Kunstsuche", "en": "Art hunt"})
     assert client.get(f"{API}/rallies?lang=en").get_json()["rallies"][0]["title"] == "Art hunt"
     de = app.test_client().get(f"{API}/rallies", headers={"Accept-Language": "de-DE,de;q=0.9"})
     assert de.get_json()["rallies"][0]["title"] == "Kunstsuche"

@@ -33,8 +33,8 @@ def rally(app, demo):
     slug, rally_id = demo
     with app.app_context():
         row = db.session.get(models.Rally, rally_id)
-        row.title_de = TITLE
-        row.stops[5].marker.title_de = STOP_TITLE
+        row.set_text("title", {"de": TITLE})
+        row.stops[5].marker.set_text("title", {"de": STOP_TITLE})
         db.session.commit()
     return slug, rally_id
 
@@ -183,8 +183,7 @@ def _more_stops(app, rally_id: int, extra: int) -> None:
                 lat=last.lat + 0.001 * (k + 1),
                 lon=last.lon,
                 radius_m=20,
-                title_de=f"Zusatz {k + 1}",
-                title_en=f"Extra {k + 1}",
+                title={"de": f"Zusatz {k + 1}", "en": f"Extra {k + 1}"},
             )
             row.stops.append(models.RallyStop(marker=marker, position=len(row.stops)))
         db.session.commit()
@@ -284,8 +283,8 @@ def test_long_titles_and_a_long_base_url_shrink_the_text_not_the_code(make_app, 
     long_title = "Überlange Überschrift „mit Anführungszeichen“ – " * 4
     with app.app_context():
         row = db.session.get(models.Rally, rally_id)
-        row.title_de = long_title[:200]
-        row.stops[0].marker.title_de = long_title[:200]
+        row.set_text("title", {"de": long_title[:200]})
+        row.stops[0].marker.set_text("title", {"de": long_title[:200]})
         db.session.commit()
         url = game.qr_url_for(rally_id, row.stops[0].marker_id)
     assert qr.version(url) >= 5

@@ -39,7 +39,7 @@ def test_gpx_is_valid_and_has_every_stop(app, demo, gpx_schema):
     with app.app_context():
         row = db.session.get(models.Rally, rally_id)
         d = exports.route_download(row, "gpx", "de")
-        titles = [s.marker.title_de for s in row.stops]
+        titles = [s.marker.text("title")["de"] for s in row.stops]
     assert (d.mimetype, d.filename) == ("application/gpx+xml", f"{slug}.gpx")
     doc = check_gpx(d.data, gpx_schema)
     names = [w.findtext(f"{GPX}name") for w in doc.iter(f"{GPX}wpt")]

@@ -16,7 +16,7 @@ from markers import tokens
 from server import i18n
 from server.api.errors import _HTTP_CODES
 from server.i18n import LANGUAGES, both, catalogue, language, set_preferred, t
-from server.models import Bilingual, Marker
+from server.models import Marker
 from server.usererror import UserError
 from tests.conftest import ROOT
 
@@ -249,7 +249,14 @@ def test_unexpected_errors_are_friendly_in_both_languages(app):
         }
 
 
-def test_a_model_must_have_a_text_column_for_each_language():
-    assert set(Marker(title_de="Brunnen").text("title")) == set(LANGUAGES)
-    with pytest.raises(TypeError, match=r"Half\.title: columns for \['de'\]"):
-        type("Half", (Bilingual,), {"__annotations__": {"title_de": "str", "found_at": "str"}})
+def test_a_text_column_is_a_language_map_with_every_required_language():
+    marker = Marker(title={"de": "Brunnen"})
+    assert marker.text("title") == {"de": "Brunnen", "en": ""}
+    marker.set_text("title", {"en": "Fountain", "de-x-ls": "Brunnen mit Wasser", "xx": "no"})
+    assert marker.text("title") == {
+        "de": "Brunnen",
+        "en": "Fountain",
+        "de-x-ls": "Brunnen mit Wasser",
+    }
+    marker.set_text("title", {"de-x-ls": ""})
+    assert marker.text("title") == {"de": "Brunnen", "en": "Fountain"}

@@ -124,3 +124,31 @@ def test_migrated_schema_takes_the_demo(empty_app):
         rally = db.session.query(models.Rally).one()
         assert len(rally.stops) == 10
         assert rally.published_at.tzinfo is not None
+
+
+def test_texts_become_language_maps_and_back(empty_app):
+    """8c4f2b1d6e07 keeps every text: per-language columns become maps, and back on downgrade."""
+    with empty_app.app_context():
+        flask_migrate.upgrade(revision="5d1c0a7e9b21")
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO marker (id, lat, lon, radius_m, title_de, title_en, clue_de,"
+                    " clue_en, story_de, story_en, source, created_at, updated_at) VALUES"
+                    " (7, 49.4, 7.7, 25, 'Brunnen', 'Fountain', 'Wasser', 'Water', 'Alt',"
+                    " 'Old', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                )
+            )
+        flask_migrate.upgrade()
+        marker = db.session.get(models.Marker, 7)
+        assert marker.text("title") == {"de": "Brunnen", "en": "Fountain"}
+        assert marker.text("story") == {"de": "Alt", "en": "Old"}
+        marker.set_text("clue", {"de-x-ls": "Wasser. Sucht das Wasser."})
+        db.session.commit()
+        db.session.remove()
+        flask_migrate.downgrade(revision="5d1c0a7e9b21")
+        with db.engine.connect() as connection:
+            row = connection.execute(
+                text("SELECT title_de, title_en, clue_de FROM marker WHERE id = 7")
+            ).one()
+        assert tuple(row) == ("Brunnen", "Fountain", "Wasser")
