@@ -16,7 +16,7 @@ from sqlalchemy import select
 from markers import tokens
 from markers.geo import LatLon
 from routes import model as domain
-from routes import rules
+from routes import rallyfile, rules
 from server import models
 from server.database import begin_write, retry_transient
 from server.extensions import db
@@ -45,20 +45,29 @@ def domain_marker(m: models.Marker) -> domain.Marker:
         story=m.text("story"),
         polygon=tuple(LatLon(p[0], p[1]) for p in m.polygon) if m.polygon else None,
         venue=m.venue.name if m.venue else None,
+        step_free=m.venue.step_free if m.venue else None,
+    )
+
+
+def domain_stop(s: models.RallyStop) -> domain.Stop:
+    """A stop row as routes/ sees it: its own clue (when written), task and hints."""
+    clue = s.text("clue")
+    return domain.Stop(
+        domain_marker(s.marker),
+        clue if any(clue.values()) else None,
+        task=rallyfile.parse_task(s.task, "task") if s.task else None,
+        hints=rallyfile.parse_hints(s.hints or [], "hints"),
+        clue_from=s.clue_from,
     )
 
 
 def domain_rally(r: models.Rally) -> domain.Rally:
     """The rally as routes/ sees it."""
-    stops = []
-    for s in r.stops:
-        clue = s.text("clue")
-        stops.append(domain.Stop(domain_marker(s.marker), clue if any(clue.values()) else None))
     return domain.Rally(
         id=r.id,
         slug=r.slug,
         title=r.text("title"),
-        stops=tuple(stops),
+        stops=tuple(domain_stop(s) for s in r.stops),
         order_mode=domain.OrderMode(r.order_mode),
         start=_point(r.start_lat, r.start_lon),
         finish=_point(r.finish_lat, r.finish_lon),
@@ -83,7 +92,12 @@ def team_state(team: models.Team) -> rules.TeamState:
         last = rules.Fix(
             LatLon(team.last_lat, team.last_lon), team.last_accuracy_m or 0.0, team.last_fix_at
         )
-    return rules.TeamState(found=found, last_fix=last, started_at=team.started_at)
+    progress = {
+        p.marker_id: rules.StopProgress(p.wrong, p.solved, p.points, p.hints) for p in team.progress
+    }
+    return rules.TeamState(
+        found=found, last_fix=last, started_at=team.started_at, progress=progress
+    )
 
 
 def keyring() -> tokens.KeyRing:
@@ -147,6 +161,22 @@ def record_outcome(team: models.Team, rally: domain.Rally, outcome: rules.Outcom
                 detail=dict(flag.detail),
             )
         )
+    rows = {p.marker_id: p for p in team.progress}
+    for marker_id, progress in outcome.state.progress.items():
+        row = rows.get(marker_id)
+        if row is None:
+            row = models.StopProgress(team_id=team.id, marker_id=marker_id)
+            team.progress.append(row)
+        elif (row.wrong, row.solved, row.points, row.hints) == (
+            progress.wrong,
+            progress.solved,
+            progress.points,
+            progress.hints,
+        ):
+            continue
+        row.wrong, row.solved = progress.wrong, progress.solved
+        row.points, row.hints = progress.points, progress.hints
+        row.updated_at = datetime.now(UTC)
     fix = outcome.state.last_fix
     if fix is not None:
         team.last_lat, team.last_lon = fix.position

@@ -19,6 +19,8 @@ from server.extensions import db
 
 FORGOTTEN = "forgotten"
 """The key a stored answer gets once its positions are gone (see forgotten_answer)."""
+KEPT_ANSWER = ("correct", "points", "attempts_left", "hint")
+"""What an answer to a task's answer or a hint request keeps: nothing of them is position-bound."""
 KEPT_FOUND = ("marker_id", "stop", "title", "story", "letter", "found_at", "method", "image_url")
 """What a forgotten answer keeps of each stop found then: no marker position."""
 BATCH = 500
@@ -37,7 +39,9 @@ def forgotten_answer(response: dict[str, Any]) -> dict[str, Any]:
     found then (without their place). Distance and bearing to a marker, the visible markers and
     the team's search areas, which give the fix back, are dropped."""
     found = response.get("found_now") or []
+    kept = {k: response[k] for k in KEPT_ANSWER if k in response}
     return {
+        **kept,
         "result": response.get("result", "found"),
         "flags": list(response.get("flags") or []),
         "found_now": [

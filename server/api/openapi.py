@@ -10,7 +10,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from markers.i18n import LANGUAGES, TEXT_LANGUAGES
+from markers.i18n import LANGUAGES, PLAYER_LANGUAGES, TEXT_LANGUAGES
 
 UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
@@ -106,12 +106,28 @@ RECORDED_AT_TEXT = (
 BILINGUAL = obj(
     list(LANGUAGES), {lang: {"type": "string", "maxLength": 10000} for lang in TEXT_LANGUAGES}
 )
-LANGUAGE = {"type": "string", "enum": list(LANGUAGES)}
+LANGUAGE = {"type": "string", "enum": list(PLAYER_LANGUAGES)}
 EVENT_ID = {
     "type": "string",
     "pattern": UUID_PATTERN,
     "description": "A UUID the client makes once per event and resends unchanged",
 }
+
+HINT_FIELDS = {
+    "hints": {"type": "array", "items": TEXT, "description": "The hints taken, in order"},
+    "hints_left": {"type": "integer", "minimum": 0},
+    "next_hint_cost": _nullable({"type": "integer", "minimum": 0}),
+}
+ANSWER_VALUE = {
+    "anyOf": [
+        {"type": "integer", "minimum": -(2**53), "maximum": 2**53},
+        {"type": "number", "minimum": -1e15, "maximum": 1e15},
+        {"type": "string", "maxLength": 200, "pattern": LINE_PATTERN},
+    ],
+    "description": "choice: the 0-based index of the option; number: a number (or a string "
+    "with a decimal comma or point); text: the answer (case, accents and spaces do not count)",
+}
+STOP_NUMBER = {"type": "integer", "minimum": 1, "maximum": 1000, "description": "1-based"}
 
 RALLY_SUMMARY_REQUIRED = ["slug", "title", "stops", "length_m", "duration_min", "order_mode"]
 RALLY_SUMMARY = {
@@ -200,6 +216,23 @@ SCHEMAS: dict[str, Any] = {
             "clue": TEXT,
             "search_area": ref("SearchArea"),
             "marker": _nullable(ref("NearbyMarker")),
+            **HINT_FIELDS,
+        },
+    ),
+    "Task": obj(
+        ["type", "question", "options", "points", "attempts_left", "solved", "closed", "answer"],
+        {
+            "type": {"type": "string", "enum": ["choice", "number", "text"]},
+            "question": TEXT,
+            "options": {"type": "array", "items": TEXT},
+            "points": {"type": "integer", "description": "Full points for a right answer"},
+            "attempts_left": {"type": "integer", "minimum": 0},
+            "solved": {"type": "boolean"},
+            "closed": {"type": "boolean", "description": "Solved, or no attempt left"},
+            "answer": {
+                "anyOf": [{"type": "number"}, {"type": "string"}, {"type": "null"}],
+                "description": "The right answer, once the task is closed; null before",
+            },
         },
     ),
     "FoundStop": obj(
@@ -215,6 +248,8 @@ SCHEMAS: dict[str, Any] = {
             "found_at": TIME,
             "method": {"type": "string", "enum": ["gps", "qr", "assist"]},
             "image_url": _nullable(TEXT),
+            "task": _nullable(ref("Task")),
+            **HINT_FIELDS,
         },
     ),
     "Team": obj(
@@ -290,6 +325,49 @@ SCHEMAS: dict[str, Any] = {
             "accuracy_m": ["lat", "lon"],
         },
     },
+    "Answer": obj(
+        ["stop", "answer", "client_event_id"],
+        {
+            "stop": STOP_NUMBER,
+            "answer": ANSWER_VALUE,
+            "client_event_id": EVENT_ID,
+            "recorded_at": {**TIME, "description": RECORDED_AT_TEXT + " Without it: now."},
+        },
+    ),
+    "HintRequest": obj(
+        ["stop", "client_event_id"],
+        {
+            "stop": STOP_NUMBER,
+            "client_event_id": EVENT_ID,
+            "recorded_at": {**TIME, "description": RECORDED_AT_TEXT + " Without it: now."},
+        },
+    ),
+    "AnswerResult": obj(
+        ["result", "correct", "points", "attempts_left", "team"],
+        {
+            "result": {
+                "type": "string",
+                "enum": ["correct", "wrong", "not_found", "no_task", "task_closed"],
+            },
+            "correct": {"type": "boolean"},
+            "points": {"type": "integer", "description": "Won with this answer"},
+            "attempts_left": {"type": "integer", "minimum": 0},
+            "team": ref("Team"),
+        },
+    ),
+    "HintResult": obj(
+        ["result", "hint", "team"],
+        {
+            "result": {"type": "string", "enum": ["hint", "no_hint"]},
+            "hint": _nullable(
+                obj(
+                    ["number", "text", "cost"],
+                    {"number": {"type": "integer"}, "text": TEXT, "cost": {"type": "integer"}},
+                )
+            ),
+            "team": ref("Team"),
+        },
+    ),
     "EventResult": obj(
         ["result", "found_now", "flags", "visible", "team"],
         {
@@ -481,6 +559,37 @@ PATHS: dict[str, Any] = {
                     "(token_malformed, token_bad_signature, token_unknown_key, token_retired_key, "
                     "token_wrong_rally)" + LATE_OR_EARLY
                 ),
+            },
+        }
+    },
+    "/team/answers": {
+        "post": {
+            "operationId": "answerTask",
+            "tags": ["player"],
+            "security": BEARER,
+            "summary": "An answer to the task of a found stop; each event id counts once",
+            "requestBody": req("Answer"),
+            "responses": {
+                "200": ok("AnswerResult"),
+                **EVENT_ERRORS,
+                "422": err(
+                    "A field is missing or wrong; no such stop (stop_unknown); an answer of the "
+                    "wrong form for the task (bad_answer: no attempt used)" + LATE_OR_EARLY
+                ),
+            },
+        }
+    },
+    "/team/hints": {
+        "post": {
+            "operationId": "takeHint",
+            "tags": ["player"],
+            "security": BEARER,
+            "summary": "The next hint of a stop, at its point cost; each event id counts once",
+            "requestBody": req("HintRequest"),
+            "responses": {
+                "200": ok("HintResult"),
+                **EVENT_ERRORS,
+                "422": err("A field is missing or wrong; no such stop (stop_unknown)" + LATE_OR_EARLY),
             },
         }
     },

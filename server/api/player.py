@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -141,9 +142,16 @@ def _fix(body: dict[str, Any], at: datetime) -> rules.Fix | None:
     )
 
 
-def _apply(team: models.Team, client_event_id: str, kind: str, event: rules.Event, stamped: bool):
+def _apply(
+    team: models.Team,
+    client_event_id: str,
+    kind: str,
+    event: rules.Event,
+    stamped: bool,
+    shape: Callable[..., dict[str, Any]] = serialize.event_result,
+):
     """Apply the event; ``stamped`` when the phone's clock gave its time (then the device's
-    times must move forward)."""
+    times must move forward). ``shape`` makes the answer's JSON."""
     lang = language()
     try:
         applied = game.apply_event(
@@ -151,7 +159,7 @@ def _apply(team: models.Team, client_event_id: str, kind: str, event: rules.Even
             client_event_id,
             kind,
             lambda t, r: event,
-            lambda t, r, o: serialize.event_result(t, r, o, lang),
+            lambda t, r, o: shape(t, r, o, lang),
             device_token_hash=g.device if stamped else None,
         )
     except TimeoutError:
@@ -164,6 +172,9 @@ def _answer(team: models.Team, stored: dict[str, Any]) -> dict[str, Any]:
     is completed with the team's state of now, so it still is a whole EventResult."""
     if not privacy.is_forgotten(stored):
         return stored
+    if any(k in stored for k in privacy.KEPT_ANSWER):
+        kept = {k: v for k, v in stored.items() if k not in (privacy.FORGOTTEN, "found_now", "flags")}
+        return {**kept, "team": team_answer(team)}
     state = team_answer(team)
     return {
         "result": stored["result"],
@@ -227,3 +238,61 @@ def scan():
         raise UserError(f"token_{exc.code.value}", status=422, field="token") from None
     event = rules.QrEvent(claims.rally_id, claims.marker_id, at, _fix(body, at))
     return _apply(team, body["client_event_id"], "scan", event, stamped="recorded_at" in body)
+
+
+def _stop_marker(team: models.Team, number: int) -> int:
+    """The marker id of stop ``number`` (1-based) of the team's rally, else 422."""
+    stops = team.rally.stops
+    if not 1 <= number <= len(stops):
+        raise UserError("stop_unknown", status=422, field="stop", total=len(stops))
+    return stops[number - 1].marker_id
+
+
+@bp.post("/team/answers")
+@_limit("RATELIMIT_EVENTS")
+def answer_task():
+    team = current_team()
+    body = validated("Answer")
+    if (answer := _repeat(team, body["client_event_id"])) is not None:
+        return answer
+    rallies.by_slug(team.rally.slug, playable=True)
+    at = _event_time(body, team)
+    event = rules.AnswerEvent(_stop_marker(team, body["stop"]), body["answer"], at)
+    return _apply(
+        team,
+        body["client_event_id"],
+        "answer",
+        event,
+        stamped="recorded_at" in body,
+        shape=_answer_shape,
+    )
+
+
+def _answer_shape(
+    team: models.Team, rally: Any, outcome: rules.Outcome, lang: str
+) -> dict[str, Any]:
+    """The answer's JSON; an answer of the wrong form is refused (422) and changes nothing."""
+    if outcome.rejection is rules.Rejection.BAD_ANSWER:
+        db.session.rollback()
+        raise UserError("bad_answer", status=422, field="answer")
+    return serialize.answer_result(team, rally, outcome, lang)
+
+
+@bp.post("/team/hints")
+@_limit("RATELIMIT_EVENTS")
+def take_hint():
+    team = current_team()
+    body = validated("HintRequest")
+    if (answer := _repeat(team, body["client_event_id"])) is not None:
+        return answer
+    rallies.by_slug(team.rally.slug, playable=True)
+    at = _event_time(body, team)
+    event = rules.HintEvent(_stop_marker(team, body["stop"]), at)
+    return _apply(
+        team,
+        body["client_event_id"],
+        "hint",
+        event,
+        stamped="recorded_at" in body,
+        shape=serialize.hint_result,
+    )

@@ -61,6 +61,31 @@ def found_stop(f: rules.FoundStop, lang: str, images: dict[int, str | None]) -> 
         "found_at": iso(f.at),
         "method": f.method.value,
         "image_url": url_for("play.media", name=image) if image else None,
+        "task": None if f.task is None else task(f.task, lang),
+        **hints(f, lang),
+    }
+
+
+def task(view: rules.TaskView, lang: str) -> dict[str, Any]:
+    """A found stop's task as the team may see it: the right answer only once it is over."""
+    return {
+        "type": view.type.value,
+        "question": pick(view.question, lang),
+        "options": [pick(o, lang) for o in view.options],
+        "points": view.points,
+        "attempts_left": view.attempts_left,
+        "solved": view.solved,
+        "closed": view.closed,
+        "answer": view.answer,
+    }
+
+
+def hints(stop: rules.OpenStop | rules.FoundStop, lang: str) -> dict[str, Any]:
+    """The hints a team took at a stop, and what the next one costs."""
+    return {
+        "hints": [pick(h, lang) for h in stop.hints],
+        "hints_left": stop.hints_left,
+        "next_hint_cost": stop.next_hint_cost,
     }
 
 
@@ -84,6 +109,7 @@ def open_stop(o: rules.OpenStop, lang: str) -> dict[str, Any]:
             "radius_m": o.search_area.radius_m,
         },
         "marker": nearby,
+        **hints(o, lang),
     }
 
 
@@ -113,6 +139,38 @@ def team(row: models.Team, rally: domain.Rally, view: rules.TeamView, lang: str)
         "letters": list(view.letters) if has_word else [],
         "solution": solution_pattern(view.letters) if has_word else None,
         "progress": {"found": len(view.found), "total": view.total},
+    }
+
+
+def answer_result(
+    row: models.Team, rally: domain.Rally, outcome: rules.Outcome, lang: str
+) -> dict[str, Any]:
+    """The answer to a task's answer: right or not, points won, attempts left, the team."""
+    result = outcome.answer
+    if outcome.rejection is not None:
+        verdict = outcome.rejection.value
+    else:
+        verdict = "correct" if result is not None and result.correct else "wrong"
+    return {
+        "result": verdict,
+        "correct": bool(result and result.correct),
+        "points": result.points if result else 0,
+        "attempts_left": result.attempts_left if result else 0,
+        "team": team(row, rally, outcome.view, lang),
+    }
+
+
+def hint_result(
+    row: models.Team, rally: domain.Rally, outcome: rules.Outcome, lang: str
+) -> dict[str, Any]:
+    """The answer to a hint request: the hint (None when refused) and the team."""
+    hint = outcome.hint
+    return {
+        "result": outcome.rejection.value if outcome.rejection else "hint",
+        "hint": None
+        if hint is None
+        else {"number": hint.number, "text": pick(hint.text, lang), "cost": hint.cost},
+        "team": team(row, rally, outcome.view, lang),
     }
 
 
