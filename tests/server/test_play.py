@@ -19,14 +19,14 @@ CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 SCRIPT = re.compile(r"<script[^>]*>", re.IGNORECASE)
 SPEAK_SCRIPT = '<script src="/static/js/speak.js" defer>'
 """Read aloud (static/js/speak.js): the one script of the player's pages, which work without it."""
+XSS_NAME = "<script>alert(1)</script>"
+WALK_S = 600.0
+"""Time to walk from one stop of the demo to the next, with room to spare."""
 
 
 def foreign_scripts(raw: str) -> list[str]:
     """The page's script tags other than read aloud's."""
     return [tag for tag in SCRIPT.findall(raw) if tag != SPEAK_SCRIPT]
-XSS_NAME = "<script>alert(1)</script>"
-WALK_S = 600.0
-"""Time to walk from one stop of the demo to the next, with room to spare."""
 
 
 @pytest.fixture
