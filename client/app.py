@@ -32,7 +32,7 @@ from kivy.properties import (
 from kivy.uix.screenmanager import NoTransition
 from kivy.utils import platform
 
-from client import i18n
+from client import i18n, speech
 from client import settings as settings_mod
 from client.options import default_data_dir, parse_args
 from client.screens import SCREENS, load_layouts
@@ -66,6 +66,8 @@ class ArtCachingApp(App):
     cardboard = BooleanProperty(False)
     camera_fov = NumericProperty(60.0)
     scanning = BooleanProperty(False)
+    reading = StringProperty("")
+    """The key of the text being read aloud ("clue-2", "story"; "" for none)."""
 
     def __init__(self, options: argparse.Namespace | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -94,6 +96,7 @@ class ArtCachingApp(App):
         self._sway: Any = None
         self._reveal_key: Any = None
         self._elapsed: tuple[float, float, bool] | None = None
+        self.reader = speech.ReadAloud(speech.default_speaker(platform), self._reading_changed)
 
     # --- Kivy's life cycle ---------------------------------------------------------------------
 
@@ -133,6 +136,7 @@ class ArtCachingApp(App):
         self.start_sensors()
 
     def on_stop(self) -> None:
+        self.reader.stop()
         self.stop_sensors()
         if self.autoplay is not None:
             self.autoplay.stop()
@@ -226,6 +230,14 @@ class ArtCachingApp(App):
     def tr(self, key: str, _lang: str | None = None, **values: Any) -> str:
         """A text in the app's language (kv passes app.lang so that it follows changes)."""
         return i18n.t(key, **values)
+
+    def read_aloud(self, key: str, text: str) -> None:
+        """A read-aloud button: read text (in the app's language) aloud, or stop reading it."""
+        self.reader.toggle(key, text, self.lang)
+
+    @mainthread
+    def _reading_changed(self, key: str) -> None:
+        self.reading = key
 
     def show_screen(self, name: str) -> None:
         if self.root is not None:

@@ -59,6 +59,29 @@ def pick(value: Text | None, lang: str) -> str:
     return next((v for v in value.values() if v), "")
 
 
+def picked_language(value: Text | None, lang: str) -> str:
+    """The language of the text pick(value, lang) gives: lang, or the one it fell back to."""
+    for code in (*fallbacks(lang), *LANGUAGES):
+        if value and value.get(code):
+            return code
+    return next((code for code, v in (value or {}).items() if v), lang)
+
+
+SPEECH_LOCALES: Mapping[str, str] = MappingProxyType(
+    {"de": "de-DE", "en": "en-GB", EASY_GERMAN: "de-DE"}
+)
+"""The BCP-47 tag a text of each language is read aloud in: Leichte Sprache with a German voice."""
+
+
+def speech_locale(lang: str) -> str:
+    """The voice's language for a text in lang: "de-x-ls" -> "de-DE", "de-AT" -> "de-DE", "fr" ->
+    "fr" (a voice for the language itself, never one of another language)."""
+    for code in fallbacks(lang):
+        if code in SPEECH_LOCALES and (code == lang or lang.startswith(f"{code}-")):
+            return SPEECH_LOCALES[code]
+    return lang
+
+
 def package_texts(package: str, name: str = "translations.json") -> Traversable:
     """The catalogue file (or folder of files) ``name`` inside ``package``."""
     return files(package) / name

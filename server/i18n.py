@@ -10,7 +10,15 @@ from collections.abc import Mapping
 
 from flask import Flask, Response, current_app, g, has_request_context, request
 
-from markers.i18n import LANGUAGES, Catalogue, Text, package_texts, pick
+from markers.i18n import (
+    LANGUAGES,
+    Catalogue,
+    Text,
+    package_texts,
+    pick,
+    picked_language,
+    speech_locale,
+)
 
 COOKIE = "lang"
 CATALOGUE = Catalogue(
@@ -75,7 +83,14 @@ def set_preferred(lang: str | None) -> None:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(t=t, language=language, LANGUAGES=LANGUAGES, pick_text=pick_text)
+    app.jinja_env.globals.update(
+        t=t,
+        language=language,
+        LANGUAGES=LANGUAGES,
+        pick_text=pick_text,
+        picked_language=picked_language,
+        speech_locale=speech_locale,
+    )
 
     @app.after_request
     def remember_language(response: Response) -> Response:

@@ -34,6 +34,7 @@ def target_texts(target: Any, total: int, tr: Any) -> dict[str, Any]:
     return {
         "stop_text": tr("ui.clue.stop_of", stop=target.stop, total=total),
         "clue_text": target.clue or "",
+        "speak_key": f"clue-{target.stop}",
         "band_text": tr(f"band.{band}").upper() if band else "",
         "band_rgba": BAND_RGBA.get(band or "cold", BAND_RGBA["cold"]),
         "where_text": where,

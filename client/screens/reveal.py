@@ -15,6 +15,8 @@ class RevealScreen(GameScreen):
     letter = StringProperty("")
     image_source = StringProperty("")
     next_clue = StringProperty("")
+    story_key = StringProperty("story")
+    """Names the story for read aloud: a new find's story is another text."""
 
     def show(self, snap: Any) -> None:
         reveal = snap.last_reveal
@@ -26,6 +28,7 @@ class RevealScreen(GameScreen):
                 "ui.reveal.found", stop=reveal.get("stop", "?"), title=reveal.get("title", "")
             )
             self.story = reveal.get("story") or ""
+            self.story_key = f"story-{reveal.get('marker_id')}-{reveal.get('found_at')}"
             self.letter = reveal.get("letter") or ""
             self.image_source = self.app.media_source(reveal)
         if snap.finished:

@@ -208,6 +208,23 @@ def test_clue_shows_the_clue_the_band_the_letters_and_the_time(run):
     assert any(line.startswith("Time played: ") and ":" in line[13:] for line in shown.split("\n"))
 
 
+def test_the_clue_is_read_aloud_in_its_language_and_a_second_press_stops(run):
+    facts = run.report["facts"]["read_aloud_clue"]
+    assert facts["said"] == [[run.stops[0]["clue"]["en"], "en", "en-GB"]]
+    assert facts["label"] == facts["label_after"] == "Read aloud"
+    assert facts["label_reading"] == "Stop reading"
+    assert facts["stops"] == 1
+    assert facts["size"][1] >= 48
+    assert "Read aloud" in texts(run, "clue")
+
+
+def test_the_story_is_read_aloud_on_the_reveal(run):
+    facts = run.report["facts"]["read_aloud_reveal"]
+    story = run.report["facts"]["reveal_story"]
+    assert story and facts["said"] == [[story, "en", "en-GB"]]
+    assert facts["label_reading"] == "Stop reading" and facts["stops"] == 1
+
+
 def test_ar_view_draws_the_opened_marker_where_it_stands(run):
     facts = run.report["facts"]
     ahead = facts["ar_ahead"]
@@ -386,6 +403,7 @@ class Driver:
             "the answer to the first fix",
         )
         yield ("shoot", "clue", 0.6)
+        yield from self.read_aloud("clue")
 
         near = destination(marker, 150.0, 70.0)
         self.fix(near, t0 + timedelta(seconds=10))
@@ -433,6 +451,8 @@ class Driver:
             "the reveal of stop 1",
         )
         yield ("shoot", "reveal", 1.5)
+        self.report["facts"]["reveal_story"] = app.screen("reveal").story
+        yield from self.read_aloud("reveal")
 
         app.feed.stop()
         app.feed.start(Path(spec["poster"]))
@@ -488,6 +508,31 @@ class Driver:
         progress.leave()
         yield ("wait", lambda: app.current == "start" and not app.joined, 10, "leaving")
         self.report["facts"]["after_two_taps"] = [app.current, app.session.settings.team_token]
+
+    def read_aloud(self, screen: str) -> Any:
+        """Press the screen's first read-aloud button, then again: what the speaker was asked to
+        say, and the button's text while it reads and after."""
+        from kivy.factory import Factory
+
+        app = self.app
+        speaker = app.reader.speaker
+        button = next(
+            w
+            for w in app.screen(screen).walk(restrict=True)
+            if isinstance(w, Factory.SpeakButton) and w.speak_text
+        )
+        facts: dict[str, Any] = {"label": button.text, "size": list(button.size)}
+        button.trigger_action(duration=0)
+        yield ("wait", lambda: app.reading == button.key, 5, f"reading on the {screen} screen")
+        facts["said"] = [[u.text, u.lang, u.locale] for u in speaker.said]
+        facts["label_reading"] = button.text
+        button.trigger_action(duration=0)
+        yield ("wait", lambda: app.reading == "", 5, f"stop reading on the {screen} screen")
+        facts["stops"] = speaker.stops
+        facts["label_after"] = button.text
+        speaker.said.clear()
+        speaker.stops = 0
+        self.report["facts"][f"read_aloud_{screen}"] = facts
 
     def answered(self) -> bool:
         snap = self.app.snapshot
@@ -584,6 +629,9 @@ if __name__ == "__main__":
     )
     prepare_window()
     app = ArtCachingApp(options)
+    from client.speech import RecordingSpeaker
+
+    app.reader.speaker = RecordingSpeaker()
     driver = Driver(app, spec)
     Clock.schedule_once(driver.begin, 0.5)
     app.run()

@@ -11,12 +11,15 @@ import pytest
 from markers.i18n import (
     FALLBACK_LANGUAGE,
     LANGUAGES,
+    TEXT_LANGUAGES,
     Catalogue,
     MissingText,
     fallbacks,
     package_texts,
     pick,
+    picked_language,
     placeholders,
+    speech_locale,
 )
 from tests.conftest import ROOT
 
@@ -45,17 +48,19 @@ def test_catalogue_files_map_keys_to_every_language(path: Path):
     assert isinstance(data, dict) and data
     for key, entry in data.items():
         assert re.fullmatch(r"[a-z0-9_]+(\.[a-z0-9_]+)+", key), f"{path.name}: key {key!r}"
-        assert isinstance(entry, dict) and set(entry) == set(LANGUAGES), f"{path.name}: {key}"
+        assert isinstance(entry, dict), f"{path.name}: {key}"
+        assert set(LANGUAGES) <= set(entry) <= set(TEXT_LANGUAGES), f"{path.name}: {key}"
 
 
 @pytest.mark.parametrize("key", sorted(EVERYTHING.entries()))
 def test_every_text_is_in_every_language_with_the_same_placeholders(key: str):
     entry = EVERYTHING.text(key)
-    for lang in LANGUAGES:
+    langs = [lang for lang in TEXT_LANGUAGES if lang in entry]
+    for lang in langs:
         assert isinstance(entry[lang], str) and entry[lang].strip(), f"{key}: empty {lang}"
         assert entry[lang] == entry[lang].strip(), f"{key}: {lang} has outer spaces"
         entry[lang].format(**dict.fromkeys(placeholders(entry[lang]), 1.0))
-    assert len({frozenset(placeholders(entry[lang])) for lang in LANGUAGES}) == 1, key
+    assert len({frozenset(placeholders(entry[lang])) for lang in langs}) == 1, key
 
 
 def test_keys_are_unique_across_all_catalogue_files():
@@ -79,6 +84,24 @@ def test_fallbacks_lead_from_a_variant_to_its_language_and_the_fallback():
     assert pick({"de": "", "en": "Fountain"}, "de") == "Fountain"
     assert pick({"fr": "Fontaine"}, "de") == "Fontaine"
     assert pick(None, "de") == ""
+
+
+def test_picked_language_names_the_language_pick_fell_back_to():
+    text = {"de": "Brunnen", "en": "Fountain"}
+    assert picked_language(text, "de-x-ls") == "de"
+    assert picked_language({**text, "de-x-ls": "Der Brunnen"}, "de-x-ls") == "de-x-ls"
+    assert picked_language({"de": "", "en": "Fountain"}, "de") == "en"
+    assert picked_language({"fr": "Fontaine"}, "de") == "fr"
+    assert picked_language({}, "de") == picked_language(None, "de") == "de"
+
+
+def test_texts_are_read_aloud_in_a_voice_of_their_language():
+    assert speech_locale("de") == "de-DE"
+    assert speech_locale("en") == "en-GB"
+    assert speech_locale("de-x-ls") == "de-DE"
+    assert speech_locale("de-AT") == "de-DE"
+    assert speech_locale("fr") == "fr"
+    assert speech_locale("") == ""
 
 
 def test_t_fills_values_and_picks_language_maps(tmp_path: Path):

@@ -16,10 +16,17 @@ from server.i18n import t
 from tests.server.helpers import let_time_pass
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-SCRIPT = re.compile(r"<script", re.IGNORECASE)
+SCRIPT = re.compile(r"<script[^>]*>", re.IGNORECASE)
+SPEAK_SCRIPT = '<script src="/static/js/speak.js" defer>'
+"""Read aloud (static/js/speak.js): the one script of the player's pages, which work without it."""
 XSS_NAME = "<script>alert(1)</script>"
 WALK_S = 600.0
 """Time to walk from one stop of the demo to the next, with room to spare."""
+
+
+def foreign_scripts(raw: str) -> list[str]:
+    """The page's script tags other than read aloud's."""
+    return [tag for tag in SCRIPT.findall(raw) if tag != SPEAK_SCRIPT]
 
 
 @pytest.fixture
@@ -156,6 +163,31 @@ def test_scan_after_join_shows_story_letter_and_next_clue(app, client, rally, la
     assert team_row(app).score == 100
 
 
+@pytest.mark.parametrize(("lang", "voice"), [("de", "de-DE"), ("en", "en-GB")])
+def test_story_clues_and_intro_carry_their_language_and_a_hidden_read_aloud_button(
+    app, client, rally, lang, voice
+):
+    slug, _id, domain, paths = rally
+    intro = html.unescape(client.get(f"/play/{slug}?lang={lang}").get_data(as_text=True))
+    join(client, slug, paths[0], lang=lang)
+    found = html.unescape(client.get(f"{paths[0]}?lang={lang}").get_data(as_text=True))
+    team = html.unescape(client.get(f"/play/{slug}/team?lang={lang}").get_data(as_text=True))
+    first, second = domain.stops[0], domain.stops[1]
+    button = (
+        f'<button type="button" class="speak" hidden aria-pressed="false" '
+        f'data-stop="{t("play.stop_reading", lang)}">{t("play.read_aloud", lang)}</button>'
+    )
+    for raw, css, text in (
+        (intro, "", domain.intro[lang]),
+        (found, ' class="story"', first.marker.story[lang]),
+        (found, ' class="clue-text"', second.effective_clue[lang]),
+        (team, ' class="clue-text"', second.effective_clue[lang]),
+        (team, "", first.marker.story[lang]),
+    ):
+        spoken = f'<p{css} lang="{lang}" data-speak="{voice}">{text}</p>\n    {button}'
+        assert spoken in raw
+
+
 def test_reload_does_not_count_twice(app, client, rally):
     slug, _id, domain, paths = rally
     join(client, slug, paths[0])
@@ -276,7 +308,7 @@ def test_invalid_code_gets_a_friendly_page(app, client, rally, kind, lang):
     assert "Traceback" not in text
     assert "TokenError" not in text
     assert domain.stops[0].marker.story[lang] not in text
-    assert not SCRIPT.search(response.get_data(as_text=True))
+    assert not foreign_scripts(response.get_data(as_text=True))
 
 
 def test_invalid_code_with_a_team_finds_nothing(app, client, rally):
@@ -373,11 +405,12 @@ def test_team_name_is_escaped(app, client, rally):
     for path in (paths[0], f"/play/{slug}/team"):
         raw = client.get(path).get_data(as_text=True)
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in raw
-        assert not SCRIPT.search(raw)
+        assert not foreign_scripts(raw)
 
 
 def test_the_flow_needs_no_javascript(app, client, rally):
-    """Every page of the flow is plain HTML with forms that post: no script tag anywhere."""
+    """Every page of the flow is plain HTML with forms that post; the one script, read aloud
+    (static/js/speak.js), only adds buttons that stay hidden without it."""
     slug, _id, _domain, paths = rally
     pages = [client.get("/"), client.get(f"/play/{slug}"), client.get(paths[0])]
     form = pages[-1].get_data(as_text=True)
@@ -395,8 +428,9 @@ def test_the_flow_needs_no_javascript(app, client, rally):
     for response in pages:
         raw = response.get_data(as_text=True)
         assert raw.lstrip().startswith("<!doctype html>")
-        assert not SCRIPT.search(raw), response.request.path
+        assert SCRIPT.findall(raw) in ([SPEAK_SCRIPT], []), response.request.path
         assert not re.search(r"<[^>]+\son[a-z]+=", raw), response.request.path
+        assert not re.search(r"<button[^>]*class=\"speak\"(?![^>]*\bhidden\b)", raw)
 
 
 def test_rally_page_redirects_a_team_to_its_page(app, client, rally):
