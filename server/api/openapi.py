@@ -10,7 +10,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from markers.i18n import LANGUAGES
+from markers.i18n import LANGUAGES, PLAYER_LANGUAGES
 
 UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
@@ -106,7 +106,12 @@ RECORDED_AT_TEXT = (
 BILINGUAL = obj(
     list(LANGUAGES), {lang: {"type": "string", "maxLength": 10000} for lang in LANGUAGES}
 )
-LANGUAGE = {"type": "string", "enum": list(LANGUAGES)}
+LANGUAGE = {
+    "type": "string",
+    "enum": list(PLAYER_LANGUAGES),
+    "description": "A player's language: de, en, or de-x-ls (Leichte Sprache, easy German)",
+}
+STAFF_LANGUAGE = {"type": "string", "enum": list(LANGUAGES)}
 EVENT_ID = {
     "type": "string",
     "pattern": UUID_PATTERN,
