@@ -274,6 +274,7 @@ def test_the_start_screen_offers_leichte_sprache(run):
     assert run.report["facts"]["easy_language"] == ["de-x-ls", "de-x-ls", "down"]
     shown = texts(run, "start-easy")
     assert t("ui.start.intro", "de-x-ls") in shown
+    assert "Art Caching Kaiserslautern\n10 Stationen · 2,9 Kilometer" in shown
     assert "Deutsch" in shown and "English" in shown and "Leichte Sprache" in shown
 
 
