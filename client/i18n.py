@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from markers.i18n import LANGUAGES, Catalogue, MissingText, Text, package_texts
+from markers.i18n import PLAYER_LANGUAGES, Catalogue, MissingText, Text, package_texts
 
 __all__ = ["CATALOGUE", "MissingText", "catalogue", "get_language", "has", "set_language", "t"]
 
 CATALOGUE = Catalogue(package_texts("markers"), package_texts("routes"), package_texts("client"))
 
-_language = LANGUAGES[0]
+_language = PLAYER_LANGUAGES[0]
 
 
 def catalogue() -> Mapping[str, Text]:
@@ -22,10 +22,10 @@ def catalogue() -> Mapping[str, Text]:
 
 
 def set_language(lang: str) -> None:
-    """Choose the language of t(); one of LANGUAGES."""
+    """Choose the language of t(); one of PLAYER_LANGUAGES (Leichte Sprache too)."""
     global _language
-    if lang not in LANGUAGES:
-        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, got {lang!r}")
+    if lang not in PLAYER_LANGUAGES:
+        raise ValueError(f"language must be one of {', '.join(PLAYER_LANGUAGES)}, got {lang!r}")
     _language = lang
 
 

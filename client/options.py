@@ -10,7 +10,7 @@ from pathlib import Path
 from client import __version__
 from client.autoplay import AUTOPLAY_SPEEDUP
 from client.widgets.tiles import OSM_TILE_URL
-from markers.i18n import LANGUAGES
+from markers.i18n import PLAYER_LANGUAGES
 
 
 def default_data_dir() -> Path:
@@ -70,7 +70,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="desktop compass: a fixed heading in degrees, 'auto' (default: look "
         "towards the next marker, swaying a little) or 'off'",
     )
-    p.add_argument("--lang", choices=LANGUAGES, help="language (default: the saved one)")
+    p.add_argument(
+        "--lang",
+        choices=PLAYER_LANGUAGES,
+        help="language; de-x-ls is Leichte Sprache (easy German) (default: the saved one)",
+    )
     p.add_argument("--large-text", action="store_true", help="large text, for sunlight")
     p.add_argument(
         "--data-dir",

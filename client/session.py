@@ -194,7 +194,7 @@ class GameSession:
         return unsubscribe
 
     def set_language(self, lang: str) -> None:
-        """Switch the app's language ("de"/"en"); texts from the server follow on the next sync."""
+        """Switch the app's language (de, en, de-x-ls); server texts follow on the next sync."""
         i18n.set_language(lang)
         self._save_settings(language=lang)
         self.api.language = lang

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from markers.i18n import LANGUAGES
+from markers.i18n import PLAYER_LANGUAGES
 
 DEFAULT_SERVER_URL = "http://127.0.0.1:5000"
 FILE_NAME = "settings.json"
@@ -30,9 +30,9 @@ class Settings:
     join_code: str | None = None
 
     def __post_init__(self) -> None:
-        if self.language not in LANGUAGES:
+        if self.language not in PLAYER_LANGUAGES:
             raise SettingsError(
-                f"language must be one of {', '.join(LANGUAGES)}, got {self.language!r}"
+                f"language must be one of {', '.join(PLAYER_LANGUAGES)}, got {self.language!r}"
             )
         if not self.server_url.startswith(("http://", "https://")):
             raise SettingsError(

@@ -30,6 +30,11 @@ A text missing in EASY_GERMAN falls back to German (see fallbacks)."""
 PLAYER_LANGUAGES: tuple[str, ...] = TEXT_LANGUAGES
 """The languages a player may choose: the web pages and the app exist in each."""
 
+LANGUAGE_NAMES: Mapping[str, str] = MappingProxyType(
+    {"de": "Deutsch", "en": "English", EASY_GERMAN: "Leichte Sprache"}
+)
+"""Each player language by its own name, the same in every language (for language choices)."""
+
 FALLBACK_LANGUAGE = "en"
 """The language a text is shown in when it is missing in the one asked for."""
 

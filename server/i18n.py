@@ -2,6 +2,10 @@
 
 The server's texts live in server/translations/<area>.json; the domain's come along, so one
 catalogue holds every key the server shows.
+
+Players may read Leichte Sprache (EASY_GERMAN) beside German and English; staff pages and the
+staff API (STAFF_PATHS) exist in LANGUAGES only, so a choice of Leichte Sprache shows them in
+German there.
 """
 
 from __future__ import annotations
@@ -11,7 +15,11 @@ from collections.abc import Mapping
 from flask import Flask, Response, current_app, g, has_request_context, request
 
 from markers.i18n import (
+    EASY_GERMAN,
+    LANGUAGE_NAMES,
     LANGUAGES,
+    PLAYER_LANGUAGES,
+    TEXT_LANGUAGES,
     Catalogue,
     Text,
     package_texts,
@@ -21,6 +29,18 @@ from markers.i18n import (
 )
 
 COOKIE = "lang"
+STAFF_PATHS = (
+    "/curator",
+    "/organiser",
+    "/staff",
+    "/login",
+    "/logout",
+    "/api/v1/curator",
+    "/api/v1/organiser",
+    "/api/v1/session",
+)
+"""Where staff work (pages and API): these exist in LANGUAGES only; everything else is for
+players (and PLAYER_LANGUAGES)."""
 CATALOGUE = Catalogue(
     package_texts("markers"), package_texts("routes"), package_texts("server", "translations")
 )
@@ -42,8 +62,8 @@ def t(key: str, lang: str | None = None, **values: object) -> str:
 
 
 def both(key: str, **values: object) -> dict[str, str]:
-    """The message in every language, e.g. for JSON answers that clients show as they are."""
-    return {lang: t(key, lang, **values) for lang in LANGUAGES}
+    """The message in every language (Leichte Sprache too), e.g. a detail a message fills in."""
+    return {lang: t(key, lang, **values) for lang in TEXT_LANGUAGES}
 
 
 def pick_text(value: Text | None, lang: str | None = None) -> str:
@@ -57,35 +77,69 @@ def default_language() -> str:
     return lang if lang in LANGUAGES else LANGUAGES[0]
 
 
+def is_staff_request() -> bool:
+    """Whether the request is for a staff page or the staff API (see STAFF_PATHS)."""
+    path = request.path
+    return any(path == p or path.startswith(p + "/") for p in STAFF_PATHS)
+
+
+def languages() -> tuple[str, ...]:
+    """The languages this request may be answered in: PLAYER_LANGUAGES, LANGUAGES for staff."""
+    if has_request_context() and is_staff_request():
+        return LANGUAGES
+    return PLAYER_LANGUAGES
+
+
+def _allowed(lang: str | None) -> str | None:
+    """lang if this request may use it; Leichte Sprache on a staff page is German."""
+    if lang not in PLAYER_LANGUAGES:
+        return None
+    return lang if lang in languages() else "de"
+
+
 def language() -> str:
     """?lang=, else the lang cookie, else a preference set for this request, else the browser's."""
     if not has_request_context():
         return default_language()
     if "lang" in g:
         return g.lang
-    choice = request.args.get("lang")
-    if choice not in LANGUAGES:
-        choice = request.cookies.get(COOKIE)
-    if choice not in LANGUAGES:
-        choice = g.get("preferred_lang")
-    if choice not in LANGUAGES:
-        choice = request.accept_languages.best_match(LANGUAGES, default=default_language())
+    choice = (
+        _allowed(request.args.get("lang"))
+        or _allowed(request.cookies.get(COOKIE))
+        or _allowed(g.get("preferred_lang"))
+        or request.accept_languages.best_match(languages(), default=default_language())
+    )
     g.lang = choice
     return choice
 
 
+def html_lang(lang: str | None = None) -> str:
+    """The HTML lang attribute of lang (default: the request's): Leichte Sprache is "de", the
+    code browsers and screen readers know."""
+    lang = lang or language()
+    return "de" if lang == EASY_GERMAN else lang
+
+
+def language_label(lang: str) -> str:
+    """How the language switch names lang: "DE", "EN", and "Leichte Sprache" in every language."""
+    return LANGUAGE_NAMES[EASY_GERMAN] if lang == EASY_GERMAN else lang.upper()
+
+
 def set_preferred(lang: str | None) -> None:
     """A team's or user's own language, used when the request names none."""
-    if lang in LANGUAGES:
+    if lang in PLAYER_LANGUAGES:
         g.preferred_lang = lang
         if "lang" in g and not request.args.get("lang") and not request.cookies.get(COOKIE):
-            g.lang = lang
+            g.lang = _allowed(lang)
 
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         t=t,
         language=language,
+        languages=languages,
+        html_lang=html_lang,
+        language_label=language_label,
         LANGUAGES=LANGUAGES,
         pick_text=pick_text,
         picked_language=picked_language,
@@ -95,7 +149,7 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def remember_language(response: Response) -> Response:
         choice = request.args.get("lang")
-        if choice in LANGUAGES and request.cookies.get(COOKIE) != choice:
+        if choice in languages() and request.cookies.get(COOKIE) != choice:
             response.set_cookie(
                 COOKIE,
                 choice,

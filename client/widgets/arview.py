@@ -58,9 +58,10 @@ def place_markers(snap: Any, width: float, height: float, h_fov_deg: float) -> l
 
 
 def decimal(value: float, digits: int = 1) -> str:
-    """A number with the decimal sign of the app's language (2,9 in German, 2.9 in English)."""
+    """A number with the decimal sign of the app's language (2,9 in German and Leichte Sprache,
+    2.9 in English)."""
     text = f"{value:.{digits}f}"
-    return text.replace(".", ",") if i18n.get_language() == "de" else text
+    return text.replace(".", ",") if i18n.get_language().partition("-")[0] == "de" else text
 
 
 def distance_text(metres: float) -> str:

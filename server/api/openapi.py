@@ -106,7 +106,12 @@ RECORDED_AT_TEXT = (
 BILINGUAL = obj(
     list(LANGUAGES), {lang: {"type": "string", "maxLength": 10000} for lang in TEXT_LANGUAGES}
 )
-LANGUAGE = {"type": "string", "enum": list(PLAYER_LANGUAGES)}
+LANGUAGE = {
+    "type": "string",
+    "enum": list(PLAYER_LANGUAGES),
+    "description": "A player's language: de, en, or de-x-ls (Leichte Sprache, easy German)",
+}
+STAFF_LANGUAGE = {"type": "string", "enum": list(LANGUAGES)}
 EVENT_ID = {
     "type": "string",
     "pattern": UUID_PATTERN,

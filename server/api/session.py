@@ -6,7 +6,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from server.api import bp
-from server.api.openapi import LANGUAGE, obj, register
+from server.api.openapi import STAFF_LANGUAGE, obj, register
 from server.usererror import UserError
 
 
@@ -62,7 +62,7 @@ register(
                         "id": {"type": "integer"},
                         "username": {"type": "string"},
                         "role": {"type": "string", "enum": ["curator", "organiser", "admin"]},
-                        "language": LANGUAGE,
+                        "language": STAFF_LANGUAGE,
                     },
                 ),
                 "csrf_token": {"type": "string"},

@@ -11,7 +11,7 @@ from flask import current_app, request
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from markers.i18n import LANGUAGES
+from markers.i18n import TEXT_LANGUAGES
 from server.api.openapi import validator
 from server.i18n import both
 from server.inputs import first_control
@@ -123,11 +123,11 @@ _BOUNDS = {
 def _type_names(kinds: list[str]) -> dict[str, str]:
     """'a number or a string' in every language; an unknown JSON type by its name."""
     names = [
-        both(f"validation.type_{k}") if k in _KNOWN_TYPES else dict.fromkeys(LANGUAGES, k)
+        both(f"validation.type_{k}") if k in _KNOWN_TYPES else dict.fromkeys(TEXT_LANGUAGES, k)
         for k in kinds
     ]
     joiner = both("validation.or")
-    return {lang: f" {joiner[lang]} ".join(n[lang] for n in names) for lang in LANGUAGES}
+    return {lang: f" {joiner[lang]} ".join(n[lang] for n in names) for lang in TEXT_LANGUAGES}
 
 
 _KNOWN_TYPES = ("number", "integer", "string", "boolean", "object", "array", "null")

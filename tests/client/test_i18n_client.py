@@ -37,6 +37,27 @@ def test_t_fills_values_and_follows_the_language():
         i18n.set_language(before)
 
 
+def test_the_app_speaks_leichte_sprache():
+    before = i18n.get_language()
+    try:
+        i18n.set_language("de-x-ls")
+        assert i18n.get_language() == "de-x-ls"
+        assert i18n.t("ui.start.need_name") == "Bitte schreib einen Team-Namen."
+        assert i18n.t("outbox.pending", count=2) == "2 Nachrichten warten auf den Server."
+        assert i18n.t("errors.token_wrong_rally") == "Dieser Code gehört zu einer anderen Rallye."
+    finally:
+        i18n.set_language(before)
+
+
+def test_the_option_and_the_settings_take_leichte_sprache(tmp_path):
+    from client.options import parse_args
+    from client.settings import Settings, load, save
+
+    assert parse_args(["--lang", "de-x-ls"]).lang == "de-x-ls"
+    save(tmp_path, Settings(language="de-x-ls"))
+    assert load(tmp_path).language == "de-x-ls"
+
+
 def test_unknown_key_and_language_are_named():
     with pytest.raises(i18n.MissingText, match=r"no\.such\.key"):
         i18n.t("no.such.key")

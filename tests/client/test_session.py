@@ -184,6 +184,27 @@ def test_background_sync_sends_without_being_asked(live_server, demo, app, tmp_p
         assert session.snapshot.last_result == i18n.t("result.found", "de")
 
 
+def test_a_phone_in_leichte_sprache(live_server, demo, tmp_path):
+    """The app's texts, the team's language and the server's messages in Leichte Sprache (the
+    team row holds "de-x-ls": String(10), which needs the migration on PostgreSQL)."""
+    from server.i18n import CATALOGUE as SERVER_TEXTS
+
+    slug, _ = demo
+    easy = "de-x-ls"
+    with GameSession(tmp_path / "phone") as session:
+        session.set_server(live_server)
+        session.set_language(easy)
+        assert load_settings(tmp_path / "phone").language == easy
+        wrong = session.join_team(slug, "ZZZZ2222").exception(10)
+        server_says = SERVER_TEXTS.t("errors.join_code_unknown", easy)
+        assert server_says != SERVER_TEXTS.t("errors.join_code_unknown", "de")
+        assert session.describe_error(wrong) == i18n.t("error.rejected", message=server_says)
+        team = session.start_rally(slug, "Einfach").result(10)
+        assert team["language"] == easy
+        assert not session.handle_qr_text("https://example.org/menu")
+        assert session.snapshot.last_result == i18n.t("qr.not_ours", easy)
+
+
 def test_scans_from_text_and_frames(live_server, demo, app, tmp_path):
     from markers import qr
     from server import game, models

@@ -4,8 +4,9 @@ Kivy opens one window per process, so one child process (this module run as a sc
 bottom) plays a short game through the screens: the start screen's rally list and new team, a
 GPS fix in the search area (clue), one near the marker (AR view, map), one inside its geofence
 (reveal), a QR poster held into the camera (scan), the leaderboard (progress), then German and
-large text. It saves a screenshot of each screen and a JSON report of what each showed; the
-tests below check both, and the server's record of the finds.
+large text, and after leaving, Leichte Sprache on the start screen. It saves a screenshot of each
+screen and a JSON report of what each showed; the tests below check both, and the server's record
+of the finds.
 """
 
 from __future__ import annotations
@@ -178,7 +179,7 @@ def texts(run: Run, shot: str) -> str:
 
 
 def test_every_screen_is_drawn_and_saved(run):
-    for name in (*SCREENS, "arview-aside", "arview-cardboard", "clue-de-large"):
+    for name in (*SCREENS, "arview-aside", "arview-cardboard", "clue-de-large", "start-easy"):
         path = run.shots / f"client-{name}.png"
         assert path.exists(), f"no screenshot of {name}"
         spread, mean = pixel_spread(path)
@@ -282,6 +283,16 @@ def test_german_and_large_text(run):
     facts = run.report["facts"]
     assert facts["font_scale_large"] > facts["font_scale_normal"] == 1.0
     assert facts["heading_font_large"] > facts["heading_font_normal"]
+
+
+def test_the_start_screen_offers_leichte_sprache(run):
+    from client.i18n import t
+
+    assert run.report["facts"]["easy_language"] == ["de-x-ls", "de-x-ls", "down"]
+    shown = texts(run, "start-easy")
+    assert t("ui.start.intro", "de-x-ls") in shown
+    assert "Art Caching Kaiserslautern\n10 Stationen · 2,9 Kilometer" in shown
+    assert "Deutsch" in shown and "English" in shown and "Leichte Sprache" in shown
 
 
 def test_leaving_the_rally_takes_two_taps(run):
@@ -508,6 +519,18 @@ class Driver:
         progress.leave()
         yield ("wait", lambda: app.current == "start" and not app.joined, 10, "leaving")
         self.report["facts"]["after_two_taps"] = [app.current, app.session.settings.team_token]
+
+        start = app.screen("start")
+        easy = next(w for w in start.walk() if getattr(w, "text", None) == "Leichte Sprache")
+        easy.state = "down"
+        easy.dispatch("on_release")
+        yield ("wait", lambda: app.lang == "de-x-ls", 10, "Leichte Sprache")
+        self.report["facts"]["easy_language"] = [
+            app.session.settings.language,
+            app.snapshot.language,
+            easy.state,
+        ]
+        yield ("shoot", "start-easy", 0.5)
 
     def read_aloud(self, screen: str) -> Any:
         """Press the screen's first read-aloud button, then again: what the speaker was asked to

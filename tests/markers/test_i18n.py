@@ -54,6 +54,8 @@ def test_catalogue_files_map_keys_to_every_language(path: Path):
 
 @pytest.mark.parametrize("key", sorted(EVERYTHING.entries()))
 def test_every_text_is_in_every_language_with_the_same_placeholders(key: str):
+    """de and en always; de-x-ls (Leichte Sprache) where written: see tests/test_easy_language.py
+    for the texts players read, which must have it."""
     entry = EVERYTHING.text(key)
     langs = [lang for lang in TEXT_LANGUAGES if lang in entry]
     for lang in langs:

@@ -134,6 +134,23 @@ def test_the_teams_language_is_used_for_its_answers(app, client, demo):
     assert override["open"][0]["clue"].startswith("From the station")
 
 
+def test_a_team_may_play_in_leichte_sprache(app, client, demo):
+    """Team.language holds "de-x-ls" (String(10): needs the migration on PostgreSQL)."""
+    slug, _ = demo
+    resp = create_team(client, slug, "Einfach", language="de-x-ls")
+    assert resp.status_code == 201, resp.get_json()
+    token = resp.get_json()["token"]
+    assert resp.get_json()["team"]["language"] == "de-x-ls"
+    team = get_team(client, token)
+    assert team["language"] == "de-x-ls"
+    assert team["open"][0]["clue"].startswith("Dreht euch")  # no de-x-ls clue yet: German
+    english_browser = {**bearer(token), "Accept-Language": "en"}
+    resp = client.post(f"{API}/team/checkins", json={"lat": 91}, headers=english_browser)
+    message = assert_error(resp, 422)["message"]
+    assert message.startswith("Das Feld") and "fehlt" in message
+    assert_error(create_team(client, slug, "Französisch", language="fr"), 422, "invalid_field")
+
+
 def test_a_second_phone_joins_with_the_join_code(app, client, demo):
     slug, rally_id = demo
     first_stop, second_stop = demo_stops(app, rally_id)[:2]

@@ -5,6 +5,7 @@ That every catalogue file has every language is checked once, in tests/markers/t
 from __future__ import annotations
 
 import ast
+import html
 import re
 import string
 from pathlib import Path
@@ -153,7 +154,11 @@ def test_t_formats_and_falls_back(app):
     with app.test_request_context(headers={"Accept-Language": "en"}):
         assert t("play.stop_n", n=2, total=10) == "Stop 2 of 10"
         assert t("play.stop_n", "de", n=2, total=10) == "Station 2 von 10"
-        assert both("play.stops", n=3) == {"de": "3 Stationen", "en": "3 stops"}
+        assert both("play.stops", n=3) == {
+            "de": "3 Stationen",
+            "en": "3 stops",
+            "de-x-ls": "3 Stationen",
+        }
         assert t("no.such.key") == "no.such.key"
         assert t("play.stop_n", n=2) == "Stop 2 of "
     app.debug = True
@@ -182,6 +187,11 @@ def test_t_outside_a_request_uses_the_default_language(make_app):
         ("?lang=en", "de", "de", "de", "en"),
         ("?lang=fr", None, None, "en", "en"),
         ("?lang=fr", "fr", "fr", "fr", "de"),
+        ("?lang=de-x-ls", "en", None, "en", "de-x-ls"),
+        ("", "de-x-ls", None, "en", "de-x-ls"),
+        ("", None, "de-x-ls", "en", "de-x-ls"),
+        ("", None, None, "de-x-ls, en;q=0.5", "de-x-ls"),
+        ("", None, None, "de-DE, de;q=0.9", "de"),
     ],
 )
 def test_language_resolution_order(app, query, cookie, preferred, accept, expected):
@@ -223,6 +233,71 @@ def test_error_pages_are_bilingual(client):
         assert t("error.title_404", lang) in page
     api = client.get("/api/v1/no-such-thing", headers={"Accept-Language": "en"})
     assert api.get_json()["error"] == {"code": "not_found", "message": t("errors.not_found", "en")}
+
+
+EASY = "de-x-ls"
+
+
+def test_players_may_choose_leichte_sprache(client):
+    response = client.get(f"/?lang={EASY}", headers={"Accept-Language": "en"})
+    page = html.unescape(response.get_data(as_text=True))
+    assert '<html lang="de">' in page
+    assert t("play.welcome", EASY) in page and t("play.welcome", "de") not in page
+    assert "<strong>Leichte Sprache</strong>" in page
+    assert 'href="/?lang=de"' in page and 'href="/?lang=en"' in page
+    assert response.headers["Content-Language"] == EASY
+    assert client.get_cookie("lang").value == EASY
+    again = html.unescape(client.get("/", headers={"Accept-Language": "en"}).get_data(True))
+    assert t("play.welcome", EASY) in again
+    assert f'href="/?lang={EASY}" hreflang="de" lang="de">Leichte Sprache</a>' in html.unescape(
+        client.get("/?lang=en").get_data(True)
+    )
+
+
+def test_the_language_switch_names_leichte_sprache_in_every_language(client):
+    for lang in ("de", "en"):
+        page = client.get(f"/?lang={lang}").get_data(as_text=True)
+        assert f'href="/?lang={EASY}"' in page and ">Leichte Sprache</a>" in page
+
+
+def test_staff_pages_show_leichte_sprache_in_german(client):
+    client.set_cookie("lang", EASY)
+    response = client.get("/login", headers={"Accept-Language": "en"})
+    page = html.unescape(response.get_data(as_text=True))
+    assert '<html lang="de">' in page and t("auth.title", "de") in page
+    assert "Leichte Sprache" not in page
+    assert response.headers["Content-Language"] == "de"
+    missing = client.get("/curator/no-such-page", headers={"Accept-Language": "en"})
+    assert missing.status_code == 404
+    assert t("error.title_404", "de") in html.unescape(missing.get_data(as_text=True))
+    client.delete_cookie("lang")
+    asked = client.get(f"/login?lang={EASY}", headers={"Accept-Language": "en"})
+    assert t("auth.title", "de") in html.unescape(asked.get_data(as_text=True))
+    assert not any(c.startswith("lang=") for c in asked.headers.getlist("Set-Cookie"))
+    with client.application.test_request_context(f"/organiser?lang={EASY}"):
+        assert language() == "de" and i18n.languages() == LANGUAGES
+    with client.application.test_request_context(f"/api/v1/curator/markers?lang={EASY}"):
+        assert language() == "de"
+        set_preferred(EASY)
+        assert language() == "de"
+
+
+def test_error_pages_and_api_errors_in_leichte_sprache(client):
+    client.set_cookie("lang", EASY)
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    page = html.unescape(response.get_data(as_text=True))
+    assert '<html lang="de">' in page and t("error.title_404", EASY) in page
+    api = client.get("/api/v1/no-such-thing", headers={"Accept-Language": EASY})
+    assert api.get_json()["error"]["message"] == t("errors.not_found", EASY)
+
+
+def test_html_lang_is_plain_german_for_leichte_sprache(app):
+    with app.test_request_context(f"/?lang={EASY}"):
+        assert i18n.html_lang() == "de"
+        assert i18n.html_lang("en") == "en"
+        assert i18n.language_label(EASY) == "Leichte Sprache"
+        assert i18n.language_label("de") == "DE"
 
 
 def test_unexpected_errors_are_friendly_in_both_languages(app):

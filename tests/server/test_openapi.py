@@ -289,3 +289,11 @@ def test_the_team_name_schema_takes_what_clean_name_takes(name):
     documented = validator("TeamCreate").is_valid({"name": name})
     stricter = {"Qa\u0958", "Vertical\x0btab"}
     assert documented == accepted or (not documented and name in stricter), name
+
+
+def test_players_may_choose_leichte_sprache_staff_de_and_en(spec):
+    schemas = spec["components"]["schemas"]
+    assert schemas["TeamCreate"]["properties"]["language"]["enum"] == ["de", "en", "de-x-ls"]
+    assert schemas["Team"]["properties"]["language"]["enum"] == ["de", "en", "de-x-ls"]
+    user = schemas["StaffSession"]["properties"]["user"]["properties"]
+    assert user["language"]["enum"] == ["de", "en"]

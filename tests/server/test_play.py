@@ -125,6 +125,24 @@ def test_switch_link_keeps_the_page(client, rally):
     assert f'href="{paths[0]}?lang=en"' in text
 
 
+def test_a_player_plays_in_leichte_sprache(app, client, rally):
+    """The web pages in Leichte Sprache, HTML lang "de"; the team keeps its language (String(10):
+    needs the migration on PostgreSQL)."""
+    slug, _id, domain, paths = rally
+    easy = "de-x-ls"
+    form = client.get(paths[0] + f"?lang={easy}", headers={"Accept-Language": "en"})
+    text = page(form)
+    assert '<html lang="de">' in text
+    assert t("play.scanned_join", easy) in text and t("play.new_team", "en") not in text
+    assert domain.title["de"] in text  # a rally text without de-x-ls: German
+    assert join(client, slug, paths[0], lang="en").status_code == 302
+    assert team_row(app).language == easy
+    client.delete_cookie("lang")
+    found = page(client.get(paths[0], headers={"Accept-Language": "en"}))
+    assert '<html lang="de">' in found
+    assert t("play.found_now", easy) in found and t("play.to_team", easy) in found
+
+
 def test_join_sets_team_cookie_and_returns_to_the_code(app, client, rally):
     slug, rally_id, _domain, paths = rally
     response = join(client, slug, paths[0])
