@@ -71,6 +71,9 @@ from routes.model import (
     text,
 )
 from routes.tasks import (
+    DEFAULT_ATTEMPTS,
+    DEFAULT_HINT_COST,
+    DEFAULT_POINTS,
     MAX_ANSWER_CHARS,
     MAX_ATTEMPTS,
     MAX_HINTS,
@@ -85,9 +88,6 @@ from routes.tasks import (
 FORMAT = "art-caching-rally/1"
 DEFAULT_RALLY_ID = 1
 DEFAULT_RADIUS_M = Marker.__dataclass_fields__["radius_m"].default
-DEFAULT_POINTS: int = Task.__dataclass_fields__["points"].default
-DEFAULT_ATTEMPTS: int = Task.__dataclass_fields__["attempts"].default
-DEFAULT_HINT_COST: int = Hint.__dataclass_fields__["cost"].default
 
 Source = str | os.PathLike[str] | Traversable | Mapping[str, Any]
 """Where a file's JSON comes from: a path, a resource such as VENUES_PATH, or the parsed object."""

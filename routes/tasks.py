@@ -19,6 +19,9 @@ MAX_OPTIONS = 6
 MIN_OPTIONS = 2
 MAX_HINTS = 3
 MAX_ATTEMPTS = 10
+DEFAULT_POINTS = 50
+DEFAULT_ATTEMPTS = 3
+DEFAULT_HINT_COST = 10
 
 _NUMBER = re.compile(r"[+\-\u2212]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)")
 """A number as a player types it: digits with one "," or "." as the decimal mark."""
@@ -48,7 +51,7 @@ class Hint:
     """A hint for finding a stop or answering its task; taking it costs ``cost`` points."""
 
     text: Text
-    cost: int = 10
+    cost: int = DEFAULT_HINT_COST
 
 
 @dataclass(frozen=True)
@@ -61,8 +64,8 @@ class Task:
     options: tuple[Text, ...]
     answer: int | float | tuple[str, ...]
     tolerance: float = 0.0
-    points: int = 50
-    attempts: int = 3
+    points: int = DEFAULT_POINTS
+    attempts: int = DEFAULT_ATTEMPTS
     letter_on: LetterOn = LetterOn.FIND
 
     @property
