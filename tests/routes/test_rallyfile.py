@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 from markers.geo import LatLon
 from markers.geofence import MAX_RADIUS_M, MIN_RADIUS_M
 from routes.model import Marker, OrderMode, Rally, Stop, text
-from routes.tasks import Hint, LetterOn, Task, TaskType
 from routes.rallyfile import (
     DEMO_RALLY_PATH,
     FORMAT,
@@ -27,6 +26,7 @@ from routes.rallyfile import (
     load_venues,
     read_rally_file,
 )
+from routes.tasks import Hint, LetterOn, Task, TaskType
 from tests.routes.helpers import make_rally, venue
 
 

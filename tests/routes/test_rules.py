@@ -653,9 +653,9 @@ def test_answers_and_hints_keep_the_devices_time_order_but_not_the_teams_place()
 def test_the_score_is_never_negative_and_points_only_from_solved_tasks(events):
     rally = with_tasks(OrderMode.FREE)
     state = found_first(rally)
-    for n, (i, kind, given) in enumerate(events):
+    for n, (i, kind, choice) in enumerate(events):
         event = (
-            AnswerEvent(rally.stops[i].marker.id, given, at(10 + n))
+            AnswerEvent(rally.stops[i].marker.id, choice, at(10 + n))
             if kind == "answer"
             else HintEvent(rally.stops[i].marker.id, at(10 + n))
         )
