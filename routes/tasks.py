@@ -73,7 +73,12 @@ class Task:
         """The accepted answers of a TEXT task (empty for the other types)."""
         if self.type is not TaskType.TEXT:
             return ()
-        return (self.answer,) if isinstance(self.answer, str) else tuple(self.answer)  # type: ignore[arg-type]
+        answer: object = self.answer
+        if isinstance(answer, str):
+            return (answer,)
+        if isinstance(answer, tuple | list):
+            return tuple(a for a in answer if isinstance(a, str))
+        return ()
 
     @property
     def shown_answer(self) -> int | float | str | None:
@@ -105,7 +110,7 @@ class Task:
         said = normalise(given)
         if not said:
             raise TaskAnswerError("the answer is empty")
-        return any(said == normalise(a) for a in self.accepted if isinstance(a, str))
+        return any(said == normalise(a) for a in self.accepted)
 
     def points_for(self, wrong: int) -> int:
         """Points for a right answer after ``wrong`` wrong ones: fewer with each, 0 once used up."""
