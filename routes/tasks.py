@@ -68,6 +68,11 @@ class Task:
     attempts: int = DEFAULT_ATTEMPTS
     letter_on: LetterOn = LetterOn.FIND
 
+    def __post_init__(self) -> None:
+        # "choice" and "answer" as read from JSON become the enums (ValueError when unknown).
+        object.__setattr__(self, "type", TaskType(self.type))
+        object.__setattr__(self, "letter_on", LetterOn(self.letter_on))
+
     @property
     def accepted(self) -> tuple[str, ...]:
         """The accepted answers of a TEXT task (empty for the other types)."""
@@ -98,10 +103,10 @@ class Task:
             return given == self.answer
         if self.type is TaskType.NUMBER:
             value = parse_number(given)
-            right = self.answer
-            if isinstance(right, bool) or not isinstance(right, int | float):
+            right, tolerance = finite(self.answer), finite(self.tolerance)
+            if right is None or tolerance is None:
                 return False
-            slack = max(self.tolerance, 0.0) + 1e-9 * max(1.0, abs(right))
+            slack = max(tolerance, 0.0) + 1e-9 * max(1.0, abs(right))
             return abs(value - right) <= slack
         if not isinstance(given, str):
             raise TaskAnswerError(f"a text answer must be a string, got {_kind(given)}")
@@ -141,6 +146,17 @@ def parse_number(given: object) -> float:
     if not math.isfinite(value):
         raise TaskAnswerError(f"the number must be finite, got {value}")
     return value
+
+
+def finite(x: object) -> float | None:
+    """x as a finite float, or None when it is not a finite number (bools are not numbers)."""
+    if isinstance(x, bool) or not isinstance(x, int | float):
+        return None
+    try:
+        value = float(x)
+    except OverflowError:
+        return None
+    return value if math.isfinite(value) else None
 
 
 def normalise(s: str) -> str:

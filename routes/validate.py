@@ -20,7 +20,7 @@ from markers.geofence import MAX_RADIUS_M, MIN_RADIUS_M, Geofence
 from markers.i18n import EASY_GERMAN, LANGUAGES
 from routes.geometry import RouteSummary, summarize
 from routes.model import ROUTES_TEXTS, Rally, Stop, Text, pick
-from routes.tasks import MAX_ATTEMPTS, MAX_HINTS, MAX_OPTIONS, MIN_OPTIONS, TaskType
+from routes.tasks import MAX_ATTEMPTS, MAX_HINTS, MAX_OPTIONS, MIN_OPTIONS, TaskType, finite
 
 
 class Severity(StrEnum):
@@ -753,7 +753,7 @@ def _check_task(rally: Rally, i: int, out: list[Finding]) -> None:
                 rally, i, "task_answer", "validate.task_answer_choice", out, answer=shown, count=n
             )
     elif task.type is TaskType.NUMBER:
-        if not (_is_number(task.answer) and math.isfinite(task.answer)):  # type: ignore[arg-type]
+        if finite(task.answer) is None:
             _stop_finding(
                 rally,
                 i,
@@ -763,7 +763,8 @@ def _check_task(rally: Rally, i: int, out: list[Finding]) -> None:
                 answer=repr(task.answer),
             )
         tolerance = task.tolerance
-        if not (_is_number(tolerance) and math.isfinite(tolerance) and tolerance >= 0):
+        given = finite(tolerance)
+        if given is None or given < 0:
             _stop_finding(
                 rally, i, "task_tolerance", "validate.task_tolerance", out, tolerance=tolerance
             )

@@ -194,3 +194,16 @@ def test_an_accepted_answer_in_any_case_accents_and_spaces_is_right(answer, data
     given_form = _shuffle_form(data.draw, answer)
     assert len(given_form) <= MAX_ANSWER_CHARS
     assert task.check(given_form), (answer, given_form)
+
+
+def test_type_and_letter_given_as_strings_become_the_enums():
+    task = Task("choice", Q, (text(de="a"), text(de="b")), 0, letter_on="answer")  # type: ignore[arg-type]
+    assert task.type is TaskType.CHOICE and task.letter_on is LetterOn.ANSWER
+    assert task.check(0)
+    with pytest.raises(ValueError):
+        Task("essay", Q, (), 0)  # type: ignore[arg-type]
+
+
+def test_a_huge_whole_number_as_the_answer_or_tolerance_is_never_right():
+    assert not Task(TaskType.NUMBER, Q, (), 10**400).check(3)
+    assert not Task(TaskType.NUMBER, Q, (), 3, tolerance=10**400).check(3)  # type: ignore[arg-type]
