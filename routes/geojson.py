@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeGuard, cast
 
 from markers.geo import LatLon
-from markers.i18n import LANGUAGES
+from markers.i18n import EASY_GERMAN, LANGUAGES
 from routes.errors import MAX_POINTS, InterchangeError, check_size, latlon, too_many_points
 from routes.gpx import KIND_FINISH, KIND_START, KIND_STOP
 from routes.model import ROUTES_TEXTS, Marker, OrderMode, Rally, Stop, Text, pick, text
@@ -333,11 +333,12 @@ def parse_geojson(data: str | bytes | Mapping[str, Any]) -> GeoJsonData:
 
 
 def _title(value: Any, fallback: Any, lang: str, feature: int | None = None) -> Text:
-    """A Text from {"de": ..., "en": ...}, else from the plain string fallback (in lang)."""
+    """A Text from {"de": ..., "en": ..., "de-x-ls"?: ...}, else from the plain string fallback
+    (in lang)."""
     if isinstance(value, dict):
         if not all(isinstance(v, str) for v in value.values()):
             raise GeoJsonError("geojson.title_not_texts", example=_TITLE_EXAMPLE, feature=feature)
-        return text(**{k: v for k, v in value.items() if k in LANGUAGES})
+        return text(value.get("de", ""), value.get("en", ""), value.get(EASY_GERMAN, ""))
     if value is not None and not isinstance(value, str):
         raise GeoJsonError("geojson.title_not_text", found=_short(value), feature=feature)
     name = value or (fallback if isinstance(fallback, str) else "")

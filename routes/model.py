@@ -9,8 +9,9 @@ from types import MappingProxyType
 
 from markers.geo import LatLon
 from markers.geofence import Geofence
-from markers.i18n import Catalogue, Text, package_texts
+from markers.i18n import EASY_GERMAN, Catalogue, Text, package_texts
 from markers.i18n import pick as pick
+from routes.tasks import Hint, Task
 
 ROUTES_TEXTS = Catalogue(package_texts("routes"))
 """The texts of routes/: validation findings and interchange file errors."""
@@ -22,9 +23,9 @@ DWELL_S = 300.0
 """Five minutes at each stop: find the marker, read the story, think about the next clue."""
 
 
-def text(de: str = "", en: str = "") -> Text:
-    """A read-only Text from its German and English versions."""
-    return MappingProxyType({"de": de, "en": en})
+def text(de: str = "", en: str = "", ls: str = "") -> Text:
+    """A read-only Text from its German and English versions and, when given, Leichte Sprache."""
+    return MappingProxyType({"de": de, "en": en, **({EASY_GERMAN: ls} if ls else {})})
 
 
 class OrderMode(StrEnum):
@@ -48,6 +49,8 @@ class Marker:
     """The reveal: the story of the place, shown once the marker is found."""
     polygon: tuple[LatLon, ...] | None = None
     venue: str | None = None
+    step_free: bool | None = None
+    """Whether its venue can be reached without steps (None: not known)."""
 
     @property
     def geofence(self) -> Geofence:
@@ -60,6 +63,12 @@ class Stop:
 
     marker: Marker
     clue: Text | None = None
+    task: Task | None = None
+    """A question that opens once the marker is found."""
+    hints: tuple[Hint, ...] = ()
+    """Up to three hints, taken one at a time (routes.rules)."""
+    clue_from: int | None = None
+    """The marker id of the stop before this one when its clue was written (None: not known)."""
 
     @property
     def effective_clue(self) -> Text:

@@ -5,7 +5,8 @@ Format ``art-caching-rally/1``, a UTF-8 JSON object (fields marked ? are optiona
     format             "art-caching-rally/1"
     id?                the rally's id, an integer >= 1 (default 1)
     slug               lowercase letters and digits, words joined by "-"
-    title, intro?      texts {"de": "...", "en": "..."}; the intro: where to meet, how to play
+    title, intro?      texts {"de": "...", "en": "...", "de-x-ls"?: "..."} (de-x-ls: Leichte
+                       Sprache); the intro: where to meet, how to play
     order_mode?        "fixed" (default) or "free"
     start?, finish?    {"lat": ..., "lon": ..., "name"?: "..."}
     solution_word?     letters only, one per stop: stop i reveals letter i
@@ -13,14 +14,34 @@ Format ``art-caching-rally/1``, a UTF-8 JSON object (fields marked ? are optiona
     dwell_s?           seconds spent at each stop (default routes.model.DWELL_S)
     play_area?         [[lat, lon], ...], a polygon of at least three corners
     markers            [{"key", "id"?, "venue"?, "lat", "lon", "radius_m"?, "polygon"?,
-                         "title"?, "clue"?, "story"?, "source"?}, ...]
-    stops              [{"marker": "<key>", "clue"?: {...}}, ...], in walking order
+                         "title"?, "clue"?, "story"?, "source"?, "step_free"?}, ...]
+    stops              [{"marker": "<key>", "clue"?: {...}, "task"?: {...}, "hints"?: [...]}, ...],
+                       in walking order
+
+A stop's ``task`` (routes.tasks.Task) opens once its marker is found::
+
+    type               "choice", "number" or "text"
+    question           a text
+    options            choice only: 2 to 6 texts
+    answer             choice: the right option's 0-based index; number: a number; text: a
+                       string, or an array of accepted strings
+    tolerance?         number only: how far off an answer may be, >= 0 (default 0)
+    points?            points for a right answer at the first attempt, >= 0 (default 50)
+    attempts?          1 to 10 (default 3)
+    letter?            "find" (default): the stop's letter shows on finding the marker;
+                       "answer": once the task is solved or its attempts are used up
+
+A stop's ``hints`` are 0 to 3 ``{"text": {...}, "cost"?: points >= 0 (default 10)}``. dump_rally
+writes every field of a task and hint (tolerance for a number task only), and a text task's
+answer as a string when it has one accepted answer.
 
 A marker's ``key`` names it within the file; its ``id`` defaults to its place in ``markers``
 (1..n); ``venue`` names an entry of a venues file (see load_venues) and, when the loader is given
-the venues, its lat/lon must match that entry; ``source`` is where its facts come from. Every
-marker must be used by a stop. Coordinates are WGS84 decimal degrees. Every problem raises a
-RallyFileError that names its JSON path, e.g. ``markers[3].lat: must be a number, got 'x'``.
+the venues, its lat/lon must match that entry; ``source`` is where its facts come from;
+``step_free`` whether it can be reached without steps (absent: not known; taken from the venue
+when the marker does not say). Every marker must be used by a stop. Coordinates are WGS84
+decimal degrees. Every problem raises a RallyFileError that names its JSON path, e.g.
+``markers[3].lat: must be a number, got 'x'``.
 """
 
 from __future__ import annotations
@@ -38,7 +59,7 @@ from typing import Any
 import assets
 from markers.geo import CoordinateError, LatLon, check_latlon, distance_m
 from markers.geofence import MAX_RADIUS_M, MIN_RADIUS_M
-from markers.i18n import LANGUAGES
+from markers.i18n import TEXT_LANGUAGES
 from routes.model import (
     DWELL_S,
     WALKING_SPEED_MPS,
@@ -48,6 +69,20 @@ from routes.model import (
     Stop,
     Text,
     text,
+)
+from routes.tasks import (
+    DEFAULT_ATTEMPTS,
+    DEFAULT_HINT_COST,
+    DEFAULT_POINTS,
+    MAX_ANSWER_CHARS,
+    MAX_ATTEMPTS,
+    MAX_HINTS,
+    MAX_OPTIONS,
+    MIN_OPTIONS,
+    Hint,
+    LetterOn,
+    Task,
+    TaskType,
 )
 
 FORMAT = "art-caching-rally/1"
@@ -87,6 +122,8 @@ class Venue:
     address: str
     source: str
     short_fact: str
+    step_free: bool | None = None
+    """Whether the venue can be reached without steps (None: no source says)."""
 
 
 @dataclass(frozen=True)
@@ -163,10 +200,33 @@ def dump_rally(rally: Rally | RallyFile) -> dict[str, Any]:
     out["markers"] = [
         _dump_marker(m, i, keys[m.id], extra.sources.get(m.id)) for i, m in enumerate(markers)
     ]
-    out["stops"] = [
-        {"marker": keys[s.marker.id], **({"clue": _dump_text(s.clue)} if s.clue else {})}
-        for s in r.stops
-    ]
+    out["stops"] = [_dump_stop(s, keys[s.marker.id]) for s in r.stops]
+    return out
+
+
+def _dump_stop(stop: Stop, key: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"marker": key}
+    if stop.clue:
+        out["clue"] = _dump_text(stop.clue)
+    if stop.task is not None:
+        out["task"] = _dump_task(stop.task)
+    if stop.hints:
+        out["hints"] = [{"text": _dump_text(h.text), "cost": h.cost} for h in stop.hints]
+    return out
+
+
+def _dump_task(task: Task) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": TaskType(task.type).value, "question": _dump_text(task.question)}
+    if task.type is TaskType.CHOICE:
+        out["options"] = [_dump_text(o) for o in task.options]
+    if task.type is TaskType.TEXT:
+        accepted = list(task.accepted)
+        out["answer"] = accepted[0] if len(accepted) == 1 else accepted
+    else:
+        out["answer"] = task.answer
+    if task.type is TaskType.NUMBER:
+        out["tolerance"] = task.tolerance
+    out.update(points=task.points, attempts=task.attempts, letter=LetterOn(task.letter_on).value)
     return out
 
 
@@ -192,6 +252,8 @@ def _dump_marker(m: Marker, index: int, key: str, source: str | None) -> dict[st
             out[name] = _dump_text(getattr(m, name))
     if source:
         out["source"] = source
+    if m.step_free is not None:
+        out["step_free"] = m.step_free
     return out
 
 
@@ -297,12 +359,14 @@ def _parse_rally(data: Any, venues: Mapping[str, Venue] | None) -> RallyFile:
     stops = []
     for i, raw in enumerate(_array(top["stops"], "stops")):
         where = f"stops[{i}]"
-        fields = _fields(raw, where, {"marker"}, {"clue"})
+        fields = _fields(raw, where, {"marker"}, {"clue", "task", "hints"})
         key = _string(fields["marker"], f"{where}.marker")
         if key not in by_key:
             raise RallyFileError(f"{where}.marker", f"no marker has the key {key!r}")
         clue = _text(fields.get("clue", {}), f"{where}.clue")
-        stops.append(Stop(by_key[key][1], clue if any(clue.values()) else None))
+        task = _task(fields["task"], f"{where}.task") if "task" in fields else None
+        hints = _hints(fields.get("hints", []), f"{where}.hints")
+        stops.append(Stop(by_key[key][1], clue if any(clue.values()) else None, task, hints))
     used = {s.marker.id for s in stops}
     for key, (i, marker) in by_key.items():
         if marker.id not in used:
@@ -333,7 +397,7 @@ def _marker(
         raw,
         where,
         {"key", "lat", "lon"},
-        {"id", "venue", "radius_m", "polygon", "title", "clue", "story", "source"},
+        {"id", "venue", "radius_m", "polygon", "title", "clue", "story", "source", "step_free"},
     )
     key = _string(fields["key"], f"{where}.key")
     marker_id = _integer(fields.get("id", index + 1), f"{where}.id")
@@ -347,11 +411,12 @@ def _marker(
     polygon = fields.get("polygon")
     if polygon is not None:
         polygon = _polygon(polygon, f"{where}.polygon")
+    step_free = _optional_bool(fields.get("step_free"), f"{where}.step_free")
     venue = fields.get("venue")
     if venue is not None:
         venue = _string(venue, f"{where}.venue")
         if venues is not None:
-            _check_venue(position, venue, venues, where)
+            step_free = _check_venue(position, venue, venues, where, step_free)
     source = _string(fields["source"], f"{where}.source") if "source" in fields else None
     marker = Marker(
         id=marker_id,
@@ -359,6 +424,7 @@ def _marker(
         radius_m=radius,
         polygon=polygon,
         venue=venue,
+        step_free=step_free,
         **{
             name: _text(fields.get(name, {}), f"{where}.{name}")
             for name in ("title", "clue", "story")
@@ -367,7 +433,10 @@ def _marker(
     return key, marker, source
 
 
-def _check_venue(position: LatLon, name: str, venues: Mapping[str, Venue], where: str) -> None:
+def _check_venue(
+    position: LatLon, name: str, venues: Mapping[str, Venue], where: str, step_free: bool | None
+) -> bool | None:
+    """Check that the marker lies at its venue; return its step_free, the venue's if unsaid."""
     venue = venues.get(name)
     if venue is None:
         raise RallyFileError(f"{where}.venue", f"no venue is named {name!r}")
@@ -377,6 +446,15 @@ def _check_venue(position: LatLon, name: str, venues: Mapping[str, Venue], where
             where,
             f"lies {off:.1f} m from its venue {name!r} at {venue.position[0]}, {venue.position[1]}",
         )
+    if step_free is None:
+        return venue.step_free
+    if venue.step_free is not None and step_free != venue.step_free:
+        raise RallyFileError(
+            f"{where}.step_free",
+            f"is {str(step_free).lower()}, but its venue {name!r} says "
+            f"{str(venue.step_free).lower()}",
+        )
+    return step_free
 
 
 def _parse_venues(data: Any) -> list[Venue]:
@@ -384,17 +462,18 @@ def _parse_venues(data: Any) -> list[Venue]:
     names: dict[str, int] = {}
     for i, raw in enumerate(_array(data, "")):
         where = f"[{i}]"
-        fields = _fields(raw, where, set(_VENUE_FIELDS), set())
+        fields = _fields(raw, where, set(_VENUE_FIELDS), {"step_free"})
         strings = {
             k: _string(fields[k], f"{where}.{k}") for k in _VENUE_FIELDS if k not in ("lat", "lon")
         }
+        step_free = _optional_bool(fields.get("step_free"), f"{where}.step_free")
         if strings["name"] in names:
             raise RallyFileError(
                 f"{where}.name",
                 f"{strings['name']!r} is already the name of [{names[strings['name']]}]",
             )
         names[strings["name"]] = i
-        venues.append(Venue(position=_latlon(fields, where), **strings))
+        venues.append(Venue(position=_latlon(fields, where), step_free=step_free, **strings))
     return venues
 
 
@@ -496,13 +575,125 @@ def _polygon(value: Any, where: str) -> tuple[LatLon, ...]:
 def _text(value: Any, where: str, required: bool = False) -> Text:
     if not isinstance(value, Mapping):
         raise RallyFileError(where, f"must be an object of texts by language, got {_kind(value)}")
+    known = ", ".join(TEXT_LANGUAGES)
     for lang, v in value.items():
-        if lang not in LANGUAGES:
-            raise RallyFileError(
-                _join(where, str(lang)), f"unknown language (known: {', '.join(LANGUAGES)})"
-            )
+        if lang not in TEXT_LANGUAGES:
+            raise RallyFileError(_join(where, str(lang)), f"unknown language (known: {known})")
         if not isinstance(v, str):
             raise RallyFileError(_join(where, lang), f"must be a string, got {_kind(v)}")
     if required and not any(v.strip() for v in value.values()):
-        raise RallyFileError(where, f"needs a text in at least one of {', '.join(LANGUAGES)}")
-    return text(**value)
+        raise RallyFileError(where, f"needs a text in at least one of {known}")
+    return text(value.get("de", ""), value.get("en", ""), value.get("de-x-ls", ""))
+
+
+def _optional_bool(value: Any, where: str) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    raise RallyFileError(where, f"must be true or false, got {_kind(value)}")
+
+
+def _whole(value: Any, where: str, low: int, high: int | None = None) -> int:
+    """A whole number from low to high (no upper limit when high is None)."""
+    ok = not isinstance(value, bool) and isinstance(value, int)
+    if ok and value >= low and (high is None or value <= high):
+        return value
+    wanted = f"of {low} or more" if high is None else f"from {low} to {high}"
+    raise RallyFileError(where, f"must be a whole number {wanted}, got {value!r}")
+
+
+def _choice(value: Any, where: str, choices: Iterable[str]) -> str:
+    known = [str(c) for c in choices]
+    chosen = _string(value, where)
+    if chosen not in known:
+        raise RallyFileError(where, f"must be one of {known}, got {chosen!r}")
+    return chosen
+
+
+def _task(raw: Any, where: str) -> Task:
+    fields = _fields(
+        raw,
+        where,
+        {"type", "question", "answer"},
+        {"options", "tolerance", "points", "attempts", "letter"},
+    )
+    kind = TaskType(_choice(fields["type"], f"{where}.type", (t.value for t in TaskType)))
+    question = _text(fields["question"], f"{where}.question", required=True)
+    if "options" in fields and kind is not TaskType.CHOICE:
+        raise RallyFileError(
+            f"{where}.options", f"only a choice task has options, not a {kind.value} task"
+        )
+    if "tolerance" in fields and kind is not TaskType.NUMBER:
+        raise RallyFileError(
+            f"{where}.tolerance", f"only a number task has a tolerance, not a {kind.value} task"
+        )
+    options: tuple[Text, ...] = ()
+    tolerance = 0.0
+    answer: int | float | tuple[str, ...]
+    if kind is TaskType.CHOICE:
+        if "options" not in fields:
+            raise RallyFileError(f"{where}.options", "is required for a choice task")
+        listed = _array(fields["options"], f"{where}.options")
+        if not MIN_OPTIONS <= len(listed) <= MAX_OPTIONS:
+            raise RallyFileError(
+                f"{where}.options",
+                f"a choice task needs {MIN_OPTIONS} to {MAX_OPTIONS} options, got {len(listed)}",
+            )
+        options = tuple(
+            _text(o, f"{where}.options[{i}]", required=True) for i, o in enumerate(listed)
+        )
+        answer = _whole(fields["answer"], f"{where}.answer", 0, len(options) - 1)
+    elif kind is TaskType.NUMBER:
+        value = fields["answer"]
+        number = _number(value, f"{where}.answer")
+        answer = value if isinstance(value, int) else number
+        tolerance = _number(fields.get("tolerance", 0.0), f"{where}.tolerance")
+        if tolerance < 0:
+            raise RallyFileError(f"{where}.tolerance", f"must be 0 or more, got {tolerance}")
+    else:
+        answer = _accepted(fields["answer"], f"{where}.answer")
+    letter = _choice(fields.get("letter", LetterOn.FIND.value), f"{where}.letter", LetterOn)
+    return Task(
+        type=kind,
+        question=question,
+        options=options,
+        answer=answer,
+        tolerance=tolerance,
+        points=_whole(fields.get("points", DEFAULT_POINTS), f"{where}.points", 0),
+        attempts=_whole(
+            fields.get("attempts", DEFAULT_ATTEMPTS), f"{where}.attempts", 1, MAX_ATTEMPTS
+        ),
+        letter_on=LetterOn(letter),
+    )
+
+
+def _accepted(value: Any, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (_answer_text(value, where),)
+    if not isinstance(value, list | tuple):
+        raise RallyFileError(where, f"must be a string or an array of strings, got {_kind(value)}")
+    if not value:
+        raise RallyFileError(where, "needs at least one accepted answer")
+    return tuple(_answer_text(v, f"{where}[{i}]") for i, v in enumerate(value))
+
+
+def _answer_text(value: Any, where: str) -> str:
+    accepted = _string(value, where)
+    if len(accepted) > MAX_ANSWER_CHARS:
+        raise RallyFileError(where, f"may have at most {MAX_ANSWER_CHARS} characters")
+    return accepted
+
+
+def _hints(value: Any, where: str) -> tuple[Hint, ...]:
+    listed = _array(value, where)
+    if len(listed) > MAX_HINTS:
+        raise RallyFileError(where, f"a stop has at most {MAX_HINTS} hints, got {len(listed)}")
+    hints = []
+    for i, raw in enumerate(listed):
+        fields = _fields(raw, f"{where}[{i}]", {"text"}, {"cost"})
+        hints.append(
+            Hint(
+                _text(fields["text"], f"{where}[{i}].text", required=True),
+                _whole(fields.get("cost", DEFAULT_HINT_COST), f"{where}[{i}].cost", 0),
+            )
+        )
+    return tuple(hints)

@@ -19,7 +19,8 @@ from types import MappingProxyType
 
 from markers.geo import LatLon, destination, distance_and_bearing, distance_m
 from markers.geofence import ACCURACY_CAP_M, tolerance_m
-from routes.model import OrderMode, Rally, Text
+from routes.model import OrderMode, Rally, Stop, Text
+from routes.tasks import LetterOn, TaskAnswerError, TaskType
 
 
 class Method(StrEnum):
@@ -39,6 +40,15 @@ class Rejection(StrEnum):
     OUTSIDE = "outside"
     TELEPORT = "teleport"
     MOCK_LOCATION = "mock_location"
+    NOT_FOUND = "not_found"
+    """An answer for a stop whose marker the team has not found."""
+    NO_TASK = "no_task"
+    TASK_CLOSED = "task_closed"
+    """An answer for a task already solved or with its attempts used up."""
+    NO_HINT = "no_hint"
+    """No hint left, or the stop is neither open nor found with its task still open."""
+    BAD_ANSWER = "bad_answer"
+    """An answer of the wrong form (routes.tasks.TaskAnswerError); it uses no attempt."""
 
 
 class FlagKind(StrEnum):
@@ -95,13 +105,35 @@ class Find:
 
 
 @dataclass(frozen=True)
+class StopProgress:
+    """A team's progress on one stop's task and hints."""
+
+    wrong: int = 0
+    solved: bool = False
+    points: int = 0
+    """Points the task earned."""
+    hints: int = 0
+    """How many of the stop's hints the team has taken (always the first ones)."""
+
+
+_NO_PROGRESS = StopProgress()
+
+
+@dataclass(frozen=True)
 class TeamState:
-    """What the rules remember of a team: its start, its finds and its last trusted fix."""
+    """What the rules remember of a team: its start, its finds, its last trusted fix and its
+    progress on tasks and hints."""
 
     found: tuple[Find, ...] = ()
     last_fix: Fix | None = None
     started_at: datetime | None = None
     """The finish time is measured from here."""
+    progress: Mapping[int, StopProgress] = field(default_factory=lambda: MappingProxyType({}))
+    """Marker id to the team's progress at that stop (absent: nothing yet)."""
+
+    def stop_progress(self, marker_id: int) -> StopProgress:
+        """The team's progress at the stop of marker_id (none yet: StopProgress())."""
+        return self.progress.get(marker_id, _NO_PROGRESS)
 
     @property
     def found_ids(self) -> frozenset[int]:
@@ -138,7 +170,30 @@ class AssistEvent:
         _require_aware(self.at)
 
 
-Event = GpsEvent | QrEvent | AssistEvent
+@dataclass(frozen=True)
+class AnswerEvent:
+    """An answer to the task of the stop of marker_id, as the player gave it (any JSON value)."""
+
+    marker_id: int
+    answer: object
+    at: datetime
+
+    def __post_init__(self) -> None:
+        _require_aware(self.at)
+
+
+@dataclass(frozen=True)
+class HintEvent:
+    """The team asks for the next hint of the stop of marker_id."""
+
+    marker_id: int
+    at: datetime
+
+    def __post_init__(self) -> None:
+        _require_aware(self.at)
+
+
+Event = GpsEvent | QrEvent | AssistEvent | AnswerEvent | HintEvent
 
 
 @dataclass(frozen=True)
@@ -169,18 +224,37 @@ class Nearby:
 
 @dataclass(frozen=True)
 class OpenStop:
-    """A stop the team may look for now: its clue and search area, its marker when near."""
+    """A stop the team may look for now: its clue and search area, its marker when near, the
+    hints it took and what the next one costs."""
 
     index: int
     marker_id: int
     clue: Text
     search_area: SearchArea
     nearby: Nearby | None = None
+    hints: tuple[Text, ...] = ()
+    hints_left: int = 0
+    next_hint_cost: int | None = None
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """A found stop's task as the team sees it; ``answer`` only once it is solved or closed."""
+
+    type: TaskType
+    question: Text
+    options: tuple[Text, ...]
+    attempts_left: int
+    solved: bool
+    closed: bool
+    points: int
+    answer: int | float | str | None = None
 
 
 @dataclass(frozen=True)
 class FoundStop:
-    """A found stop with everything it reveals."""
+    """A found stop with everything it reveals; its letter waits for its task when the task
+    says so (LetterOn.ANSWER)."""
 
     index: int
     marker_id: int
@@ -190,6 +264,29 @@ class FoundStop:
     position: LatLon
     at: datetime
     method: Method
+    task: TaskView | None = None
+    hints: tuple[Text, ...] = ()
+    hints_left: int = 0
+    next_hint_cost: int | None = None
+
+
+@dataclass(frozen=True)
+class AnswerResult:
+    """What an answer did: right or not, the points it earned, attempts left, task closed."""
+
+    correct: bool
+    points: int
+    attempts_left: int
+    closed: bool
+
+
+@dataclass(frozen=True)
+class HintResult:
+    """The hint just taken: its number at its stop (from 1), its text and its cost."""
+
+    number: int
+    text: Text
+    cost: int
 
 
 @dataclass(frozen=True)
@@ -216,6 +313,8 @@ class Outcome:
     rejection: Rejection | None
     view: TeamView
     at: datetime
+    answer: AnswerResult | None = None
+    hint: HintResult | None = None
 
 
 @dataclass(frozen=True)
@@ -250,10 +349,28 @@ def search_area(rally: Rally, index: int, config: RulesConfig) -> SearchArea:
 
 
 def score(rally: Rally, state: TeamState, config: RulesConfig = RulesConfig()) -> int:
-    """Points for each find by its method, plus the bonus once every stop is found."""
+    """Points for each find by its method, the bonus once every stop is found, and the points of
+    solved tasks, less the cost of the hints taken; never below 0."""
     ids = {s.marker.id for s in rally.stops}
     points = sum(config.points.get(f.method, 0) for f in state.found if f.marker_id in ids)
-    return points + (config.completion_bonus if is_complete(rally, state) else 0)
+    bonus = config.completion_bonus if is_complete(rally, state) else 0
+    tasks = sum(state.stop_progress(i).points for i in ids)
+    costs = sum(_hint_costs(s, state.stop_progress(s.marker.id)) for s in _unique_stops(rally))
+    return max(0, points + bonus + tasks - costs)
+
+
+def task_closed(stop: Stop, progress: StopProgress) -> bool:
+    """Whether the stop's task takes no more answers: solved, or its attempts used up."""
+    return stop.task is not None and (progress.solved or progress.wrong >= stop.task.attempts)
+
+
+def hint_allowed(rally: Rally, state: TeamState, index: int) -> bool:
+    """Whether the team may take a hint at stop ``index`` now (hints left aside): the stop is
+    open, or found with its task still open."""
+    stop = rally.stops[index]
+    if stop.marker.id in state.found_ids:
+        return stop.task is not None and not task_closed(stop, state.stop_progress(stop.marker.id))
+    return index in open_indices(rally, state)
 
 
 def is_complete(rally: Rally, state: TeamState) -> bool:
@@ -299,18 +416,21 @@ def view(rally: Rally, state: TeamState, config: RulesConfig = RulesConfig()) ->
                 nearby = Nearby(marker.position, marker.radius_m, d, b)
         open_stops.append(
             OpenStop(
-                i, marker.id, rally.stops[i].effective_clue, search_area(rally, i, config), nearby
+                i,
+                marker.id,
+                rally.stops[i].effective_clue,
+                search_area(rally, i, config),
+                nearby,
+                *_hint_view(rally, state, i),
             )
         )
     finds = {f.marker_id: f for f in state.found}
     found = tuple(
-        _found_stop(rally, i, finds[s.marker.id])
+        _found_stop(rally, state, i, finds[s.marker.id])
         for i, s in enumerate(rally.stops)
         if s.marker.id in finds
     )
-    letters = tuple(
-        rally.letter(i) if s.marker.id in finds else None for i, s in enumerate(rally.stops)
-    )
+    letters = tuple(_letter(rally, state, i) for i in range(len(rally.stops)))
     return TeamView(
         open=tuple(open_stops),
         found=found,
@@ -341,6 +461,8 @@ def apply(
     if backdated is not None:
         flags.append(backdated)
     at = _event_at(event)
+    if isinstance(event, AnswerEvent | HintEvent):
+        return _task_or_hint(rally, state, event, config, flags)
     anchors = _anchors(rally, state, config)
     fix: Fix | None = getattr(event, "fix", None)
     trusted_fix = state.last_fix
@@ -394,6 +516,71 @@ def apply(
         view=new_view,
         at=at,
     )
+
+
+def _task_or_hint(
+    rally: Rally,
+    state: TeamState,
+    event: AnswerEvent | HintEvent,
+    config: RulesConfig,
+    flags: list[Flag],
+) -> Outcome:
+    """An answer or a hint request: changes the stop's progress only, never where the team is."""
+    index = rally.stop_index(event.marker_id)
+    rejection: Rejection | None = None
+    answer: AnswerResult | None = None
+    hint: HintResult | None = None
+    progress = state.stop_progress(event.marker_id)
+    new_progress = progress
+    if index is None:
+        rejection = Rejection.NOT_IN_RALLY
+    elif isinstance(event, AnswerEvent):
+        rejection, answer, new_progress = _answer(rally.stops[index], state, progress, event)
+    else:
+        stop = rally.stops[index]
+        if progress.hints >= len(stop.hints) or not hint_allowed(rally, state, index):
+            rejection = Rejection.NO_HINT
+        else:
+            taken = stop.hints[progress.hints]
+            hint = HintResult(progress.hints + 1, taken.text, taken.cost)
+            new_progress = replace(progress, hints=progress.hints + 1)
+    new_state = state
+    if new_progress != progress:
+        progress_map = {**state.progress, event.marker_id: new_progress}
+        new_state = replace(state, progress=MappingProxyType(progress_map))
+    return Outcome(
+        state=new_state,
+        found=(),
+        flags=tuple(flags),
+        rejection=rejection,
+        view=view(rally, new_state, config),
+        at=event.at,
+        answer=answer,
+        hint=hint,
+    )
+
+
+def _answer(
+    stop: Stop, state: TeamState, progress: StopProgress, event: AnswerEvent
+) -> tuple[Rejection | None, AnswerResult | None, StopProgress]:
+    task = stop.task
+    if stop.marker.id not in state.found_ids:
+        return Rejection.NOT_FOUND, None, progress
+    if task is None:
+        return Rejection.NO_TASK, None, progress
+    if task_closed(stop, progress):
+        return Rejection.TASK_CLOSED, AnswerResult(False, 0, 0, True), progress
+    left = task.attempts - progress.wrong
+    try:
+        correct = task.check(event.answer)
+    except TaskAnswerError:
+        return Rejection.BAD_ANSWER, AnswerResult(False, 0, left, False), progress
+    if correct:
+        points = task.points_for(progress.wrong)
+        done = replace(progress, solved=True, points=points)
+        return None, AnswerResult(True, points, 0, True), done
+    wrong = replace(progress, wrong=progress.wrong + 1)
+    return None, AnswerResult(False, 0, left - 1, left - 1 <= 0), wrong
 
 
 def rank_key(complete: bool, score: int, duration_s: float | None) -> tuple:
@@ -511,18 +698,75 @@ def _find_flags(
     return []
 
 
-def _found_stop(rally: Rally, index: int, find: Find) -> FoundStop:
+def _found_stop(rally: Rally, state: TeamState, index: int, find: Find) -> FoundStop:
     marker = rally.stops[index].marker
     return FoundStop(
         index,
         marker.id,
         marker.title,
         marker.story,
-        rally.letter(index),
+        _letter(rally, state, index),
         marker.position,
         find.at,
         find.method,
+        _task_view(rally.stops[index], state.stop_progress(marker.id)),
+        *_hint_view(rally, state, index),
     )
+
+
+def _letter(rally: Rally, state: TeamState, index: int) -> str | None:
+    """The letter stop ``index`` shows the team: once found, and when its task says so only
+    once that task is solved or closed."""
+    stop = rally.stops[index]
+    if stop.marker.id not in state.found_ids:
+        return None
+    if (
+        stop.task is not None
+        and stop.task.letter_on is LetterOn.ANSWER
+        and not task_closed(stop, state.stop_progress(stop.marker.id))
+    ):
+        return None
+    return rally.letter(index)
+
+
+def _task_view(stop: Stop, progress: StopProgress) -> TaskView | None:
+    task = stop.task
+    if task is None:
+        return None
+    closed = task_closed(stop, progress)
+    return TaskView(
+        type=task.type,
+        question=task.question,
+        options=task.options,
+        attempts_left=0 if closed else task.attempts - progress.wrong,
+        solved=progress.solved,
+        closed=closed,
+        points=progress.points,
+        answer=task.shown_answer if closed else None,
+    )
+
+
+def _hint_view(
+    rally: Rally, state: TeamState, index: int
+) -> tuple[tuple[Text, ...], int, int | None]:
+    """The hints taken at stop ``index``, how many may still be taken now, the next one's cost."""
+    stop = rally.stops[index]
+    taken = min(state.stop_progress(stop.marker.id).hints, len(stop.hints))
+    left = len(stop.hints) - taken if hint_allowed(rally, state, index) else 0
+    return (
+        tuple(h.text for h in stop.hints[:taken]),
+        left,
+        stop.hints[taken].cost if left else None,
+    )
+
+
+def _hint_costs(stop: Stop, progress: StopProgress) -> int:
+    return sum(h.cost for h in stop.hints[: progress.hints])
+
+
+def _unique_stops(rally: Rally) -> list[Stop]:
+    """The stops, a marker used twice counted once (its progress is one)."""
+    return list({s.marker.id: s for s in reversed(rally.stops)}.values())
 
 
 def _newer(last: Fix | None, fix: Fix) -> Fix:

@@ -17,9 +17,10 @@ from types import MappingProxyType
 
 from markers.geo import CoordinateError, LatLon, centroid, check_latlon, distance_m
 from markers.geofence import MAX_RADIUS_M, MIN_RADIUS_M, Geofence
-from markers.i18n import LANGUAGES
+from markers.i18n import EASY_GERMAN, LANGUAGES
 from routes.geometry import RouteSummary, summarize
-from routes.model import ROUTES_TEXTS, Rally, Text, pick
+from routes.model import ROUTES_TEXTS, Rally, Stop, Text, pick
+from routes.tasks import MAX_ATTEMPTS, MAX_HINTS, MAX_OPTIONS, MIN_OPTIONS, TaskType, finite
 
 
 class Severity(StrEnum):
@@ -46,6 +47,16 @@ CODES: Mapping[str, Severity] = MappingProxyType(
         "solution_word_characters": Severity.ERROR,
         "missing_translation": Severity.WARNING,
         "rally_too_long": Severity.INFO,
+        "task_options": Severity.ERROR,
+        "task_answer": Severity.ERROR,
+        "task_tolerance": Severity.ERROR,
+        "task_attempts": Severity.ERROR,
+        "task_points": Severity.ERROR,
+        "too_many_hints": Severity.ERROR,
+        "hint_cost": Severity.ERROR,
+        "missing_easy_german": Severity.INFO,
+        "not_step_free": Severity.WARNING,
+        "clue_predecessor_changed": Severity.WARNING,
     }
 )
 """Every finding code and its severity. Codes are stable: clients may match on them."""
@@ -105,6 +116,12 @@ def validate(rally: Rally, limits: Limits = Limits()) -> list[Finding]:
     _check_play_area(rally, positions, out)
     _check_solution_word(rally, out)
     _check_translations(rally, out)
+    _check_easy_german(rally, out)
+    for i in range(len(rally.stops)):
+        _check_task(rally, i, out)
+        _check_hints(rally, i, out)
+        _check_step_free(rally, i, out)
+        _check_clue_from(rally, i, out)
     return sorted(out, key=_order_key)
 
 
@@ -584,21 +601,95 @@ def _missing(value: Text | None) -> list[str]:
     return [lang for lang in LANGUAGES if not (value or {}).get(lang, "").strip()]
 
 
-def _check_translations(rally: Rally, out: list[Finding]) -> None:
-    texts: list[tuple[int | None, str, Text | None]] = [(None, "title", rally.title)]
-    if any((v or "").strip() for v in (rally.intro or {}).values()):
-        texts.append((None, "intro", rally.intro))
+def _blank(value: Text | None) -> bool:
+    return not any(isinstance(v, str) and v.strip() for v in (value or {}).values())
+
+
+_PlayerText = tuple[int | None, str, Text, Text | None]
+"""Stop index (None: the rally), field name, what the field is called, the text."""
+
+
+def _player_texts(rally: Rally) -> list[_PlayerText]:
+    """Every text a player reads: the rally's title and intro (when it has one), and at each
+    stop its title, clue, story, task question and options, and hints."""
+    texts: list[_PlayerText] = [(None, "title", _t("validate.field.title"), rally.title)]
+    if not _blank(rally.intro):
+        texts.append((None, "intro", _t("validate.field.intro"), rally.intro))
     for k, stop in enumerate(rally.stops):
         m = stop.marker
-        texts += [(k, "title", m.title), (k, "clue", stop.effective_clue), (k, "story", m.story)]
-    for i, name, value in texts:
+        texts += [
+            (k, name, _t(f"validate.field.{name}"), value)
+            for name, value in (
+                ("title", m.title),
+                ("clue", stop.effective_clue),
+                ("story", m.story),
+            )
+        ]
+        if stop.task is not None:
+            texts.append((k, "question", _t("validate.field.question"), stop.task.question))
+            texts += [
+                (k, f"options[{n}]", _t("validate.field.option", n=n + 1), o)
+                for n, o in enumerate(stop.task.options)
+            ]
+        texts += [
+            (k, f"hints[{n}]", _t("validate.field.hint", n=n + 1), h.text)
+            for n, h in enumerate(stop.hints)
+        ]
+    return texts
+
+
+def _check_translations(rally: Rally, out: list[Finding]) -> None:
+    for i, name, field_name, value in _player_texts(rally):
         missing = _missing(value)
         if missing:
-            _missing_translation(rally, i, name, missing, out)
+            _missing_translation(rally, i, name, field_name, missing, out)
+
+
+def _whose(rally: Rally, i: int | None) -> Text:
+    return (
+        _t("validate.where.rally") if i is None else _t("validate.where.stop", ref=_ref(rally, i))
+    )
+
+
+_LISTED = 3
+"""How many of the texts without Leichte Sprache its finding names."""
+
+
+def _check_easy_german(rally: Rally, out: list[Finding]) -> None:
+    """One finding for all the texts that have words but none in Leichte Sprache."""
+    lacking = [
+        (i, name, field_name)
+        for i, name, field_name, value in _player_texts(rally)
+        if not _blank(value) and _blank({EASY_GERMAN: (value or {}).get(EASY_GERMAN, "")})
+    ]
+    if not lacking:
+        return
+    named = [
+        {lang: f"{_whose(rally, i)[lang]}: {f[lang]}" for lang in LANGUAGES}
+        for i, _, f in lacking[:_LISTED]
+    ]
+    rest = len(lacking) - len(named)
+    listed = {lang: "; ".join(n[lang] for n in named) for lang in LANGUAGES}
+    _add(
+        out,
+        "missing_easy_german",
+        _t(
+            "validate.missing_easy_german",
+            texts=_count(len(lacking), "text"),
+            listed=_t("validate.and_more", listed=listed, n=rest) if rest else listed,
+        ),
+        count=len(lacking),
+        texts=tuple({"stop_index": i, "field": name} for i, name, _ in lacking),
+    )
 
 
 def _missing_translation(
-    rally: Rally, i: int | None, name: str, missing: list[str], out: list[Finding]
+    rally: Rally,
+    i: int | None,
+    name: str,
+    field_name: Text,
+    missing: list[str],
+    out: list[Finding],
 ) -> None:
     names = [
         _t(f"validate.language.{lang}")
@@ -608,20 +699,143 @@ def _missing_translation(
     ]
     and_ = _t("validate.and")
     listed = {lang: f" {and_[lang]} ".join(n[lang] for n in names) for lang in LANGUAGES}
-    whose = (
-        _t("validate.where.rally") if i is None else _t("validate.where.stop", ref=_ref(rally, i))
-    )
     _add(
         out,
         "missing_translation",
         _t(
             "validate.missing_translation",
-            whose=whose,
-            field=_t(f"validate.field.{name}"),
+            whose=_whose(rally, i),
+            field=field_name,
             languages=listed,
         ),
         i,
         None if i is None else rally.stops[i].marker.id,
         field=name,
         languages=tuple(missing),
+    )
+
+
+def _is_number(x: object) -> bool:
+    return not isinstance(x, bool) and isinstance(x, int | float)
+
+
+def _stop_finding(
+    rally: Rally, i: int, code: str, key: str, out: list[Finding], **values: object
+) -> None:
+    """A finding about stop i whose text (key) names the stop and values; values go to details."""
+    message = _t(key, ref=_ref(rally, i), **values)
+    out.append(
+        Finding(
+            code, CODES[code], message, i, rally.stops[i].marker.id, None, MappingProxyType(values)
+        )
+    )
+
+
+def _check_task(rally: Rally, i: int, out: list[Finding]) -> None:
+    task = rally.stops[i].task
+    if task is None:
+        return
+    n = len(task.options)
+    if task.type is TaskType.CHOICE:
+        if not MIN_OPTIONS <= n <= MAX_OPTIONS:
+            _add(
+                out,
+                "task_options",
+                _t("validate.task_options", ref=_ref(rally, i), options=_count(n, "option")),
+                i,
+                rally.stops[i].marker.id,
+                options=n,
+            )
+        answer = task.answer
+        if not (_is_number(answer) and isinstance(answer, int) and 0 <= answer < n):
+            shown = answer + 1 if _is_number(answer) and isinstance(answer, int) else repr(answer)
+            _stop_finding(
+                rally, i, "task_answer", "validate.task_answer_choice", out, answer=shown, count=n
+            )
+    elif task.type is TaskType.NUMBER:
+        if finite(task.answer) is None:
+            _stop_finding(
+                rally,
+                i,
+                "task_answer",
+                "validate.task_answer_number",
+                out,
+                answer=repr(task.answer),
+            )
+        tolerance = task.tolerance
+        given = finite(tolerance)
+        if given is None or given < 0:
+            _stop_finding(
+                rally, i, "task_tolerance", "validate.task_tolerance", out, tolerance=tolerance
+            )
+    elif not any(isinstance(a, str) and a.strip() for a in task.accepted):
+        _stop_finding(rally, i, "task_answer", "validate.task_answer_text", out)
+    if not (_is_number(task.attempts) and 1 <= task.attempts <= MAX_ATTEMPTS):
+        _stop_finding(
+            rally,
+            i,
+            "task_attempts",
+            "validate.task_attempts",
+            out,
+            attempts=task.attempts,
+            max=MAX_ATTEMPTS,
+        )
+    if not (_is_number(task.points) and task.points >= 0):
+        _stop_finding(rally, i, "task_points", "validate.task_points", out, points=task.points)
+
+
+def _check_hints(rally: Rally, i: int, out: list[Finding]) -> None:
+    hints = rally.stops[i].hints
+    if len(hints) > MAX_HINTS:
+        _add(
+            out,
+            "too_many_hints",
+            _t(
+                "validate.too_many_hints",
+                ref=_ref(rally, i),
+                hints=_count(len(hints), "hint"),
+                max=MAX_HINTS,
+            ),
+            i,
+            rally.stops[i].marker.id,
+            hints=len(hints),
+            max=MAX_HINTS,
+        )
+    for n, hint in enumerate(hints):
+        if not (_is_number(hint.cost) and hint.cost >= 0):
+            _stop_finding(rally, i, "hint_cost", "validate.hint_cost", out, n=n + 1, cost=hint.cost)
+
+
+def _check_step_free(rally: Rally, i: int, out: list[Finding]) -> None:
+    if rally.stops[i].marker.step_free is False:
+        _stop_finding(rally, i, "not_step_free", "validate.not_step_free", out)
+
+
+def _check_clue_from(rally: Rally, i: int, out: list[Finding]) -> None:
+    """A stop whose clue was written for the way from another stop than the one now before it."""
+    stop: Stop = rally.stops[i]
+    before = rally.stops[i - 1].marker.id if i > 0 else None
+    if stop.clue_from is None or stop.clue_from == before:
+        return
+    was_index = rally.stop_index(stop.clue_from)
+    was = (
+        _t("validate.marker_ref", id=stop.clue_from)
+        if was_index is None
+        else _t("validate.stop_ref", ref=_ref(rally, was_index))
+    )
+    key = "validate.clue_predecessor_changed"
+    values: dict[str, object] = {"was": was}
+    if i == 0:
+        key += "_first"
+    else:
+        values["now"] = _t("validate.stop_ref", ref=_ref(rally, i - 1))
+    _add(
+        out,
+        "clue_predecessor_changed",
+        _t(key, ref=_ref(rally, i), **values),
+        i,
+        stop.marker.id,
+        None if was_index is None else was_index,
+        clue_from=stop.clue_from,
+        before=before,
     )

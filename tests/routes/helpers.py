@@ -63,12 +63,21 @@ def _place(where: Where) -> tuple[str, LatLon]:
 
 
 def make_marker(id: int, where: Where, radius: float = 25.0, **fields) -> Marker:
-    """A marker at a venue or position, with German and English title, clue and story."""
+    """A marker at a venue or position, with title, clue and story in German, English and
+    Leichte Sprache."""
     name, position = _place(where)
     defaults = {
-        "title": text(de=name, en=name),
-        "clue": text(de=f"Suche den Marker bei {name}.", en=f"Find the marker at {name}."),
-        "story": text(de=f"Die Geschichte von {name}.", en=f"The story of {name}."),
+        "title": text(de=name, en=name, ls=name),
+        "clue": text(
+            de=f"Suche den Marker bei {name}.",
+            en=f"Find the marker at {name}.",
+            ls=f"Such den Marker bei {name}.",
+        ),
+        "story": text(
+            de=f"Die Geschichte von {name}.",
+            en=f"The story of {name}.",
+            ls=f"Das ist die Geschichte von {name}.",
+        ),
         "venue": name if isinstance(where, str) else None,
     }
     return Marker(id=id, position=position, radius_m=radius, **{**defaults, **fields})
@@ -98,7 +107,7 @@ def make_rally(
             built.append(Stop(s))
         else:
             built.append(Stop(make_marker(i + 1, s)))
-    defaults = {"title": text(de="Testrallye", en="Test rally")}
+    defaults = {"title": text(de="Testrallye", en="Test rally", ls="Test-Rallye")}
     return Rally(
         id=id,
         slug=slug,

@@ -127,4 +127,5 @@ def test_everything_lies_in_the_play_area():
 def test_validation_finds_nothing_to_fix():
     findings = validate(RALLY)
     assert not [f for f in findings if f.severity is Severity.ERROR]
-    assert [f.message["en"] for f in findings] == []
+    # Leichte Sprache (an info finding) comes with the demo's de-x-ls texts (issue 12).
+    assert [f.message["en"] for f in findings if f.code != "missing_easy_german"] == []

@@ -26,6 +26,7 @@ from routes.rallyfile import (
     load_venues,
     read_rally_file,
 )
+from routes.tasks import Hint, LetterOn, Task, TaskType
 from tests.routes.helpers import make_rally, venue
 
 
@@ -47,6 +48,35 @@ def minimal() -> dict:
         ],
         "stops": [{"marker": "a"}, {"marker": "b"}],
     }
+
+
+CHOICE_TASK = {
+    "type": "choice",
+    "question": {"de": "Welche Farbe?", "en": "Which colour?", "de-x-ls": "Welche Farbe?"},
+    "options": [{"de": "Rot", "en": "Red"}, {"de": "Grün", "en": "Green"}, {"de": "Blau"}],
+    "answer": 1,
+    "points": 40,
+    "attempts": 2,
+    "letter": "answer",
+}
+NUMBER_TASK = {
+    "type": "number",
+    "question": {"de": "Seit wann?", "en": "Since when?"},
+    "answer": 1232,
+    "tolerance": 0.5,
+    "points": 50,
+    "attempts": 3,
+    "letter": "find",
+}
+TEXT_TASK = {
+    "type": "text",
+    "question": {"de": "Wer?", "en": "Who?"},
+    "answer": ["Kaiser", "Barbarossa"],
+    "points": 0,
+    "attempts": 10,
+    "letter": "find",
+}
+HINT = {"text": {"de": "Schau hoch.", "en": "Look up.", "de-x-ls": "Schau nach oben."}, "cost": 10}
 
 
 def changed(path: str, value: object) -> dict:
@@ -109,9 +139,12 @@ BAD = [
     (changed("slug", "Two Stops"), "slug: must be lowercase letters and digits joined by '-'"),
     (changed("slug", 3), "slug: must be a string, got a number"),
     (changed("title", DELETE), "title: is required"),
-    (changed("title", {"fr": "Deux"}), "title.fr: unknown language (known: de, en)"),
+    (changed("title", {"fr": "Deux"}), "title.fr: unknown language (known: de, en, de-x-ls)"),
     (changed("title", {"de": 5}), "title.de: must be a string, got a number"),
-    (changed("title", {"de": " ", "en": ""}), "title: needs a text in at least one of de, en"),
+    (
+        changed("title", {"de": " ", "en": ""}),
+        "title: needs a text in at least one of de, en, de-x-ls",
+    ),
     (changed("title", "Zwei"), "title: must be an object of texts by language, got a string"),
     (changed("id", 0), "id: must be a whole number of 1 or more, got 0"),
     (changed("order_mode", "random"), "order_mode: must be one of ['fixed', 'free']"),
@@ -159,7 +192,228 @@ BAD = [
     (changed("stops.0.marker", "zzz"), "stops[0].marker: no marker has the key 'zzz'"),
     (changed("stops.0", {}), "stops[0].marker: is required"),
     (changed("stops.1", {"marker": "a"}), "markers[1]: marker 'b' is used by no stop"),
+    (changed("markers.0.step_free", "yes"), "markers[0].step_free: must be true or false, got a"),
+    (changed("markers.0.story", {"de-x-LS": "x"}), "markers[0].story.de-x-LS: unknown language"),
+    (changed("stops.0.task", "Wie alt?"), "stops[0].task: must be an object, got a string"),
+    (changed("stops.0.task", {"type": "text"}), "stops[0].task.answer: is required"),
+    (
+        changed("stops.0.task", {**TEXT_TASK, "type": "essay"}),
+        "stops[0].task.type: must be one of ['choice', 'number', 'text'], got 'essay'",
+    ),
+    (changed("stops.0.task", {**TEXT_TASK, "type": 1}), "stops[0].task.type: must be a string"),
+    (
+        changed("stops.0.task", {**TEXT_TASK, "options": [{"de": "a"}, {"de": "b"}]}),
+        "stops[0].task.options: only a choice task has options, not a text task",
+    ),
+    (
+        changed("stops.0.task", {**NUMBER_TASK, "options": []}),
+        "stops[0].task.options: only a choice task has options, not a number task",
+    ),
+    (
+        changed("stops.0.task", {**TEXT_TASK, "tolerance": 1}),
+        "stops[0].task.tolerance: only a number task has a tolerance, not a text task",
+    ),
+    (
+        changed("stops.0.task", {**CHOICE_TASK, "options": CHOICE_TASK["options"][:1]}),
+        "stops[0].task.options: a choice task needs 2 to 6 options, got 1",
+    ),
+    (
+        changed("stops.0.task", {**CHOICE_TASK, "options": CHOICE_TASK["options"] * 3}),
+        "stops[0].task.options: a choice task needs 2 to 6 options, got 9",
+    ),
+    (
+        changed("stops.0.task", {k: v for k, v in CHOICE_TASK.items() if k != "options"}),
+        "stops[0].task.options: is required for a choice task",
+    ),
+    (
+        changed("stops.0.task", {**CHOICE_TASK, "options": [{"de": "a"}, {"fr": "b"}]}),
+        "stops[0].task.options[1].fr: unknown language",
+    ),
+    (
+        changed("stops.0.task", {**CHOICE_TASK, "options": [{"de": "a"}, {}]}),
+        "stops[0].task.options[1]: needs a text",
+    ),
+    (
+        changed("stops.0.task", {**CHOICE_TASK, "answer": 3}),
+        "stops[0].task.answer: must be a whole number from 0 to 2, got 3",
+    ),
+    (
+        changed("stops.0.task", {**CHOICE_TASK, "answer": -1}),
+        "stops[0].task.answer: must be a whole number from 0 to 2, got -1",
+    ),
+    (
+        changed("stops.0.task", {**CHOICE_TASK, "answer": True}),
+        "stops[0].task.answer: must be a whole number from 0 to 2, got True",
+    ),
+    (
+        changed("stops.0.task", {**CHOICE_TASK, "answer": "1"}),
+        "stops[0].task.answer: must be a whole number from 0 to 2, got '1'",
+    ),
+    (
+        changed("stops.0.task", {**NUMBER_TASK, "answer": "1232"}),
+        "stops[0].task.answer: must be a number, got '1232'",
+    ),
+    (
+        changed("stops.0.task", {**NUMBER_TASK, "answer": math.nan}),
+        "stops[0].task.answer: must be a finite number, got nan",
+    ),
+    (
+        changed("stops.0.task", {**NUMBER_TASK, "tolerance": -0.5}),
+        "stops[0].task.tolerance: must be 0 or more, got -0.5",
+    ),
+    (
+        changed("stops.0.task", {**TEXT_TASK, "answer": []}),
+        "stops[0].task.answer: needs at least one accepted answer",
+    ),
+    (
+        changed("stops.0.task", {**TEXT_TASK, "answer": ["Kaiser", " "]}),
+        "stops[0].task.answer[1]: must not be empty",
+    ),
+    (
+        changed("stops.0.task", {**TEXT_TASK, "answer": None}),
+        "stops[0].task.answer: must be a string or an array of strings, got null",
+    ),
+    (
+        changed("stops.0.task", {**TEXT_TASK, "answer": "x" * 201}),
+        "stops[0].task.answer: may have at most 200 characters",
+    ),
+    (
+        changed("stops.0.task", {**TEXT_TASK, "points": -5}),
+        "stops[0].task.points: must be a whole number of 0 or more, got -5",
+    ),
+    (
+        changed("stops.0.task", {**TEXT_TASK, "points": 2.5}),
+        "stops[0].task.points: must be a whole number of 0 or more, got 2.5",
+    ),
+    (
+        changed("stops.0.task", {**TEXT_TASK, "attempts": 0}),
+        "stops[0].task.attempts: must be a whole number from 1 to 10, got 0",
+    ),
+    (
+        changed("stops.0.task", {**TEXT_TASK, "attempts": 11}),
+        "stops[0].task.attempts: must be a whole number from 1 to 10, got 11",
+    ),
+    (
+        changed("stops.0.task", {**TEXT_TASK, "letter": "never"}),
+        "stops[0].task.letter: must be one of ['find', 'answer'], got 'never'",
+    ),
+    (
+        changed("stops.0.task", {**TEXT_TASK, "question": {"es": "¿Qué?"}}),
+        "stops[0].task.question.es: unknown language (known: de, en, de-x-ls)",
+    ),
+    (changed("stops.0.task", {**TEXT_TASK, "hint": "x"}), "stops[0].task.hint: unknown field"),
+    (changed("stops.0.hints", {"text": {}}), "stops[0].hints: must be an array, got an object"),
+    (
+        changed("stops.0.hints", [HINT] * 4),
+        "stops[0].hints: a stop has at most 3 hints, got 4",
+    ),
+    (
+        changed("stops.0.hints", [HINT, {"text": {"de": "x"}, "cost": -1}]),
+        "stops[0].hints[1].cost: must be a whole number of 0 or more, got -1",
+    ),
+    (changed("stops.0.hints", [{"cost": 5}]), "stops[0].hints[0].text: is required"),
+    (
+        changed("stops.0.hints", [{"text": {"de": "x", "fr": "y"}}]),
+        "stops[0].hints[0].text.fr: unknown language (known: de, en, de-x-ls)",
+    ),
 ]
+
+
+def full() -> dict:
+    """minimal() with everything a rally file may hold: tasks of each kind, hints, step_free and
+    Leichte Sprache, in the canonical form dump_rally writes."""
+    data = minimal()
+    data.update(
+        id=3,
+        title={**data["title"], "de-x-ls": "2 Stationen"},
+        intro={"de": "Treffpunkt", "en": "Meet", "de-x-ls": "Wir treffen uns."},
+        order_mode="free",
+        start={"lat": 49.4, "lon": 7.7, "name": "Bahnhof"},
+        solution_word="AB",
+        walking_speed_mps=1.2,
+        dwell_s=300.0,
+    )
+    data["markers"][0].update(
+        radius_m=25.0,
+        step_free=True,
+        title={"de": "Halle", "en": "Hall", "de-x-ls": "Halle"},
+        story={"de": "Alt.", "de-x-ls": "Das Haus ist alt."},
+        source="https://example.org",
+    )
+    data["markers"][1].update(radius_m=30.0, step_free=False)
+    data["stops"] = [
+        {
+            "marker": "a",
+            "clue": {"de": "Geh!", "de-x-ls": "Geh los."},
+            "task": CHOICE_TASK,
+            "hints": [HINT, {"text": {"de": "Rot ist es nicht."}, "cost": 0}],
+        },
+        {"marker": "b", "task": NUMBER_TASK, "hints": [HINT] * 3},
+        {"marker": "a", "task": {**TEXT_TASK, "answer": "Kaiser"}},
+    ]
+    return data
+
+
+def test_a_file_with_tasks_hints_step_free_and_leichte_sprache_round_trips():
+    data = full()
+    loaded = read_rally_file(data)
+    assert dump_rally(loaded) == data
+    assert read_rally_file(json.loads(json.dumps(dump_rally(loaded)))) == loaded
+    first, second, third = loaded.rally.stops
+    assert first.task is not None and first.task.type is TaskType.CHOICE
+    assert first.task.options[2] == text(de="Blau")
+    assert (first.task.answer, first.task.points, first.task.attempts) == (1, 40, 2)
+    assert first.task.letter_on is LetterOn.ANSWER
+    assert first.hints == (
+        Hint(text(de="Schau hoch.", en="Look up.", ls="Schau nach oben."), 10),
+        Hint(text(de="Rot ist es nicht."), 0),
+    )
+    assert first.clue == {"de": "Geh!", "en": "", "de-x-ls": "Geh los."}
+    assert second.task == Task(
+        TaskType.NUMBER, text(de="Seit wann?", en="Since when?"), (), 1232, tolerance=0.5
+    )
+    assert third.task is not None and third.task.answer == ("Kaiser",)
+    assert loaded.rally.title["de-x-ls"] == "2 Stationen"
+    assert [m.step_free for m in loaded.rally.markers] == [True, False, True]
+
+
+def test_defaults_of_a_task_and_a_hint():
+    data = changed("stops.0.task", {"type": "text", "question": {"de": "Wer?"}, "answer": "X"})
+    data["stops"][0]["hints"] = [{"text": {"en": "Up"}}]
+    stop = load_rally(data).stops[0]
+    assert stop.task == Task(TaskType.TEXT, text(de="Wer?"), (), ("X",))
+    assert (stop.task.points, stop.task.attempts, stop.task.letter_on) == (50, 3, LetterOn.FIND)
+    assert stop.hints == (Hint(text(en="Up"), 10),)
+    assert dump_rally(read_rally_file(data))["stops"][0]["task"] == {
+        "type": "text",
+        "question": {"de": "Wer?"},
+        "answer": "X",
+        "points": 50,
+        "attempts": 3,
+        "letter": "find",
+    }
+
+
+def test_step_free_comes_from_the_venue_unless_the_marker_says_so(tmp_path):
+    entries = json.loads(VENUES_PATH.read_text(encoding="utf-8"))
+    for entry in entries:
+        if entry["name"] == "Fruchthalle":
+            entry["step_free"] = False
+    path = tmp_path / "venues.json"
+    path.write_text(json.dumps(entries), encoding="utf-8")
+    venues = load_venues(path)
+    assert {v.name: v.step_free for v in venues}["Fruchthalle"] is False
+    assert all(v.step_free is None for v in load_venues())
+    assert load_rally(minimal(), venues).markers[0].step_free is False
+    assert load_rally(minimal()).markers[0].step_free is None
+    with pytest.raises(
+        RallyFileError, match=r"^markers\[0\]\.step_free: is true, but its venue 'Fruchthalle'"
+    ):
+        load_rally(changed("markers.0.step_free", True), venues)
+    entries[0]["step_free"] = "no"
+    path.write_text(json.dumps(entries), encoding="utf-8")
+    with pytest.raises(RallyFileError, match=r"\[0\]\.step_free: must be true or false"):
+        load_venues(path)
 
 
 @pytest.mark.parametrize(("data", "message"), BAD, ids=[m.split(":")[0] for _, m in BAD])
@@ -284,7 +538,35 @@ def test_dump_refuses_two_different_markers_with_one_id():
 # --- the round trip as a property --------------------------------------------------------------
 
 non_blank = st.text(min_size=1, max_size=12).filter(str.strip)
-texts = st.builds(text, de=st.text(max_size=12), en=st.text(max_size=12))
+texts = st.builds(text, de=st.text(max_size=12), en=st.text(max_size=12), ls=st.text(max_size=12))
+filled = st.builds(text, de=non_blank, en=st.text(max_size=12), ls=st.text(max_size=12))
+hints = st.lists(st.builds(Hint, filled, st.integers(0, 1000)), max_size=3).map(tuple)
+
+
+@st.composite
+def tasks(draw) -> Task | None:
+    kind = draw(st.none() | st.sampled_from(TaskType))
+    if kind is None:
+        return None
+    options = tuple(draw(st.lists(filled, min_size=2, max_size=6))) if kind == "choice" else ()
+    answer = {
+        TaskType.CHOICE: st.integers(0, len(options) - 1),
+        TaskType.NUMBER: st.integers(-(10**6), 10**6) | st.floats(-1e6, 1e6),
+        TaskType.TEXT: st.lists(non_blank, min_size=2, max_size=3).map(tuple)
+        | non_blank.map(lambda a: (a,)),
+    }[kind]
+    return Task(
+        kind,
+        draw(filled),
+        options,
+        draw(answer),
+        tolerance=draw(st.floats(0, 100)) if kind == "number" else 0.0,
+        points=draw(st.integers(0, 500)),
+        attempts=draw(st.integers(1, 10)),
+        letter_on=draw(st.sampled_from(LetterOn)),
+    )
+
+
 positions = st.builds(LatLon, st.floats(-90, 90), st.floats(-180, 180))
 polygons = st.lists(positions, min_size=3, max_size=5).map(tuple)
 
@@ -304,6 +586,7 @@ def rally_files(draw) -> RallyFile:
                 story=texts,
                 polygon=st.none() | polygons,
                 venue=st.none() | non_blank,
+                step_free=st.none() | st.booleans(),
             )
         )
         for i in ids
@@ -311,7 +594,7 @@ def rally_files(draw) -> RallyFile:
     order = draw(st.permutations(markers)) if markers else []
     repeats = draw(st.lists(st.sampled_from(markers), max_size=2)) if markers else []
     clues = st.none() | st.builds(text, de=non_blank, en=st.text(max_size=12))
-    stops = tuple(Stop(m, draw(clues)) for m in [*order, *repeats])
+    stops = tuple(Stop(m, draw(clues), draw(tasks()), draw(hints)) for m in [*order, *repeats])
     start = draw(st.none() | positions)
     finish = draw(st.none() | positions)
     rally = Rally(

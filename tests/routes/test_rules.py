@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import math
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,16 +13,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from markers.geo import LatLon, bearing_deg, destination, distance_m
-from routes.model import OrderMode
+from routes.model import OrderMode, text
 from routes.rules import (
+    AnswerEvent,
+    AnswerResult,
     AssistEvent,
     Fix,
     FlagKind,
     GpsEvent,
+    HintEvent,
+    HintResult,
     Method,
     QrEvent,
     Rejection,
     RulesConfig,
+    StopProgress,
+    TaskView,
     TeamState,
     apply,
     finished_at,
@@ -29,6 +37,7 @@ from routes.rules import (
     search_area,
     view,
 )
+from routes.tasks import Hint, LetterOn, Task, TaskType
 from tests.routes.helpers import make_rally, venue
 
 T0 = datetime(2026, 9, 12, 18, 0, tzinfo=UTC)
@@ -430,3 +439,230 @@ def test_an_honest_walk_counts_in_full_however_its_phones_deliver(devices, seed,
         state = out.state
     assert len(state.found) == len(rally.stops)
     assert finished_at(rally, state) == max(f.at for f in state.found)
+
+
+# --- tasks and hints ---------------------------------------------------------------------------
+
+QUESTION = text(de="Wie viele Bögen?", en="How many arches?", ls="Wie viele Bögen?")
+COLOURS = (text(de="Rot", en="Red"), text(de="Grün", en="Green"), text(de="Blau", en="Blue"))
+HINTS = (Hint(text(de="Schau hoch.", en="Look up."), 10), Hint(text(de="Es sind drei."), 25))
+
+
+def with_tasks(mode: OrderMode = OrderMode.FIXED, letter_on: LetterOn = LetterOn.FIND):
+    """Five stops: a choice task and two hints at the first, a number task at the second
+    (letter on answer), a text task at the third, hints but no task at the fourth."""
+    base = make_rally(STOPS, solution_word="KUNST", order_mode=mode)
+    stops = list(base.stops)
+    stops[0] = replace(
+        stops[0],
+        task=Task(TaskType.CHOICE, QUESTION, COLOURS, 1, points=60, letter_on=letter_on),
+        hints=HINTS,
+    )
+    stops[1] = replace(
+        stops[1],
+        task=Task(TaskType.NUMBER, QUESTION, (), 3.5, 0.25, points=40, letter_on=LetterOn.ANSWER),
+    )
+    stops[2] = replace(
+        stops[2], task=Task(TaskType.TEXT, QUESTION, (), ("Kaiser", "Barbarossa"), attempts=1)
+    )
+    stops[3] = replace(stops[3], hints=HINTS[:1])
+    return replace(base, stops=tuple(stops))
+
+
+def found_first(rally) -> TeamState:
+    return apply(rally, TeamState(started_at=T0), fix_at(rally.stops[0].marker.position, 5)).state
+
+
+def answer(rally, state, index: int, given: object, minutes: float = 6, **kw):
+    return apply(rally, state, AnswerEvent(rally.stops[index].marker.id, given, at(minutes)), **kw)
+
+
+def hint(rally, state, index: int, minutes: float = 6, **kw):
+    return apply(rally, state, HintEvent(rally.stops[index].marker.id, at(minutes)), **kw)
+
+
+def test_a_right_answer_first_time_earns_all_points_and_closes_the_task():
+    rally = with_tasks()
+    state = found_first(rally)
+    task = view(rally, state).found[0].task
+    assert task == TaskView(TaskType.CHOICE, QUESTION, COLOURS, 3, False, False, 0, None)
+    out = answer(rally, state, 0, 1)
+    assert out.rejection is None and out.found == () and out.flags == ()
+    assert out.answer == AnswerResult(correct=True, points=60, attempts_left=0, closed=True)
+    assert out.state.progress == {rally.stops[0].marker.id: StopProgress(0, True, 60, 0)}
+    assert out.view.score == 100 + 60
+    assert out.view.found[0].task == TaskView(
+        TaskType.CHOICE, QUESTION, COLOURS, 0, True, True, 60, 1
+    )
+    assert out.state.found == state.found and out.state.last_fix == state.last_fix
+
+
+def test_wrong_answers_cost_points_and_the_last_attempt_closes_the_task():
+    rally = with_tasks()
+    state = found_first(rally)
+    one = answer(rally, state, 0, 0)
+    assert one.answer == AnswerResult(False, 0, 2, False)
+    assert one.view.found[0].task.answer is None
+    right = answer(rally, one.state, 0, 1, 7)
+    assert right.answer == AnswerResult(True, 40, 0, True)  # 60 * 2 // 3
+    two = answer(rally, one.state, 0, 2, 7)
+    three = answer(rally, two.state, 0, 0, 8)
+    assert three.answer == AnswerResult(False, 0, 0, True)
+    assert three.view.found[0].task.answer == 1  # shown once closed
+    assert three.view.score == 100
+    late = answer(rally, three.state, 0, 1, 9)
+    assert late.rejection is Rejection.TASK_CLOSED
+    assert late.answer == AnswerResult(correct=False, points=0, attempts_left=0, closed=True)
+    assert late.state == three.state
+    again = answer(rally, right.state, 0, 1, 8)
+    assert again.rejection is Rejection.TASK_CLOSED and again.answer.correct is False
+
+
+@pytest.mark.parametrize("given", [True, "1", 1.0, None, [1], {"a": 1}, 3, -1, math.nan])
+def test_an_answer_of_the_wrong_form_uses_no_attempt(given):
+    rally = with_tasks()
+    state = found_first(rally)
+    out = answer(rally, state, 0, given)
+    assert out.rejection is Rejection.BAD_ANSWER
+    assert out.answer == AnswerResult(False, 0, 3, False)
+    assert out.state == state
+
+
+def test_number_and_text_answers_as_players_type_them():
+    rally = with_tasks(OrderMode.FREE)
+    state = TeamState(started_at=T0)
+    for i in (1, 2):
+        state = apply(rally, state, fix_at(rally.stops[i].marker.position, 5 * i)).state
+    assert answer(rally, state, 1, "3,6", 20).answer.correct
+    assert answer(rally, state, 1, " 3.25 ", 20).answer.correct
+    assert answer(rally, state, 1, 3.8, 20).answer == AnswerResult(False, 0, 2, False)
+    assert answer(rally, state, 1, "drei", 20).rejection is Rejection.BAD_ANSWER
+    assert answer(rally, state, 1, "9" * 500, 20).rejection is Rejection.BAD_ANSWER
+    assert answer(rally, state, 1, math.inf, 20).rejection is Rejection.BAD_ANSWER
+    assert answer(rally, state, 2, "  BARBARÓSSA ", 20).answer == AnswerResult(True, 50, 0, True)
+    assert answer(rally, state, 2, "x" * 201, 20).rejection is Rejection.BAD_ANSWER
+    wrong = answer(rally, state, 2, "Karl", 20)
+    assert wrong.answer == AnswerResult(False, 0, 0, True)
+    assert wrong.view.found[1].task.answer == "Kaiser"
+
+
+def test_answers_need_a_found_marker_a_task_and_a_stop_of_the_rally():
+    rally = with_tasks(OrderMode.FREE)
+    state = found_first(rally)
+    assert answer(rally, state, 1, 3.5).rejection is Rejection.NOT_FOUND
+    state = apply(rally, state, fix_at(rally.stops[3].marker.position, 30)).state
+    assert answer(rally, state, 3, "x", 31).rejection is Rejection.NO_TASK
+    out = apply(rally, state, AnswerEvent(999, 1, at(31)))
+    assert out.rejection is Rejection.NOT_IN_RALLY and out.answer is None
+    assert out.state == state
+
+
+def test_hints_one_at_a_time_while_open_then_while_the_task_is_open():
+    rally = with_tasks()
+    state = TeamState(started_at=T0)
+    opened = view(rally, state).open[0]
+    assert (opened.hints, opened.hints_left, opened.next_hint_cost) == ((), 2, 10)
+    first = hint(rally, state, 0, 1)
+    assert first.hint == HintResult(1, HINTS[0].text, 10) and first.rejection is None
+    assert first.view.open[0].hints == (HINTS[0].text,)
+    assert (first.view.open[0].hints_left, first.view.open[0].next_hint_cost) == (1, 25)
+    assert first.view.score == 0  # never below 0
+    state = apply(rally, first.state, fix_at(rally.stops[0].marker.position, 5)).state
+    assert view(rally, state).score == 100 - 10
+    second = hint(rally, state, 0, 6)
+    assert second.hint == HintResult(2, HINTS[1].text, 25)
+    found = second.view.found[0]
+    assert (found.hints, found.hints_left, found.next_hint_cost) == (
+        (HINTS[0].text, HINTS[1].text),
+        0,
+        None,
+    )
+    assert hint(rally, second.state, 0, 7).rejection is Rejection.NO_HINT
+    solved = answer(rally, second.state, 0, 1, 8)
+    assert solved.view.score == 100 + 60 - 35
+    assert solved.state.stop_progress(rally.stops[0].marker.id) == StopProgress(0, True, 60, 2)
+
+
+def test_no_hint_for_a_stop_not_open_or_found_without_an_open_task():
+    rally = with_tasks()
+    state = TeamState(started_at=T0)
+    later = hint(rally, state, 3, 1)
+    assert later.rejection is Rejection.NO_HINT and later.hint is None and later.state == state
+    assert view(rally, state).open[0].index == 0
+    state = found_first(rally)
+    state = answer(rally, state, 0, 1).state
+    closed = hint(rally, state, 0, 7)
+    assert closed.rejection is Rejection.NO_HINT and closed.view.found[0].hints_left == 0
+    free_rally = with_tasks(OrderMode.FREE)
+    state = apply(
+        free_rally, TeamState(started_at=T0), fix_at(free_rally.stops[3].marker.position, 5)
+    ).state
+    assert hint(free_rally, state, 3).rejection is Rejection.NO_HINT  # found, no task
+    assert hint(free_rally, state, 0).hint == HintResult(1, HINTS[0].text, 10)  # open
+    assert hint(free_rally, state, 4).rejection is Rejection.NO_HINT  # no hints at all
+    assert apply(free_rally, state, HintEvent(999, at(6))).rejection is Rejection.NOT_IN_RALLY
+
+
+def test_the_letter_waits_for_the_task_when_it_says_so():
+    rally = with_tasks(letter_on=LetterOn.ANSWER)
+    state = found_first(rally)
+    assert view(rally, state).found[0].letter is None
+    assert view(rally, state).letters == (None,) * 5
+    wrong = state
+    for n in range(3):
+        assert view(rally, wrong).letters[0] is None
+        wrong = answer(rally, wrong, 0, 0, 6 + n).state
+    assert view(rally, wrong).letters[0] == "K"  # closed: shown
+    solved = answer(rally, state, 0, 1)
+    assert solved.view.found[0].letter == "K" and solved.view.letters[0] == "K"
+    on_find = found_first(with_tasks())
+    assert view(with_tasks(), on_find).letters[0] == "K"
+
+
+def test_completion_and_finish_do_not_wait_for_tasks():
+    rally = with_tasks()
+    outcomes = walk(rally)
+    last = outcomes[-1].view
+    assert last.complete and last.finished_at == T0 + timedelta(minutes=50)
+    assert last.letters == ("K", None, "N", "S", "T")  # stop 2's letter waits for its answer
+    assert last.score == 5 * 100 + 200
+
+
+def test_answers_and_hints_keep_the_devices_time_order_but_not_the_teams_place():
+    rally = with_tasks()
+    state = found_first(rally)
+    out = answer(rally, state, 0, 1, 3, device_latest=at(9))
+    assert [f.kind for f in out.flags] == [FlagKind.BACKDATED] and out.at == at(9)
+    assert out.answer.correct
+    assert out.state.last_fix == state.last_fix and out.state.found == state.found
+    h = hint(rally, state, 0, 3, device_latest=at(9))
+    assert [f.kind for f in h.flags] == [FlagKind.BACKDATED] and h.at == at(9)
+    with pytest.raises(ValueError, match="time zone"):
+        AnswerEvent(1, 1, datetime(2026, 9, 12, 18, 0))
+    with pytest.raises(ValueError, match="time zone"):
+        HintEvent(1, datetime(2026, 9, 12, 18, 0))
+
+
+@settings(max_examples=60)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 4), st.sampled_from(["answer", "hint"]), st.integers(0, 3)),
+        max_size=25,
+    )
+)
+def test_the_score_is_never_negative_and_points_only_from_solved_tasks(events):
+    rally = with_tasks(OrderMode.FREE)
+    state = found_first(rally)
+    for n, (i, kind, choice) in enumerate(events):
+        event = (
+            AnswerEvent(rally.stops[i].marker.id, choice, at(10 + n))
+            if kind == "answer"
+            else HintEvent(rally.stops[i].marker.id, at(10 + n))
+        )
+        out = apply(rally, state, event)
+        assert out.view.score >= 0
+        state = out.state
+    for marker_id, p in state.progress.items():
+        index = rally.stop_index(marker_id)
+        assert p.hints <= len(rally.stops[index].hints)
+        assert p.points == 0 or p.solved

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 import routes.validate as validate_module
 from markers.geo import LatLon, destination, distance_m
-from routes.model import Marker, OrderMode, Rally, Stop, text
+from routes.model import Marker, OrderMode, Rally, Stop, Text, text
+from routes.tasks import Hint, Task, TaskType
 from routes.validate import CODES, Finding, Limits, Severity, has_errors, validate
 from tests.routes.helpers import make_marker, make_rally, venue
 
@@ -33,7 +34,11 @@ def clean_rally(**changes) -> Rally:
         start="Hauptbahnhof",
         finish="Rathaus",
         play_area=AREA,
-        intro=text(de="Treffpunkt: Fruchthalle.", en="Meet at the Fruchthalle."),
+        intro=text(
+            de="Treffpunkt: Fruchthalle.",
+            en="Meet at the Fruchthalle.",
+            ls="Wir treffen uns an der Fruchthalle.",
+        ),
     )
     return replace(rally, **changes)
 
@@ -47,8 +52,26 @@ def with_stop(rally: Rally, index: int, marker: Marker) -> Rally:
 def pair(radius_a: float, radius_b: float, apart_m: float) -> Rally:
     a = venue("Fruchthalle")
     b = destination(a, 200.0, apart_m)
-    name = text(de="Fruchthalle", en="Fruchthalle")
+    name = text(de="Fruchthalle", en="Fruchthalle", ls="Fruchthalle")
     return make_rally([make_marker(1, a, radius_a, title=name), make_marker(2, b, radius_b)])
+
+
+def easy(de: str, en: str) -> Text:
+    """A text in German, English and (here simply the German) Leichte Sprache."""
+    return text(de=de, en=en, ls=de)
+
+
+Q = easy("Welche Farbe hat das Tor?", "What colour is the gate?")
+RED, GREEN, BLUE = easy("Rot", "Red"), easy("Grün", "Green"), easy("Blau", "Blue")
+HINT = Hint(easy("Schau nach oben.", "Look up."))
+
+
+def with_task(task: Task | None = None, hints: tuple[Hint, ...] = (), index: int = 1, **fields):
+    """clean_rally() with a task, hints or other fields at stop ``index``."""
+    rally = clean_rally()
+    stops = list(rally.stops)
+    stops[index] = replace(stops[index], task=task, hints=hints, **fields)
+    return replace(rally, stops=tuple(stops))
 
 
 def codes(findings: list[Finding]) -> set[str]:
@@ -354,7 +377,9 @@ CASES = [
     ),
     (
         "clue-en",
-        with_stop(clean_rally(), 1, make_marker(2, "Stiftskirche", clue=text(de="Hinweis", en=""))),
+        with_stop(
+            clean_rally(), 1, make_marker(2, "Stiftskirche", clue=text(de="Hinweis", ls="Hinweis"))
+        ),
         Limits(),
         "missing_translation",
         1,
@@ -367,7 +392,10 @@ CASES = [
         replace(
             clean_rally(),
             stops=(
-                Stop(make_marker(1, "Fruchthalle"), clue=text(en="Find the hall")),
+                Stop(
+                    make_marker(1, "Fruchthalle"),
+                    clue=text(en="Find the hall", ls="Such die Halle."),
+                ),
                 *clean_rally().stops[1:],
             ),
         ),
@@ -390,7 +418,7 @@ CASES = [
     ),
     (
         "rally-title",
-        clean_rally(title=text(en="Art walk")),
+        clean_rally(title=text(en="Art walk", ls="Kunst-Weg")),
         Limits(),
         "missing_translation",
         None,
@@ -400,13 +428,163 @@ CASES = [
     ),
     (
         "intro",
-        clean_rally(intro=text(de="Treffpunkt: Fruchthalle.", en=" ")),
+        clean_rally(intro=text(de="Treffpunkt: Fruchthalle.", en=" ", ls="Treffpunkt")),
         Limits(),
         "missing_translation",
         None,
         None,
         ["the introduction is missing in English"],
         ["Die Einführung fehlt auf Englisch"],
+    ),
+    (
+        "choice-one-option",
+        with_task(Task(TaskType.CHOICE, Q, (RED,), 0)),
+        Limits(),
+        "task_options",
+        1,
+        None,
+        ["Stop 2", "a choice task needs 2 to 6 options", "it has 1 option."],
+        ["Station 2", "2 bis 6 Antwortmöglichkeiten", "sie hat 1 Antwortmöglichkeit."],
+    ),
+    (
+        "choice-seven-options",
+        with_task(Task(TaskType.CHOICE, Q, (RED, GREEN, BLUE) * 2 + (RED,), 0)),
+        Limits(),
+        "task_options",
+        1,
+        None,
+        ["it has 7 options."],
+        ["sie hat 7 Antwortmöglichkeiten."],
+    ),
+    (
+        "choice-answer-out-of-range",
+        with_task(Task(TaskType.CHOICE, Q, (RED, GREEN), 2)),
+        Limits(),
+        "task_answer",
+        1,
+        None,
+        ["exactly one option", "names 3 as right", "options are 1 to 2"],
+        ["genau eine Antwortmöglichkeit", "als richtig ist 3 angegeben", "1 bis 2"],
+    ),
+    (
+        "choice-answer-bool",
+        with_task(Task(TaskType.CHOICE, Q, (RED, GREEN), True)),
+        Limits(),
+        "task_answer",
+        1,
+        None,
+        ["names True as right"],
+        ["als richtig ist True angegeben"],
+    ),
+    (
+        "number-answer-nan",
+        with_task(Task(TaskType.NUMBER, Q, (), math.nan)),
+        Limits(),
+        "task_answer",
+        1,
+        None,
+        ["needs a finite number as its answer, not nan"],
+        ["braucht eine endliche Zahl als Lösung, nicht nan"],
+    ),
+    (
+        "number-tolerance",
+        with_task(Task(TaskType.NUMBER, Q, (), 3, tolerance=-1.0)),
+        Limits(),
+        "task_tolerance",
+        1,
+        None,
+        ["tolerance of the number task must be 0 or more, not -1.0"],
+        ["Toleranz der Zahlenaufgabe muss 0 oder mehr sein"],
+    ),
+    (
+        "text-no-answer",
+        with_task(Task(TaskType.TEXT, Q, (), (" ", ""))),
+        Limits(),
+        "task_answer",
+        1,
+        None,
+        ["at least one accepted answer that is not empty"],
+        ["mindestens eine nicht leere richtige Antwort"],
+    ),
+    (
+        "attempts",
+        with_task(Task(TaskType.TEXT, Q, (), ("rot",), attempts=0)),
+        Limits(),
+        "task_attempts",
+        1,
+        None,
+        ["a task allows 1 to 10 attempts, not 0."],
+        ["1 bis 10 Versuche, nicht 0."],
+    ),
+    (
+        "points",
+        with_task(Task(TaskType.TEXT, Q, (), ("rot",), points=-5)),
+        Limits(),
+        "task_points",
+        1,
+        None,
+        ["points must be 0 or more, not -5."],
+        ["Punkte der Aufgabe müssen 0 oder mehr sein, nicht -5."],
+    ),
+    (
+        "four-hints",
+        with_task(hints=(HINT,) * 4, index=2),
+        Limits(),
+        "too_many_hints",
+        2,
+        None,
+        ["Stop 3", "has 4 hints; a stop may have at most 3."],
+        ["Station 3", "hat 4 Tipps; eine Station darf höchstens 3 haben."],
+    ),
+    (
+        "hint-cost",
+        with_task(hints=(HINT, Hint(HINT.text, -5))),
+        Limits(),
+        "hint_cost",
+        1,
+        None,
+        ["hint 2 costs -5 points"],
+        ["Tipp 2 kostet -5 Punkte"],
+    ),
+    (
+        "easy-german",
+        with_stop(clean_rally(), 1, make_marker(2, "Stiftskirche", story=text(de="G", en="S"))),
+        Limits(),
+        "missing_easy_german",
+        None,
+        None,
+        ["missing for 1 text;", "read the German text instead: Stop 2 (", "): the story."],
+        ["Für 1 Text fehlt die Leichte Sprache", "Station 2 (", "): Die Geschichte."],
+    ),
+    (
+        "not-step-free",
+        with_stop(clean_rally(), 2, make_marker(3, "St. Martinskirche", step_free=False)),
+        Limits(),
+        "not_step_free",
+        2,
+        None,
+        ["Stop 3", "cannot be reached without steps"],
+        ["Station 3", "nicht ohne Stufen erreichbar"],
+    ),
+    (
+        "clue-moved",
+        with_task(index=2, clue_from=1),
+        Limits(),
+        "clue_predecessor_changed",
+        2,
+        0,
+        ["Stop 3", "written for the way from stop 1 (Fruchthalle)", "before it is now stop 2 ("],
+        ["Station 3", "Weg von Station 1 (Fruchthalle)", "davor liegt jetzt aber Station 2 ("],
+    ),
+    (
+        "clue-now-first",
+        with_task(index=0, clue_from=99),
+        Limits(),
+        "clue_predecessor_changed",
+        0,
+        None,
+        ["from marker 99 (not in this rally), but it is now the first stop"],
+        ["von Marker 99 (nicht in dieser Rallye)", "die erste Station"],
     ),
     (
         "too-long",
@@ -484,7 +662,8 @@ def test_the_same_marker_twice_is_a_duplicate_not_an_overlap():
 
 def test_findings_are_ordered_by_stop_then_code():
     rally = clean_rally(solution_word="KU", finish=venue("Gartenschau"))
-    rally = with_stop(rally, 3, make_marker(4, "Unionskirche", 2.0, story=text(de="Geschichte")))
+    story = text(de="Geschichte", ls="Geschichte")
+    rally = with_stop(rally, 3, make_marker(4, "Unionskirche", 2.0, story=story))
     rally = with_stop(rally, 1, make_marker(2, (95.0, 7.77)))
     found = [(f.stop_index, f.code) for f in validate(rally)]
     assert found == [
@@ -567,3 +746,105 @@ def test_validate_never_raises_and_findings_are_well_formed(stops, word, start):
         json.dumps(f.as_dict())
     keys = [(f.stop_index is not None, f.stop_index or 0, f.code) for f in findings]
     assert keys == sorted(keys)
+
+
+def test_tasks_and_hints_that_are_right_and_a_known_predecessor_give_nothing():
+    stops = list(clean_rally().stops)
+    stops[0] = replace(stops[0], task=Task(TaskType.CHOICE, Q, (RED, GREEN), 1), hints=(HINT,) * 3)
+    stops[1] = replace(stops[1], task=Task(TaskType.NUMBER, Q, (), 1232, 0.5), clue_from=1)
+    stops[2] = replace(stops[2], task=Task(TaskType.TEXT, Q, (), ("", "Kaiser"), points=0))
+    stops[3] = replace(stops[3], marker=replace(stops[3].marker, step_free=True))
+    assert validate(replace(clean_rally(), stops=tuple(stops))) == []
+
+
+def test_task_and_hint_texts_need_german_and_english():
+    task = Task(TaskType.CHOICE, text(de="Frage", ls="Frage"), (RED, text(de="Grün")), 0)
+    rally = with_task(task, (Hint(text(en="Up", ls="Oben")),))
+    found = [(f.code, f.details.get("field"), f.message["en"]) for f in validate(rally)]
+    assert found == [
+        ("missing_easy_german", None, found[0][2]),
+        ("missing_translation", "question", found[1][2]),
+        ("missing_translation", "options[1]", found[2][2]),
+        ("missing_translation", "hints[0]", found[3][2]),
+    ]
+    assert "the task's question is missing in English" in found[1][2]
+    assert "option 2 of the task is missing in English and Leichte" not in found[2][2]
+    assert "option 2 of the task is missing in English" in found[2][2]
+    assert "hint 1 is missing in German" in found[3][2]
+    assert "1 text" in found[0][2] and "option 2 of the task" in found[0][2]
+
+
+def test_one_easy_german_finding_names_the_first_three_texts_and_counts_the_rest():
+    rally = clean_rally(title=text(de="Kunst", en="Art"))
+    stops = [
+        replace(s, marker=replace(s.marker, clue=text(de="Geh", en="Go"))) for s in rally.stops
+    ]
+    stops[0] = replace(stops[0], hints=(Hint(text(de="Tipp", en="Tip")),))
+    rally = replace(rally, stops=tuple(stops))
+    (f,) = validate(rally)
+    assert f.code == "missing_easy_german" and f.severity is Severity.INFO
+    assert not has_errors([f])
+    assert f.details["count"] == 7
+    assert f.details["texts"][:3] == (
+        {"stop_index": None, "field": "title"},
+        {"stop_index": 0, "field": "clue"},
+        {"stop_index": 0, "field": "hints[0]"},
+    )
+    assert f.message["en"].endswith(
+        "missing for 7 texts; players who choose it read the German text instead: Rally: the "
+        "title; Stop 1 (Fruchthalle): the clue; Stop 1 (Fruchthalle): hint 1, and 4 more."
+    )
+    assert f.message["de"].startswith("Für 7 Texte fehlt die Leichte Sprache")
+    assert f.message["de"].endswith(" und 4 weitere.")
+    json.dumps(f.as_dict())
+
+
+def test_blank_texts_need_no_leichte_sprache_and_a_stop_clue_replaces_the_markers():
+    rally = clean_rally(intro=text())
+    stops = list(rally.stops)
+    stops[0] = replace(stops[0], clue=easy("Geh los", "Go"))
+    stops[0] = replace(stops[0], marker=replace(stops[0].marker, clue=text(de="alt", en="old")))
+    assert validate(replace(rally, stops=tuple(stops))) == []
+
+
+hostile = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 12),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=3),
+    st.lists(st.text(max_size=3), max_size=2).map(tuple),
+)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(TaskType),
+            st.lists(st.just(RED), max_size=8).map(tuple),
+            hostile,
+            hostile,
+            hostile,
+            hostile,
+            st.lists(hostile, max_size=5),
+            st.none() | st.integers(0, 8),
+            st.none() | st.booleans(),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_validate_never_raises_on_hostile_tasks_and_hints(stops):
+    built = []
+    for i, (kind, options, answer, tolerance, points, attempts, costs, after, free) in enumerate(
+        stops
+    ):
+        task = Task(kind, Q, options, answer, tolerance, points, attempts)  # type: ignore[arg-type]
+        hints = tuple(Hint(HINT.text, cost) for cost in costs)  # type: ignore[arg-type]
+        marker = make_marker(i + 1, (49.44 + 0.001 * i, 7.77), step_free=free)
+        built.append(Stop(marker, task=task, hints=hints, clue_from=after))
+    findings = validate(make_rally(built))
+    for f in findings:
+        assert f.severity is CODES[f.code]
+        assert f.message["de"] and f.message["en"] and f.message["de"] != f.message["en"]
+        json.dumps(f.as_dict())
