@@ -209,13 +209,19 @@ def _dump_stop(stop: Stop, key: str) -> dict[str, Any]:
     if stop.clue:
         out["clue"] = _dump_text(stop.clue)
     if stop.task is not None:
-        out["task"] = _dump_task(stop.task)
+        out["task"] = dump_task(stop.task)
     if stop.hints:
-        out["hints"] = [{"text": _dump_text(h.text), "cost": h.cost} for h in stop.hints]
+        out["hints"] = dump_hints(stop.hints)
     return out
 
 
-def _dump_task(task: Task) -> dict[str, Any]:
+def dump_hints(hints: tuple[Hint, ...]) -> list[dict[str, Any]]:
+    """Hints as the rally file writes them."""
+    return [{"text": _dump_text(h.text), "cost": h.cost} for h in hints]
+
+
+def dump_task(task: Task) -> dict[str, Any]:
+    """A task as the rally file writes it (every field, in canonical form)."""
     out: dict[str, Any] = {"type": TaskType(task.type).value, "question": _dump_text(task.question)}
     if task.type is TaskType.CHOICE:
         out["options"] = [_dump_text(o) for o in task.options]
@@ -364,8 +370,8 @@ def _parse_rally(data: Any, venues: Mapping[str, Venue] | None) -> RallyFile:
         if key not in by_key:
             raise RallyFileError(f"{where}.marker", f"no marker has the key {key!r}")
         clue = _text(fields.get("clue", {}), f"{where}.clue")
-        task = _task(fields["task"], f"{where}.task") if "task" in fields else None
-        hints = _hints(fields.get("hints", []), f"{where}.hints")
+        task = parse_task(fields["task"], f"{where}.task") if "task" in fields else None
+        hints = parse_hints(fields.get("hints", []), f"{where}.hints")
         stops.append(Stop(by_key[key][1], clue if any(clue.values()) else None, task, hints))
     used = {s.marker.id for s in stops}
     for key, (i, marker) in by_key.items():
@@ -609,7 +615,7 @@ def _choice(value: Any, where: str, choices: Iterable[str]) -> str:
     return chosen
 
 
-def _task(raw: Any, where: str) -> Task:
+def parse_task(raw: Any, where: str) -> Task:
     fields = _fields(
         raw,
         where,
@@ -683,7 +689,7 @@ def _answer_text(value: Any, where: str) -> str:
     return accepted
 
 
-def _hints(value: Any, where: str) -> tuple[Hint, ...]:
+def parse_hints(value: Any, where: str) -> tuple[Hint, ...]:
     listed = _array(value, where)
     if len(listed) > MAX_HINTS:
         raise RallyFileError(where, f"a stop has at most {MAX_HINTS} hints, got {len(listed)}")

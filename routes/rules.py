@@ -248,7 +248,10 @@ class TaskView:
     solved: bool
     closed: bool
     points: int
+    """Won so far."""
     answer: int | float | str | None = None
+    worth: int = 0
+    """What a right answer at the first attempt wins."""
 
 
 @dataclass(frozen=True)
@@ -743,6 +746,7 @@ def _task_view(stop: Stop, progress: StopProgress) -> TaskView | None:
         closed=closed,
         points=progress.points,
         answer=task.shown_answer if closed else None,
+        worth=task.points,
     )
 
 

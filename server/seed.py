@@ -37,6 +37,7 @@ def import_venues(venues: Iterable[Venue]) -> int:
                 address=v.address,
                 source=v.source,
                 fact=v.short_fact,
+                step_free=v.step_free,
             )
         )
         known.add(v.name)
@@ -94,7 +95,13 @@ def import_rally(
                 marker.set_text(name, getattr(m, name))
             db.session.add(marker)
             markers[m.id] = marker
-        stop_row = models.RallyStop(marker=markers[m.id], position=position)
+        stop_row = models.RallyStop(
+            marker=markers[m.id],
+            position=position,
+            task=None if stop.task is None else rallyfile.dump_task(stop.task),
+            hints=rallyfile.dump_hints(stop.hints),
+            clue_from=stop.clue_from,
+        )
         if stop.clue:
             stop_row.set_text("clue", stop.clue)
         row.stops.append(stop_row)

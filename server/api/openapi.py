@@ -225,12 +225,23 @@ SCHEMAS: dict[str, Any] = {
         },
     ),
     "Task": obj(
-        ["type", "question", "options", "points", "attempts_left", "solved", "closed", "answer"],
+        [
+            "type",
+            "question",
+            "options",
+            "points",
+            "points_won",
+            "attempts_left",
+            "solved",
+            "closed",
+            "answer",
+        ],
         {
             "type": {"type": "string", "enum": ["choice", "number", "text"]},
             "question": TEXT,
             "options": {"type": "array", "items": TEXT},
-            "points": {"type": "integer", "description": "Full points for a right answer"},
+            "points": {"type": "integer", "description": "Won by a right first answer"},
+            "points_won": {"type": "integer", "description": "Won so far"},
             "attempts_left": {"type": "integer", "minimum": 0},
             "solved": {"type": "boolean"},
             "closed": {"type": "boolean", "description": "Solved, or no attempt left"},
@@ -578,7 +589,7 @@ PATHS: dict[str, Any] = {
                 "200": ok("AnswerResult"),
                 **EVENT_ERRORS,
                 "422": err(
-                    "A field is missing or wrong; no such stop (stop_unknown); an answer of the "
+                    "A field is missing or wrong; no such stop (no_such_stop); an answer of the "
                     "wrong form for the task (bad_answer: no attempt used)" + LATE_OR_EARLY
                 ),
             },
@@ -594,7 +605,9 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "200": ok("HintResult"),
                 **EVENT_ERRORS,
-                "422": err("A field is missing or wrong; no such stop (stop_unknown)" + LATE_OR_EARLY),
+                "422": err(
+                    "A field is missing or wrong; no such stop (no_such_stop)" + LATE_OR_EARLY
+                ),
             },
         }
     },

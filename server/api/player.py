@@ -173,7 +173,9 @@ def _answer(team: models.Team, stored: dict[str, Any]) -> dict[str, Any]:
     if not privacy.is_forgotten(stored):
         return stored
     if any(k in stored for k in privacy.KEPT_ANSWER):
-        kept = {k: v for k, v in stored.items() if k not in (privacy.FORGOTTEN, "found_now", "flags")}
+        kept = {
+            k: v for k, v in stored.items() if k not in (privacy.FORGOTTEN, "found_now", "flags")
+        }
         return {**kept, "team": team_answer(team)}
     state = team_answer(team)
     return {
@@ -244,7 +246,7 @@ def _stop_marker(team: models.Team, number: int) -> int:
     """The marker id of stop ``number`` (1-based) of the team's rally, else 422."""
     stops = team.rally.stops
     if not 1 <= number <= len(stops):
-        raise UserError("stop_unknown", status=422, field="stop", total=len(stops))
+        raise UserError("no_such_stop", status=422, field="stop", total=len(stops))
     return stops[number - 1].marker_id
 
 

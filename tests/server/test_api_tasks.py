@@ -22,7 +22,11 @@ from tests.server.helpers import (
 CHOICE = {
     "type": "choice",
     "question": {"de": "Welche Farbe?", "en": "Which colour?", "de-x-ls": "Welche Farbe?"},
-    "options": [{"de": "Rot", "en": "Red"}, {"de": "Blau", "en": "Blue"}, {"de": "Grün", "en": "Green"}],
+    "options": [
+        {"de": "Rot", "en": "Red"},
+        {"de": "Blau", "en": "Blue"},
+        {"de": "Grün", "en": "Green"},
+    ],
     "answer": 1,
     "points": 60,
     "attempts": 3,
@@ -107,6 +111,7 @@ def test_a_task_opens_when_its_marker_is_found_and_keeps_its_answer_until_closed
         "question": "Which colour?",
         "options": ["Red", "Blue", "Green"],
         "points": 60,
+        "points_won": 0,
         "attempts_left": 3,
         "solved": False,
         "closed": False,
@@ -181,7 +186,7 @@ def test_hints_one_at_a_time_at_their_cost_and_no_more_than_there_are(app, clien
     ("stop", "value", "status", "code"),
     [
         (0, 1, 422, None),
-        (99, 1, 422, "stop_unknown"),
+        (99, 1, 422, "no_such_stop"),
         (1, "Blue", 422, "bad_answer"),
         (1, 7, 422, "bad_answer"),
         (1, True, 422, None),
