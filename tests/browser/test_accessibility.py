@@ -51,7 +51,7 @@ PLAYER = "player"
 @dataclass
 class World:
     """The demo rally (published, with teams that found nothing, some or all of it), a curator's
-    draft rally, a curator, an organiser and an admin; served at url."""
+    draft rally, a curator, an organiser and an admin, audit entries; served at url."""
 
     url: str
     app: Any
@@ -287,6 +287,16 @@ def _serve_world(folder: Path) -> Iterator[World]:
         for i, marker_id in enumerate(stops[:3]):
             draft.stops.append(models.RallyStop(marker_id=marker_id, position=i))
         db.session.add(draft)
+        db.session.flush()
+        for action, kind, row_id in (
+            ("rally.create", "rally", draft.id),
+            ("user.deactivate", "user", 1),
+        ):
+            db.session.add(
+                models.AuditEntry(
+                    user_id=anna.id, action=action, object_type=kind, object_id=row_id, detail={}
+                )
+            )
         db.session.commit()
         ids = {
             "slug": demo.slug,
@@ -312,15 +322,14 @@ def _token(qr_url: str) -> str:
 
 @pytest.fixture(scope="module")
 def pages(browser, world) -> Iterator[Callable[[str, str], Page]]:
-    """One browser page per (who, language), logged in once and reused by the screens; tiles
-    answered locally; the scripts' errors since the page was last handed out in
-    ``page.script_errors``."""
-    made: dict[tuple[str, str], Page] = {}
+    """One browser page for each audience (PLAYER on a phone, each staff role logged in once),
+    reused by the screens, in the language asked for; tiles answered locally; the scripts'
+    errors since the page was last handed out in ``page.script_errors``."""
+    made: dict[str, Page] = {}
 
     def get(who: str, lang: str) -> Page:
-        if (who, lang) not in made:
-            context = browser.new_context(locale=lang, viewport=PHONE if who == PLAYER else DESKTOP)
-            context.add_cookies([{"name": "lang", "value": lang, "url": world.url}])
+        if who not in made:
+            context = browser.new_context(viewport=PHONE if who == PLAYER else DESKTOP)
             context.route(
                 re.compile(rf"https://{re.escape(TILE_HOST)}/.*"),
                 lambda route: route.fulfill(body=PNG_1X1, content_type="image/png"),
@@ -331,8 +340,10 @@ def pages(browser, world) -> Iterator[Callable[[str, str], Page]]:
             page.on("pageerror", lambda exc, p=page: p.script_errors.append(str(exc)))
             if who != PLAYER:
                 _log_in(page, world, STAFF[who])
-            made[(who, lang)] = page
-        page = made[(who, lang)]
+            made[who] = page
+        page = made[who]
+        page.context.add_cookies([{"name": "lang", "value": lang, "url": world.url}])
+        page.context.set_extra_http_headers({"Accept-Language": lang})
         page.script_errors.clear()
         return page
 
@@ -371,6 +382,8 @@ def _open(page: Page, world: World, url: str) -> None:
 def test_page_has_no_wcag_violation(screen: Screen, lang: str, world, pages, artifacts):
     page = pages(screen.who, lang)
     (screen.setup or _open)(page, world, world.url + screen.path.format(**world.ids))
+    shown = page.evaluate("document.documentElement.lang")
+    assert shown.split("-")[0] == lang.split("-")[0], f"asked for {lang}, the page is in {shown}"
     violations = AXE.run(page, options=AXE_OPTIONS).response["violations"]
     if violations:
         page.screenshot(path=str(artifacts / f"a11y-{screen.name}-{lang}.png"))
