@@ -9,13 +9,18 @@ from urllib.parse import urlsplit
 import xstatic.pkg.leaflet as leaflet
 from flask import Flask, current_app, send_from_directory
 
+from server.i18n import t
+
 
 def settings() -> dict[str, Any]:
-    """What a page's map script needs: tile URL and attribution (settings), Leaflet's version."""
+    """What a page's map script needs: tile URL and attribution (settings), Leaflet's version,
+    the zoom buttons' names in the page's language (Leaflet's own are English)."""
     return {
         "tile_url": current_app.config["TILE_URL"],
         "attribution": current_app.config["TILE_ATTRIBUTION"],
         "leaflet_version": leaflet.VERSION,
+        "zoom_in": t("staff.map.zoom_in"),
+        "zoom_out": t("staff.map.zoom_out"),
     }
 
 

@@ -43,6 +43,7 @@ JS_TEXTS = (
     "organiser.live.positions_hidden",
     "organiser.live.matching",
     "organiser.live.quoted",
+    "organiser.live.open",
     "organiser.method.gps",
     "organiser.method.qr",
     "organiser.method.assist",

@@ -208,7 +208,7 @@
   function previewStart() {
     if (startPreview) { map.removeLayer(startPreview); startPreview = null; }
     const p = C.readCoordinates($("start-lat"), $("start-lon"), null);
-    if (p) { startPreview = L.marker([p.lat, p.lon], { icon: C.icon("S", "start"), interactive: false, opacity: 0.6 }).addTo(map); }
+    if (p) { startPreview = L.marker([p.lat, p.lon], { icon: C.icon("S", "start"), interactive: false, keyboard: false, opacity: 0.6 }).addTo(map); }
   }
 
   // --- changes ------------------------------------------------------------------------
@@ -447,7 +447,7 @@
     const delay = Number($("sim-speed").value);
     const language = $("sim-lang").value;
     const points = samples(checks.route, 8);
-    if (!dot) { dot = L.marker(points[0].p, { icon: L.divIcon({ className: "", html: S.el("div", { className: "sim-dot" }), iconSize: [16, 16] }), interactive: false, zIndexOffset: 1000 }); }
+    if (!dot) { dot = L.marker(points[0].p, { icon: L.divIcon({ className: "", html: S.el("div", { className: "sim-dot" }), iconSize: [16, 16] }), interactive: false, keyboard: false, zIndexOffset: 1000 }); }
     dot.setLatLng(points[0].p).addTo(map);
     let state = null;
     let clock = Date.now();

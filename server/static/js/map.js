@@ -3,7 +3,8 @@
 window.ArtMap = (function () {
   const settings = JSON.parse(document.getElementById("map-settings").textContent);
   function create(element, options) {
-    const map = L.map(element, Object.assign({ zoomControl: true }, options || {}));
+    const map = L.map(element, Object.assign({ zoomControl: false }, options || {}));
+    L.control.zoom({ zoomInTitle: settings.zoom_in, zoomOutTitle: settings.zoom_out }).addTo(map);
     const tiles = L.tileLayer(settings.tile_url, { maxZoom: 19, attribution: settings.attribution });
     tiles.on("tileerror", function () { element.classList.add("tiles-missing"); });
     tiles.addTo(map);

@@ -87,15 +87,20 @@
     });
   }
 
+  // A shape for each way of finding, so that the colour is not the only sign (WCAG 1.4.1).
+  const SHAPES = { gps: "●", qr: "■", assist: "▲" };
+
   function stopDots(team) {
-    const dots = el("span", { className: "dots" });
+    const dots = el("span", { className: "dots", role: "img" });
+    const said = [];
     for (let n = 1; n <= data.rally.total_stops; n++) {
       const method = team.finds[String(n)];
-      const dot = el("span", { className: "dot " + (method ? "found-" + method : "open"),
-        title: t("organiser.live.stop", { n: n }) + (method ? ": " + t("organiser.method." + method) : ""),
-        text: method ? "●" : "○" });
-      dots.appendChild(dot);
+      const title = t("organiser.live.stop", { n: n }) + ": " + t(method ? "organiser.method." + method : "organiser.live.open");
+      dots.appendChild(el("span", { className: "dot " + (method ? "found-" + method : "open"), title: title,
+        text: method ? SHAPES[method] || "●" : "○" }));
+      said.push(title);
     }
+    dots.setAttribute("aria-label", said.join("; "));
     return dots;
   }
 

@@ -1,0 +1,411 @@
+"""Every page of the app, in each state that shows something of its own, passes axe-core's WCAG
+2.1 A and AA rules with no violation at all: player pages on a phone, staff pages on a desktop,
+each in every language it exists in.
+
+A page is one line of SCREENS: a name, the path (with the world's ids filled in) and how to bring
+the page into its state. test_every_html_page_is_checked fails when a GET route that answers
+with HTML is in no line and not in NOT_PAGES.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+from werkzeug.exceptions import HTTPException
+
+from markers.geo import LatLon
+from markers.i18n import LANGUAGES, PLAYER_LANGUAGES
+from tests import databases
+from tests.live import serve
+
+pytestmark = pytest.mark.browser
+
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+"""The axe-core tags of the WCAG 2.0 and 2.1 success criteria of levels A and AA."""
+
+PASSWORD = "correct horse battery"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 860}
+TILE_HOST = "tile.openstreetmap.org"
+PNG_1X1 = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201a5f6c7a90000000049454e44ae426082"
+)
+
+AXE = Axe()
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_21_AA}, "resultTypes": ["violations"]}
+
+PLAYER = "player"
+"""No account: a phone that opened a printed code. The staff: curator, organiser, admin."""
+
+
+@dataclass
+class World:
+    """The demo rally (published, with teams that found nothing, some or all of it), a curator's
+    draft rally, a curator, an organiser and an admin, audit entries; served at url."""
+
+    url: str
+    app: Any
+    ids: dict[str, Any]
+
+    def team(self, found: int) -> str:
+        """A new team of the demo rally that found its first ``found`` stops (by GPS, twenty
+        minutes apart); its device token."""
+        from routes import rules
+        from server import game, models, teams
+        from server.extensions import db
+
+        with self.app.app_context():
+            rally = db.session.get(models.Rally, self.ids["rally"])
+            number = db.session.query(models.Team).count() + 1
+            team, token = teams.create(rally, f"Team {number}", "de")
+            start = datetime.now(UTC) - timedelta(hours=4)
+            team.started_at = start
+            db.session.commit()
+            for i, stop in enumerate(rally.stops[:found]):
+                fix = rules.Fix(
+                    LatLon(stop.marker.lat, stop.marker.lon),
+                    5.0,
+                    start + timedelta(minutes=20 * (i + 1)),
+                )
+                game.apply_event(
+                    team.id, None, "checkin", lambda t, r, f=fix: rules.GpsEvent(f), _no_body
+                )
+            return token
+
+
+def _no_body(*_: object) -> dict[str, Any]:
+    return {}
+
+
+Setup = Callable[[Page, World, str], None]
+"""Brings a page into its state: gets the page, the world and the page's full URL; without one
+the URL is simply opened."""
+
+
+@dataclass(frozen=True)
+class Screen:
+    """A page in one state: name, path ({slug}, {rally}, {draft}, {marker}, {qr} filled in from
+    World.ids), setup, and who looks at it (PLAYER or a staff role)."""
+
+    name: str
+    path: str
+    setup: Setup | None = None
+    who: str = PLAYER
+
+
+def as_team(found: int) -> Setup:
+    """The page opened by a phone whose team (new for this screen) found ``found`` stops."""
+
+    def setup(page: Page, world: World, url: str) -> None:
+        token = world.team(found)
+        cookie = {"name": f"team_{world.ids['rally']}", "value": token, "url": world.url}
+        page.context.add_cookies([cookie])
+        page.goto(url)
+
+    return setup
+
+
+def as_stranger(page: Page, world: World, url: str) -> None:
+    """The page opened by a phone that belongs to no team."""
+    page.context.clear_cookies(name=f"team_{world.ids['rally']}")
+    page.goto(url)
+
+
+def submit(form: str, **fields: str) -> Setup:
+    """The page after its form ``form`` was sent with these fields (to show its errors)."""
+
+    def setup(page: Page, world: World, url: str) -> None:
+        as_stranger(page, world, url)
+        for name, value in fields.items():
+            page.fill(f"{form} [name={name}]", value)
+        with page.expect_navigation():
+            page.click(f"{form} button[type=submit]")
+
+    return setup
+
+
+def ready(selector: str) -> Setup:
+    """The page once its script has drawn it (``selector`` appears)."""
+
+    def setup(page: Page, world: World, url: str) -> None:
+        page.goto(url)
+        expect(page.locator(selector)).to_have_count(1)
+
+    return setup
+
+
+def marker_form(page: Page, world: World, url: str) -> None:
+    """The markers editor with a marker's form open (a fresh load: the form opens from the
+    address's #marker-N on load)."""
+    page.goto("about:blank")
+    ready("#marker-form-section:visible")(page, world, url)
+
+
+def after_walk(page: Page, world: World, url: str) -> None:
+    """The rally editor after its simulated walk ran to the end."""
+    ready("#rally-editor[data-ready=true]")(page, world, url)
+    page.select_option("#sim-speed", "0")
+    page.click("#sim-start")
+    expect(page.locator("#sim-log li.done")).to_have_count(1, timeout=30000)
+
+
+def live(page: Page, world: World, url: str) -> None:
+    """The live view after its first poll filled the table."""
+    page.goto(url)
+    expect(page.locator("#live[data-polls]")).to_have_count(1)
+    expect(page.locator("#live-teams tbody tr").first).to_be_visible()
+
+
+def assist_dialog(page: Page, world: World, url: str) -> None:
+    """The live view with the dialog to mark a stop found for a team open."""
+    live(page, world, url)
+    page.locator('#live-teams button[data-action="assist"]').first.click()
+    expect(page.locator("#assist-dialog")).to_be_visible()
+
+
+def new_rally_error(page: Page, world: World, url: str) -> None:
+    """The curator's start page after a new rally was asked for without a slug."""
+    page.goto(url)
+    page.click("#new-rally button[type=submit]")
+    expect(page.locator("#new-rally-error")).to_be_visible()
+
+
+SCREENS: list[Screen] = [
+    # The web player, on a phone, without an account.
+    Screen("rallies", "/"),
+    Screen("rally", "/play/{slug}", as_stranger),
+    Screen("rally-join-error", "/play/{slug}", submit("form[action$='/join']", name="   ")),
+    Screen("rally-code-error", "/play/{slug}", submit("form[action$='/code']", join_code="ZZZZZZ")),
+    Screen("scan-to-join", "/q/{qr}", as_stranger),
+    Screen("scan-found", "/q/{qr}", as_team(0)),
+    Screen("scan-not-yet", "/q/{qr3}", as_team(0)),
+    Screen("scan-invalid", "/q/not-a-code"),
+    Screen("team-start", "/play/{slug}/team", as_team(0)),
+    Screen("team-some-found", "/play/{slug}/team", as_team(3)),
+    Screen("team-finished", "/play/{slug}/team", as_team(10)),
+    Screen("not-found", "/no-such-page"),
+    Screen("login", "/login"),
+    Screen("login-error", "/login", submit("form", username="nobody", password="wrong")),
+    # The staff, on a desktop, logged in.
+    Screen("curator", "/curator/", who="curator"),
+    Screen("curator-new-rally-error", "/curator/", new_rally_error, "curator"),
+    Screen(
+        "curator-markers", "/curator/markers", ready("#marker-editor[data-ready=true]"), "curator"
+    ),
+    Screen(
+        "curator-marker-form",
+        "/curator/markers#marker-{marker}",
+        marker_form,
+        "curator",
+    ),
+    Screen(
+        "curator-rally",
+        "/curator/rallies/{draft}",
+        ready("#rally-editor[data-ready=true]"),
+        "curator",
+    ),
+    Screen(
+        "curator-published-rally",
+        "/curator/rallies/{rally}",
+        ready("#rally-editor[data-ready=true]"),
+        "curator",
+    ),
+    Screen("curator-rally-walked", "/curator/rallies/{draft}", after_walk, "curator"),
+    Screen("curator-audit", "/curator/audit", who="curator"),
+    Screen("organiser", "/organiser/", who="organiser"),
+    Screen("organiser-rally", "/organiser/{slug}/", who="organiser"),
+    Screen("organiser-results", "/organiser/{slug}/results", who="organiser"),
+    Screen("organiser-live", "/organiser/{slug}/live", live, "organiser"),
+    Screen("organiser-live-assist", "/organiser/{slug}/live", assist_dialog, "organiser"),
+    Screen("accounts", "/staff/accounts", who="admin"),
+]
+
+NOT_PAGES = {
+    "static": "CSS, scripts",
+    "leaflet": "Leaflet's own files",
+    "play.media": "marker images",
+    "organiser.export_qr": "a PDF or ZIP download",
+    "organiser.export_route": "a GPX or KML download",
+    "organiser.export_results": "a CSV download",
+}
+"""GET routes that answer with no HTML page (besides the JSON API under /api/)."""
+
+
+def _cases() -> list[Any]:
+    """Each screen in each language its audience has."""
+    return [
+        pytest.param(screen, lang, id=f"{screen.name}-{lang}")
+        for screen in SCREENS
+        for lang in (PLAYER_LANGUAGES if screen.who == PLAYER else LANGUAGES)
+    ]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> Iterator[World]:
+    """The app on a copy of the demo database, with the accounts and rallies the screens need,
+    served for the whole module; passwords hashed lightly, as conftest does for each test."""
+    from argon2 import PasswordHasher
+
+    from server import auth
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
+        yield from _serve_world(tmp_path_factory.mktemp("a11y"))
+
+
+def _serve_world(folder: Path) -> Iterator[World]:
+    from server import create_app, game, models
+    from server.auth import create_user
+    from server.extensions import db
+
+    app = create_app(
+        {
+            **databases.TEST_SETTINGS,
+            "SQLALCHEMY_DATABASE_URI": databases.sqlite_copy(folder / "a11y.sqlite3", "demo"),
+            "MEDIA_DIR": str(folder / "media"),
+        }
+    )
+    demo = databases.templates().sqlite.demo
+    with app.app_context():
+        anna = create_user("anna", PASSWORD, models.Role.CURATOR)
+        create_user("olga", PASSWORD, models.Role.ORGANISER)
+        create_user("ada", PASSWORD, models.Role.ADMIN)
+        rally = db.session.get(models.Rally, demo.rally_id)
+        stops = [s.marker_id for s in rally.stops]
+        draft = models.Rally(slug="kurz", order_mode="fixed", solution_word="ART", owner_id=anna.id)
+        draft.set_text("title", {"de": "Kurze Runde", "en": "Short round"})
+        for i, marker_id in enumerate(stops[:3]):
+            draft.stops.append(models.RallyStop(marker_id=marker_id, position=i))
+        db.session.add(draft)
+        db.session.flush()
+        for action, kind, row_id in (
+            ("rally.create", "rally", draft.id),
+            ("user.deactivate", "user", 1),
+        ):
+            db.session.add(
+                models.AuditEntry(
+                    user_id=anna.id, action=action, object_type=kind, object_id=row_id, detail={}
+                )
+            )
+        db.session.commit()
+        ids = {
+            "slug": demo.slug,
+            "rally": demo.rally_id,
+            "draft": draft.id,
+            "marker": stops[0],
+            "qr": _token(game.qr_url_for(demo.rally_id, stops[0])),
+            "qr3": _token(game.qr_url_for(demo.rally_id, stops[2])),
+        }
+    with serve(app) as url:
+        world = World(url, app, ids)
+        world.team(2)  # the organiser's pages show a team with finds and a position
+        yield world
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _token(qr_url: str) -> str:
+    """The token part of a printed code's URL (after /q/)."""
+    return urlsplit(qr_url).path.removeprefix("/q/")
+
+
+@pytest.fixture(scope="module")
+def pages(browser, world) -> Iterator[Callable[[str, str], Page]]:
+    """One browser page for each audience (PLAYER on a phone, each staff role logged in once),
+    reused by the screens, in the language asked for; tiles answered locally; the scripts'
+    errors since the page was last handed out in ``page.script_errors``."""
+    made: dict[str, Page] = {}
+
+    def get(who: str, lang: str) -> Page:
+        if who not in made:
+            context = browser.new_context(viewport=PHONE if who == PLAYER else DESKTOP)
+            context.route(
+                re.compile(rf"https://{re.escape(TILE_HOST)}/.*"),
+                lambda route: route.fulfill(body=PNG_1X1, content_type="image/png"),
+            )
+            page = context.new_page()
+            page.set_default_timeout(15000)
+            page.script_errors = []
+            page.on("pageerror", lambda exc, p=page: p.script_errors.append(str(exc)))
+            if who != PLAYER:
+                _log_in(page, world, STAFF[who])
+            made[who] = page
+        page = made[who]
+        page.context.add_cookies([{"name": "lang", "value": lang, "url": world.url}])
+        page.context.set_extra_http_headers({"Accept-Language": lang})
+        page.script_errors.clear()
+        return page
+
+    yield get
+    for page in made.values():
+        page.context.close()
+
+
+STAFF = {"curator": "anna", "organiser": "olga", "admin": "ada"}
+"""The account each staff role logs in with."""
+
+
+def _log_in(page: Page, world: World, username: str) -> None:
+    page.goto(f"{world.url}/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    assert urlsplit(page.url).path != "/login", f"{username} could not log in"
+
+
+def violations_text(violations: list[dict[str, Any]]) -> str:
+    """One line a violation: rule id, impact, what the rule wants, where it failed."""
+    lines = []
+    for v in violations:
+        targets = "; ".join(" ".join(map(str, n["target"])) for n in v["nodes"])
+        lines.append(f"{v['id']} ({v['impact']}): {v['help']} at {targets}")
+    return "\n".join(lines)
+
+
+def _open(page: Page, world: World, url: str) -> None:
+    page.goto(url)
+
+
+@pytest.mark.parametrize(("screen", "lang"), _cases())
+def test_page_has_no_wcag_violation(screen: Screen, lang: str, world, pages, artifacts):
+    page = pages(screen.who, lang)
+    (screen.setup or _open)(page, world, world.url + screen.path.format(**world.ids))
+    shown = page.evaluate("document.documentElement.lang")
+    assert shown.split("-")[0] == lang.split("-")[0], f"asked for {lang}, the page is in {shown}"
+    violations = AXE.run(page, options=AXE_OPTIONS).response["violations"]
+    if violations:
+        page.screenshot(path=str(artifacts / f"a11y-{screen.name}-{lang}.png"))
+    assert not violations, f"{screen.name} ({lang}):\n{violations_text(violations)}"
+    assert not page.script_errors, page.script_errors
+
+
+def test_every_html_page_is_checked(world):
+    """Every GET route but the JSON API and NOT_PAGES is the path of some screen."""
+    adapter = world.app.url_map.bind("localhost")
+    checked = set()
+    for screen in SCREENS:
+        path = urlsplit(screen.path.format(**world.ids)).path
+        try:
+            endpoint, _ = adapter.match(path, method="GET")
+        except HTTPException:  # no route: the error page
+            continue
+        checked.add(endpoint)
+    pages = {
+        rule.endpoint
+        for rule in world.app.url_map.iter_rules()
+        if "GET" in (rule.methods or ()) and not rule.rule.startswith("/api/")
+    }
+    assert pages - checked - set(NOT_PAGES) == set(), "pages without an accessibility check"
+    assert set(NOT_PAGES) <= pages, "NOT_PAGES names a route that is gone"
