@@ -485,14 +485,14 @@ def test_a_right_answer_first_time_earns_all_points_and_closes_the_task():
     rally = with_tasks()
     state = found_first(rally)
     task = view(rally, state).found[0].task
-    assert task == TaskView(TaskType.CHOICE, QUESTION, COLOURS, 3, False, False, 0, None)
+    assert task == TaskView(TaskType.CHOICE, QUESTION, COLOURS, 3, False, False, 0, None, worth=60)
     out = answer(rally, state, 0, 1)
     assert out.rejection is None and out.found == () and out.flags == ()
     assert out.answer == AnswerResult(correct=True, points=60, attempts_left=0, closed=True)
     assert out.state.progress == {rally.stops[0].marker.id: StopProgress(0, True, 60, 0)}
     assert out.view.score == 100 + 60
     assert out.view.found[0].task == TaskView(
-        TaskType.CHOICE, QUESTION, COLOURS, 0, True, True, 60, 1
+        TaskType.CHOICE, QUESTION, COLOURS, 0, True, True, 60, 1, worth=60
     )
     assert out.state.found == state.found and out.state.last_fix == state.last_fix
 

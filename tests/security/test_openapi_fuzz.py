@@ -44,6 +44,8 @@ BEYOND_THE_SCHEMA = {
     "stop_marker_unknown": "a marker id that does not exist",
     "stop_duplicate": "the same marker twice in a rally's stops",
     "stop_unknown": "a marker that is no stop of the rally",
+    "no_such_stop": "a stop number beyond the rally's number of stops",
+    "bad_answer": "an answer of the form the stop's task wants (a choice, a number, a text)",
     "purge_confirmation": "the rally's slug typed again, which must match",
     "simulation_state_invalid": "the state a previous simulation step returned, signed",
     "image_type": "the bytes of a JPEG or PNG image",

@@ -143,7 +143,7 @@ def test_a_team_may_play_in_leichte_sprache(app, client, demo):
     assert resp.get_json()["team"]["language"] == "de-x-ls"
     team = get_team(client, token)
     assert team["language"] == "de-x-ls"
-    assert team["open"][0]["clue"].startswith("Dreht euch")  # no de-x-ls clue yet: German
+    assert team["open"][0]["clue"].startswith("Ihr startet am Bahnhof.")
     english_browser = {**bearer(token), "Accept-Language": "en"}
     resp = client.post(f"{API}/team/checkins", json={"lat": 91}, headers=english_browser)
     message = assert_error(resp, 422)["message"]
