@@ -395,7 +395,7 @@ SCHEMAS: dict[str, Any] = {
                     {
                         "marker_id": ID,
                         "clue": TEXTS,
-                        "task": _null(ref("StopTask")),
+                        "task": {**TASK, "type": ["object", "null"]},
                         "hints": HINTS,
                     },
                 ),
