@@ -52,7 +52,7 @@
   function renderForm() {
     $("r-slug").value = rally.slug;
     ["title", "intro"].forEach(function (name) {
-      S.languages.forEach(function (code) { $("r-" + name + "-" + code).value = rally[name][code] || ""; });
+      S.textLanguages.forEach(function (code) { $("r-" + name + "-" + code).value = rally[name][code] || ""; });
     });
     $("r-order-fixed").checked = rally.order_mode === "fixed";
     $("r-order-free").checked = rally.order_mode === "free";
@@ -95,6 +95,7 @@
           ]) : S.el("span"),
         ]),
         S.el("ul", { className: "findings", id: "stop-findings-" + i, "aria-label": t("findings_of_stop", { n: i + 1 }) }),
+        window.StopPanel ? window.StopPanel.build(s, i, rally) : null,
       ]);
       if (editable) { dragAndDrop(li, i); }
       list.append(li);
@@ -358,10 +359,10 @@
     event.preventDefault();
     const error = $("r-form-error");
     error.hidden = true;
-    const body = {
-      title: { de: $("r-title-de").value.trim(), en: $("r-title-en").value.trim() },
-      intro: { de: $("r-intro-de").value.trim(), en: $("r-intro-en").value.trim() },
-    };
+    const body = { title: {}, intro: {} };
+    ["title", "intro"].forEach(function (name) {
+      S.textLanguages.forEach(function (code) { body[name][code] = $("r-" + name + "-" + code).value.trim(); });
+    });
     if (rally.can.edit_stops) {
       body.slug = $("r-slug").value.trim();
       body.order_mode = $("r-order-free").checked ? "free" : "fixed";
@@ -480,6 +481,9 @@
   }
   $("sim-start").addEventListener("click", walk);
   $("sim-stop").addEventListener("click", function () { walking = false; });
+
+  /* What stops.js and preview.js use: the rally as shown, and showing an answer of the API. */
+  window.RallyEditor = { api: API, rally: function () { return rally; }, show: show };
 
   // --- start --------------------------------------------------------------------------
 
