@@ -16,6 +16,7 @@
   let suggestion = null;
   let startPreview = null;
   let fitted = false;
+  const removed = new Map();   // marker id -> clue, task, hints of a removed stop (for Undo)
 
   function markerTitle(m) { return C.pick(m.title) || t("untitled", { id: m.id }); }
   function stopIds() { return rally.stops.map(function (s) { return s.marker_id; }); }
@@ -232,7 +233,10 @@
 
   async function setStops(ids, message, undoIds, focus) {
     try {
-      const data = await S.api("PUT", API + "/stops", { stops: ids.map(function (id) { return { marker_id: id }; }) });
+      const data = await S.api("PUT", API + "/stops", { stops: ids.map(function (id) {
+        return Object.assign({ marker_id: id }, removed.get(id) || {});
+      }) });
+      ids.forEach(function (id) { removed.delete(id); });
       suggestion = null;
       $("suggestion").hidden = true;
       show(data);
@@ -251,6 +255,8 @@
 
   function removeStop(i) {
     const ids = stopIds();
+    const gone = rally.stops[i];
+    removed.set(gone.marker_id, { clue: gone.clue, task: gone.task, hints: gone.hints });
     const name = markerTitle(rally.stops[i].marker);
     const next = ids.slice(0, i).concat(ids.slice(i + 1));
     setStops(next, t("stop_removed", { title: name }), ids);
