@@ -8,7 +8,7 @@ from typing import Any
 
 from flask_login import current_user
 
-from markers.i18n import LANGUAGES
+from markers.i18n import TEXT_LANGUAGES
 from server.extensions import db
 from server.models import AuditEntry
 
@@ -29,8 +29,9 @@ def before_after(before: Any, after: Any) -> dict[str, Any]:
 
 
 def languages_changed(before: dict[str, str], after: dict[str, str]) -> list[str]:
-    """The audit detail of a changed text: which languages changed (texts may be long)."""
-    return sorted(k for k in LANGUAGES if after.get(k) != before.get(k))
+    """The audit detail of a changed text: which of the languages sent changed (texts may be long;
+    a language not sent stays as it is)."""
+    return sorted(k for k in TEXT_LANGUAGES if k in after and after[k] != before.get(k, ""))
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ class Field:
     parse: Callable[[dict[str, Any]], Any] | None = None
     check: Callable[[Any, Any], None] | None = None
     detail: Callable[[Any, Any], Any] = before_after
+    same: Callable[[Any, Any], bool] | None = None
+    """Whether before and after are the same (default: equal)."""
 
     def sent(self, body: dict[str, Any]) -> bool:
         return (self.key or self.name) in body
@@ -76,6 +79,7 @@ def text(name: str) -> Field:
         lambda row, value: row.set_text(name, value),
         parse=lambda body: dict(body[name]),
         detail=languages_changed,
+        same=lambda before, after: not languages_changed(before, after),
     )
 
 
@@ -86,7 +90,7 @@ def apply(row: Any, body: dict[str, Any], fields: Iterable[Field]) -> dict[str, 
         if not field.sent(body):
             continue
         before, after = field.read(row), field.value(body)
-        if after == before:
+        if field.same(before, after) if field.same else after == before:
             continue
         if field.check is not None:
             field.check(row, after)

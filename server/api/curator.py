@@ -6,6 +6,8 @@ ownership rule is in server/curator/access.py. Every change writes an audit entr
 
 from __future__ import annotations
 
+import copy
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import wraps
@@ -18,9 +20,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from markers.i18n import LANGUAGES
+from markers.i18n import LANGUAGES, TEXT_LANGUAGES
 from routes import order as ordering
-from routes import validate
+from routes import rallyfile, validate
 from server import audit, game, media
 from server.api import bp
 from server.api.openapi import register
@@ -30,7 +32,7 @@ from server.curator import access, shapes, simulate
 from server.curator.openapi import PATHS, SCHEMAS
 from server.database import lock_row
 from server.extensions import db
-from server.i18n import language
+from server.i18n import language, t
 from server.models import Marker, Rally, RallyStatus, RallyStop, Role, User, Venue
 from server.usererror import UserError
 
@@ -419,6 +421,53 @@ def curator_delete_rally(rally_id: int):
     return {"deleted": True, "id": rally_id}
 
 
+def _rallyfile_error(exc: rallyfile.RallyFileError, code: str) -> UserError:
+    """A task or hints the rally file's rules refuse: 422 naming the field (dotted) and why."""
+    field = re.sub(r"\[(\d+)\]", r".\1", exc.where)
+    return UserError(code, status=422, field=field, problem=exc.problem)
+
+
+def _stop_task(stop: dict[str, Any], i: int) -> dict[str, Any] | None:
+    """The stop's task as the body sends it, checked and in canonical form (None: no task)."""
+    if stop["task"] is None:
+        return None
+    try:
+        return rallyfile.dump_task(rallyfile.parse_task(stop["task"], f"stops.{i}.task"))
+    except rallyfile.RallyFileError as exc:
+        raise _rallyfile_error(exc, "stop_task_invalid") from None
+
+
+def _stop_hints(stop: dict[str, Any], i: int) -> list[dict[str, Any]]:
+    try:
+        return rallyfile.dump_hints(rallyfile.parse_hints(stop["hints"], f"stops.{i}.hints"))
+    except rallyfile.RallyFileError as exc:
+        raise _rallyfile_error(exc, "stop_hints_invalid") from None
+
+
+STOP_PARTS = ("clue", "clue_from", "task", "hints")
+"""What a stop keeps beside its marker, through reorders and copies."""
+
+
+def _stop_parts(s: RallyStop) -> dict[str, Any]:
+    return {
+        "clue": s.text("clue"),
+        "clue_from": s.clue_from,
+        "task": s.task,
+        "hints": s.hints or [],
+    }
+
+
+def _new_stop(marker_id: int, position: int, parts: dict[str, Any]) -> RallyStop:
+    row = RallyStop(marker_id=marker_id, position=position)
+    row.set_text("clue", parts.get("clue") or {})
+    row.clue_from, row.task, row.hints = (
+        parts.get("clue_from"),
+        parts.get("task"),
+        parts.get("hints") or [],
+    )
+    return row
+
+
 @bp.put("/curator/rallies/<int:rally_id>/stops")
 @curator
 def curator_set_stops(rally_id: int):
@@ -435,20 +484,94 @@ def curator_set_stops(rally_id: int):
         seen.add(stop["marker_id"])
         if db.session.get(Marker, stop["marker_id"]) is None:
             raise UserError("stop_marker_unknown", status=422, field=field, id=stop["marker_id"])
+    kept = {s.marker_id: _stop_parts(s) for s in r.stops}
     before = [s.marker_id for s in r.stops]
-    clues = {s.marker_id: s.text("clue") for s in r.stops}
+    after = [s["marker_id"] for s in wanted]
+    parts: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    for i, stop in enumerate(wanted):
+        old = kept.get(stop["marker_id"]) or {
+            "clue": {},
+            "clue_from": None,
+            "task": None,
+            "hints": [],
+        }
+        new = dict(old)
+        if "task" in stop:
+            new["task"] = _stop_task(stop, i)
+        if "hints" in stop:
+            new["hints"] = _stop_hints(stop, i)
+        if "clue" in stop:
+            probe = RallyStop()
+            probe.set_text("clue", old["clue"])
+            probe.set_text("clue", stop["clue"])
+            new["clue"] = probe.text("clue")
+            if new["clue"] != old["clue"]:
+                written = any(v.strip() for v in new["clue"].values())
+                new["clue_from"] = after[i - 1] if written and i > 0 else None
+        what = [k for k in ("task", "hints") if new[k] != old[k]]
+        what += [
+            f"clue.{lang}"
+            for lang in TEXT_LANGUAGES
+            if new["clue"].get(lang, "") != old["clue"].get(lang, "")
+        ]
+        if what:
+            changed.append({"marker_id": stop["marker_id"], "changed": what})
+        parts.append(new)
     r.stops.clear()
     db.session.flush()
     for i, stop in enumerate(wanted):
-        row = RallyStop(marker_id=stop["marker_id"], position=i)
-        row.set_text("clue", stop.get("clue") or clues.get(stop["marker_id"], {}))
-        r.stops.append(row)
+        r.stops.append(_new_stop(stop["marker_id"], i, parts[i]))
     r.updated_at = datetime.now(UTC)
-    after = [s["marker_id"] for s in wanted]
-    audit.record("rally.stops", "rally", r.id, before=before, after=after)
+    detail: dict[str, Any] = {"before": before, "after": after}
+    if changed:
+        detail["stops"] = changed
+    audit.record("rally.stops", "rally", r.id, **detail)
     db.session.commit()
     db.session.refresh(r)
     return _rally_json(r)
+
+
+@bp.post("/curator/rallies/<int:rally_id>/copy")
+@curator
+def curator_copy_rally(rally_id: int):
+    source = _get(Rally, rally_id, "curator_rally_not_found")
+    body = _validated_rally("RallyCopy")
+    _slug_free(body["slug"])
+    r = Rally(
+        slug=body["slug"],
+        owner_id=_me().id,
+        status=RallyStatus.DRAFT,
+        order_mode=source.order_mode,
+        solution_word=source.solution_word,
+        start_lat=source.start_lat,
+        start_lon=source.start_lon,
+        start_name=source.start_name,
+        finish_lat=source.finish_lat,
+        finish_lon=source.finish_lon,
+        walking_speed_mps=source.walking_speed_mps,
+        dwell_s=source.dwell_s,
+        play_area=copy.deepcopy(source.play_area),
+    )
+    title = source.text("title")
+    r.set_text(
+        "title",
+        {
+            lang: t("curator.rally.copy_title", lang, title=text) if text else ""
+            for lang, text in title.items()
+        },
+    )
+    r.set_text("intro", source.text("intro"))
+    r.stops = [
+        _new_stop(s.marker_id, i, copy.deepcopy(_stop_parts(s))) for i, s in enumerate(source.stops)
+    ]
+    db.session.add(r)
+    db.session.flush()
+    audit.record(
+        "rally.copy", "rally", r.id, slug=r.slug, source=source.id, source_slug=source.slug
+    )
+    _commit_rally()
+    return _rally_json(r), 201
 
 
 @bp.get("/curator/rallies/<int:rally_id>/findings")

@@ -6,6 +6,7 @@ from typing import Any
 
 from markers.geofence import MAX_RADIUS_M, MIN_RADIUS_M
 from markers.i18n import LANGUAGES, TEXT_LANGUAGES
+from routes.tasks import MAX_ANSWER_CHARS, MAX_ATTEMPTS, MAX_HINTS, MAX_OPTIONS, MIN_OPTIONS
 from server.api.openapi import (
     BILINGUAL,
     ID,
@@ -59,6 +60,56 @@ SLUG = {
 }
 WORD = {"type": "string", "maxLength": 40, "pattern": LINE_PATTERN}
 STATUS = {"type": "string", "enum": ["draft", "published", "closed"]}
+ACCEPTED = {"type": "string", "maxLength": MAX_ANSWER_CHARS, "pattern": LINE_PATTERN}
+TASK = obj(
+    ["type", "question", "answer"],
+    {
+        "type": {"type": "string", "enum": ["choice", "number", "text"]},
+        "question": TEXTS,
+        "options": {
+            "type": "array",
+            "minItems": MIN_OPTIONS,
+            "maxItems": MAX_OPTIONS,
+            "items": TITLE,
+            "description": "choice only",
+        },
+        "answer": {
+            "anyOf": [
+                {"type": "integer", "minimum": -(2**53), "maximum": 2**53},
+                {"type": "number", "minimum": -1e15, "maximum": 1e15},
+                ACCEPTED,
+                {"type": "array", "minItems": 1, "maxItems": 20, "items": ACCEPTED},
+            ],
+            "description": "choice: the 0-based index of the right option; number: the number; "
+            "text: the accepted answer or answers (case, accents and spaces do not count)",
+        },
+        "tolerance": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1e15,
+            "description": "number only",
+        },
+        "points": {"type": "integer", "minimum": 0, "maximum": 100000},
+        "attempts": {"type": "integer", "minimum": 1, "maximum": MAX_ATTEMPTS},
+        "letter": {
+            "type": "string",
+            "enum": ["find", "answer"],
+            "description": "When the stop's letter shows: once found, or once the task is over",
+        },
+    },
+)
+"""A stop's task in the rally file's shape (routes/rallyfile.py parse_task checks the rest)."""
+HINTS = {
+    "type": "array",
+    "maxItems": MAX_HINTS,
+    "items": obj(
+        ["text"], {"text": TEXTS, "cost": {"type": "integer", "minimum": 0, "maximum": 100000}}
+    ),
+}
+ANY_TASK = {
+    "anyOf": [{"type": "object"}, {"type": "null"}],
+    "description": "The stop's task in the rally file's shape (see StopTask), or null",
+}
 ORDER_MODE = {"type": "string", "enum": ["fixed", "free"]}
 
 
@@ -219,15 +270,26 @@ SCHEMAS: dict[str, Any] = {
     "CuratorRallyList": obj(
         ["rallies"], {"rallies": {"type": "array", "items": ref("CuratorRallyBrief")}}
     ),
+    "StopTask": TASK,
     "CuratorStop": obj(
-        ["index", "marker_id", "letter", "clue", "marker"],
+        ["index", "marker_id", "letter", "clue", "clue_from", "task", "hints", "marker"],
         {
             "index": INT,
             "marker_id": INT,
             "letter": _null(STR),
             "clue": BILINGUAL,
+            "clue_from": {
+                **_null(INT),
+                "description": "The marker id of the stop before this one when its clue was "
+                "written (null: the first stop then, or not known)",
+            },
+            "task": ANY_TASK,
+            "hints": {
+                "type": "array",
+                "items": obj(["text", "cost"], {"text": BILINGUAL, "cost": INT}),
+            },
             "marker": obj(
-                ["id", "lat", "lon", "radius_m", "title", "clue", "venue"],
+                ["id", "lat", "lon", "radius_m", "title", "clue", "story", "image_url", "venue"],
                 {
                     "id": INT,
                     "lat": LAT,
@@ -235,6 +297,8 @@ SCHEMAS: dict[str, Any] = {
                     "radius_m": NUM,
                     "title": BILINGUAL,
                     "clue": BILINGUAL,
+                    "story": BILINGUAL,
+                    "image_url": _null(STR),
                     "venue": _null(STR),
                 },
             ),
@@ -326,10 +390,22 @@ SCHEMAS: dict[str, Any] = {
             "stops": {
                 "type": "array",
                 "maxItems": MAX_STOPS,
-                "items": obj(["marker_id"], {"marker_id": ID, "clue": TEXTS}),
+                "items": obj(
+                    ["marker_id"],
+                    {
+                        "marker_id": ID,
+                        "clue": TEXTS,
+                        "task": {**TASK, "type": ["object", "null"]},
+                        "hints": HINTS,
+                    },
+                ),
+                "description": "Each stop's clue, task and hints stay with its marker unless "
+                "sent; task null removes it. Writing a clue records the stop before it "
+                "(clue_from).",
             }
         },
     ),
+    "RallyCopy": obj(["slug"], {"slug": SLUG}),
     "RallyStatusChange": obj(
         ["status"], {"status": {"type": "string", "enum": ["published", "draft"]}}
     ),
@@ -566,6 +642,21 @@ PATHS: dict[str, Any] = {
                 **WRITE,
             },
             "RallyStops",
+            [RALLY],
+        )
+    },
+    "/curator/rallies/{rally_id}/copy": {
+        "post": _op(
+            "curatorCopyRally",
+            "A new draft, owned by the caller, with the same markers (shared) and a copy of "
+            "each stop's clue, task and hints",
+            {
+                "201": ok("CuratorRally", "Created"),
+                "404": err("No such rally"),
+                "409": err("Slug taken"),
+                **WRITE,
+            },
+            "RallyCopy",
             [RALLY],
         )
     },

@@ -8,6 +8,7 @@ from flask import abort, render_template, request
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from markers.i18n import LANGUAGE_NAMES, PLAYER_LANGUAGES
 from server.auth import roles_required
 from server.curator import access, bp
 from server.extensions import db
@@ -73,7 +74,24 @@ def rally(rally_id: int):
     row = db.session.get(Rally, rally_id)
     if row is None:
         abort(404)
-    return render_template("curator/rally.html", rally=row, **_page_context())
+    return render_template(
+        "curator/rally.html", rally=row, preview=preview_texts(), **_page_context()
+    )
+
+
+PREVIEW_PREFIX = "curator.preview."
+
+
+def preview_texts() -> dict[str, Any]:
+    """What the phone preview shows around a stop's texts, in every language a player may choose
+    (these are player texts: Leichte Sprache too), and each language by its own name."""
+    keys = [k for k in catalogue() if k.startswith(PREVIEW_PREFIX)]
+    return {
+        "languages": dict(LANGUAGE_NAMES),
+        "texts": {
+            lang: {k[len(PREVIEW_PREFIX) :]: t(k, lang) for k in keys} for lang in PLAYER_LANGUAGES
+        },
+    }
 
 
 @bp.get("/audit")

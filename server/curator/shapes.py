@@ -120,6 +120,9 @@ def rally(r: models.Rally, user: models.User, users: dict[int, models.User]) -> 
                 "marker_id": s.marker_id,
                 "letter": word[i] if i < len(word) else None,
                 "clue": s.text("clue"),
+                "clue_from": s.clue_from,
+                "task": s.task or None,
+                "hints": s.hints or [],
                 "marker": {
                     "id": s.marker.id,
                     "lat": s.marker.lat,
@@ -127,6 +130,10 @@ def rally(r: models.Rally, user: models.User, users: dict[int, models.User]) -> 
                     "radius_m": s.marker.radius_m,
                     "title": s.marker.text("title"),
                     "clue": s.marker.text("clue"),
+                    "story": s.marker.text("story"),
+                    "image_url": (
+                        url_for("play.media", name=s.marker.image) if s.marker.image else None
+                    ),
                     "venue": s.marker.venue.name if s.marker.venue else None,
                 },
             }

@@ -165,6 +165,7 @@ def routes(world: World) -> list[tuple[str, str, dict[str, Any] | None]]:
         ("DELETE", f"{API}/rallies/{r}", None),
         ("PUT", f"{API}/rallies/{r}/stops", {"stops": []}),
         ("GET", f"{API}/rallies/{r}/findings", None),
+        ("POST", f"{API}/rallies/{r}/copy", {"slug": "copied"}),
         ("GET", f"{API}/rallies/{r}/order-suggestion", None),
         ("PUT", f"{API}/rallies/{r}/status", {"status": "published"}),
         ("POST", f"{API}/rallies/{r}/simulate", {"lat": 49.44, "lon": 7.77}),

@@ -192,7 +192,7 @@
 
   function fill(m) {
     ["title", "clue", "story"].forEach(function (name) {
-      S.languages.forEach(function (code) { field(name, code).value = m[name][code] || ""; });
+      S.textLanguages.forEach(function (code) { field(name, code).value = m[name][code] || ""; });
     });
     radius.value = m.radius_m;
     radiusRange.value = Math.min(m.radius_m, 200);
@@ -288,7 +288,8 @@
     const body = { lat: position.lat, lon: position.lon, radius_m: r,
       venue_id: venueSelect.value ? Number(venueSelect.value) : null };
     ["title", "clue", "story"].forEach(function (name) {
-      body[name] = { de: field(name, "de").value.trim(), en: field(name, "en").value.trim() };
+      body[name] = {};
+      S.textLanguages.forEach(function (code) { body[name][code] = field(name, code).value.trim(); });
     });
     try {
       const m = await S.api("PATCH", API + "/" + selected, body);

@@ -16,6 +16,7 @@
   let suggestion = null;
   let startPreview = null;
   let fitted = false;
+  const removed = new Map();   // marker id -> clue, task, hints of a removed stop (for Undo)
 
   function markerTitle(m) { return C.pick(m.title) || t("untitled", { id: m.id }); }
   function stopIds() { return rally.stops.map(function (s) { return s.marker_id; }); }
@@ -52,7 +53,7 @@
   function renderForm() {
     $("r-slug").value = rally.slug;
     ["title", "intro"].forEach(function (name) {
-      S.languages.forEach(function (code) { $("r-" + name + "-" + code).value = rally[name][code] || ""; });
+      S.textLanguages.forEach(function (code) { $("r-" + name + "-" + code).value = rally[name][code] || ""; });
     });
     $("r-order-fixed").checked = rally.order_mode === "fixed";
     $("r-order-free").checked = rally.order_mode === "free";
@@ -95,6 +96,7 @@
           ]) : S.el("span"),
         ]),
         S.el("ul", { className: "findings", id: "stop-findings-" + i, "aria-label": t("findings_of_stop", { n: i + 1 }) }),
+        window.StopPanel ? window.StopPanel.build(s, i, rally) : null,
       ]);
       if (editable) { dragAndDrop(li, i); }
       list.append(li);
@@ -231,7 +233,10 @@
 
   async function setStops(ids, message, undoIds, focus) {
     try {
-      const data = await S.api("PUT", API + "/stops", { stops: ids.map(function (id) { return { marker_id: id }; }) });
+      const data = await S.api("PUT", API + "/stops", { stops: ids.map(function (id) {
+        return Object.assign({ marker_id: id }, removed.get(id) || {});
+      }) });
+      ids.forEach(function (id) { removed.delete(id); });
       suggestion = null;
       $("suggestion").hidden = true;
       show(data);
@@ -250,6 +255,8 @@
 
   function removeStop(i) {
     const ids = stopIds();
+    const gone = rally.stops[i];
+    removed.set(gone.marker_id, { clue: gone.clue, task: gone.task, hints: gone.hints });
     const name = markerTitle(rally.stops[i].marker);
     const next = ids.slice(0, i).concat(ids.slice(i + 1));
     setStops(next, t("stop_removed", { title: name }), ids);
@@ -358,10 +365,10 @@
     event.preventDefault();
     const error = $("r-form-error");
     error.hidden = true;
-    const body = {
-      title: { de: $("r-title-de").value.trim(), en: $("r-title-en").value.trim() },
-      intro: { de: $("r-intro-de").value.trim(), en: $("r-intro-en").value.trim() },
-    };
+    const body = { title: {}, intro: {} };
+    ["title", "intro"].forEach(function (name) {
+      S.textLanguages.forEach(function (code) { body[name][code] = $("r-" + name + "-" + code).value.trim(); });
+    });
     if (rally.can.edit_stops) {
       body.slug = $("r-slug").value.trim();
       body.order_mode = $("r-order-free").checked ? "free" : "fixed";
@@ -480,6 +487,9 @@
   }
   $("sim-start").addEventListener("click", walk);
   $("sim-stop").addEventListener("click", function () { walking = false; });
+
+  /* What stops.js and preview.js use: the rally as shown, and showing an answer of the API. */
+  window.RallyEditor = { api: API, rally: function () { return rally; }, show: show };
 
   // --- start --------------------------------------------------------------------------
 

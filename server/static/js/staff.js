@@ -8,6 +8,8 @@ window.Staff = (function () {
   const languagesSource = document.getElementById("staff-languages");
   /* The languages every text exists in (markers/i18n.py LANGUAGES). */
   const languages = languagesSource ? JSON.parse(languagesSource.textContent) : [lang];
+  /* The languages a text players read may have: those, and Leichte Sprache (optional). */
+  const textLanguages = languages.concat(["de-x-ls"]);
 
   /* The page's text ``key`` with each {name} replaced by values[name]; the key itself if unknown. */
   function t(key, values) {
@@ -89,5 +91,5 @@ window.Staff = (function () {
     return api("PUT", url, data);
   }
 
-  return { lang: lang, languages: languages, byId: byId, t: t, number: number, clock: clock, el: el, api: api, upload: upload };
+  return { lang: lang, languages: languages, textLanguages: textLanguages, byId: byId, t: t, number: number, clock: clock, el: el, api: api, upload: upload };
 })();
