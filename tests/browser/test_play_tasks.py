@@ -169,7 +169,7 @@ def test_a_team_answers_wrong_then_right_and_takes_a_hint_on_a_phone(
 
 def test_a_fresh_task_in_leichte_sprache_on_a_phone(phone, live_server, rally, artifacts):
     page = phone
-    slug, domain, paths = rally
+    _slug, domain, paths = rally
     page.goto(f"{live_server}{paths[0]}?lang=de-x-ls")
     page.fill("#name", "Leicht")
     page.click("form[action$='/join'] button[type=submit]")
