@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import (
     Response,
@@ -24,10 +25,11 @@ from wtforms.validators import DataRequired, Length
 
 from markers import tokens
 from routes import rules
+from routes.tasks import MAX_ANSWER_CHARS, TaskType
 from server import game, models, rallies, teams
 from server.auth import safe_next
 from server.extensions import db
-from server.i18n import language, set_preferred, t
+from server.i18n import language, pick_text, set_preferred, t
 from server.play import bp
 from server.ratelimit import join_code_limits, team_creation_limit
 from server.usererror import UserError
@@ -160,8 +162,190 @@ def team(slug: str):
     team = _team_for(row)
     if team is None:
         return redirect(url_for("play.rally", slug=slug))
+    response = make_response(_team_page(row, team, done=_done(team, request.args.get("done"))))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _team_page(
+    row: models.Rally,
+    team: models.Team,
+    done: dict[str, Any] | None = None,
+    form_error: dict[str, Any] | None = None,
+) -> str:
     domain, view = teams.view(team)
-    return render_template("play/team.html", rally=row, domain=domain, team=team, view=view)
+    return render_template(
+        "play/team.html",
+        rally=row,
+        domain=domain,
+        team=team,
+        view=view,
+        done=done,
+        form_error=form_error,
+    )
+
+
+@bp.context_processor
+def _stop_helpers() -> dict[str, Any]:
+    """For the task and hint forms: a fresh client event id per form as the page renders (a
+    resent form counts once), and a closed task's right answer as the player reads it."""
+    return {"new_event_id": lambda: str(uuid.uuid4()), "shown_answer": _shown_answer}
+
+
+def _shown_answer(task: rules.TaskView) -> str:
+    """The right answer as the player reads it: the option's text, the number (with a decimal
+    comma in German), the first accepted text."""
+    answer = task.answer
+    if task.type is TaskType.CHOICE and isinstance(answer, int) and 0 <= answer < len(task.options):
+        return pick_text(task.options[answer])
+    if isinstance(answer, float) and answer.is_integer():
+        answer = int(answer)
+    shown = "" if answer is None else str(answer)
+    if task.type is TaskType.NUMBER and language().startswith("de"):
+        return shown.replace(".", ",")
+    return shown
+
+
+def _done(team: models.Team, event_id: str | None) -> dict[str, Any] | None:
+    """What a task answer or hint request of this team (by its client event id) got, to show
+    after the redirect; None for anything else."""
+    if not event_id or len(event_id) > 36:
+        return None
+    prior = db.session.scalar(
+        select(models.ClientEvent).filter_by(team_id=team.id, client_event_id=event_id)
+    )
+    if prior is None or prior.kind not in ("answer", "hint"):
+        return None
+    body = prior.response if isinstance(prior.response, dict) else {}
+    if not isinstance(body.get("stop"), int):
+        return None  # forgotten after the retention (server/privacy.py): nothing to show
+    return {**body, "kind": prior.kind}
+
+
+class _BadAnswer(Exception):
+    """An answer of the wrong form for its task: nothing is recorded, no attempt is used."""
+
+
+def _event_id() -> str:
+    """The form's client event id (made when the page rendered), else 400."""
+    try:
+        return str(uuid.UUID(request.form.get("event", "")))
+    except ValueError:
+        raise UserError("bad_request", status=400) from None
+
+
+def _stop(row: models.Rally, number: int) -> models.RallyStop:
+    if not 1 <= number <= len(row.stops):
+        abort(404)
+    return row.stops[number - 1]
+
+
+def _playing(slug: str) -> tuple[models.Rally, models.Team | None]:
+    row = rallies.by_slug(slug, playable=True)
+    return row, _team_for(row)
+
+
+@bp.post("/play/<slug>/stops/<int:number>/answer")
+def answer(slug: str, number: int):
+    """A task's answer from the team page or the reveal: applied once per form, then back to
+    the team page (Post/Redirect/Get); an answer of the wrong form is a form error."""
+    row, team = _playing(slug)
+    if team is None:
+        return redirect(url_for("play.rally", slug=slug), 303)
+    stop = _stop(row, number)
+    event_id = _event_id()
+    raw = request.form.get("answer", "")
+    kind = TaskType(stop.task["type"]) if stop.task else None
+    try:
+        given = _given(kind, raw)
+        game.apply_event(
+            team.id,
+            event_id,
+            "answer",
+            lambda t_, r: rules.AnswerEvent(stop.marker_id, given, datetime.now(UTC)),
+            lambda t_, r, o: _answer_body(number, o),
+        )
+    except _BadAnswer:
+        db.session.expire_all()
+        team = db.session.get(models.Team, team.id)
+        error = {"stop": number, "message": _form_error(kind), "given": raw[:MAX_ANSWER_CHARS]}
+        return _team_page(row, team, form_error=error), 422
+    except TimeoutError:
+        raise UserError("busy", status=503) from None
+    return _back_to_team(slug, event_id, number)
+
+
+def _given(kind: TaskType | None, raw: str) -> object:
+    """The answer as the task checks it: an option's index for a choice, else the text."""
+    if len(raw) > MAX_ANSWER_CHARS or (kind is not None and not raw.strip()):
+        raise _BadAnswer
+    if kind is TaskType.CHOICE:
+        if not raw.isdecimal() or len(raw) > 2:
+            raise _BadAnswer
+        return int(raw)
+    return raw
+
+
+def _answer_body(number: int, outcome: rules.Outcome) -> dict[str, Any]:
+    if outcome.rejection is rules.Rejection.BAD_ANSWER:
+        db.session.rollback()
+        raise _BadAnswer
+    result = outcome.answer
+    if outcome.rejection is not None:
+        verdict = outcome.rejection.value
+    else:
+        verdict = "correct" if result is not None and result.correct else "wrong"
+    return {
+        "result": verdict,
+        "stop": number,
+        "correct": bool(result and result.correct),
+        "points": result.points if result else 0,
+        "attempts_left": result.attempts_left if result else 0,
+    }
+
+
+def _form_error(kind: TaskType | None) -> str:
+    if kind is TaskType.NUMBER:
+        return t("play.bad_number")
+    if kind is TaskType.CHOICE:
+        return t("play.bad_choice")
+    return t("play.bad_text", n=MAX_ANSWER_CHARS)
+
+
+@bp.post("/play/<slug>/stops/<int:number>/hint")
+def hint(slug: str, number: int):
+    """Take the stop's next hint (the form's second step confirmed its cost); once per form."""
+    row, team = _playing(slug)
+    if team is None:
+        return redirect(url_for("play.rally", slug=slug), 303)
+    stop = _stop(row, number)
+    event_id = _event_id()
+    try:
+        game.apply_event(
+            team.id,
+            event_id,
+            "hint",
+            lambda t_, r: rules.HintEvent(stop.marker_id, datetime.now(UTC)),
+            lambda t_, r, o: _hint_body(number, o),
+        )
+    except TimeoutError:
+        raise UserError("busy", status=503) from None
+    return _back_to_team(slug, event_id, number)
+
+
+def _hint_body(number: int, outcome: rules.Outcome) -> dict[str, Any]:
+    hint = outcome.hint
+    return {
+        "result": outcome.rejection.value if outcome.rejection else "hint",
+        "stop": number,
+        "hint": None if hint is None else {"number": hint.number, "cost": hint.cost},
+    }
+
+
+def _back_to_team(slug: str, event_id: str, number: int) -> Response:
+    """To the team page, which reads what the event got by its id (a reload shows it again)."""
+    target = url_for("play.team", slug=slug, done=event_id, _anchor=f"stop-{number}")
+    return redirect(target, 303)
 
 
 @bp.get("/q/<path:token>")

@@ -117,7 +117,7 @@ def test_read_aloud_speaks_story_and_clue_in_english_and_stops_on_a_second_press
     slug, domain, paths = rally
     page.add_init_script(script=f"({FAKE_SPEECH})()")
     join_and_find_the_first_stop(page, live_server, slug, paths[0], "en")
-    story = page.locator(".reveal .speakable")
+    story = page.locator(".reveal .speakable").first
     clue = page.locator(".clue .speakable").first
     story_button, clue_button = story.locator("button.speak"), clue.locator("button.speak")
     expect(story_button).to_be_visible()
@@ -197,8 +197,8 @@ def test_german_pages_speak_with_a_german_voice_and_the_intro_too(page, live_ser
     }
     page.goto(f"{live_server}/play/{slug}/team")
     found = page.locator("details.found")
-    found.locator("summary").click()
-    found.get_by_role("button", name="Vorlesen").click()
+    expect(found).to_have_attribute("open", "")  # its question is open: shown unfolded
+    found.get_by_role("button", name="Vorlesen").first.click()
     assert speech(page)[-1]["text"] == domain.stops[0].marker.story["de"]
     assert speech(page)[-1]["lang"] == "de-DE"
     assert not page.script_errors

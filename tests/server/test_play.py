@@ -72,6 +72,21 @@ def join(client, slug: str, qr_path: str, name: str = "Die Spürnasen", lang: st
     )
 
 
+EVENT = re.compile(r'<input name="event" type="hidden" value="([0-9a-f-]{36})">')
+
+
+def answer_stop(client, slug: str, number: int, value: str, form_page):
+    """Send the answer form of stop ``number`` shown on ``form_page``; the redirect response."""
+    raw = form_page.get_data(as_text=True)
+    form = raw.split(f'action="/play/{slug}/stops/{number}/answer"', 1)[1]
+    event = EVENT.search(form)
+    assert event, "no event id in the answer form"
+    return client.post(
+        f"/play/{slug}/stops/{number}/answer",
+        data={"csrf_token": csrf_token(form_page), "event": event.group(1), "answer": value},
+    )
+
+
 def discoveries(app) -> list[models.Discovery]:
     with app.app_context():
         return list(db.session.scalars(select(models.Discovery)))
@@ -172,13 +187,18 @@ def test_scan_after_join_shows_story_letter_and_next_clue(app, client, rally, la
     assert t("play.found_now", lang) in text
     assert first.marker.title[lang] in text
     assert first.marker.story[lang] in text
-    assert f"{t('play.your_letter', lang)} <strong>B</strong>" in text
+    assert "<strong>B</strong>" not in text, "stop 1's letter waits for its answer"
+    assert t("play.letter_waits", lang) in text
     assert second.effective_clue[lang] in text
     assert t("play.stop_n", lang, n=2, total=10) in text
     assert second.marker.story[lang] not in text
     found = discoveries(app)
     assert [(d.marker_id, d.method) for d in found] == [(first.marker.id, "qr")]
     assert team_row(app).score == 100
+    assert answer_stop(client, slug, 1, "1892", response).status_code == 303
+    again = page(client.get(paths[0], headers={"Accept-Language": lang}))
+    assert f"{t('play.your_letter', lang)} <strong>B</strong>" in again
+    assert t("play.letter_waits", lang) not in again
 
 
 @pytest.mark.parametrize(("lang", "voice"), [("de", "de-DE"), ("en", "en-GB")])
@@ -248,6 +268,7 @@ def test_stop_scanned_too_early_counts_when_scanned_again_in_turn(app, client, r
     for path in paths[:2]:
         let_time_pass(app, team_id, WALK_S)
         client.get(path)
+    answer_stop(client, slug, 1, "1892", client.get(f"/play/{slug}/team"))
     let_time_pass(app, team_id, WALK_S)
     response = client.get(paths[2])
     assert t("play.found_now", "de") in page(response)
@@ -262,7 +283,10 @@ def test_whole_rally_by_scanning_every_code(app, client, rally):
     team_id = team_row(app).id
     for path in paths:
         let_time_pass(app, team_id, WALK_S)
-        assert client.get(path).status_code == 200
+        reveal = client.get(path)
+        assert reveal.status_code == 200
+        if path == paths[0]:
+            answer_stop(client, slug, 1, "1892", reveal)  # its letter waits for the answer
     final = client.get(f"/play/{slug}/team")
     assert final.status_code == 200
     assert t("play.complete", "de") in page(final)
