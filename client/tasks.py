@@ -157,7 +157,7 @@ def task_card(
     elif result == "bad_answer":
         text, tone = tr("ui.task.bad_answer"), "wrong"
     elif result in ("task_closed", "not_found", "no_task"):
-        text, tone = tr("ui.task.refused"), "wrong"
+        text, tone = tr(f"result.{result}"), "wrong"
     shown = answer_text(task)
     return TaskCard(
         stop=stop,

@@ -113,6 +113,8 @@ def test_task_card_open_waiting_wrong_correct_closed():
     assert form.verdict == "Pick one answer." and form.can_answer
     bad = tasks.task_card(team_with(TASK), 10, {"result": "bad_answer"}, False, tr)
     assert "did not cost an attempt" in bad.verdict
+    late = tasks.task_card(team_with(TASK), 10, {"result": "task_closed"}, False, tr)
+    assert late.verdict == "This task is already over."
 
     assert tasks.task_card(team_with(None), 10, None, False, tr) is None
     assert tasks.task_card(team_with(TASK), 9, None, False, tr) is None
