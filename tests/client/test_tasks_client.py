@@ -288,3 +288,16 @@ def test_an_answer_of_the_wrong_form_is_refused_once_and_costs_no_attempt(
         assert session.handle_answer(1, "1892"), "the player may answer again"
         session.sync_now().result(10)
         assert session.snapshot.verdicts[1]["result"] == "correct"
+
+
+def test_autoplay_answers_come_from_the_command_line(capsys):
+    from client.options import parse_args
+
+    assert parse_args([]).answers == {}
+    given = parse_args(["--answers", '{"1": 1892, "7": "Kleine Kirche", "10": 2}']).answers
+    assert given == {1: 1892, 7: "Kleine Kirche", 10: 2}
+    for bad in ("[1892]", '{"one": 1}', "{"):
+        with pytest.raises(SystemExit) as exited:
+            parse_args(["--answers", bad])
+        assert exited.value.code == 2
+        assert "--answers" in capsys.readouterr().err
