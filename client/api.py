@@ -94,6 +94,15 @@ class ApiClient:
         """POST a scan {token, client_event_id, recorded_at?, lat?, lon?, accuracy_m?}."""
         return self._call("POST", "/team/scans", payload, auth=True)
 
+    def answer(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """POST an answer to a found stop's task {stop, answer, client_event_id, recorded_at}:
+        {result, correct, points, attempts_left, team}; a wrong form is 422 bad_answer."""
+        return self._call("POST", "/team/answers", payload, auth=True)
+
+    def take_hint(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """POST a hint request {stop, client_event_id, recorded_at}: {result, hint, team}."""
+        return self._call("POST", "/team/hints", payload, auth=True)
+
     def leaderboard(self, slug: str) -> dict[str, Any]:
         return self._call("GET", f"/rallies/{quote(slug, safe='')}/leaderboard")
 

@@ -276,6 +276,21 @@ class ArtCachingApp(App):
         self._reveal_key = None
         self.show_screen("start")
 
+    def show_found(self, stop: int) -> None:
+        """Show an earlier find (its story and task) on the reveal screen."""
+        self.screen("reveal").chosen = stop
+        self.show_screen("reveal")
+
+    def answer_task(self, stop: int, given: Any) -> None:
+        """The player's answer to a found stop's task: kept in the outbox, sent when online."""
+        if self.session is not None:
+            self.session.handle_answer(stop, given)
+
+    def take_hint(self, stop: int) -> None:
+        """The player confirmed they want the next hint of a stop (it costs points)."""
+        if self.session is not None:
+            self.session.take_hint(stop)
+
     def media_source(self, found: dict[str, Any]) -> str:
         """Where the reveal's image comes from: the rally pack when cached, else the server."""
         pack = self.session.pack if self.session is not None else None
@@ -319,6 +334,7 @@ class ArtCachingApp(App):
         reveal = snap.last_reveal
         key = None if reveal is None else (reveal.get("marker_id"), reveal.get("found_at"))
         if key is not None and key != self._reveal_key and not first and self.joined:
+            self.screen("reveal").chosen = 0
             self.show_screen("reveal")
         self._reveal_key = key
 

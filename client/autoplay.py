@@ -12,7 +12,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -68,6 +68,10 @@ class Autoplay:
 
     pace_s: wall seconds between fixes; None takes the walk's interval_s / speedup, 0 no wait.
     After the walk it keeps syncing (the server may be down) for up to settle_s.
+
+    answers: stop number -> the answer to give to that stop's task once it is found (the app does
+    not know the right answers; whoever runs it may). Each is given once; stops not in it stay
+    unanswered.
     """
 
     def __init__(
@@ -79,6 +83,7 @@ class Autoplay:
         pace_s: float | None = 0.0,
         settle_s: float = 120.0,
         on_step: Callable[[int], None] | None = None,
+        answers: Mapping[int, object] | None = None,
     ) -> None:
         self.session = session
         self.location = location
@@ -86,6 +91,8 @@ class Autoplay:
         self.pace_s = location.interval_s / location.speedup if pace_s is None else pace_s
         self.settle_s = settle_s
         self.on_step = on_step
+        self.answers = dict(answers or {})
+        self._answered: set[int] = set()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._now: datetime | None = None
@@ -128,6 +135,7 @@ class Autoplay:
                 tried_with = 0 if self._sync() else pending
             if self.frames is not None:
                 qr_stops.extend(self._scan_at_open_markers(self.frames, tried))
+            self._answer_tasks()
             if self.on_step is not None:
                 self.on_step(count)
             if self.pace_s > 0 and self._stop.wait(self.pace_s):
@@ -179,6 +187,14 @@ class Autoplay:
                 found.append(target.stop)
         return found
 
+    def _answer_tasks(self) -> None:
+        """Give the answer from the table to each found stop's open task, once."""
+        for found in self.session.snapshot.found:
+            stop = int(found["stop"])
+            if stop in self.answers and stop not in self._answered and found.get("task"):
+                self._answered.add(stop)
+                self.session.handle_answer(stop, self.answers[stop])
+
     def _sync(self) -> bool:
         try:
             self.session.sync_now().result(timeout=60)
@@ -188,12 +204,15 @@ class Autoplay:
             return False
 
     def _settle(self) -> bool:
-        """Sync until nothing waits and the server's answer is in (or settle_s is over)."""
+        """Sync (answering the tasks found meanwhile) until nothing waits and the server's answer
+        is in (or settle_s is over)."""
         deadline = time.monotonic() + self.settle_s
         delay = 0.2
         while not self._stop.is_set():
-            if self._sync() and self.session.snapshot.pending == 0:
-                return self.session.snapshot.finished
+            if self._sync():
+                self._answer_tasks()
+                if self.session.snapshot.pending == 0:
+                    return self.session.snapshot.finished
             if time.monotonic() + delay > deadline:
                 break
             self._stop.wait(delay)

@@ -65,7 +65,9 @@ class AutoplayDriver:
                 ensure_team(session, o.rally, o.team, o.lang, timeout_s=60)
             location = SimulatedLocation(o.simulate_gpx, speedup=o.speedup or AUTOPLAY_SPEEDUP)
             frames = FramesFromFiles(o.frames) if o.frames else None
-            self.autoplay = Autoplay(session, location, frames=frames, pace_s=None)
+            self.autoplay = Autoplay(
+                session, location, frames=frames, pace_s=None, answers=o.answers
+            )
             self._joined()
             if self._stopped.is_set():
                 return

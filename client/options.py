@@ -4,6 +4,7 @@ desktop app keeps its data."""
 from __future__ import annotations
 
 import argparse
+import json
 import os
 from pathlib import Path
 
@@ -17,6 +18,19 @@ def default_data_dir() -> Path:
     """Where the desktop app keeps settings, outbox, rally packs and tiles."""
     base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
     return Path(base) / "artcaching"
+
+
+def answers_table(text: str) -> dict[int, object]:
+    """--answers: a JSON object of stop number -> answer."""
+    try:
+        table = json.loads(text)
+        if not isinstance(table, dict):
+            raise ValueError("not a JSON object")
+        return {int(stop): answer for stop, answer in table.items()}
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f'a JSON object of stop number -> answer, e.g. {{"1": 1892}}: {exc}'
+        ) from None
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -92,6 +106,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=Path,
         default=None,
         help="with --autoplay: save a screenshot of each screen here",
+    )
+    p.add_argument(
+        "--answers",
+        type=answers_table,
+        default={},
+        metavar="JSON",
+        help="with --autoplay: answers to give to the stops' tasks, e.g. '{\"1\": 1892, "
+        "\"10\": 2}' (a choice is the option's index from 0; default: none)",
     )
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     args = p.parse_args(argv)

@@ -116,6 +116,13 @@ class Outbox:
         """The events waiting for an answer, oldest first."""
         return self._select("WHERE state = ? ORDER BY seq", (State.PENDING.value,))
 
+    def pending_of(self, kinds: tuple[str, ...]) -> list[Event]:
+        """The waiting events of these kinds, oldest first."""
+        marks = ", ".join("?" * len(kinds))
+        return self._select(
+            f"WHERE state = ? AND kind IN ({marks}) ORDER BY seq", (State.PENDING.value, *kinds)
+        )
+
     def count(self) -> int:
         """How many events wait for an answer."""
         with self._lock:

@@ -12,14 +12,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from client import i18n, qrscan
+from client import i18n, qrscan, tasks
 from client import settings as settings_store
 from client.api import ApiClient, ApiError, NetworkError
 from client.ar import Estimate, HeadingSmoother, PositionSmoother
@@ -60,6 +60,12 @@ class Snapshot:
     language: str = "de"
     last_result: str | None = None
     """What the server said to the latest scan or find, in the app's language ("Found!", ...)."""
+    verdicts: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)
+    """Stop number -> what was said to the latest answer to its task: the server's answer
+    (result correct/wrong/..., points, attempts_left), {"result": "bad_answer"} when the server
+    refused its form, or {"result": "form", "key": ...} when the app could not send it."""
+    waiting: tuple[tuple[str, int], ...] = ()
+    """(kind, stop) of the answers and hint requests waiting in the outbox."""
 
     @property
     def joined(self) -> bool:
@@ -90,6 +96,14 @@ class Snapshot:
     @property
     def join_code(self) -> str | None:
         return self.team.get("join_code") if self.team else None
+
+    def answer_waiting(self, stop: int) -> bool:
+        """An answer to stop's task waits in the outbox."""
+        return ("answer", stop) in self.waiting
+
+    def hint_waiting(self, stop: int) -> bool:
+        """A hint for stop was asked for and waits in the outbox."""
+        return ("hint", stop) in self.waiting
 
 
 Listener = Callable[[Snapshot], None]
@@ -139,6 +153,7 @@ class GameSession:
         self._error: str | None = None
         self._result: str | None = None
         self._reveal: dict[str, Any] | None = None
+        self._verdicts: dict[int, Mapping[str, Any]] = {}
         self._positions = PositionSmoother()
         self._headings = HeadingSmoother()
         self._pitch = 0.0
@@ -265,6 +280,7 @@ class GameSession:
             self.pack, self._rally, self._team, self._reveal = None, None, None, None
             self._sent_fix, self._result, self._error = None, None, None
             self._scanned.clear()
+            self._verdicts.clear()
         self.api.token = None
         self._save_settings(rally_slug=None, team_token=None, join_code=None)
         self._publish()
@@ -387,6 +403,58 @@ class GameSession:
             self._decoding.clear()
             return None
 
+    # --- tasks and hints -----------------------------------------------------------------------
+
+    def handle_answer(self, stop: int, given: object) -> bool:
+        """The player's answer to the task of found stop number stop (an option's index for a
+        choice, the typed text for a number or a text): stored for the server, which decides
+        right or wrong; True if stored. False when the task is not open, an answer to it still
+        waits, or the answer has the wrong form (then the stop's verdict says why)."""
+        if self._closed.is_set():
+            return False
+        with self._lock:
+            found = tasks.found_stop(self._team, stop)
+            task = found.get("task") if found else None
+            if not self.api.token or not tasks.task_open(task):
+                return False
+            if self._waits("answer", stop):
+                return False
+            try:
+                value = tasks.parse_answer(str(task.get("type")), given)  # type: ignore[union-attr]
+            except tasks.AnswerFormError as exc:
+                self._verdicts[stop] = {"result": "form", "key": exc.key}
+                stored = False
+            else:
+                self._verdicts.pop(stop, None)
+                stored = True
+        if stored:
+            self.outbox.put(
+                "answer", {"stop": stop, "answer": value, "recorded_at": iso_z(self.clock())}
+            )
+            self._sync.wake()
+        self._publish()
+        return stored
+
+    def take_hint(self, stop: int) -> bool:
+        """Ask for the next hint of stop number stop (it costs points); True if stored. False
+        when the stop offers no hint or one is already asked for."""
+        if self._closed.is_set():
+            return False
+        with self._lock:
+            team = self._team
+            entry = tasks.open_stop(team, stop) or tasks.found_stop(team, stop)
+            if (
+                not self.api.token
+                or entry is None
+                or not entry.get("hints_left")
+                or self._waits("hint", stop)
+            ):
+                return False
+        self.outbox.put("hint", {"stop": stop, "recorded_at": iso_z(self.clock())})
+        self._sync.wake()
+        self._publish()
+        return True
+
     def describe_error(self, exc: BaseException) -> str:
         """A failed Future's exception as a sentence in the app's language."""
         if isinstance(exc, NetworkError):
@@ -418,11 +486,23 @@ class GameSession:
                 self._result = i18n.t("result.found")
             elif event.kind == "scan" and i18n.has(f"result.{outcome}"):
                 self._result = i18n.t(f"result.{outcome}")
+            if event.kind == "answer":
+                self._verdicts[int(event.payload["stop"])] = {
+                    "result": outcome,
+                    "points": answer.get("points", 0),
+                    "attempts_left": answer.get("attempts_left", 0),
+                }
         self._publish()
 
     def on_rejected(self, event: Event) -> None:
-        """The server refused an event for good: say so (a refused scan is the scan's result)."""
+        """The server refused an event for good: say so (a refused scan is the scan's result; an
+        answer of the wrong form is its task's verdict: it used no attempt, the player may try
+        again)."""
+        code = (event.error or "").partition(":")[0]
         with self._lock:
+            if event.kind == "answer" and code == "bad_answer":
+                self._verdicts[int(event.payload["stop"])] = {"result": code}
+                return
             self._error = i18n.t("error.rejected", message=event.error or "")
             if event.kind == "scan":
                 self._result = self._error
@@ -467,6 +547,7 @@ class GameSession:
             self.pack = pack
             self._team, self._reveal, self._sent_fix, self._result = None, None, None, None
             self._scanned.clear()
+            self._verdicts.clear()
         self.on_team(team)
         try:
             rally = self.api.rally(slug)
@@ -484,6 +565,10 @@ class GameSession:
         with self._lock:
             self.settings = self.settings.with_(**changes)
             settings_store.save(self.data_dir, self.settings)
+
+    def _waits(self, kind: str, stop: int) -> bool:
+        """An event of kind for stop number stop waits in the outbox."""
+        return any(e.payload.get("stop") == stop for e in self.outbox.pending_of((kind,)))
 
     def _open_state(self) -> tuple[Any, ...]:
         team = self._team or {}
@@ -518,6 +603,10 @@ class GameSession:
     def _deliver(self) -> None:
         with self._lock:
             estimate = self._positions.estimate
+            waiting = tuple(
+                (e.kind, int(e.payload.get("stop", 0)))
+                for e in self.outbox.pending_of(("answer", "hint"))
+            )
             snap = Snapshot(
                 rally=self._rally,
                 team=self._team,
@@ -532,6 +621,8 @@ class GameSession:
                 elapsed_s=self._elapsed(),
                 language=self.settings.language,
                 last_result=self._result,
+                verdicts=dict(self._verdicts),
+                waiting=waiting,
             )
             self._snapshot = snap
             listeners = list(self._listeners)

@@ -172,4 +172,8 @@ class Sync:
             return self.api.checkin(event.payload)
         if event.kind == "scan":
             return self.api.scan(event.payload)
+        if event.kind == "answer":
+            return self.api.answer(event.payload)
+        if event.kind == "hint":
+            return self.api.take_hint(event.payload)
         raise ApiError(400, "unknown_event", f"unknown event kind {event.kind!r}")

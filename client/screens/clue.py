@@ -7,6 +7,7 @@ from typing import Any
 from kivy.factory import Factory
 from kivy.properties import StringProperty
 
+from client import tasks
 from client.screens.base import GameScreen
 from client.widgets.arview import distance_text
 
@@ -42,6 +43,18 @@ def target_texts(target: Any, total: int, tr: Any) -> dict[str, Any]:
     }
 
 
+def hint_texts(snap: Any, stop: int, tr: Any) -> dict[str, Any]:
+    """The hint part of an open stop's card: the hints taken, the button for the next."""
+    card = tasks.hint_card(tasks.open_stop(snap.team, stop), snap.hint_waiting(stop), tr)
+    return {
+        "stop": stop,
+        "hints_text": card.taken,
+        "hint_button": card.button,
+        "hint_confirm": tr("ui.hint.confirm", cost=card.cost),
+        "hint_waiting": card.waiting,
+    }
+
+
 def pending_text(snap: Any, tr: Any) -> str:
     if snap.pending:
         return tr("ui.status.pending", count=snap.pending)
@@ -69,7 +82,14 @@ class ClueScreen(GameScreen):
             self.note = self.tr("ui.clue.no_target")
         else:
             self.note = ""
-        cards = tuple(tuple(sorted(target_texts(t, total, self.tr).items())) for t in snap.targets)
+        cards = tuple(
+            tuple(
+                sorted(
+                    {**target_texts(t, total, self.tr), **hint_texts(snap, t.stop, self.tr)}.items()
+                )
+            )
+            for t in snap.targets
+        )
         if cards == self._cards_key:
             return
         self._cards_key = cards

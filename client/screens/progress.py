@@ -10,6 +10,7 @@ from kivy.clock import Clock, mainthread
 from kivy.factory import Factory
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
+from client import tasks
 from client.screens.base import GameScreen
 
 LEAVE_CONFIRM_S = 4.0
@@ -69,6 +70,8 @@ class ProgressScreen(GameScreen):
                 self.tr(f"ui.method.{f.get('method', 'gps')}")
                 + " "
                 + clock_time(f.get("found_at")),
+                int(f.get("stop", 0)),
+                tasks.task_line(f, self.tr),
             )
             for f in snap.found
         )
@@ -76,13 +79,21 @@ class ProgressScreen(GameScreen):
             self._found_key = rows
             box = self.ids.found
             box.clear_widgets()
-            for left, right in rows or ((self.tr("ui.reveal.none"), ""),):
+            for left, right, stop, task in rows or ((self.tr("ui.reveal.none"), "", 0, ""),):
                 box.add_widget(self._row(left, right))
+                if task:
+                    box.add_widget(self._task_button(stop, task))
 
     def _row(self, left: str, right: str, strong: bool = False) -> Any:
         row = Factory.Row()
         row.left_text, row.right_text, row.strong = left, right, strong
         return row
+
+    def _task_button(self, stop: int, line: str) -> Any:
+        """Opens the found stop's task on the reveal screen."""
+        button = Factory.Action(text=f"{self.tr('ui.task.title')} · {line}")
+        button.bind(on_release=lambda _b: self.app.show_found(stop))
+        return button
 
     def leave(self) -> None:
         """Leave the rally on the second tap (a team's game is not lost by one slip)."""

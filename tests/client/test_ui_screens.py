@@ -12,7 +12,6 @@ of the finds.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 from dataclasses import dataclass
@@ -28,16 +27,31 @@ from tests.client.conftest import (
     run_python,
     serving_demo,
 )
-from tests.conftest import ARTIFACTS, ROOT
+from tests.conftest import ARTIFACTS, ROOT, readme_image
 
 pytestmark = [pytest.mark.kivy, pytest.mark.slow]
 
 TEAM = "Kivy Testers"
 SCREENS = ("start", "clue", "arview", "map", "scan", "reveal", "progress")
 DOCS_IMAGES = {
-    "arview": ROOT / "docs/images/client-ar.png",
-    "reveal": ROOT / "docs/images/client-reveal.png",
+    "arview": "client-ar.png",
+    "reveal": "client-reveal.png",
+    "reveal-task": "client-task.png",
 }
+"""Screenshot -> the README's picture of it (docs/images/)."""
+EXTRA_SHOTS = (
+    "arview-aside",
+    "arview-cardboard",
+    "clue-de-large",
+    "start-easy",
+    "clue-hint-confirm",
+    "clue-hint",
+    "clue-hint-easy",
+    "reveal-task",
+    "reveal-task-easy",
+    "reveal-solved",
+)
+"""Screenshots beside one per screen: variants and the task and hint parts."""
 HEADING_OFFSET = 8.0
 """The child looks this many degrees left of the marker, so it appears right of the centre."""
 
@@ -168,10 +182,8 @@ def run(xvfb_display, tmp_path_factory) -> Run:
 
 def _update_docs_images(shots: Path) -> None:
     """The README's pictures: written when missing, or when ARTCACHING_UPDATE_IMAGES=1."""
-    for name, target in DOCS_IMAGES.items():
-        if not target.exists() or os.environ.get("ARTCACHING_UPDATE_IMAGES") == "1":
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(shots / f"client-{name}.png", target)
+    for name, image in DOCS_IMAGES.items():
+        readme_image(shots / f"client-{name}.png", image)
 
 
 def texts(run: Run, shot: str) -> str:
@@ -179,7 +191,7 @@ def texts(run: Run, shot: str) -> str:
 
 
 def test_every_screen_is_drawn_and_saved(run):
-    for name in (*SCREENS, "arview-aside", "arview-cardboard", "clue-de-large", "start-easy"):
+    for name in (*SCREENS, *EXTRA_SHOTS):
         path = run.shots / f"client-{name}.png"
         assert path.exists(), f"no screenshot of {name}"
         spread, mean = pixel_spread(path)
@@ -261,6 +273,40 @@ def test_reveal_shows_story_letter_and_next_clue(run):
     assert "Your letter of the solution word" in shown
 
 
+def test_a_hint_costs_points_after_a_confirmation(run):
+    facts = run.report["facts"]["hint"]
+    assert facts["button"] == "Hint (10 points)"
+    assert "A hint costs 10 points. Take it?" in texts(run, "clue-hint-confirm")
+    assert facts["hints_text"] == "Hint 1: The tower belongs to a Catholic church."
+    assert facts["button_after"] == "Hint (20 points)"
+    assert facts["score"] == 0, "never below 0"
+    assert facts["hints_text_easy"] == "Tipp 1: Der Turm gehört zu einer katholischen Kirche."
+    shown = texts(run, "clue-hint")
+    assert facts["hints_text"] in shown and "Hint (20 points)" in shown
+    assert "Tipp. Der Tipp kostet 20 Punkte." in texts(run, "clue-hint-easy")
+
+
+def test_the_task_is_answered_wrong_then_right_on_the_reveal(run):
+    facts = run.report["facts"]["task"]
+    assert facts["question"] == (
+        "The church took several years to build. In which year was it finished?"
+    )
+    assert facts["info"] == "Up to 50 points · 3 attempts left"
+    assert facts["letter_before"] == "", "stop 1 shows its letter once the task is over"
+    assert facts["typed"] == "1890"
+    assert facts["wrong"] == "Not right. 2 attempts left."
+    assert facts["info_after_wrong"] == "Up to 50 points · 2 attempts left"
+    assert "Not right. 2 attempts left." in texts(run, "reveal-task")
+    assert "Send the answer" in texts(run, "reveal-task")
+    assert facts["question_easy"].startswith("Die Kirche wurde einige Jahre lang gebaut.")
+    assert "Antwort senden" in texts(run, "reveal-task-easy")
+    assert facts["correct"] == "Right! +33 points"
+    assert facts["answer"] == "The right answer: 1892" and not facts["can_answer"]
+    assert facts["letter_after"] == "B"
+    solved = texts(run, "reveal-solved")
+    assert "Task · Solved: 33 points" in solved and "Send the answer" not in solved
+
+
 def test_scanning_the_poster_finds_stop_two_by_qr(run):
     assert run.discoveries == [(1, "gps"), (2, "qr")]
     assert run.report["facts"]["qr_reveal_title"] == run.stops[1]["title"]["en"]
@@ -274,6 +320,7 @@ def test_progress_shows_finds_and_the_leaderboard(run):
     assert f"2. {run.stops[1]['title']['en']}" in shown and "QR code" in shown
     assert f"1. {TEAM}" in shown
     assert "B A _ _ _ _ _ _ _ _" in shown
+    assert "Task · Solved: 33 points" in shown
     assert "Join code for your team: " in shown
 
 
@@ -303,7 +350,8 @@ def test_leaving_the_rally_takes_two_taps(run):
 def test_the_readme_pictures_exist(run):
     from PIL import Image
 
-    for target in DOCS_IMAGES.values():
+    for name in DOCS_IMAGES.values():
+        target = ROOT / "docs" / "images" / name
         with Image.open(target) as image:
             assert image.size == (540, 960)
         assert pixel_spread(target)[0] > 12
@@ -415,6 +463,9 @@ class Driver:
         )
         yield ("shoot", "clue", 0.6)
         yield from self.read_aloud("clue")
+        yield from self.take_hint()
+        # the hint was stamped now, and a phone's times only move forward: the walk goes on now
+        t0 = utc_now() - timedelta(seconds=10)
 
         near = destination(marker, 150.0, 70.0)
         self.fix(near, t0 + timedelta(seconds=10))
@@ -461,6 +512,8 @@ class Driver:
             30,
             "the reveal of stop 1",
         )
+        yield from self.answer_task()
+        app.screen("reveal").children[0].scroll_y = 1
         yield ("shoot", "reveal", 1.5)
         self.report["facts"]["reveal_story"] = app.screen("reveal").story
         yield from self.read_aloud("reveal")
@@ -524,7 +577,12 @@ class Driver:
         easy = next(w for w in start.walk() if getattr(w, "text", None) == "Leichte Sprache")
         easy.state = "down"
         easy.dispatch("on_release")
-        yield ("wait", lambda: app.lang == "de-x-ls", 10, "Leichte Sprache")
+        yield (
+            "wait",
+            lambda: app.lang == "de-x-ls" and app.snapshot.language == "de-x-ls",
+            10,
+            "Leichte Sprache",
+        )
         self.report["facts"]["easy_language"] = [
             app.session.settings.language,
             app.snapshot.language,
@@ -556,6 +614,77 @@ class Driver:
         speaker.said.clear()
         speaker.stops = 0
         self.report["facts"][f"read_aloud_{screen}"] = facts
+
+    def take_hint(self) -> Any:
+        """Stop 1's first hint on the clue screen: the button, its confirmation, the hint (also
+        in Leichte Sprache)."""
+        from kivy.factory import Factory
+
+        app = self.app
+        card = next(w for w in app.screen("clue").walk() if isinstance(w, Factory.TargetCard))
+        facts: dict[str, Any] = {"button": card.hint_button}
+        button = next(
+            w for w in card.walk() if isinstance(w, Factory.Action) and w.text == card.hint_button
+        )
+        button.trigger_action(duration=0)
+        yield ("wait", lambda: card.confirming, 5, "the hint's confirmation")
+        yield ("shoot", "clue-hint-confirm", 0.5)
+        yes = next(w for w in card.walk() if getattr(w, "text", "") == "Yes, show the hint")
+        yes.trigger_action(duration=0)
+        yield ("wait", lambda: card.hints_text and self.answered(), 30, "the hint")
+        facts["hints_text"] = card.hints_text
+        facts["button_after"] = card.hint_button
+        facts["score"] = app.snapshot.team["score"]
+        yield ("shoot", "clue-hint", 0.6)
+        hint = card.hints_text
+        app.set_language("de-x-ls")
+        yield (
+            "wait",
+            lambda: "Der Turm" in card.hints_text and self.answered(),
+            30,
+            "the hint in Leichte Sprache",
+        )
+        facts["hints_text_easy"] = card.hints_text
+        yield ("shoot", "clue-hint-easy", 0.6)
+        app.set_language("en")
+        yield ("wait", lambda: card.hints_text == hint and self.answered(), 30, "English again")
+        self.report["facts"]["hint"] = facts
+
+    def answer_task(self) -> Any:
+        """Stop 1's task on the reveal screen: a wrong year, then the right one."""
+        app = self.app
+        reveal = app.screen("reveal")
+        card = reveal.ids.task
+        scroll = reveal.children[0]
+        facts: dict[str, Any] = {"question": card.question, "info": card.info}
+        facts["letter_before"] = reveal.letter
+        scroll.scroll_to(card, padding=10, animate=False)
+        card.ids.entry.text = ""
+        card.ids.entry.insert_text("18x90")  # the numeric input drops the x
+        facts["typed"] = card.ids.entry.text
+        card.submit()
+        yield ("wait", lambda: card.tone == "wrong", 30, "the wrong answer's verdict")
+        facts["wrong"] = card.verdict
+        facts["info_after_wrong"] = card.info
+        yield ("shoot", "reveal-task", 0.6)
+        question = card.question
+        app.set_language("de-x-ls")
+        yield ("wait", lambda: card.question != question and self.answered(), 30, "LS task")
+        scroll.scroll_to(card, padding=10, animate=False)
+        facts["question_easy"] = card.question
+        yield ("shoot", "reveal-task-easy", 0.6)
+        app.set_language("en")
+        yield ("wait", lambda: card.question == question and self.answered(), 30, "English")
+        card.ids.entry.text = "1892"
+        card.submit()
+        yield ("wait", lambda: card.tone == "correct", 30, "the right answer's verdict")
+        facts["correct"] = card.verdict
+        facts["answer"] = card.answer
+        facts["can_answer"] = card.can_answer
+        facts["letter_after"] = reveal.letter
+        scroll.scroll_to(card, padding=10, animate=False)
+        yield ("shoot", "reveal-solved", 0.6)
+        self.report["facts"]["task"] = facts
 
     def answered(self) -> bool:
         snap = self.app.snapshot

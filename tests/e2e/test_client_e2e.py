@@ -44,8 +44,12 @@ SLUG = "art-caching-kaiserslautern"
 QR_STOP = 3
 SPEEDUP = 160.0
 STOPS = 10
-FULL_SCORE = STOPS * 100 + 200
-"""Every stop (GPS or QR) gives 100 points, the complete rally 200 more (routes.rules)."""
+ANSWERS = {"1": 1892, "7": "Kleine Kirche", "10": 2}
+"""The right answers to the demo's tasks (number, text, choice), given by --answers: the app
+does not know them."""
+FULL_SCORE = STOPS * 100 + 200 + 3 * 50
+"""Every stop (GPS or QR) gives 100 points, the complete rally 200 more, each task answered
+right at once its 50 (routes.rules)."""
 
 
 def get_json(url: str, token: str | None = None) -> Any:
@@ -204,6 +208,8 @@ def start_client(
         "",
         "--lang",
         "en",
+        "--answers",
+        json.dumps(ANSWERS),
     ]
     if shots is not None:
         args += ["--screenshot-dir", str(shots)]
@@ -254,7 +260,10 @@ def check_complete(world: dict[str, Any], team: str, data_dir: Path) -> dict[str
     methods = {f["stop"]: f["method"] for f in state["found"]}
     assert methods[QR_STOP] == "qr"
     assert {m for s, m in methods.items() if s != QR_STOP} == {"gps"}
-    assert state["solution"] == "B A R B A R O S S A"
+    assert state["solution"] == "B A R B A R O S S A", "stop 1's letter shows once answered"
+    tasks = {f["stop"]: f["task"] for f in state["found"] if f["task"]}
+    assert sorted(tasks) == [1, 7, 10]
+    assert all(t["solved"] and t["points_won"] == 50 for t in tasks.values()), tasks
     counts = outbox_counts(data_dir)
     assert counts.get("pending", 0) == 0 and counts.get("rejected", 0) == 0, counts
     events, finds = server.events_recorded(team)
