@@ -70,6 +70,16 @@ def _seed(app, teams: int) -> str:
                         found_at=now - timedelta(minutes=k),
                     )
                 )
+            if found:
+                db.session.add(
+                    models.StopProgress(
+                        team_id=team.id,
+                        marker_id=markers[0],
+                        solved=i % 2 == 0,
+                        points=50 if i % 2 == 0 else 0,
+                        hints=i % 3,
+                    )
+                )
             if i % 5 == 0:
                 db.session.add(
                     models.TeamFlag(
@@ -81,7 +91,8 @@ def _seed(app, teams: int) -> str:
 
 
 def _naive(app, slug: str) -> None:
-    """The same content with a query per team (discoveries and flags through relationships)."""
+    """The same content with a query per team (discoveries, flags and task progress through
+    relationships)."""
     from server import models
     from server.extensions import db
 
@@ -95,6 +106,7 @@ def _naive(app, slug: str) -> None:
                     "name": team.name,
                     "finds": {d.marker_id: d.method for d in team.discoveries},
                     "flags": [f.kind for f in team.flags],
+                    "hints": sum(p.hints for p in team.progress),
                 }
             )
         db.session.remove()

@@ -88,6 +88,8 @@ def organiser_results(slug: str):
             "flags": summary.flags,
             "fastest_s": _round(summary.fastest_s),
             "median_s": _round(summary.median_s),
+            "tasks_solved": summary.tasks_solved,
+            "hints": summary.hints,
             "stops": [
                 {
                     "number": s.number,
@@ -95,6 +97,11 @@ def organiser_results(slug: str):
                     "title": pick(s.title, lang),
                     "found": s.found,
                     "methods": s.methods,
+                    "task": s.has_task,
+                    "hint_count": s.hint_count,
+                    "solved": s.tasks.solved,
+                    "answered": s.tasks.answered,
+                    "hinted": s.tasks.hinted,
                 }
                 for s in summary.stops
             ],
@@ -112,6 +119,11 @@ def organiser_results(slug: str):
                 "score": r.score,
                 "methods": r.methods,
                 "flags": r.flags,
+                "task_points": r.tasks.points,
+                "tasks_solved": r.tasks.solved,
+                "tasks_answered": r.tasks.answered,
+                "hints": r.tasks.hints,
+                "hint_cost": r.tasks.hint_cost,
             }
             for r in rows
         ],
@@ -238,6 +250,22 @@ def _op(
 
 
 _READ = _errors("401", "403", "404")
+_TASK_PROPS = {
+    "task_points": {**_INT, "description": "Points the team's tasks won"},
+    "tasks_solved": _INT,
+    "tasks_answered": {**_INT, "description": "Tasks answered at least once, right or wrong"},
+    "hints": {**_INT, "description": "Hints taken"},
+    "hint_cost": {**_INT, "description": "Points the hints taken cost"},
+}
+_TASK_FIELDS = list(_TASK_PROPS)
+_STOP_TASK_PROPS = {
+    "task": {"type": "boolean", "description": "Whether the stop has a task"},
+    "hint_count": {**_INT, "description": "How many hints the stop offers"},
+    "solved": {**_INT, "description": "Teams that solved its task"},
+    "answered": {**_INT, "description": "Teams that answered its task at least once"},
+    "hinted": {**_INT, "description": "Teams that took at least one of its hints"},
+}
+_STOP_TASK_FIELDS = list(_STOP_TASK_PROPS)
 _WRITE = _errors("400", "401", "403", "404", "409", "422")
 
 register(
@@ -253,7 +281,7 @@ register(
         "/organiser/rallies/{slug}/live": {
             "get": _op(
                 "organiserLive",
-                "The live view: teams, finds, coarse recent positions while the "
+                "The live view: teams, finds, tasks and hints, coarse recent positions while the "
                 "event runs, counts, recent flags (ETag; answers 304 to If-None-Match)",
                 {**_ok("LiveView"), "304": {"description": "Not modified"}, **_READ},
                 [_SLUG],
@@ -262,7 +290,7 @@ register(
         "/organiser/rallies/{slug}/results": {
             "get": _op(
                 "organiserResults",
-                "Ranked results with methods and flags, and anonymous counts",
+                "Ranked results with methods, flags, tasks and hints, and anonymous counts",
                 {**_ok("OrganiserResults"), **_READ},
                 [_SLUG],
             )
@@ -342,6 +370,7 @@ register(
                 "last_active_at",
                 "position",
                 "flags",
+                *_TASK_FIELDS,
             ],
             {
                 "id": _INT,
@@ -371,6 +400,7 @@ register(
                     "description": "Rounded, recent, only while running",
                 },
                 "flags": _COUNTS,
+                **_TASK_PROPS,
             },
         ),
         "LiveView": obj(
@@ -405,7 +435,16 @@ register(
                     },
                 ),
                 "counts": obj(
-                    ["teams", "finished", "active", "finds", "methods", "flags"],
+                    [
+                        "teams",
+                        "finished",
+                        "active",
+                        "finds",
+                        "methods",
+                        "flags",
+                        "tasks_solved",
+                        "hints",
+                    ],
                     {
                         "teams": _INT,
                         "finished": _INT,
@@ -413,12 +452,23 @@ register(
                         "finds": _INT,
                         "methods": _COUNTS,
                         "flags": _COUNTS,
+                        "tasks_solved": _INT,
+                        "hints": {**_INT, "description": "Hints taken by all teams"},
                     },
                 ),
                 "stops": {
                     "type": "array",
                     "items": obj(
-                        ["number", "marker_id", "lat", "lon", "radius_m", "title", "found"],
+                        [
+                            "number",
+                            "marker_id",
+                            "lat",
+                            "lon",
+                            "radius_m",
+                            "title",
+                            "found",
+                            *_STOP_TASK_FIELDS,
+                        ],
                         {
                             "number": _INT,
                             "marker_id": _INT,
@@ -427,6 +477,7 @@ register(
                             "radius_m": {"type": "number"},
                             "title": _STR,
                             "found": _INT,
+                            **_STOP_TASK_PROPS,
                         },
                     ),
                 },
@@ -461,6 +512,8 @@ register(
                         "flags",
                         "fastest_s",
                         "median_s",
+                        "tasks_solved",
+                        "hints",
                         "stops",
                     ],
                     {
@@ -471,16 +524,26 @@ register(
                         "flags": _COUNTS,
                         "fastest_s": {"anyOf": [_INT, {"type": "null"}]},
                         "median_s": {"anyOf": [_INT, {"type": "null"}]},
+                        "tasks_solved": _INT,
+                        "hints": {**_INT, "description": "Hints taken by all teams"},
                         "stops": {
                             "type": "array",
                             "items": obj(
-                                ["number", "marker_id", "title", "found", "methods"],
+                                [
+                                    "number",
+                                    "marker_id",
+                                    "title",
+                                    "found",
+                                    "methods",
+                                    *_STOP_TASK_FIELDS,
+                                ],
                                 {
                                     "number": _INT,
                                     "marker_id": _INT,
                                     "title": _STR,
                                     "found": _INT,
                                     "methods": _COUNTS,
+                                    **_STOP_TASK_PROPS,
                                 },
                             ),
                         },
@@ -501,6 +564,7 @@ register(
                             "score",
                             "methods",
                             "flags",
+                            *_TASK_FIELDS,
                         ],
                         {
                             "rank": _INT,
@@ -514,6 +578,7 @@ register(
                             "score": _INT,
                             "methods": _COUNTS,
                             "flags": _COUNTS,
+                            **_TASK_PROPS,
                         },
                     ),
                 },

@@ -446,10 +446,20 @@ SCHEMAS: dict[str, Any] = {
         "then": {"required": ["lat"]},
     },
     "SimulationStep": obj(
-        ["state", "event"],
+        ["state", "event", "tasks", "task_points"],
         {
             "state": {"type": "string", "description": "Send it with the next step"},
             "event": ref("EventResult"),
+            "tasks": {
+                "type": "array",
+                "description": "The tasks of the stops found in this step, answered at once with "
+                "the rally's own answer",
+                "items": obj(
+                    ["stop", "marker_id", "correct", "points"],
+                    {"stop": INT, "marker_id": INT, "correct": BOOL, "points": INT},
+                ),
+            },
+            "task_points": {**INT, "description": "Points the walk's tasks won so far"},
         },
     ),
 }
@@ -695,7 +705,8 @@ PATHS: dict[str, Any] = {
         "post": _op(
             "curatorSimulate",
             "One step of a simulated walk: the player's rules on a pretend team, nothing stored; "
-            "the answer's event is what a player's check-in or scan gets",
+            "the answer's event is what a player's check-in or scan gets; the tasks of the stops "
+            "found are answered at once and right",
             {"200": ok("SimulationStep"), "404": err("No such rally"), **WRITE},
             "SimulateStep",
             [RALLY],

@@ -2,19 +2,23 @@
 
 Each step takes the state the previous one returned (signed, so it comes back unchanged) and an
 event, runs routes.rules.apply on the rally as it is in the database (drafts included), and
-answers with exactly the JSON a player's check-in or scan gets (server.api.serialize).
+answers with exactly the JSON a player's check-in or scan gets (server.api.serialize). The pretend
+team answers the task of each stop it finds at once and right (the curator's own answer), so the
+walk shows the points and letters a good team gets.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
-from types import SimpleNamespace
+from types import MappingProxyType, SimpleNamespace
 from typing import Any
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from markers.geo import LatLon
+from routes import model as domain
 from routes import rules
 from server import game, models
 from server.api import serialize
@@ -44,6 +48,7 @@ def encode(rally_id: int, user_id: int, started: datetime, state: rules.TeamStat
             "l": None
             if last is None
             else [last.position.lat, last.position.lon, last.accuracy_m, serialize.iso(last.at)],
+            "p": [[m, p.wrong, p.solved, p.points, p.hints] for m, p in state.progress.items()],
         }
     )
 
@@ -61,7 +66,12 @@ def decode(token: str, rally_id: int, user_id: int) -> tuple[datetime, rules.Tea
         if data["l"] is not None:
             lat, lon, accuracy, at = data["l"]
             last = rules.Fix(LatLon(lat, lon), float(accuracy), _time(at))
-        return _time(data["s"]), rules.TeamState(found=found, last_fix=last)
+        progress = {
+            int(m): rules.StopProgress(int(wrong), bool(solved), int(points), int(hints))
+            for m, wrong, solved, points, hints in data.get("p", [])
+        }
+        state = rules.TeamState(found=found, last_fix=last, progress=MappingProxyType(progress))
+        return _time(data["s"]), state
     except (BadSignature, KeyError, TypeError, ValueError):
         raise UserError("simulation_state_invalid", status=422, field="state") from None
 
@@ -103,7 +113,9 @@ def step(row: models.Rally, user_id: int, body: dict[str, Any], lang: str) -> di
         raise UserError(
             "invalid_field", status=422, field="lat", detail=both("curator.sim.position_required")
         )
-    outcome = rules.apply(rally, state, event, game.rules_config())
+    config = game.rules_config()
+    outcome = rules.apply(rally, state, event, config)
+    answered, outcome = answer_tasks(rally, outcome, config)
     team = SimpleNamespace(
         id=0,
         name=t("curator.sim.team_name", lang),
@@ -115,4 +127,31 @@ def step(row: models.Rally, user_id: int, body: dict[str, Any], lang: str) -> di
     return {
         "state": encode(row.id, user_id, started, outcome.state),
         "event": serialize.event_result(team, rally, outcome, lang),  # type: ignore[arg-type]
+        "tasks": answered,
+        "task_points": sum(p.points for p in outcome.state.progress.values()),
     }
+
+
+def answer_tasks(
+    rally: domain.Rally, outcome: rules.Outcome, config: rules.RulesConfig
+) -> tuple[list[dict[str, Any]], rules.Outcome]:
+    """The pretend team answers the task of each stop it found now, right at the first attempt;
+    (what each answer did, the outcome with the state and view after the answers)."""
+    answered = []
+    after = outcome
+    for found in outcome.found:
+        task = rally.stops[found.index].task
+        if task is None:
+            continue
+        event = rules.AnswerEvent(found.marker_id, task.shown_answer, outcome.at)
+        after = rules.apply(rally, after.state, event, config)
+        result = after.answer
+        answered.append(
+            {
+                "stop": found.index + 1,
+                "marker_id": found.marker_id,
+                "correct": result is not None and result.correct,
+                "points": 0 if result is None else result.points,
+            }
+        )
+    return answered, replace(outcome, state=after.state, view=after.view)

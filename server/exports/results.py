@@ -1,5 +1,5 @@
 """A rally's results: one row per team (ranked as the leaderboard ranks), a CSV for spreadsheets,
-and the counts of the printable summary. Three queries, whatever the number of teams."""
+and the counts of the printable summary. Four queries, whatever the number of teams."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import csv
 import io
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 
-from routes import rules
+from routes import rallyfile, rules
 from routes.model import Text
 from server import models
 from server.exports.base import ExportError
@@ -27,6 +27,41 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 METHODS = tuple(m.value for m in rules.Method)
 FLAG_KINDS = tuple(k.value for k in rules.FlagKind)
 T = TypeVar("T", bound=Any)
+
+
+@dataclass
+class TaskCounts:
+    """A team's tasks and hints over the rally: points its tasks won, tasks solved, tasks
+    answered (at least once, right or wrong), hints taken and what they cost."""
+
+    points: int = 0
+    solved: int = 0
+    answered: int = 0
+    hints: int = 0
+    hint_cost: int = 0
+
+
+@dataclass
+class StopTaskCounts:
+    """How many teams solved a stop's task, answered it, and took at least one of its hints."""
+
+    solved: int = 0
+    answered: int = 0
+    hinted: int = 0
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Tasks and hints of a rally's teams, by team id and by marker id."""
+
+    teams: dict[int, TaskCounts]
+    stops: dict[int, StopTaskCounts]
+
+    def team(self, team_id: int) -> TaskCounts:
+        return self.teams.get(team_id) or TaskCounts()
+
+    def stop(self, marker_id: int) -> StopTaskCounts:
+        return self.stops.get(marker_id) or StopTaskCounts()
 
 
 @dataclass(frozen=True)
@@ -41,6 +76,7 @@ class TeamResult:
     score: int
     methods: dict[str, int] = field(default_factory=dict)
     flags: dict[str, int] = field(default_factory=dict)
+    tasks: TaskCounts = field(default_factory=TaskCounts)
 
 
 @dataclass(frozen=True)
@@ -50,6 +86,9 @@ class StopCount:
     title: Text
     found: int
     methods: dict[str, int]
+    has_task: bool = False
+    hint_count: int = 0
+    tasks: StopTaskCounts = field(default_factory=StopTaskCounts)
 
 
 @dataclass(frozen=True)
@@ -64,6 +103,8 @@ class Summary:
     stops: list[StopCount]
     fastest_s: float | None
     median_s: float | None
+    tasks_solved: int = 0
+    hints: int = 0
 
 
 def rally_finds(rally_id: int) -> list[tuple[int, int, str, datetime]]:
@@ -102,6 +143,49 @@ def flag_counts(rally_id: int) -> dict[int, Counter[str]]:
     return flags
 
 
+def hint_costs(stops: Iterable[models.RallyStop]) -> dict[int, tuple[int, ...]]:
+    """Marker id -> the costs of the stop's hints in the order they are taken."""
+    return {
+        s.marker_id: tuple(h.cost for h in rallyfile.parse_hints(s.hints or [], "hints"))
+        for s in stops
+    }
+
+
+def rally_progress(rally_id: int, costs: dict[int, Sequence[int]]) -> Progress:
+    """Tasks and hints of every team of the rally at its stops, summed by team and by stop;
+    one query. ``costs`` (hint_costs) prices the hints taken, as the rules do."""
+    teams: dict[int, TaskCounts] = defaultdict(TaskCounts)
+    stops: dict[int, StopTaskCounts] = defaultdict(StopTaskCounts)
+    for team_id, marker_id, wrong, solved, points, hints in db.session.execute(
+        select(
+            models.StopProgress.team_id,
+            models.StopProgress.marker_id,
+            models.StopProgress.wrong,
+            models.StopProgress.solved,
+            models.StopProgress.points,
+            models.StopProgress.hints,
+        )
+        .join(models.Team, models.Team.id == models.StopProgress.team_id)
+        .join(
+            models.RallyStop,
+            (models.RallyStop.marker_id == models.StopProgress.marker_id)
+            & (models.RallyStop.rally_id == rally_id),
+        )
+        .where(models.Team.rally_id == rally_id)
+    ):
+        answered = bool(solved or wrong)
+        team, stop = teams[team_id], stops[marker_id]
+        team.points += points
+        team.solved += bool(solved)
+        team.answered += answered
+        team.hints += hints
+        team.hint_cost += sum(costs.get(marker_id, ())[:hints])
+        stop.solved += bool(solved)
+        stop.answered += answered
+        stop.hinted += hints > 0
+    return Progress(dict(teams), dict(stops))
+
+
 def team_results(row: models.Rally) -> list[TeamResult]:
     """Every team of the rally, best first (complete, then score, then shorter time)."""
     teams = db.session.execute(
@@ -118,6 +202,7 @@ def team_results(row: models.Rally) -> list[TeamResult]:
     for team_id, _marker, method, _at in rally_finds(row.id):
         methods[team_id][method] += 1
     flags = flag_counts(row.id)
+    progress = rally_progress(row.id, hint_costs(row.stops))
     return [
         TeamResult(
             rank,
@@ -130,6 +215,7 @@ def team_results(row: models.Rally) -> list[TeamResult]:
             team.score,
             dict(methods[team.id]),
             dict(flags[team.id]),
+            progress.team(team.id),
         )
         for rank, team, duration in ranked(teams)
     ]
@@ -152,10 +238,12 @@ def ranked(teams: Iterable[T]) -> list[tuple[int, T, float | None]]:
 
 
 def summarize(row: models.Rally, results: list[TeamResult]) -> Summary:
-    """Teams, finishers, finds by stop and by method, flags, fastest and median time."""
+    """Teams, finishers, finds by stop and by method, tasks solved and hints taken by stop,
+    flags, fastest and median time."""
     per_stop: dict[int, Counter[str]] = defaultdict(Counter)
     for _team, marker_id, method, _at in rally_finds(row.id):
         per_stop[marker_id][method] += 1
+    progress = rally_progress(row.id, hint_costs(row.stops))
     stops = [
         StopCount(
             number,
@@ -163,6 +251,9 @@ def summarize(row: models.Rally, results: list[TeamResult]) -> Summary:
             s.marker.text("title"),
             sum(per_stop[s.marker_id].values()),
             dict(per_stop[s.marker_id]),
+            bool(s.task),
+            len(s.hints or []),
+            progress.stop(s.marker_id),
         )
         for number, s in enumerate(row.stops, 1)
     ]
@@ -181,6 +272,8 @@ def summarize(row: models.Rally, results: list[TeamResult]) -> Summary:
         stops=stops,
         fastest_s=durations[0] if durations else None,
         median_s=statistics.median(durations) if durations else None,
+        tasks_solved=sum(r.tasks.solved for r in results),
+        hints=sum(r.tasks.hints for r in results),
     )
 
 
@@ -250,6 +343,11 @@ def to_csv(
                 "methods",
                 "score",
                 "flags",
+                "task_points",
+                "tasks_solved",
+                "tasks_answered",
+                "hints",
+                "hint_cost",
             )
         ]
     )
@@ -265,6 +363,11 @@ def to_csv(
                 safe_cell(counts_text(r.methods, "organiser.method", lang)),
                 r.score,
                 safe_cell(counts_text(r.flags, "organiser.flag", lang)),
+                r.tasks.points,
+                r.tasks.solved,
+                r.tasks.answered,
+                r.tasks.hints,
+                r.tasks.hint_cost,
             ]
         )
     return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -89,7 +89,8 @@ def rename(rally: models.Rally, team_id: int, name: str) -> models.Team:
 
 
 def remove(rally: models.Rally, team_id: int) -> None:
-    """Delete a team with its devices, finds and flags (a test team, an abusive one)."""
+    """Delete a team with its devices, finds, task progress and flags (a test team, an abusive
+    one)."""
     team = team_of(rally, team_id)
     audit.record(
         "team.remove", "team", team.id, rally=rally.slug, rally_id=rally.id, found=team.found_count
@@ -123,7 +124,9 @@ class PurgeReport:
 def purge(rally: models.Rally, confirm: str) -> PurgeReport:
     """Delete the personal data of a closed event: team names, positions, device tokens, stored
     answers (they name the team), flag reasons. Kept: anonymous teams with start and finish
-    times, finds with method and time, flag kinds and measures. ``confirm`` must be the slug."""
+    times, finds with method and time, task progress (StopProgress: wrong answers, solved,
+    points, hints taken; no answer text), flag kinds and measures. ``confirm`` must be the
+    slug."""
     _lock(rally)
     if rally.status is not models.RallyStatus.CLOSED:
         raise UserError("rally_not_closed", status=409)

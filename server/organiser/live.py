@@ -1,5 +1,5 @@
-"""The live view's data: teams with their finds, coarse last positions while the event runs,
-counts and recent flags. A fixed number of queries, whatever the number of teams."""
+"""The live view's data: teams with their finds, tasks and hints, coarse last positions while the
+event runs, counts and recent flags. A fixed number of queries, whatever the number of teams."""
 
 from __future__ import annotations
 
@@ -13,7 +13,15 @@ from sqlalchemy import select
 from routes.model import pick
 from server import models
 from server.api.serialize import iso
-from server.exports.results import FLAG_KINDS, METHODS, flag_counts, rally_finds, ranked
+from server.exports.results import (
+    FLAG_KINDS,
+    METHODS,
+    flag_counts,
+    hint_costs,
+    rally_finds,
+    rally_progress,
+    ranked,
+)
 from server.extensions import db
 from server.organiser.actions import FLAG_DETAIL_KEPT
 
@@ -50,18 +58,7 @@ def live_data(row: models.Rally, lang: str, now: datetime | None = None) -> dict
     now = now or datetime.now(UTC)
     max_age, decimals = settings()
     running = row.status is models.RallyStatus.PUBLISHED and row.purged_at is None
-    stops = db.session.execute(
-        select(
-            models.RallyStop.marker_id,
-            models.Marker.lat,
-            models.Marker.lon,
-            models.Marker.radius_m,
-            models.Marker.title,
-        )
-        .join(models.Marker, models.Marker.id == models.RallyStop.marker_id)
-        .where(models.RallyStop.rally_id == row.id)
-        .order_by(models.RallyStop.position)
-    ).all()
+    stops = row.stops  # loaded with the rally, their markers joined
     number = {s.marker_id: i for i, s in enumerate(stops, 1)}
     teams = db.session.execute(
         select(
@@ -87,6 +84,7 @@ def live_data(row: models.Rally, lang: str, now: datetime | None = None) -> dict
         per_stop[marker_id] += 1
         methods[method] += 1
     flags = flag_counts(row.id)
+    progress = rally_progress(row.id, hint_costs(stops))
 
     entries = []
     active = 0
@@ -108,6 +106,7 @@ def live_data(row: models.Rally, lang: str, now: datetime | None = None) -> dict
             if running
             else None
         )
+        tasks = progress.team(team.id)
         entries.append(
             {
                 "id": team.id,
@@ -124,6 +123,11 @@ def live_data(row: models.Rally, lang: str, now: datetime | None = None) -> dict
                 "last_active_at": iso(last_active),
                 "position": position,
                 "flags": dict(flags.get(team.id, {})),
+                "task_points": tasks.points,
+                "tasks_solved": tasks.solved,
+                "tasks_answered": tasks.answered,
+                "hints": tasks.hints,
+                "hint_cost": tasks.hint_cost,
             }
         )
 
@@ -152,16 +156,23 @@ def live_data(row: models.Rally, lang: str, now: datetime | None = None) -> dict
             "finds": sum(methods.values()),
             "methods": {m: methods[m] for m in METHODS},
             "flags": {k: flag_total[k] for k in FLAG_KINDS},
+            "tasks_solved": sum(e["tasks_solved"] for e in entries),
+            "hints": sum(e["hints"] for e in entries),
         },
         "stops": [
             {
                 "number": i,
                 "marker_id": s.marker_id,
-                "lat": s.lat,
-                "lon": s.lon,
-                "radius_m": s.radius_m,
-                "title": pick(s.title, lang),
+                "lat": s.marker.lat,
+                "lon": s.marker.lon,
+                "radius_m": s.marker.radius_m,
+                "title": pick(s.marker.text("title"), lang),
                 "found": per_stop[s.marker_id],
+                "task": bool(s.task),
+                "hint_count": len(s.hints or []),
+                "solved": progress.stop(s.marker_id).solved,
+                "answered": progress.stop(s.marker_id).answered,
+                "hinted": progress.stop(s.marker_id).hinted,
             }
             for i, s in enumerate(stops, 1)
         ],

@@ -277,8 +277,16 @@ def test_simulated_walk_fires_each_stop_with_the_players_reveal(
     app, live_server, page, small_rally
 ):
     from server.extensions import db
-    from server.models import Discovery, Team
+    from server.models import Discovery, Rally, StopProgress, Team
 
+    with app.app_context():
+        db.session.get(Rally, small_rally).stops[0].task = {
+            "type": "number",
+            "question": {"de": "Welches Jahr?", "en": "Which year?"},
+            "answer": 1911,
+            "points": 60,
+        }
+        db.session.commit()
     serve_tiles(page)
     log_in(page, live_server)
     open_rally(page, live_server, small_rally)
@@ -291,12 +299,18 @@ def test_simulated_walk_fires_each_stop_with_the_players_reveal(
     expect(reveals.nth(0)).to_contain_text("Story of Fruchthalle")
     expect(reveals.nth(0)).to_contain_text("letter A")
     expect(reveals.nth(2)).to_contain_text("letter T")
+    expect(reveals.nth(0).locator(".sim-task")).to_have_text(
+        "Task answered right at once: +60 points"
+    )
+    expect(reveals.nth(1).locator(".sim-task")).to_have_text("No task at this stop.")
     expect(page.locator("#sim-word")).to_have_text("A R T")
+    expect(page.locator("#sim-log li.done")).to_contain_text("60 of them from tasks")
     expect(page.locator("#sim-log li.done")).to_contain_text("Solution word: A R T")
     expect(page.locator(".sim-dot")).to_have_count(1)
     with app.app_context():
         assert db.session.query(Team).count() == 0
         assert db.session.query(Discovery).count() == 0
+        assert db.session.query(StopProgress).count() == 0
     only_app_and_tiles(page, live_server)
 
 

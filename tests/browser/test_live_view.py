@@ -92,8 +92,9 @@ def iso(at: datetime) -> str:
 
 
 def simulate(base: str, slug: str, stops: list, errors: list[str]) -> None:
-    """Four teams play, one event every 0.4 s: Zebras walk to stops 1-3 (GPS), Füchse scan the
-    codes of stops 1 and 2, Eulen find stop 1, Otter send a fix away from it and a mock one."""
+    """Four teams play, one event every 0.4 s: Zebras walk to stops 1-3 (GPS) and answer the
+    task of stop 1 right, Füchse scan the codes of stops 1 and 2 and take both hints of stop 1
+    before a wrong answer, Eulen find stop 1, Otter send a fix away from it and a mock one."""
     try:
         tokens = {}
         for name in ("Zebras", "Füchse", "Eulen", "Otter"):
@@ -120,10 +121,24 @@ def simulate(base: str, slug: str, stops: list, errors: list[str]) -> None:
             body = {"token": url, "client_event_id": str(uuid.uuid4())}
             return post(base, "/api/v1/team/scans", body, tokens[name])["result"]
 
+        def answer(name: str, stop: int, value: object) -> str:
+            time.sleep(0.4)
+            body = {"stop": stop, "answer": value, "client_event_id": str(uuid.uuid4())}
+            return post(base, "/api/v1/team/answers", body, tokens[name])["result"]
+
+        def hint(name: str, stop: int) -> str:
+            time.sleep(0.4)
+            body = {"stop": stop, "client_event_id": str(uuid.uuid4())}
+            return post(base, "/api/v1/team/hints", body, tokens[name])["result"]
+
         results = [
             checkin("Zebras", *stops[0][0], t0),
             scan("Füchse", stops[0][1]),
             checkin("Eulen", *stops[0][0], t0 + timedelta(seconds=20)),
+            answer("Zebras", 1, 1892),
+            hint("Füchse", 1),
+            hint("Füchse", 1),
+            answer("Füchse", 1, 1900),
             checkin("Zebras", *stops[1][0], t0 + timedelta(seconds=50)),
             scan("Füchse", stops[1][1]),
             checkin("Otter", stops[0][0][0] + 0.004, stops[0][0][1], t0 + timedelta(seconds=60)),
@@ -136,7 +151,8 @@ def simulate(base: str, slug: str, stops: list, errors: list[str]) -> None:
                 mock_location=True,
             ),
         ]
-        expected = ["found"] * 5 + ["outside", "found", "mock_location"]
+        expected = ["found"] * 3 + ["correct", "hint", "hint", "wrong"]
+        expected += ["found"] * 2 + ["outside", "found", "mock_location"]
         if results != expected:
             errors.append(f"unexpected results {results}")
     except Exception as exc:  # reported to the test, which fails with it
@@ -178,6 +194,19 @@ def test_live_view_follows_a_simulated_game(page, live_server, event, app, artif
     expect(page.locator("#live-flags")).to_contain_text("Otter")
     # Zebras, Eulen and Otter sent fixes (Otter's mock fix is not trusted); Füchse only scanned.
     expect(page.locator("path.team-marker")).to_have_count(3)
+    # Tasks and hints: the Zebras' task points, the Füchse's hints and what they cost.
+    expect(row(page, "Zebras").locator("td.tasks")).to_have_text("50 pts · 1 of 1 solved")
+    expect(row(page, "Zebras").locator("td.hints")).to_have_text("–")
+    expect(row(page, "Füchse").locator("td.tasks")).to_have_text("0 pts · 0 of 1 solved")
+    expect(row(page, "Füchse").locator("td.hints")).to_have_text("2 (−30 pts)")
+    expect(row(page, "Eulen").locator("td.tasks")).to_have_text("–")
+    expect(page.locator('#live-counts [data-count="tasks_solved"]')).to_have_text("1")
+    expect(page.locator('#live-counts [data-count="hints"]')).to_have_text("2")
+    page.locator("path.stop-marker").first.click()
+    expect(page.locator(".leaflet-popup-content")).to_contain_text(
+        "found by 3 teams · task solved by 1, answered by 2 · hints taken by 1"
+    )
+    expect(page.locator(".leaflet-popup")).to_have_css("opacity", "1")
 
     page.screenshot(path=str(artifacts / "organiser-live.png"), full_page=True)
     readme_image(artifacts / "organiser-live.png", "organiser-live.png")

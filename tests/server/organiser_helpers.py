@@ -11,10 +11,13 @@ from sqlalchemy import event
 
 from markers.geo import LatLon, destination
 from tests.server.helpers import (
+    API,
     backdate_team,
+    bearer,
     checkin,
     demo_stops,
     get_team,
+    new_event_id,
     new_team,
     qr_url,
     scan,
@@ -101,6 +104,39 @@ def play(app, client, slug: str, rally_id: int) -> Played:
     return Played(slug, rally_id, teams, tokens, fixes, teleport)
 
 
+STOP1_ANSWER = 1892
+"""The demo rally's stop 1 asks for a number (50 points, 3 attempts, hints cost 10 and 20)."""
+
+
+def post_answer(client, token: str, stop: int, answer: object) -> dict:
+    body = {"stop": stop, "answer": answer, "client_event_id": new_event_id()}
+    resp = client.post(f"{API}/team/answers", json=body, headers=bearer(token))
+    assert resp.status_code == 200, resp.get_json()
+    return resp.get_json()
+
+
+def post_hint(client, token: str, stop: int) -> dict:
+    body = {"stop": stop, "client_event_id": new_event_id()}
+    resp = client.post(f"{API}/team/hints", json=body, headers=bearer(token))
+    assert resp.status_code == 200, resp.get_json()
+    return resp.get_json()
+
+
+def play_tasks(client, played: Played) -> None:
+    """At stop 1 (see play): the Zebras take both hints (-30), answer wrong once, then right
+    (+33 of 50); Fuchs take a hint (-10) and use up the three attempts (0 points); Otter, who has
+    not found it yet, take a hint (-10)."""
+    zebras, fuchs, otter = (played.tokens[n] for n in (ZEBRAS, FUCHS, OTTER))
+    assert post_hint(client, zebras, 1)["hint"]["cost"] == 10
+    assert post_hint(client, zebras, 1)["hint"]["cost"] == 20
+    assert post_answer(client, zebras, 1, 1000)["correct"] is False
+    assert post_answer(client, zebras, 1, STOP1_ANSWER)["points"] == 33
+    post_hint(client, fuchs, 1)
+    for wrong in (1, 2, 3):
+        assert post_answer(client, fuchs, 1, wrong)["correct"] is False
+    post_hint(client, otter, 1)
+
+
 @contextlib.contextmanager
 def count_queries(app) -> Iterator[list[str]]:
     """The SQL statements run while the block runs (SELECT, INSERT, UPDATE, DELETE)."""
@@ -122,7 +158,8 @@ def count_queries(app) -> Iterator[list[str]]:
 
 
 def add_teams(app, rally_id: int, count: int, fixes_at: datetime | None = None) -> None:
-    """count teams straight into the database, each with finds, a flag and a recent fix."""
+    """count teams straight into the database, each with finds, progress at the first stop, a
+    flag and a recent fix."""
     from server import models
     from server.extensions import db
 
@@ -153,6 +190,17 @@ def add_teams(app, rally_id: int, count: int, fixes_at: datetime | None = None) 
                         marker_id=marker_id,
                         method=("gps", "qr", "assist")[k % 3],
                         found_at=now - timedelta(minutes=50 - k),
+                    )
+                )
+            if found:
+                db.session.add(
+                    models.StopProgress(
+                        team_id=team.id,
+                        marker_id=marker_ids[0],
+                        wrong=i % 2,
+                        solved=i % 3 == 0,
+                        points=50 if i % 3 == 0 else 0,
+                        hints=i % 3,
                     )
                 )
             if i % 7 == 0:

@@ -20,6 +20,7 @@ from tests.server.helpers import (
     count_rows,
     demo_stops,
     get_team,
+    new_event_id,
     new_team,
     staff_client,
 )
@@ -758,6 +759,8 @@ def test_the_simulated_walk_reveals_what_a_player_gets_and_writes_nothing(app, w
     from datetime import UTC, datetime, timedelta
 
     stops = demo_stops(app, world.demo_rally)
+    answers = right_answers(app, world.demo_rally)
+    assert len(answers) == 3, "the demo rally has tasks at stops 1, 7 and 10"
     player = new_team(app.test_client(), world.demo_slug, "Real team")
     backdate_team(app, get_team(app.test_client(), player)["id"], 3 * 3600)
     teams_before = count_rows(app, "Team")
@@ -781,9 +784,27 @@ def test_the_simulated_walk_reveals_what_a_player_gets_and_writes_nothing(app, w
         ).get_json()
         sim = step["event"]
         assert sim["result"] == real["result"] == "found"
+        # The pretend team answers each task at once and right; the real one does the same.
+        right = answers.get(stop.marker_id)
+        assert step["tasks"] == (
+            []
+            if right is None
+            else [
+                {"stop": stop.index + 1, "marker_id": stop.marker_id, "correct": True, "points": 50}
+            ]
+        )
+        if right is not None:
+            body = {"stop": stop.index + 1, "answer": right, "client_event_id": new_event_id()}
+            real = (
+                app.test_client()
+                .post(f"{PUBLIC_API}/team/answers", json=body, headers=bearer(player))
+                .get_json()
+            )
+            assert real["correct"] is True
         strip = ("found_at",)
+        real_now = [f for f in real["team"]["found"] if f["marker_id"] == stop.marker_id]
         assert [{k: v for k, v in f.items() if k not in strip} for f in sim["found_now"]] == [
-            {k: v for k, v in f.items() if k not in strip} for f in real["found_now"]
+            {k: v for k, v in f.items() if k not in strip} for f in real_now
         ]
         assert sim["found_now"][0]["letter"] == stop.letter
         assert sim["found_now"][0]["story"] == stop.story["en"]
@@ -791,10 +812,11 @@ def test_the_simulated_walk_reveals_what_a_player_gets_and_writes_nothing(app, w
         assert sim["team"]["solution"] == real["team"]["solution"]
     assert sim["team"]["finished"] is True
     assert sim["team"]["solution"] == " ".join("BARBAROSSA")
-    assert sim["team"]["score"] == real["team"]["score"]
+    assert sim["team"]["score"] == real["team"]["score"] == 10 * 100 + 200 + 3 * 50
+    assert step["task_points"] == 150
     assert count_rows(app, "Team") == teams_before
     assert count_rows(app, "Discovery") == len(stops)
-    assert count_rows(app, "ClientEvent") == len(stops)
+    assert count_rows(app, "ClientEvent") == len(stops) + len(answers)
 
 
 def test_a_draft_can_be_tried_and_a_qr_scan_simulated(app, world, anna, ben, spec):
@@ -817,6 +839,93 @@ def test_a_draft_can_be_tried_and_a_qr_scan_simulated(app, world, anna, ben, spe
     assert scanned["event"]["found_now"][0]["letter"] == "A"
     assert ok(spec, simulate(ben, world.draft, lat=49.4, lon=7.7))["event"]["result"] == "outside"
     assert app.test_client().get(f"{PUBLIC_API}/rallies/annas-walk").status_code == 404
+
+
+def right_answers(app, rally_id: int) -> dict[int, Any]:
+    """Marker id -> an answer right for its stop's task, for the stops with one."""
+    from server.extensions import db
+    from server.models import Rally
+
+    with app.app_context():
+        out = {}
+        for s in db.session.get(Rally, rally_id).stops:
+            if s.task:
+                answer = s.task["answer"]
+                out[s.marker_id] = answer[0] if isinstance(answer, list) else answer
+        return out
+
+
+def test_the_simulated_team_answers_each_task_right_at_once(app, world, anna, spec):
+    from datetime import UTC, datetime, timedelta
+
+    from server.extensions import db
+    from server.models import Rally
+
+    with app.app_context():
+        stops = db.session.get(Rally, world.draft).stops
+        stops[0].task = {
+            "type": "choice",
+            "question": {"de": "Welche Farbe?", "en": "Which colour?"},
+            "options": [{"de": "Rot", "en": "Red"}, {"de": "Blau", "en": "Blue"}],
+            "answer": 1,
+            "points": 60,
+            "letter": "answer",
+        }
+        stops[0].hints = [{"text": {"de": "Oben", "en": "Up"}, "cost": 5}]
+        stops[1].task = {
+            "type": "text",
+            "question": {"de": "Wer?", "en": "Who?"},
+            "answer": ["Barbarossa", "Friedrich I."],
+            "points": 30,
+        }
+        db.session.commit()
+    first, second, third = world.anna_markers
+    at = datetime.now(UTC)
+    start = ok(spec, simulate(anna, world.draft, lat=49.4359, lon=7.7688, accuracy_m=5))
+    assert (start["tasks"], start["task_points"]) == ([], 0)
+    steps = [start]
+    for k, marker in enumerate((first, second, third), 1):
+        when = (at + timedelta(minutes=20 * k)).isoformat()
+        steps.append(
+            ok(
+                spec,
+                simulate(anna, world.draft, marker_id=marker, state=steps[-1]["state"], at=when),
+            )
+        )
+    one, two, three = steps[1:]
+    assert one["tasks"] == [{"stop": 1, "marker_id": first, "correct": True, "points": 60}]
+    found = one["event"]["found_now"][0]
+    assert found["letter"] == "A", "the letter waiting for the answer shows at once"
+    assert found["task"]["solved"] is True and found["task"]["points_won"] == 60
+    assert found["task"]["answer"] == 1
+    assert one["event"]["team"]["score"] == 100 + 60
+    assert two["tasks"] == [{"stop": 2, "marker_id": second, "correct": True, "points": 30}]
+    assert two["task_points"] == 90, "the progress travels in the signed state"
+    assert three["tasks"] == [] and three["task_points"] == 90
+    assert three["event"]["team"]["finished"] is True
+    assert three["event"]["team"]["score"] == 3 * 100 + 200 + 90
+    assert count_rows(app, "StopProgress") == 0
+
+
+def test_a_state_from_before_tasks_still_works_and_bad_progress_is_refused(app, world, anna, spec):
+    """A walk started before the state carried task progress goes on without it; progress of
+    the wrong shape (signed, so only a bug could make it) is a 422, never a 500."""
+    from server.curator import simulate as sim
+
+    token = simulate(anna, world.draft, lat=49.4359, lon=7.7688).get_json()["state"]
+    with app.test_request_context():
+        data = sim._serializer().loads(token)
+        assert data.pop("p") == []
+        old = sim._serializer().dumps(data)
+        bad = [sim._serializer().dumps({**data, "p": p}) for p in ([["x"]], [[1, 2]], 5, [None])]
+    step = ok(spec, simulate(anna, world.draft, lat=49.4359, lon=7.7688, state=old))
+    assert step["task_points"] == 0
+    for token in bad:
+        assert_error(
+            simulate(anna, world.draft, lat=49.44, lon=7.77, state=token),
+            422,
+            "simulation_state_invalid",
+        )
 
 
 def test_simulation_state_is_checked(app, world, anna, ben):

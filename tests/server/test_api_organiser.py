@@ -24,12 +24,15 @@ from tests.server.organiser_helpers import (
     FUCHS,
     ORG_API,
     OTTER,
+    STOP1_ANSWER,
     ZEBRAS,
     add_teams,
     count_queries,
     login,
     make_user,
     play,
+    play_tasks,
+    post_answer,
 )
 
 ROUTES = [
@@ -159,6 +162,36 @@ def test_live_view_content(app, client, played, organiser):
     assert flag["detail"]["speed_mps"] > 25
 
 
+def test_live_view_shows_tasks_and_hints(app, client, played, organiser):
+    before = call(client, "get", f"/rallies/{played.slug}/live").get_json()
+    assert before["counts"]["tasks_solved"] == before["counts"]["hints"] == 0
+    assert all(t["task_points"] == t["hints"] == 0 for t in before["teams"])
+    play_tasks(client, played)
+    resp = call(client, "get", f"/rallies/{played.slug}/live")
+    body = assert_matches_spec(client, "/rallies/{slug}/live", "get", resp)
+    teams = {t["name"]: t for t in body["teams"]}
+    fields = ("score", "task_points", "tasks_solved", "tasks_answered", "hints", "hint_cost")
+    assert [teams[ZEBRAS][f] for f in fields] == [303, 33, 1, 1, 2, 30]
+    assert [teams[FUCHS][f] for f in fields] == [190, 0, 0, 1, 1, 10]
+    assert [teams[OTTER][f] for f in fields] == [0, 0, 0, 0, 1, 10]
+    assert (body["counts"]["tasks_solved"], body["counts"]["hints"]) == (1, 4)
+    first, second, *_, last = body["stops"]
+    assert (first["task"], first["hint_count"]) == (True, 2)
+    assert (first["solved"], first["answered"], first["hinted"]) == (1, 2, 3)
+    assert (second["task"], second["hint_count"], second["hinted"]) == (False, 0, 0)
+    assert (last["task"], last["hint_count"], last["solved"]) == (True, 1, 0)
+
+    resp = call(client, "get", f"/rallies/{played.slug}/results")
+    results = assert_matches_spec(client, "/rallies/{slug}/results", "get", resp)
+    rows = {r["team"]: r for r in results["results"]}
+    assert [rows[ZEBRAS][f] for f in fields] == [303, 33, 1, 1, 2, 30]
+    assert [rows[OTTER][f] for f in fields] == [0, 0, 0, 0, 1, 10]
+    summary = results["summary"]
+    assert (summary["tasks_solved"], summary["hints"]) == (1, 4)
+    stop = summary["stops"][0]
+    assert (stop["task"], stop["solved"], stop["answered"], stop["hinted"]) == (True, 1, 2, 3)
+
+
 def test_live_positions_are_coarse_and_recent_only(app, client, played, organiser):
     body = call(client, "get", f"/rallies/{played.slug}/live").get_json()
     teams = {t["name"]: t for t in body["teams"]}
@@ -226,6 +259,10 @@ def test_live_view_queries_do_not_grow_with_teams(app, client, demo, organiser, 
     assert sum(t["position"] is not None for t in body["teams"]) == sum(
         1 for i in range(teams) if i % 20 <= 15
     )
+    with_progress = [i for i in range(teams) if i % 11]
+    assert body["counts"]["hints"] == sum(i % 3 for i in with_progress)
+    assert body["counts"]["tasks_solved"] == sum(i % 3 == 0 for i in with_progress)
+    assert body["stops"][0]["hinted"] == sum(i % 3 > 0 for i in with_progress)
     assert len(queries) <= 8, queries
 
 
@@ -325,8 +362,11 @@ def test_assist_may_open_a_later_stop_and_completes_a_rally(app, client, played,
         assert resp.status_code == 201
     team = get_team(client, played.tokens[ZEBRAS])
     assert team["finished"] is True
+    assert team["letters"][0] is None, "stop 1 shows its letter once its task is answered"
+    post_answer(client, played.tokens[ZEBRAS], 1, STOP1_ANSWER)
+    team = get_team(client, played.tokens[ZEBRAS])
     assert "".join(team["letters"]) == "BARBAROSSA"
-    assert team["score"] == 3 * 100 + 7 * 25 + 200
+    assert team["score"] == 3 * 100 + 7 * 25 + 200 + 50  # the task at stop 1 right at once
 
 
 # --- team management --------------------------------------------------------------------------
@@ -345,11 +385,15 @@ def test_rename_a_team(app, client, played, organiser):
 
 
 def test_remove_a_team(app, client, played, organiser):
+    play_tasks(client, played)
+    assert count_rows(app, "StopProgress", team_id=played.teams[ZEBRAS]) == 1
     url = f"/rallies/{played.slug}/teams/{played.teams[ZEBRAS]}"
     resp = call(client, "delete", url)
     assert resp.status_code == 204
     assert count_rows(app, "Team") == 2
     assert count_rows(app, "Discovery") == 2
+    assert count_rows(app, "StopProgress") == 2
+    assert count_rows(app, "StopProgress", team_id=played.teams[ZEBRAS]) == 0
     assert count_rows(app, "TeamFlag") == 0
     assert count_rows(app, "TeamToken", team_id=played.teams[ZEBRAS]) == 0
     assert count_rows(app, "ClientEvent", team_id=played.teams[ZEBRAS]) == 0
@@ -421,6 +465,7 @@ def _all_rows_text(app) -> str:
 
 
 def test_purge_leaves_no_personal_data_behind(app, client, played, organiser):
+    play_tasks(client, played)
     stops = demo_stops(app, played.rally_id)
     reason = f"{FUCHS} rief an: Handy von {OTTER} leer"
     call(
@@ -454,8 +499,15 @@ def test_purge_leaves_no_personal_data_behind(app, client, played, organiser):
     # Anonymous counts stay.
     assert count_rows(app, "Team") == 3
     assert count_rows(app, "Discovery") == 6
+    assert count_rows(app, "StopProgress") == 3  # anonymous like the finds: no answer kept
     results = call(client, "get", f"/rallies/{played.slug}/results").get_json()
     assert [r["found"] for r in results["results"]] == [3, 2, 1]
+    assert [(r["task_points"], r["hints"], r["hint_cost"]) for r in results["results"]] == [
+        (33, 2, 30),
+        (0, 1, 10),
+        (0, 1, 10),
+    ]
+    assert results["summary"]["stops"][0]["hinted"] == 3
     assert all(r["anonymous"] for r in results["results"])
     assert results["summary"]["methods"] == {"gps": 4, "qr": 1, "assist": 1}
     assert results["summary"]["flags"]["teleport"] == 1

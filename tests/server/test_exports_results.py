@@ -18,7 +18,7 @@ from server.cli import close_rally, export_results, purge_rally
 from server.exports.results import FORMULA_START, duration_text, safe_cell
 from server.extensions import db
 from tests.server.helpers import demo_stops
-from tests.server.organiser_helpers import FUCHS, ORG_API, OTTER, ZEBRAS, login
+from tests.server.organiser_helpers import FUCHS, ORG_API, OTTER, ZEBRAS, login, play_tasks
 
 
 def finish(app, client, played) -> None:
@@ -65,6 +65,11 @@ def test_csv_rows_in_german(app, client, played):
         "Wege",
         "Punkte",
         "Auffälligkeiten",
+        "Aufgabenpunkte",
+        "Aufgaben gelöst",
+        "Aufgaben beantwortet",
+        "Hinweise genommen",
+        "Punkte für Hinweise",
     ]
     assert [r[1] for r in rows[1:]] == [ZEBRAS, "'" + FUCHS, OTTER]
     zebras, fuchs, otter = rows[1:]
@@ -74,18 +79,35 @@ def test_csv_rows_in_german(app, client, played):
     assert zebras[3] == finished.astimezone(berlin).strftime("%Y-%m-%d %H:%M:%S")
     assert zebras[4] == duration_text((finished - started).total_seconds())
     assert zebras[5:8] == ["10", "GPS 3, Hilfe 7", str(300 + 7 * 25 + 200)]
-    assert zebras[8] == "Sprung 1, geholfen 7"
+    assert zebras[8:] == ["Sprung 1, geholfen 7", "0", "0", "0", "0", "0"]
     assert fuchs[:1] == ["2"] and fuchs[3:8] == ["", "", "2", "GPS 1, QR-Code 1", "200"]
-    assert otter[5:9] == ["0", "", "0", ""]
+    assert otter[5:] == ["0", "", "0", "", "0", "0", "0", "0", "0"]
 
 
 def test_csv_in_english_with_commas_and_utc(app, client, played):
     rows = parse(csv_of(app, played.rally_id, "en"))
     assert rows[0][:3] == ["Rank", "Team", "Started (UTC)"]
     assert rows[0][5] == "Stops found (of 10)"
-    assert rows[1][6:] == ["GPS 3", "300", "teleport 1"]
+    assert rows[1][6:9] == ["GPS 3", "300", "teleport 1"]
+    assert rows[0][9:] == [
+        "Task points",
+        "Tasks solved",
+        "Tasks answered",
+        "Hints taken",
+        "Points spent on hints",
+    ]
     started, _ = team_times(app, played.teams[ZEBRAS])
     assert rows[1][2] == started.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def test_csv_counts_tasks_answered_and_hints_taken(app, client, played):
+    play_tasks(client, played)
+    rows = parse(csv_of(app, played.rally_id, "en"))
+    by_team = {r[1]: r for r in rows[1:]}
+    # score, task points, tasks solved, tasks answered, hints taken, their cost
+    assert by_team[ZEBRAS][7:8] + by_team[ZEBRAS][9:] == ["303", "33", "1", "1", "2", "30"]
+    assert by_team["'" + FUCHS][7:8] + by_team["'" + FUCHS][9:] == ["190", "0", "0", "1", "1", "10"]
+    assert by_team[OTTER][7:8] + by_team[OTTER][9:] == ["0", "0", "0", "0", "1", "10"]
 
 
 def test_csv_tab_separated(app, client, played):
@@ -211,3 +233,23 @@ def test_printable_summary(app, client, played):
     assert page.index(ZEBRAS) < page.index("Otter")
     german = client.get(url + "?lang=de").get_data(as_text=True)
     assert "Rangliste" in german and "Funde je Station" in german
+
+
+def test_printable_summary_shows_tasks_and_hints(app, client, played):
+    play_tasks(client, played)
+    login(client, app)
+    page = html.unescape(client.get(f"/organiser/{played.slug}/results?lang=en").get_data(True))
+    board = page[page.index('id="summary-leaderboard"') : page.index('id="summary-stops"')]
+    assert "33 pts · 1 of 1 solved" in board and "2 (−30 pts)" in board
+    assert "0 pts · 0 of 1 solved" in board and board.count("1 (−10 pts)") == 2
+    stops = page[page.index('id="summary-stops"') :]
+    first = stops[stops.index('<tr><td class="num">1</td>') :].split("</tr>", 1)[0]
+    assert first.endswith('<td class="num">1</td>\n          <td class="num">3</td>'), first
+    second = stops[stops.index('<tr><td class="num">2</td>') :].split("</tr>", 1)[0]
+    assert second.count("–") == 2, second  # no task, no hints at stop 2
+    counts = page[page.index('id="summary-counts"') :].split("</dl>", 1)[0]
+    assert (
+        "<dt>tasks solved</dt><dd>1</dd>" in counts and "<dt>hints taken</dt><dd>4</dd>" in counts
+    )
+    german = html.unescape(client.get(f"/organiser/{played.slug}/results?lang=de").get_data(True))
+    assert "33 Pkt. · 1 von 1 gelöst" in german and "Hinweise genommen" in german

@@ -425,10 +425,16 @@
     return out;
   }
 
-  function logReveal(found, team) {
+  function taskLine(task) {
+    if (!task) { return t("sim_no_task"); }
+    return task.correct ? t("sim_task", { points: task.points }) : t("sim_task_failed");
+  }
+
+  function logReveal(found, team, task) {
     const log = $("sim-log");
     const item = S.el("li", { className: "reveal", "data-stop": found.stop }, [
       S.el("strong", { text: t("sim_found", { n: found.stop, title: found.title }) }),
+      S.el("div", { className: "sim-task" + (task && !task.correct ? " error" : ""), text: taskLine(task) }),
       found.letter ? S.el("div", { text: t("reveals_letter", { letter: found.letter }) }) : null,
       found.image_url ? S.el("img", { src: found.image_url, alt: "" }) : null,
       S.el("p", { text: found.story }),
@@ -468,10 +474,12 @@
         state = answer.state;
         const ev = answer.event;
         if (k === 0) { $("sim-word").textContent = ev.team.solution || ""; }
-        ev.found_now.forEach(function (f) { logReveal(f, ev.team); });
+        ev.found_now.forEach(function (f) {
+          logReveal(f, ev.team, answer.tasks.find(function (task) { return task.stop === f.stop; }));
+        });
         showClue(ev.team);
         if (ev.team.finished) {
-          $("sim-log").append(S.el("li", { className: "done", text: t("sim_done", { score: ev.team.score, word: ev.team.solution || "" }) }));
+          $("sim-log").append(S.el("li", { className: "done", text: t("sim_done", { score: ev.team.score, tasks: answer.task_points, word: ev.team.solution || "" }) }));
           break;
         }
         if (delay) { await new Promise(function (resolve) { setTimeout(resolve, delay); }); }

@@ -35,7 +35,8 @@
   function renderCounts() {
     const c = data.counts;
     const flags = Object.values(c.flags).reduce(function (a, b) { return a + b; }, 0);
-    const values = { teams: c.teams, active: c.active, finished: c.finished, finds: c.finds, flags: flags };
+    const values = { teams: c.teams, active: c.active, finished: c.finished, finds: c.finds, flags: flags,
+      tasks_solved: c.tasks_solved, hints: c.hints };
     document.querySelectorAll("#live-counts [data-count]").forEach(function (dd) {
       dd.textContent = values[dd.dataset.count];
     });
@@ -51,8 +52,10 @@
       const circle = L.circle([s.lat, s.lon], { radius: s.radius_m, className: "stop-fence", weight: 2 });
       const marker = L.circleMarker([s.lat, s.lon], { radius: 11, className: "stop-marker", weight: 2, fillOpacity: 0.9 });
       marker.bindTooltip(String(s.number), { permanent: true, direction: "center", className: "stop-number" });
-      marker.bindPopup(el("div", { text: t("organiser.live.stop", { n: s.number }) + ": " + s.title + " · " +
-        t("organiser.live.found_by", { n: s.found }) }));
+      let popup = t("organiser.live.stop", { n: s.number }) + ": " + s.title + " · " + t("organiser.live.found_by", { n: s.found });
+      if (s.task) { popup += " · " + t("organiser.live.stop_tasks", { solved: s.solved, answered: s.answered }); }
+      if (s.hint_count) { popup += " · " + t("organiser.live.stop_hints", { n: s.hinted }); }
+      marker.bindPopup(el("div", { text: popup }));
       stopLayer.addLayer(circle);
       stopLayer.addLayer(marker);
       bounds.push([s.lat, s.lon]);
@@ -120,6 +123,10 @@
       tr.appendChild(dots);
       tr.appendChild(el("td", { className: "num found", text: team.found + "/" + data.rally.total_stops }));
       tr.appendChild(el("td", { className: "num", text: team.score }));
+      tr.appendChild(el("td", { className: "tasks", text: team.tasks_answered ? t("organiser.live.task_cell",
+        { points: team.task_points, solved: team.tasks_solved, answered: team.tasks_answered }) : "–" }));
+      tr.appendChild(el("td", { className: "hints", text: team.hints ? t("organiser.live.hint_cell",
+        { n: team.hints, cost: team.hint_cost }) : "–" }));
       tr.appendChild(el("td", { text: ago(team.last_active_at) }));
       tr.appendChild(el("td", { className: "flag-counts", text: countsText(team.flags, "organiser.flag.") }));
       const actions = el("td", { className: "actions" });
@@ -136,7 +143,7 @@
     tbody.replaceChildren(rows);
     if (!tbody.children.length) {
       const tr = el("tr");
-      tr.appendChild(el("td", { colspan: "8", text: data.teams.length ? t("organiser.live.matching") : t("organiser.live.no_teams") }));
+      tr.appendChild(el("td", { colspan: "10", text: data.teams.length ? t("organiser.live.matching") : t("organiser.live.no_teams") }));
       tbody.appendChild(tr);
     }
   }
