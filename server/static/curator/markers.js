@@ -269,6 +269,7 @@
     else if (fence === null) { info.textContent = t("fence_circle_info", { radius: radius.value || entry.data.radius_m }); }
     else if (drawing()) { info.textContent = t("fence_drawing_info", { n: fence.length }); }
     else { info.textContent = t("fence_polygon_info", { n: fence.length }); }
+    radius.disabled = radiusRange.disabled = !editable || fence !== null;
     $("m-fence-draw").disabled = !editable;
     $("m-fence-close").disabled = !editable || !drawing();
     $("m-fence-clear").disabled = !editable || fence === null || !fence.length;
