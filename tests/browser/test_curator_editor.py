@@ -498,6 +498,13 @@ def marker_polygon(app, marker_id: int):
         return db.session.get(Marker, marker_id).polygon
 
 
+def save(page: Page, button: str) -> None:
+    """Press the save button and wait for this save's "Saved." (not an earlier one's)."""
+    page.locator("#status").evaluate("box => box.replaceChildren()")
+    page.click(button)
+    expect(page.locator("#status")).to_contain_text("Saved")
+
+
 def drag(page: Page, locator, dx: float, dy: float) -> None:
     box = locator.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
@@ -533,8 +540,7 @@ def test_draw_a_polygon_fence_drag_a_corner_and_go_back_to_the_circle(
     expect(page.locator("#m-fence-info")).to_have_text("A polygon with 5 corners.")
     expect(page.locator("path.fence-draft")).to_have_count(1)
     drag(page, page.locator('.fence-vertex[data-corner="3"]'), 40, 20)
-    page.click("#m-save")
-    expect(page.locator("#status")).to_contain_text("Saved")
+    save(page, "#m-save")
     polygon = marker_polygon(app, rathaus)
     assert len(polygon) == 5
     assert polygon[2][1] > polygon[1][1] and polygon[2][0] < polygon[1][0]
@@ -557,8 +563,7 @@ def test_draw_a_polygon_fence_drag_a_corner_and_go_back_to_the_circle(
 
     page.click("#m-fence-circle")
     expect(page.locator(".fence-vertex")).to_have_count(0)
-    page.click("#m-save")
-    expect(page.locator("#status")).to_contain_text("Saved")
+    save(page, "#m-save")
     assert marker_polygon(app, rathaus) is None
     expect(page.locator(f"path.geofence-{rathaus}")).to_have_count(1)
     only_app_and_tiles(page, live_server)
@@ -586,8 +591,7 @@ def test_set_drag_and_clear_the_finish_point(app, live_server, page, small_rally
     page.mouse.click(*empty_map_point(page))
     expect(page.locator("#status")).to_contain_text("Finish point picked")
     expect(page.locator(".pin.finish.preview")).to_have_count(1)
-    page.click("#r-save")
-    expect(page.locator("#status")).to_contain_text("Saved")
+    save(page, "#r-save")
     first = rally_finish(app, small_rally)
     assert first is not None
     expect(finish_pin).to_have_count(1)
@@ -595,16 +599,14 @@ def test_set_drag_and_clear_the_finish_point(app, live_server, page, small_rally
 
     drag(page, finish_pin, 40, 30)
     expect(page.locator("#status")).to_contain_text("Finish point picked")
-    page.click("#r-save")
-    expect(page.locator("#status")).to_contain_text("Saved")
+    save(page, "#r-save")
     second = rally_finish(app, small_rally)
     assert second[0] < first[0] and second[1] > first[1]
     page.locator(".editor-panel").evaluate("panel => { panel.scrollTop = 0; }")
     page.screenshot(path=str(artifacts / "curator-finish.png"))
 
     page.click("#finish-clear")
-    page.click("#r-save")
-    expect(page.locator("#status")).to_contain_text("Saved")
+    save(page, "#r-save")
     assert rally_finish(app, small_rally) is None
     expect(finish_pin).to_have_count(0)
     expect(page.locator("#sum-length")).to_have_text(length)
