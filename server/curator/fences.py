@@ -1,6 +1,7 @@
 """A polygon geofence a curator draws: the checks beyond its JSON schema.
 
-The schema (server/curator/openapi.py) already holds 3 to 50 corners of valid coordinates. Here:
+The schema (server/curator/openapi.py) already holds 3 to 50 corners of numbers in range (the
+latitude's tighter range is checked here). Here also:
 the ring must be simple (it may not cross or touch itself, nor collapse to a line), no corner may
 lie farther than MAX_RADIUS_M from the marker, and the marker must lie inside it or at most
 MARKER_NEAR_M outside. Shapes are checked in metres on a plane around the marker (shapely), never
@@ -31,7 +32,7 @@ def checked(polygon: Sequence[Sequence[float]], lat: float, lon: float) -> list[
     corners = [[float(p[0]), float(p[1])] for p in polygon]
     if len(corners) > 1 and corners[0] == corners[-1]:
         corners.pop()
-    if not MIN_CORNERS <= len(corners) <= MAX_CORNERS:
+    if not MIN_CORNERS <= len(corners) <= MAX_CORNERS or any(abs(p[0]) > 90 for p in corners):
         raise UserError(
             "polygon_corners", status=422, field=FIELD, min=MIN_CORNERS, max=MAX_CORNERS
         )

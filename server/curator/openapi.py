@@ -70,7 +70,13 @@ def _null(schema: dict[str, Any]) -> dict[str, Any]:
 OWNER = _null(obj(["id", "username"], {"id": INT, "username": STR}))
 CORNERS = {
     "type": "array",
-    "items": {"type": "array", "prefixItems": [LAT, LON], "minItems": 2, "maxItems": 2},
+    "items": {
+        "type": "array",
+        "items": {"type": "number", "minimum": -180, "maximum": 180},
+        "minItems": 2,
+        "maxItems": 2,
+        "description": "[lat, lon]: latitude -90 to 90, longitude -180 to 180",
+    },
 }
 POLYGON = {
     "anyOf": [
