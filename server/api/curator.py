@@ -28,7 +28,7 @@ from server.api import bp
 from server.api.openapi import register
 from server.api.validation import validated
 from server.auth import api_roles_required
-from server.curator import access, shapes, simulate
+from server.curator import access, fences, shapes, simulate
 from server.curator.openapi import PATHS, SCHEMAS
 from server.database import lock_row
 from server.extensions import db
@@ -99,32 +99,70 @@ def _rally_json(r: Rally) -> dict[str, Any]:
 # --- venues -------------------------------------------------------------------------------
 
 
+def _venue_json(v: Venue) -> dict[str, Any]:
+    placer = access.venue_placer(v)
+    return shapes.venue(v, _me(), db.session.get(User, placer) if placer else None)
+
+
+def _locked_venue(venue_id: int) -> Venue:
+    """The venue, locked until the commit: two curators placing it at once are one after the
+    other, and the second sees the first one's position (and may no longer move it)."""
+    row = lock_row(Venue, venue_id)
+    if row is None:
+        raise UserError("venue_not_found", status=404, id=venue_id)
+    return row
+
+
 @bp.get("/curator/venues")
 @curator
 def curator_venues():
     rows = db.session.scalars(select(Venue).order_by(Venue.name)).all()
-    return {"venues": [shapes.venue(v, _me()) for v in rows]}
+    placers, me, users = access.venue_placers(), _me(), _users()
+    return {
+        "venues": [
+            shapes.venue(v, me, users.get(placers[v.id]) if v.id in placers else None) for v in rows
+        ]
+    }
 
 
 @bp.patch("/curator/venues/<int:venue_id>")
 @curator
-def curator_place_venue(venue_id: int):
-    venue = _get(Venue, venue_id, "venue_not_found")
-    body = validated("VenuePosition")
-    if not access.can_place_venue(_me(), venue):
-        raise UserError("venue_placed_admin_only", status=403)
-    before = None if venue.lat is None else [venue.lat, venue.lon]
-    venue.lat, venue.lon = body["lat"], body["lon"]
-    audit.record(
-        "venue.place",
-        "venue",
-        venue.id,
-        name=venue.name,
-        before=before,
-        after=[venue.lat, venue.lon],
-    )
+def curator_update_venue(venue_id: int):
+    venue = _locked_venue(venue_id)
+    body = validated("VenueUpdate")
+    access.require_venue_edit(_me(), venue)
+    if "lat" in body:
+        before = None if venue.lat is None or venue.lon is None else [venue.lat, venue.lon]
+        after = [body["lat"], body["lon"]]
+        if after != before:
+            venue.lat, venue.lon = after
+            audit.record(
+                "venue.place", "venue", venue.id, name=venue.name, before=before, after=after
+            )
+    if "step_free" in body and body["step_free"] != venue.step_free:
+        audit.record(
+            "venue.update",
+            "venue",
+            venue.id,
+            name=venue.name,
+            step_free=audit.before_after(venue.step_free, body["step_free"]),
+        )
+        venue.step_free = body["step_free"]
     db.session.commit()
-    return shapes.venue(venue, _me())
+    return _venue_json(venue)
+
+
+@bp.delete("/curator/venues/<int:venue_id>/position")
+@curator
+def curator_unplace_venue(venue_id: int):
+    venue = _locked_venue(venue_id)
+    access.require_venue_edit(_me(), venue)
+    if venue.lat is not None or venue.lon is not None:
+        before = [venue.lat, venue.lon]
+        venue.lat = venue.lon = None
+        audit.record("venue.unplace", "venue", venue.id, name=venue.name, before=before)
+        db.session.commit()
+    return _venue_json(venue)
 
 
 # --- markers ------------------------------------------------------------------------------
@@ -142,6 +180,19 @@ def _set_position(m: Marker, position: list[float]) -> None:
     m.lat, m.lon = position
 
 
+def _fence(body: dict[str, Any], m: Marker | None = None) -> None:
+    """Check the polygon the marker will have (sent, or kept) against where it will be; the
+    body's polygon becomes its stored form."""
+    polygon = body.get("polygon") if m is None else body.get("polygon", m.polygon)
+    if polygon is None:
+        return
+    lat = body["lat"] if m is None else body.get("lat", m.lat)
+    lon = body["lon"] if m is None else body.get("lon", m.lon)
+    checked = fences.checked(polygon, lat, lon)
+    if "polygon" in body:
+        body["polygon"] = checked
+
+
 MARKER_FIELDS = (
     audit.Field(
         "position",
@@ -151,11 +202,12 @@ MARKER_FIELDS = (
         parse=lambda body: [body["lat"], body["lon"]],
     ),
     audit.attribute("radius_m"),
+    audit.attribute("polygon"),
     audit.attribute("venue_id", check=lambda m, value: _venue_id(value)),
     *(audit.text(name) for name in _TEXTS),
 )
-"""What PATCH /curator/markers/<id> may change; the audit names position, radius_m, venue_id
-with before and after, texts by the languages changed."""
+"""What PATCH /curator/markers/<id> may change; the audit names position, radius_m, polygon,
+venue_id with before and after, texts by the languages changed."""
 
 
 @bp.get("/curator/markers")
@@ -177,17 +229,27 @@ def curator_markers():
 @curator
 def curator_create_marker():
     body = validated("MarkerCreate")
+    _fence(body)
     m = Marker(
         lat=body["lat"],
         lon=body["lon"],
         radius_m=body.get("radius_m", 25.0),
+        polygon=body.get("polygon"),
         owner_id=_me().id,
         venue_id=_venue_id(body.get("venue_id")),
     )
     _set_texts(m, body, _TEXTS)
     db.session.add(m)
     db.session.flush()
-    audit.record("marker.create", "marker", m.id, lat=m.lat, lon=m.lon, radius_m=m.radius_m)
+    audit.record(
+        "marker.create",
+        "marker",
+        m.id,
+        lat=m.lat,
+        lon=m.lon,
+        radius_m=m.radius_m,
+        polygon=m.polygon,
+    )
     db.session.commit()
     return _marker_json(m), 201
 
@@ -204,6 +266,7 @@ def curator_update_marker(marker_id: int):
     m = _get(Marker, marker_id, "marker_not_found")
     body = validated("MarkerUpdate")
     access.require_marker_edit(_me(), m)
+    _fence(body, m)
     _patch(m, body, MARKER_FIELDS, "marker")
     return _marker_json(m)
 
@@ -337,6 +400,19 @@ def _parse_start(body: dict[str, Any]) -> list[Any] | None:
     return None if start is None else [start["lat"], start["lon"], start.get("name", "")]
 
 
+def _finish(r: Rally) -> list[float] | None:
+    return None if r.finish_lat is None or r.finish_lon is None else [r.finish_lat, r.finish_lon]
+
+
+def _set_finish(r: Rally, finish: list[float] | None) -> None:
+    r.finish_lat, r.finish_lon = finish or (None, None)
+
+
+def _parse_finish(body: dict[str, Any]) -> list[float] | None:
+    finish = body["finish"]
+    return None if finish is None else [finish["lat"], finish["lon"]]
+
+
 RALLY_FIELDS = (
     audit.attribute("slug", check=_check_slug),
     audit.attribute("order_mode", check=_draft_only("order_mode")),
@@ -346,6 +422,7 @@ RALLY_FIELDS = (
         check=_draft_only("solution_word"),
     ),
     audit.Field("start", _start, _set_start, parse=_parse_start),
+    audit.Field("finish", _finish, _set_finish, parse=_parse_finish),
     audit.text("title"),
     audit.text("intro"),
 )

@@ -8,7 +8,9 @@
   teams have earned must not change under them. Unpublish it first, which is possible only
   while no team has joined. Its texts, start point and its markers' texts and positions may
   still be corrected. A closed rally is the organisers' business and read-only here.
-- A venue without a position may be placed by any curator; moving a placed venue needs an admin.
+- A venue without a position may be placed by any curator. Once placed, the curator who placed
+  it (the audit log says who) and admins may move it, take its position back (undo) and say
+  whether it is step-free; positions that came with the import: admins only.
 - A marker used as a stop of a rally cannot be deleted; remove it from the rally first.
 """
 
@@ -17,7 +19,17 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from server.extensions import db
-from server.models import Marker, Rally, RallyStatus, RallyStop, Role, Team, User, Venue
+from server.models import (
+    AuditEntry,
+    Marker,
+    Rally,
+    RallyStatus,
+    RallyStop,
+    Role,
+    Team,
+    User,
+    Venue,
+)
 from server.usererror import UserError
 
 
@@ -49,8 +61,44 @@ def can_edit_rally(user: User, rally: Rally) -> bool:
     return is_owner_or_admin(user, rally.owner_id) and rally.status is not RallyStatus.CLOSED
 
 
-def can_place_venue(user: User, venue: Venue) -> bool:
-    return user.role is Role.ADMIN or venue.lat is None or venue.lon is None
+def venue_placers(venue_ids: list[int] | None = None) -> dict[int, int]:
+    """Venue id -> the user who gave it its present position: the author of the latest
+    "venue.place" from no position (a move keeps the placer; taking the position back ends it)."""
+    query = (
+        select(AuditEntry)
+        .where(AuditEntry.object_type == "venue")
+        .where(AuditEntry.action.in_(("venue.place", "venue.unplace")))
+        .order_by(AuditEntry.id)
+    )
+    if venue_ids is not None:
+        query = query.where(AuditEntry.object_id.in_(venue_ids))
+    placers: dict[int, int] = {}
+    for entry in db.session.scalars(query):
+        if entry.object_id is None:
+            continue
+        if entry.action == "venue.unplace":
+            placers.pop(entry.object_id, None)
+        elif (entry.detail or {}).get("before") is None and entry.user_id is not None:
+            placers[entry.object_id] = entry.user_id
+    return placers
+
+
+def venue_placer(venue: Venue) -> int | None:
+    if venue.lat is None or venue.lon is None:
+        return None
+    return venue_placers([venue.id]).get(venue.id)
+
+
+def can_edit_venue(user: User, venue: Venue, placer: int | None) -> bool:
+    """Place, move, unplace, set step_free; ``placer``: venue_placer(venue)."""
+    if user.role is Role.ADMIN or venue.lat is None or venue.lon is None:
+        return True
+    return placer is not None and placer == user.id
+
+
+def require_venue_edit(user: User, venue: Venue) -> None:
+    if not can_edit_venue(user, venue, venue_placer(venue)):
+        raise UserError("venue_not_yours", status=403, field="id")
 
 
 def rally_permissions(user: User, rally: Rally, teams: int) -> dict[str, bool]:

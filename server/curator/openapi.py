@@ -23,6 +23,7 @@ from server.api.openapi import (
     ref,
     req,
 )
+from server.curator import fences
 
 MAX_STOPS = 200
 INT = {"type": "integer"}
@@ -118,10 +119,46 @@ def _null(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 OWNER = _null(obj(["id", "username"], {"id": INT, "username": STR}))
+CORNERS = {
+    "type": "array",
+    "items": {
+        "type": "array",
+        "items": {"type": "number", "minimum": -180, "maximum": 180},
+        "minItems": 2,
+        "maxItems": 2,
+        "description": "[lat, lon]: latitude -90 to 90, longitude -180 to 180",
+    },
+}
+POLYGON = {
+    "anyOf": [
+        {**CORNERS, "minItems": fences.MIN_CORNERS, "maxItems": fences.MAX_CORNERS},
+        {"type": "null"},
+    ],
+    "description": "A polygon geofence: its corners as [lat, lon], not closed, not crossing "
+    "itself, the marker inside or near it; null for the circle of radius_m",
+    "x-error": {"code": "polygon_corners", "min": fences.MIN_CORNERS, "max": fences.MAX_CORNERS},
+}
+POINT = obj(["lat", "lon"], {"lat": LAT, "lon": LON})
+STEP_FREE = {
+    "anyOf": [BOOL, {"type": "null"}],
+    "description": "Reachable without steps: true, false, or null while nobody has said",
+}
 
 SCHEMAS: dict[str, Any] = {
     "CuratorVenue": obj(
-        ["id", "name", "kind", "lat", "lon", "address", "fact", "placed", "editable"],
+        [
+            "id",
+            "name",
+            "kind",
+            "lat",
+            "lon",
+            "address",
+            "fact",
+            "step_free",
+            "placed",
+            "placed_by",
+            "editable",
+        ],
         {
             "id": INT,
             "name": STR,
@@ -130,20 +167,35 @@ SCHEMAS: dict[str, Any] = {
             "lon": _null(LON),
             "address": STR,
             "fact": STR,
+            "step_free": STEP_FREE,
             "placed": BOOL,
-            "editable": {"type": "boolean", "description": "May this user set its position"},
+            "placed_by": {
+                **OWNER,
+                "description": "Who gave it its position (from the audit log); null for "
+                "imported positions and unplaced venues",
+            },
+            "editable": {
+                "type": "boolean",
+                "description": "May this user place or move it, take its position back, set "
+                "step_free: anyone while it has no position, then whoever placed it and admins",
+            },
         },
     ),
     "CuratorVenueList": obj(
         ["venues"], {"venues": {"type": "array", "items": ref("CuratorVenue")}}
     ),
-    "VenuePosition": obj(["lat", "lon"], {"lat": LAT, "lon": LON}),
+    "VenueUpdate": {
+        **obj([], {"lat": LAT, "lon": LON, "step_free": STEP_FREE}),
+        "minProperties": 1,
+        "dependentRequired": {"lat": ["lon"], "lon": ["lat"]},
+    },
     "CuratorMarker": obj(
         [
             "id",
             "lat",
             "lon",
             "radius_m",
+            "polygon",
             "title",
             "clue",
             "story",
@@ -161,6 +213,7 @@ SCHEMAS: dict[str, Any] = {
             "lat": LAT,
             "lon": LON,
             "radius_m": NUM,
+            "polygon": _null(CORNERS),
             "title": BILINGUAL,
             "clue": BILINGUAL,
             "story": BILINGUAL,
@@ -186,6 +239,7 @@ SCHEMAS: dict[str, Any] = {
             "lat": LAT,
             "lon": LON,
             "radius_m": RADIUS,
+            "polygon": POLYGON,
             "title": TITLE,
             "clue": TEXTS,
             "story": TEXTS,
@@ -199,6 +253,7 @@ SCHEMAS: dict[str, Any] = {
                 "lat": LAT,
                 "lon": LON,
                 "radius_m": RADIUS,
+                "polygon": POLYGON,
                 "title": TITLE,
                 "clue": TEXTS,
                 "story": TEXTS,
@@ -289,12 +344,24 @@ SCHEMAS: dict[str, Any] = {
                 "items": obj(["text", "cost"], {"text": BILINGUAL, "cost": INT}),
             },
             "marker": obj(
-                ["id", "lat", "lon", "radius_m", "title", "clue", "story", "image_url", "venue"],
+                [
+                    "id",
+                    "lat",
+                    "lon",
+                    "radius_m",
+                    "polygon",
+                    "title",
+                    "clue",
+                    "story",
+                    "image_url",
+                    "venue",
+                ],
                 {
                     "id": INT,
                     "lat": LAT,
                     "lon": LON,
                     "radius_m": NUM,
+                    "polygon": _null(CORNERS),
                     "title": BILINGUAL,
                     "clue": BILINGUAL,
                     "story": BILINGUAL,
@@ -318,6 +385,7 @@ SCHEMAS: dict[str, Any] = {
             "intro",
             "solution_word",
             "start",
+            "finish",
             "teams",
             "published_at",
             "can",
@@ -338,6 +406,7 @@ SCHEMAS: dict[str, Any] = {
             "intro": BILINGUAL,
             "solution_word": _null(STR),
             "start": _null(obj(["lat", "lon", "name"], {"lat": LAT, "lon": LON, "name": STR})),
+            "finish": _null(POINT),
             "teams": INT,
             "published_at": _null(TIME),
             "can": obj(
@@ -382,6 +451,11 @@ SCHEMAS: dict[str, Any] = {
                     },
                 )
             ),
+            "finish": {
+                **POINT,
+                "type": ["object", "null"],
+                "description": "Where the walk ends; null for none",
+            },
         },
     ),
     "RallyStops": obj(
@@ -512,11 +586,24 @@ PATHS: dict[str, Any] = {
     },
     "/curator/venues/{venue_id}": {
         "patch": _op(
-            "curatorPlaceVenue",
-            "Give a venue its position (moving a placed venue: admins)",
+            "curatorUpdateVenue",
+            "Place or move a venue (lat and lon), or say whether it is step-free",
             {"200": ok("CuratorVenue"), "404": err("No such venue"), **WRITE},
-            "VenuePosition",
+            "VenueUpdate",
             [VENUE],
+        )
+    },
+    "/curator/venues/{venue_id}/position": {
+        "delete": _op(
+            "curatorUnplaceVenue",
+            "Take a venue's position back (undo a placement): it has none again",
+            {
+                "200": ok("CuratorVenue"),
+                "404": err("No such venue"),
+                **AUTH,
+                "400": err("CSRF token missing"),
+            },
+            params=[VENUE],
         )
     },
     "/curator/markers": {
@@ -721,7 +808,8 @@ OWNERSHIP = (
     "stops, their order, its order mode, solution word and slug (409 rally_published) until it "
     "is unpublished, which is refused once a team has joined (409 rally_has_teams); closed "
     "rallies are read only (409 rally_closed_readonly). A venue without a position may be "
-    "placed by any curator, a placed one moved by admins only. See docs/curator.md."
+    "placed by any curator; once placed, only the curator who placed it and admins move it, "
+    "take its position back or set step_free (403 venue_not_yours). See docs/curator.md."
 )
 for _item in PATHS.values():
     for _method, _operation in _item.items():

@@ -17,7 +17,8 @@ def owner(user: models.User | None) -> dict[str, Any] | None:
     return None if user is None else {"id": user.id, "username": user.username}
 
 
-def venue(v: models.Venue, user: models.User) -> dict[str, Any]:
+def venue(v: models.Venue, user: models.User, placer: models.User | None = None) -> dict[str, Any]:
+    """A venue; ``placer``: who gave it its position (access.venue_placers)."""
     return {
         "id": v.id,
         "name": v.name,
@@ -26,8 +27,10 @@ def venue(v: models.Venue, user: models.User) -> dict[str, Any]:
         "lon": v.lon,
         "address": v.address,
         "fact": v.fact,
+        "step_free": v.step_free,
         "placed": v.lat is not None and v.lon is not None,
-        "editable": access.can_place_venue(user, v),
+        "placed_by": owner(placer),
+        "editable": access.can_edit_venue(user, v, placer.id if placer else None),
     }
 
 
@@ -45,6 +48,7 @@ def marker(
         "lat": m.lat,
         "lon": m.lon,
         "radius_m": m.radius_m,
+        "polygon": m.polygon,
         "title": m.text("title"),
         "clue": m.text("clue"),
         "story": m.text("story"),
@@ -106,11 +110,15 @@ def rally(r: models.Rally, user: models.User, users: dict[int, models.User]) -> 
     start = None
     if r.start_lat is not None and r.start_lon is not None:
         start = {"lat": r.start_lat, "lon": r.start_lon, "name": r.start_name}
+    finish = None
+    if r.finish_lat is not None and r.finish_lon is not None:
+        finish = {"lat": r.finish_lat, "lon": r.finish_lon}
     return {
         **rally_brief(r, users, user),
         "intro": r.text("intro"),
         "solution_word": r.solution_word,
         "start": start,
+        "finish": finish,
         "teams": teams,
         "published_at": iso(r.published_at),
         "can": access.rally_permissions(user, r, teams),
@@ -128,6 +136,7 @@ def rally(r: models.Rally, user: models.User, users: dict[int, models.User]) -> 
                     "lat": s.marker.lat,
                     "lon": s.marker.lon,
                     "radius_m": s.marker.radius_m,
+                    "polygon": s.marker.polygon,
                     "title": s.marker.text("title"),
                     "clue": s.marker.text("clue"),
                     "story": s.marker.text("story"),

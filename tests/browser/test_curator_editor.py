@@ -502,3 +502,210 @@ def test_an_image_is_uploaded_shown_and_removed_from_the_form(
     expect(page.locator("#status")).to_contain_text("Image removed")
     expect(image).to_be_hidden()
     only_app_and_tiles(page, live_server)
+
+
+def marker_polygon(app, marker_id: int):
+    from server.extensions import db
+    from server.models import Marker
+
+    with app.app_context():
+        return db.session.get(Marker, marker_id).polygon
+
+
+def save(page: Page, button: str) -> None:
+    """Press the save button and wait for this save's "Saved." (not an earlier one's)."""
+    page.locator("#status").evaluate("box => box.replaceChildren()")
+    page.click(button)
+    expect(page.locator("#status")).to_contain_text("Saved")
+
+
+def drag(page: Page, locator, dx: float, dy: float) -> None:
+    box = locator.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for step in range(1, 11):
+        page.mouse.move(x + dx * step / 10, y + dy * step / 10)
+    page.mouse.up()
+
+
+def test_draw_a_polygon_fence_drag_a_corner_and_go_back_to_the_circle(
+    app, live_server, page, curator_world, artifacts
+):
+    rathaus = curator_world["Rathaus"]
+    serve_tiles(page)
+    log_in(page, live_server)
+    page.goto(f"{live_server}/curator/markers#marker-{rathaus}")
+    expect(page.locator("#m-title-en")).to_have_value("Rathaus")
+    expect(page.locator("#m-fence-info")).to_have_text("A circle of 20 m radius.")
+    expect(page.locator("#m-fence-circle")).to_be_disabled()
+    box = page.locator(f'.leaflet-marker-icon[data-marker-id="{rathaus}"]').bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"]
+
+    page.click("#m-fence-draw")
+    expect(page.locator("#map-mode")).to_contain_text("corners of the geofence")
+    for dx, dy in [(-60, -45), (50, -55), (70, 35), (-5, 60), (-65, 25)]:
+        page.mouse.click(x + dx, y + dy)
+    expect(page.locator(".fence-vertex")).to_have_count(5)
+    expect(page.locator("#m-fence-info")).to_contain_text("Drawing: 5 corner(s)")
+    expect(page.locator(f"path.geofence-{rathaus}")).to_have_count(0)
+    page.locator(".fence-vertex.first").click()
+    expect(page.locator("#map-mode")).to_be_hidden()
+    expect(page.locator("#m-fence-info")).to_have_text("A polygon with 5 corners.")
+    expect(page.locator("path.fence-draft")).to_have_count(1)
+    drag(page, page.locator('.fence-vertex[data-corner="3"]'), 40, 20)
+    save(page, "#m-save")
+    polygon = marker_polygon(app, rathaus)
+    assert len(polygon) == 5
+    assert polygon[2][1] > polygon[1][1] and polygon[2][0] < polygon[1][0]
+    page.screenshot(path=str(artifacts / "curator-polygon-fence.png"))
+    readme_image(artifacts / "curator-polygon-fence.png", "curator-polygon-fence.png")
+
+    page.click("#m-fence-clear")
+    for dx, dy in [(-50, -50), (50, 50), (50, -50), (-50, 50)]:
+        page.mouse.click(x + dx, y + dy)
+    page.click("#m-fence-close")
+    page.click("#m-save")
+    expect(page.locator("#m-fence-msg")).to_contain_text("crosses or touches itself")
+    assert marker_polygon(app, rathaus) == polygon
+
+    page.click("#m-fence-draw")
+    page.mouse.click(x - 50, y - 50)
+    page.mouse.click(x + 50, y - 50)
+    page.click("#m-fence-close")
+    expect(page.locator("#m-fence-msg")).to_have_text("A polygon needs at least 3 corners.")
+
+    page.click("#m-fence-circle")
+    expect(page.locator(".fence-vertex")).to_have_count(0)
+    save(page, "#m-save")
+    assert marker_polygon(app, rathaus) is None
+    expect(page.locator(f"path.geofence-{rathaus}")).to_have_count(1)
+    only_app_and_tiles(page, live_server)
+
+
+def rally_finish(app, rally_id: int):
+    from server.extensions import db
+    from server.models import Rally
+
+    with app.app_context():
+        r = db.session.get(Rally, rally_id)
+        return None if r.finish_lat is None else (r.finish_lat, r.finish_lon)
+
+
+def test_set_drag_and_clear_the_finish_point(app, live_server, page, small_rally, artifacts):
+    serve_tiles(page)
+    log_in(page, live_server)
+    open_rally(page, live_server, small_rally)
+    finish_pin = page.locator(".leaflet-marker-icon[data-point=finish]")
+    expect(finish_pin).to_have_count(0)
+    length = page.inner_text("#sum-length")
+
+    page.click("#finish-pick")
+    expect(page.locator("#map-mode")).to_contain_text("where the rally ends")
+    page.mouse.click(*empty_map_point(page))
+    expect(page.locator("#status")).to_contain_text("Finish point picked")
+    expect(page.locator(".pin.finish.preview")).to_have_count(1)
+    save(page, "#r-save")
+    first = rally_finish(app, small_rally)
+    assert first is not None
+    expect(finish_pin).to_have_count(1)
+    expect(page.locator("#sum-length")).not_to_have_text(length)
+
+    drag(page, finish_pin, 40, 30)
+    expect(page.locator("#status")).to_contain_text("Finish point picked")
+    save(page, "#r-save")
+    second = rally_finish(app, small_rally)
+    assert second[0] < first[0] and second[1] > first[1]
+    page.locator(".editor-panel").evaluate("panel => { panel.scrollTop = 0; }")
+    page.screenshot(path=str(artifacts / "curator-finish.png"))
+
+    page.click("#finish-clear")
+    save(page, "#r-save")
+    assert rally_finish(app, small_rally) is None
+    expect(finish_pin).to_have_count(0)
+    expect(page.locator("#sum-length")).to_have_text(length)
+    only_app_and_tiles(page, live_server)
+
+
+def venue_row(app, name: str):
+    from sqlalchemy import select
+
+    from server.extensions import db
+    from server.models import Venue
+
+    with app.app_context():
+        v = db.session.scalar(select(Venue).filter_by(name=name))
+        return v.id, v.lat, v.lon, v.step_free
+
+
+def test_place_a_venue_with_confirmation_undo_place_again_and_move_it(
+    app, live_server, page, curator_world, artifacts
+):
+    from sqlalchemy import select
+
+    from server.extensions import db
+    from server.models import AuditEntry
+
+    name = "Museum Pfalzgalerie"
+    serve_tiles(page)
+    log_in(page, live_server)
+    page.goto(f"{live_server}/curator/markers")
+    expect(page.locator("#marker-editor[data-ready=true]")).to_have_count(1)
+    venue_id = venue_row(app, name)[0]
+    dot = page.locator(f"path.venue-{venue_id}")
+    proposed = page.locator(f".leaflet-marker-icon[data-proposed-venue='{venue_id}']")
+    confirm = page.locator("#venue-confirm")
+
+    page.locator("#unplaced li", has_text=name).get_by_role("button", name="Place on map").click()
+    expect(page.locator("#venue-title")).to_have_text(name)
+    expect(page.locator("#venue-position")).to_have_text("No position yet.")
+    page.mouse.click(*empty_map_point(page))
+    expect(confirm).to_be_visible()
+    expect(page.locator("#venue-confirm-text")).to_have_text(f"Place {name} here?")
+    expect(proposed).to_have_count(1)
+    assert venue_row(app, name)[1] is None
+    page.click("#venue-confirm-no")
+    expect(confirm).to_be_hidden()
+    expect(proposed).to_have_count(0)
+
+    page.click("#v-place")
+    page.mouse.click(*empty_map_point(page))
+    expect(confirm).to_be_visible()
+    page.screenshot(path=str(artifacts / "curator-venue-confirm.png"))
+    page.click("#venue-confirm-yes")
+    expect(page.locator("#status")).to_contain_text(f"'{name}' now has a position.")
+    assert None not in venue_row(app, name)[1:3]
+    expect(dot).to_have_count(1)
+    expect(page.locator("#unplaced li", has_text=name)).to_have_count(0)
+    expect(page.locator("#venue-placer")).to_have_text("Placed by anna")
+
+    page.click("#status button:has-text('Undo')")
+    expect(page.locator("#status")).to_contain_text(f"'{name}' has no position again.")
+    assert venue_row(app, name)[1] is None
+    expect(dot).to_have_count(0)
+    expect(page.locator("#unplaced li", has_text=name)).to_have_count(1)
+
+    page.click("#v-place")
+    page.mouse.click(*empty_map_point(page))
+    page.click("#venue-confirm-yes")
+    expect(dot).to_have_count(1)
+    placed = venue_row(app, name)[1:3]
+    expect(page.locator("#v-place")).to_have_text("Change position")
+
+    page.click("#v-place")
+    page.mouse.click(*empty_map_point(page))
+    expect(page.locator("#venue-confirm-text")).to_have_text(f"Move {name} here?")
+    page.click("#venue-confirm-yes")
+    expect(page.locator("#status")).to_contain_text(f"'{name}' moved.")
+    moved = venue_row(app, name)[1:3]
+    assert moved != placed and None not in moved
+
+    page.select_option("#v-step-free", "true")
+    expect(page.locator("#status")).to_contain_text("Saved")
+    assert venue_row(app, name)[3] is True
+    with app.app_context():
+        actions = db.session.scalars(
+            select(AuditEntry.action).filter_by(object_type="venue").order_by(AuditEntry.id)
+        ).all()
+    assert actions == ["venue.place", "venue.unplace", "venue.place", "venue.place", "venue.update"]
+    only_app_and_tiles(page, live_server)

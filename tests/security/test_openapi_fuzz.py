@@ -52,6 +52,10 @@ BEYOND_THE_SCHEMA = {
     "image_empty": "the bytes of a JPEG or PNG image",
     "image_broken": "the bytes of a JPEG or PNG image",
     "image_too_many_pixels": "the size of an image in pixels",
+    "polygon_corners": "a corner's latitude beyond 90 (the tools read no [lat, lon] tuple schema)",
+    "polygon_not_simple": "a polygon that does not cross itself: geometry, not shape",
+    "polygon_far_from_marker": "the marker inside or near its polygon",
+    "polygon_too_large": "every corner of a polygon near its marker",
 }
 """The refusals a request valid by the document may meet: each depends on the server's state,
 its clock or the bytes of a file, and each is documented in its operation's responses."""

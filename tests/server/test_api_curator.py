@@ -152,6 +152,7 @@ def routes(world: World) -> list[tuple[str, str, dict[str, Any] | None]]:
     return [
         ("GET", f"{API}/venues", None),
         ("PATCH", f"{API}/venues/{v}", {"lat": 49.4426, "lon": 7.7749}),
+        ("DELETE", f"{API}/venues/{v}/position", None),
         ("GET", f"{API}/markers", None),
         ("POST", f"{API}/markers", {"lat": 49.44, "lon": 7.77}),
         ("GET", f"{API}/markers/{m}", None),
@@ -397,31 +398,232 @@ def test_a_marker_used_by_a_rally_cannot_be_deleted(app, world, anna, ada):
     assert audit_entries(app) == []
 
 
-def test_venues_without_a_position_are_placed_once_then_only_admins_move_them(
+def test_venues_are_placed_by_anyone_then_moved_or_taken_back_by_their_placer_or_admins(
     app, world, anna, ben, ada, spec
 ):
     venues = ok(spec, anna.get(f"{API}/venues"))["venues"]
     unplaced = [v for v in venues if not v["placed"]]
     assert [v["name"] for v in unplaced] == ["Museum Pfalzgalerie"]
     assert unplaced[0]["lat"] is None and unplaced[0]["editable"] is True
+    assert unplaced[0]["step_free"] is None and unplaced[0]["placed_by"] is None
     assert not any(v["editable"] for v in venues if v["placed"])
     url = f"{API}/venues/{world.unplaced_venue}"
     error = assert_error(anna.patch(url, json={"lat": 91, "lon": 7.77}), 422, "invalid_field")
     assert error["field"] == "lat"
     placed = ok(spec, anna.patch(url, json={"lat": 49.4426, "lon": 7.7749}))
     assert placed["placed"] and (placed["lat"], placed["lon"]) == (49.4426, 7.7749)
-    assert placed["editable"] is False
-    assert_error(
-        ben.patch(url, json={"lat": 49.4427, "lon": 7.7749}), 403, "venue_placed_admin_only"
-    )
+    assert placed["editable"] is True and placed["placed_by"]["username"] == "anna"
+    as_ben = {v["id"]: v for v in ok(spec, ben.get(f"{API}/venues"))["venues"]}
+    assert as_ben[world.unplaced_venue]["editable"] is False
+    assert as_ben[world.unplaced_venue]["placed_by"]["username"] == "anna"
+    for method, body in [
+        ("PATCH", {"lat": 49.4427, "lon": 7.7749}),
+        ("PATCH", {"step_free": True}),
+        ("DELETE", None),
+    ]:
+        target = url if method == "PATCH" else f"{url}/position"
+        error = assert_error(
+            send(ben, method, target, body, headers={"Accept-Language": "en"}),
+            403,
+            "venue_not_yours",
+        )
+        assert "only they and admins" in error["message"]
+    moved = ok(spec, anna.patch(url, json={"lat": 49.4427, "lon": 7.7750, "step_free": False}))
+    assert (moved["lat"], moved["lon"], moved["step_free"]) == (49.4427, 7.7750, False)
     assert ok(spec, ada.patch(url, json={"lat": 49.4428, "lon": 7.7750}))["lat"] == 49.4428
+    assert ok(spec, anna.patch(url, json={"step_free": None}))["step_free"] is None
+    undone = ok(spec, anna.delete(f"{url}/position"))
+    assert undone["placed"] is False and undone["lat"] is None and undone["placed_by"] is None
+    again = ok(spec, ben.patch(url, json={"lat": 49.4426, "lon": 7.7749}))
+    assert again["placed_by"]["username"] == "ben" and again["editable"] is True
+    assert_error(anna.patch(url, json={"lat": 49.4, "lon": 7.7}), 403, "venue_not_yours")
     assert_error(
         anna.patch(f"{API}/venues/99999", json={"lat": 1, "lon": 1}), 404, "venue_not_found"
     )
+    assert_error(anna.delete(f"{API}/venues/99999/position"), 404, "venue_not_found")
     assert [(a, u) for a, _, _, u in audit_entries(app)] == [
         ("venue.place", world.users["anna"]),
+        ("venue.place", world.users["anna"]),
+        ("venue.update", world.users["anna"]),
         ("venue.place", world.users["ada"]),
+        ("venue.update", world.users["anna"]),
+        ("venue.unplace", world.users["anna"]),
+        ("venue.place", world.users["ben"]),
     ]
+    assert ok(spec, ada.delete(f"{url}/position"))["placed"] is False
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, None),
+        ({"lat": 49.44}, "lon"),
+        ({"step_free": "yes"}, "step_free"),
+        ({"step_free": 1}, "step_free"),
+        ({"name": "<script>alert(1)</script>"}, "name"),
+    ],
+)
+def test_bad_venue_changes_get_a_clear_error(app, world, anna, body, field):
+    resp = anna.patch(f"{API}/venues/{world.unplaced_venue}", json=body)
+    error = assert_error(resp, 422)
+    assert error.get("field") == field
+    assert audit_entries(app) == []
+
+
+def test_a_venue_name_with_html_stays_text(app, world, anna, spec):
+    from server.extensions import db
+    from server.models import Venue
+
+    with app.app_context():
+        db.session.get(Venue, world.unplaced_venue).name = "<img src=x onerror=alert(1)>"
+        db.session.commit()
+    placed = ok(spec, anna.patch(f"{API}/venues/{world.unplaced_venue}", json={"step_free": True}))
+    assert placed["name"] == "<img src=x onerror=alert(1)>" and placed["step_free"] is True
+    page = anna.get("/curator/markers?lang=en").get_data(as_text=True)
+    assert "<img src=x" not in page
+
+
+SQUARE = [[49.44685, 7.76750], [49.44685, 7.76805], [49.44648, 7.76805], [49.44648, 7.76750]]
+"""About 40 m by 40 m around the Rathaus marker."""
+
+
+def test_a_marker_gets_a_polygon_fence_that_the_findings_and_exports_use(app, world, anna, spec):
+    rathaus = world.anna_markers[2]
+    marker = ok(spec, anna.patch(f"{API}/markers/{rathaus}", json={"polygon": SQUARE}))
+    assert marker["polygon"] == SQUARE
+    closed = ok(
+        spec, anna.patch(f"{API}/markers/{rathaus}", json={"polygon": [*SQUARE, SQUARE[0]]})
+    )
+    assert closed["polygon"] == SQUARE
+    rally = ok(spec, anna.get(f"{API}/rallies/{world.draft}"))
+    assert rally["stops"][2]["marker"]["polygon"] == SQUARE
+    moved = ok(
+        spec,
+        anna.patch(
+            f"{API}/markers/{rathaus}",
+            json={"lat": 49.4470, "lon": 7.7678, "polygon": [[a + 0.0003, b] for a, b in SQUARE]},
+        ),
+    )
+    assert moved["polygon"][0] == pytest.approx([49.44715, 7.76750])
+    error = assert_error(
+        anna.patch(f"{API}/markers/{rathaus}", json={"lat": 49.4490, "lon": 7.7678}),
+        422,
+        "polygon_far_from_marker",
+    )
+    assert error["field"] == "polygon"
+    assert (
+        ok(spec, anna.patch(f"{API}/markers/{rathaus}", json={"polygon": None}))["polygon"] is None
+    )
+    created = ok(
+        spec,
+        anna.post(f"{API}/markers", json={"lat": RATHAUS[0], "lon": RATHAUS[1], "polygon": SQUARE}),
+        201,
+    )
+    assert created["polygon"] == SQUARE
+    actions = [a for a, *_ in audit_entries(app)]
+    assert actions == ["marker.update"] * 3 + ["marker.create"]
+
+
+def far_square(dlat: float) -> list[list[float]]:
+    return [[a + dlat, b] for a, b in SQUARE]
+
+
+@pytest.mark.parametrize(
+    ("polygon", "code", "says"),
+    [
+        (SQUARE[:2], "polygon_corners", "3 to 50 corners"),
+        ([[49.4467, 7.7677]] * 10_000, None, None),
+        ([[49.4467 + i * 1e-6, 7.7677] for i in range(51)], "polygon_corners", "3 to 50"),
+        ([[91, 7.7677], *SQUARE[1:]], "polygon_corners", "between -90 and 90"),
+        ([[49.4467, 181], *SQUARE[1:]], "polygon_corners", "3 to 50"),
+        ([[49.4467], *SQUARE[1:]], "polygon_corners", "3 to 50"),
+        ([["49.4467", 7.7677], *SQUARE[1:]], "polygon_corners", "3 to 50"),
+        ("a square", "polygon_corners", "3 to 50"),
+        ([SQUARE[0], SQUARE[2], SQUARE[1], SQUARE[3]], "polygon_not_simple", "crosses"),
+        ([SQUARE[0], SQUARE[1], [49.44685, 7.7690]], "polygon_not_simple", "no area"),
+        ([SQUARE[0], SQUARE[0], SQUARE[0]], "polygon_corners", "3 to 50"),
+        (far_square(0.01), "polygon_far_from_marker", "outside its polygon"),
+        (far_square(-1.5), "polygon_far_from_marker", "outside its polygon"),
+        (
+            [[49.44, 7.76], [49.44, 7.78], [49.45, 7.78], [49.45, 7.76]],
+            "polygon_too_large",
+            "up to 500 m",
+        ),
+    ],
+)
+def test_bad_polygons_get_a_clear_error(app, world, anna, spec, polygon, code, says):
+    url = f"{API}/markers/{world.anna_markers[2]}"
+    resp = anna.patch(url, json={"polygon": polygon}, headers={"Accept-Language": "en"})
+    if code is None:
+        assert resp.status_code in (413, 422), resp.status_code
+    else:
+        error = assert_error(resp, 422, code)
+        check(spec, "/curator/markers/{marker_id}", "patch", resp)
+        assert error["field"] == "polygon"
+        assert says in error["message"]
+    resp = anna.post(
+        f"{API}/markers", json={"lat": RATHAUS[0], "lon": RATHAUS[1], "polygon": polygon}
+    )
+    assert 400 <= resp.status_code < 500
+    assert audit_entries(app) == []
+
+
+def test_nan_in_a_polygon_is_400(app, world, anna):
+    raw = '{"polygon": [[NaN, 7.7677], [49.4468, 7.768], [49.4465, 7.768]]}'
+    resp = anna.patch(
+        f"{API}/markers/{world.anna_markers[2]}", data=raw, content_type="application/json"
+    )
+    assert_error(resp, 400, "invalid_json")
+
+
+def test_another_curators_marker_gets_no_polygon(app, world, ben):
+    resp = ben.patch(f"{API}/markers/{world.anna_markers[2]}", json={"polygon": SQUARE})
+    assert_error(resp, 403, "marker_not_yours")
+
+
+def test_a_rally_finish_is_set_moved_cleared_and_ends_the_route_and_exports(
+    app, world, anna, ben, spec
+):
+    url = f"{API}/rallies/{world.draft}"
+    before = ok(spec, anna.get(url))
+    assert before["finish"] is None
+    finish = {"lat": 49.4440, "lon": 7.7690}
+    rally = ok(spec, anna.patch(url, json={"finish": finish}))
+    assert rally["finish"] == finish
+    assert rally["route"][-1] == [finish["lat"], finish["lon"]]
+    assert len(rally["route"]) == len(before["route"]) + 1
+    assert rally["summary"]["length_m"] > before["summary"]["length_m"]
+    moved = ok(spec, anna.patch(url, json={"finish": {"lat": 49.4441, "lon": 7.7691}}))
+    assert moved["finish"] == {"lat": 49.4441, "lon": 7.7691}
+    for bad, field in [
+        ({"finish": {"lat": 91, "lon": 7.7}}, "finish.lat"),
+        ({"finish": {"lat": 49.4}}, "finish.lon"),
+        ({"finish": [49.4, 7.7]}, "finish"),
+        ({"finish": {"lat": 49.4, "lon": 7.7, "name": "<b>x</b>"}}, "finish.name"),
+    ]:
+        error = assert_error(anna.patch(url, json=bad), 422)
+        assert error["field"] == field, bad
+    assert_error(ben.patch(url, json={"finish": finish}), 403, "rally_not_yours")
+    cleared = ok(spec, anna.patch(url, json={"finish": None}))
+    assert cleared["finish"] is None and cleared["route"] == before["route"]
+    updates = [e for e in audit_entries(app, "rally.update") if e[2] == world.draft]
+    assert len(updates) == 3
+
+
+def test_the_finish_and_polygon_fences_reach_the_gpx_and_geojson_exports(app, world, anna):
+    import json
+
+    anna.patch(f"{API}/rallies/{world.draft}", json={"finish": {"lat": 49.444, "lon": 7.769}})
+    anna.patch(f"{API}/markers/{world.anna_markers[2]}", json={"polygon": SQUARE})
+    olga = staff_client(app, world.users["olga"])
+    base = "/organiser/annas-walk/export/route"
+    gpx = olga.get(f"{base}?format=gpx&lang=en").get_data(as_text=True)
+    assert '<wpt lat="49.444" lon="7.769">' in gpx and "<type>finish</type>" in gpx
+    doc = json.loads(olga.get(f"{base}?format=geojson&lang=en").get_data(as_text=True))
+    finish = [f for f in doc["features"] if f["properties"].get("kind") == "finish"]
+    assert [f["geometry"]["coordinates"] for f in finish] == [[7.769, 49.444]]
+    fences = [f for f in doc["features"] if f["geometry"]["type"] == "Polygon"]
+    assert len(fences) == 1 and len(fences[0]["geometry"]["coordinates"][0]) == 5
 
 
 def stops_body(ids: list[int]) -> dict[str, Any]:

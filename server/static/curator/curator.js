@@ -52,7 +52,8 @@ window.Curator = (function () {
     lonInput.removeAttribute("aria-invalid");
   }
 
-  /* A message in the live region; ``action`` ({label, run}) adds a button, e.g. Undo. */
+  /* A message in the live region; ``action`` ({label, run, seconds}) adds a button, e.g. Undo,
+     shown for ``seconds`` (default 12). */
   let statusTimer = null;
   function status(message, kind, action) {
     const box = document.getElementById("status");
@@ -66,7 +67,7 @@ window.Curator = (function () {
     }
     box.append(msg);
     clearTimeout(statusTimer);
-    if (kind !== "error") { statusTimer = setTimeout(function () { if (box.contains(msg)) { box.replaceChildren(); } }, action ? 12000 : 6000); }
+    if (kind !== "error") { statusTimer = setTimeout(function () { if (box.contains(msg)) { box.replaceChildren(); } }, action ? (action.seconds || 12) * 1000 : 6000); }
   }
 
   function icon(label, kind) {

@@ -1,4 +1,6 @@
-/* The marker editor: venues and markers on a map; click to place, drag to move, a form to edit. */
+/* The marker editor: venues and markers on a map; click to place, drag to move, a form to edit;
+   a geofence is a circle or a polygon drawn corner by corner; a venue is placed after a confirmation,
+   with an undo. */
 "use strict";
 (function () {
   const S = window.Staff;
@@ -8,11 +10,16 @@
   const VENUES = root.dataset.venues;
   const venueLayer = L.layerGroup().addTo(map);
   const markerLayer = L.layerGroup().addTo(map);
+  const fenceLayer = L.layerGroup().addTo(map);   // the selected marker's polygon as edited, with its corners
+  const MAX_CORNERS = 50;
 
   const markers = new Map();   // id -> {data, pin, circle}
   const venues = new Map();    // id -> {data, dot}
   let selected = null;
   let dirty = false;
+  let fence = null;            // the selected marker's geofence as edited: null (its circle) or [[lat, lon], ...]
+  let venueOpen = null;        // the venue shown in the venue panel
+  let proposal = null;         // a venue position waiting for Confirm: {id, pin}
 
   const form = $("marker-form");
   const field = function (name, code) { return $("m-" + name + "-" + code); };
@@ -24,6 +31,9 @@
 
   function title(m) { return C.pick(m.title) || t("untitled", { id: m.id }); }
   function round6(x) { return Math.round(x * 1e6) / 1e6; }
+  function shifted(polygon, dLat, dLon) {
+    return polygon.map(function (p) { return [round6(p[0] + dLat), round6(p[1] + dLon)]; });
+  }
 
   // --- the map ------------------------------------------------------------------------
 
@@ -39,26 +49,50 @@
         alt: title(m), icon: C.icon("", pinKind(m)), riseOnHover: true });
       const circle = L.circle([m.lat, m.lon], { radius: m.radius_m, interactive: false,
         className: "geofence geofence-" + m.id, weight: 2, fillOpacity: 0.12 });
+      const poly = L.polygon([], { interactive: false, className: "geofence fence-polygon geofence-" + m.id,
+        weight: 2, fillOpacity: 0.12 });
+      let from = null, draft = null;
       pin.on("click", function () { select(m.id); });
+      pin.on("dragstart", function (e) { from = e.target.getLatLng(); draft = fence; });
       pin.on("drag", function (e) {
-        circle.setLatLng(e.target.getLatLng());
-        if (selected === m.id) { C.setCoordinates(lat, lon, e.target.getLatLng().lat, e.target.getLatLng().lng); }
+        const at = e.target.getLatLng();
+        circle.setLatLng(at);
+        const saved = markers.get(m.id).data.polygon;
+        if (saved) { poly.setLatLngs(shifted(saved, at.lat - from.lat, at.lng - from.lng)); }
+        if (selected === m.id) {
+          C.setCoordinates(lat, lon, at.lat, at.lng);
+          if (draft) { fence = shifted(draft, at.lat - from.lat, at.lng - from.lng); renderFence(); }
+        }
       });
-      pin.on("dragend", function (e) { move(m.id, e.target.getLatLng()); });
+      pin.on("dragend", function (e) {
+        const at = e.target.getLatLng();
+        move(m.id, at, at.lat - from.lat, at.lng - from.lng);
+      });
       pin.on("add", function () { label(markers.get(m.id)); });
-      circle.addTo(markerLayer);
       pin.addTo(markerLayer);
-      entry = { data: m, pin: pin, circle: circle };
+      entry = { data: m, pin: pin, circle: circle, poly: poly };
       markers.set(m.id, entry);
     }
     entry.data = m;
     entry.pin.setLatLng([m.lat, m.lon]);
     entry.circle.setLatLng([m.lat, m.lon]);
     entry.circle.setRadius(m.radius_m);
+    showShape(entry);
     entry.pin.setIcon(C.icon("", pinKind(m)));
     label(entry);
     if (entry.pin.dragging) { m.editable ? entry.pin.dragging.enable() : entry.pin.dragging.disable(); }
     return entry;
+  }
+
+  /* A marker's fence on the map: its saved circle or polygon; the selected marker's polygon as
+     edited is drawn by renderFence instead. */
+  function showShape(entry) {
+    const m = entry.data;
+    const editing = selected === m.id;
+    const polygon = editing ? fence : m.polygon;
+    if (polygon) { markerLayer.removeLayer(entry.circle); } else { entry.circle.addTo(markerLayer); }
+    if (polygon && !editing) { entry.poly.setLatLngs(polygon); entry.poly.addTo(markerLayer); }
+    else { markerLayer.removeLayer(entry.poly); }
   }
 
   function label(entry) {
@@ -75,19 +109,10 @@
     entry = { data: v, dot: null };
     venues.set(v.id, entry);
     if (!v.placed) { return entry; }
-    const dot = L.circleMarker([v.lat, v.lon], { radius: 7, weight: 2,
+    const dot = L.circleMarker([v.lat, v.lon], { radius: 7, weight: 2, bubblingMouseEvents: false,
       fillOpacity: 0.9, className: "venue venue-" + v.id });
     dot.bindTooltip(S.el("span", { text: v.name }));
-    const popup = S.el("div", {}, [
-      S.el("strong", { text: v.name }), S.el("br"), S.el("span", { className: "small", text: v.address }),
-      S.el("br"),
-      S.el("button", { type: "button", text: t("marker_at_venue"), onclick: function () {
-        map.closePopup(); create(L.latLng(v.lat, v.lon), v.id);
-      } }),
-      v.editable ? S.el("button", { type: "button", className: "secondary", text: t("venue_move"),
-        onclick: function () { map.closePopup(); startVenueMode(v); } }) : null,
-    ]);
-    dot.bindPopup(popup);
+    dot.on("click", function () { openVenue(v.id); });
     dot.addTo(venueLayer);
     entry.dot = dot;
     return entry;
@@ -103,7 +128,9 @@
 
   map.on("click", function (e) {
     const current = mode.get();
-    if (current && current.kind === "venue") { placeVenue(current.id, e.latlng); return; }
+    if (proposal) { propose(proposal.id, e.latlng); return; }
+    if (current && current.kind === "venue") { propose(current.id, e.latlng); return; }
+    if (current && current.kind === "fence") { addCorner(e.latlng); return; }
     if (dirty && !window.confirm(t("confirm_discard"))) { return; }
     dirty = false;
     create(e.latlng);
@@ -130,16 +157,21 @@
     }
   }
 
-  async function move(id, latlng) {
+  /* The marker dragged to latlng, its saved polygon shifted along (dLat, dLon). */
+  async function move(id, latlng, dLat, dLon) {
     const entry = markers.get(id);
     const before = entry.data;
+    const body = { lat: round6(latlng.lat), lon: round6(latlng.lng) };
+    if (before.polygon) { body.polygon = shifted(before.polygon, dLat, dLon); }
     try {
-      const m = await S.api("PATCH", API + "/" + id, { lat: round6(latlng.lat), lon: round6(latlng.lng) });
+      const m = await S.api("PATCH", API + "/" + id, body);
       draw(m);
       if (selected === id) { fillPosition(m); }
       C.status(t("marker_moved", { title: title(m) }), "ok", { label: t("undo"), run: async function () {
-        try { draw(await S.api("PATCH", API + "/" + id, { lat: before.lat, lon: before.lon })); if (selected === id) { fillPosition(markers.get(id).data); } }
-        catch (e) { C.status(e.message, "error"); }
+        try {
+          draw(await S.api("PATCH", API + "/" + id, { lat: before.lat, lon: before.lon, polygon: before.polygon }));
+          if (selected === id) { fillPosition(markers.get(id).data); }
+        } catch (e) { C.status(e.message, "error"); }
       } });
     } catch (e) {
       draw(before);
@@ -156,6 +188,7 @@
       const entry = markers.get(id);
       markerLayer.removeLayer(entry.pin);
       markerLayer.removeLayer(entry.circle);
+      markerLayer.removeLayer(entry.poly);
       markers.delete(id);
       if (selected === id) { close(true); }
       renderList();
@@ -215,9 +248,93 @@
         used.append(S.el("a", { href: root.dataset.rallyUrl.replace(/0$/, String(r.id)), text: r.slug }));
       });
     } else { used.textContent = t("used_nowhere"); }
-    ["m-radius-msg", "m-coords-msg", "m-form-error"].forEach(function (id) { $(id).hidden = true; });
+    ["m-radius-msg", "m-coords-msg", "m-form-error", "m-fence-msg"].forEach(function (id) { $(id).hidden = true; });
+    fence = m.polygon ? m.polygon.map(function (p) { return [p[0], p[1]]; }) : null;
+    if (drawing()) { mode.set(null); }
+    renderFence();
     dirty = false;
   }
+
+  // --- the polygon fence of the selected marker ---------------------------------------
+
+  function drawing() { const current = mode.get(); return !!current && current.kind === "fence"; }
+
+  function renderFence() {
+    fenceLayer.clearLayers();
+    const entry = selected !== null ? markers.get(selected) : null;
+    if (entry) { showShape(entry); }
+    const editable = !!entry && entry.data.editable;
+    const info = $("m-fence-info");
+    if (!entry) { info.textContent = ""; }
+    else if (fence === null) { info.textContent = t("fence_circle_info", { radius: radius.value || entry.data.radius_m }); }
+    else if (drawing()) { info.textContent = t("fence_drawing_info", { n: fence.length }); }
+    else { info.textContent = t("fence_polygon_info", { n: fence.length }); }
+    radius.disabled = radiusRange.disabled = !editable || fence !== null;
+    $("m-fence-draw").disabled = !editable;
+    $("m-fence-close").disabled = !editable || !drawing();
+    $("m-fence-clear").disabled = !editable || fence === null || !fence.length;
+    $("m-fence-circle").disabled = !editable || fence === null;
+    if (!entry || fence === null) { return; }
+    const style = { interactive: false, className: "fence-draft", weight: 2, fillOpacity: 0.12 };
+    const shape = (drawing() ? L.polyline(fence, style) : L.polygon(fence, style)).addTo(fenceLayer);
+    fence.forEach(function (p, i) {
+      const name = t("fence_corner", { n: i + 1 });
+      const corner = L.marker(p, { draggable: editable, keyboard: false, title: name, alt: name, zIndexOffset: 500,
+        icon: L.divIcon({ className: "fence-vertex" + (i === 0 ? " first" : ""), iconSize: [12, 12] }) });
+      corner.on("drag", function (e) {
+        const at = e.target.getLatLng();
+        fence[i] = [round6(at.lat), round6(at.lng)];
+        shape.setLatLngs(fence);
+      });
+      corner.on("dragend", function () { dirty = true; renderFence(); });
+      corner.on("click", function () { if (drawing() && i === 0) { closeFence(); } });
+      corner.addTo(fenceLayer);
+      corner.getElement().dataset.corner = String(i + 1);
+    });
+  }
+
+  function fenceMessage(text) {
+    $("m-fence-msg").textContent = text || "";
+    $("m-fence-msg").hidden = !text;
+  }
+
+  function startFence() {
+    fence = [];
+    dirty = true;
+    fenceMessage("");
+    mode.set({ kind: "fence" }, t("fence_mode"));
+    renderFence();
+  }
+
+  function addCorner(latlng) {
+    if (fence.length >= MAX_CORNERS) { fenceMessage(t("fence_too_many", { max: MAX_CORNERS })); return; }
+    fence.push([round6(latlng.lat), round6(latlng.lng)]);
+    dirty = true;
+    fenceMessage("");
+    renderFence();
+  }
+
+  function closeFence() {
+    if (fence === null) { return true; }
+    if (fence.length < 3) { fenceMessage(t("fence_too_few")); return false; }
+    if (drawing()) { mode.set(null); C.status(t("fence_closed")); }
+    fenceMessage("");
+    renderFence();
+    return true;
+  }
+
+  $("m-fence-draw").addEventListener("click", startFence);
+  $("m-fence-clear").addEventListener("click", startFence);
+  $("m-fence-close").addEventListener("click", closeFence);
+  $("m-fence-circle").addEventListener("click", function () {
+    fence = null;
+    dirty = true;
+    if (drawing()) { mode.set(null); }
+    fenceMessage("");
+    renderFence();
+  });
+  $("map-mode").addEventListener("click", function () { renderFence(); });
+  document.addEventListener("keydown", function (e) { if (e.key === "Escape") { setTimeout(renderFence, 0); } });
 
   function select(id, focusTitle) {
     if (dirty && selected !== id && !window.confirm(t("confirm_discard"))) { return; }
@@ -239,6 +356,9 @@
     const id = selected;
     selected = null;
     dirty = false;
+    fence = null;
+    if (drawing()) { mode.set(null); }
+    renderFence();
     $("marker-form-section").hidden = true;
     if (id !== null && markers.has(id)) { draw(markers.get(id).data); }
     history.replaceState(null, "", window.location.pathname + window.location.search);
@@ -264,7 +384,7 @@
     if (selected === null) { return; }
     const entry = markers.get(selected);
     const r = Number(radius.value);
-    if (Number.isFinite(r) && r >= 5 && r <= 500) { entry.circle.setRadius(r); }
+    if (Number.isFinite(r) && r >= 5 && r <= 500) { entry.circle.setRadius(r); renderFence(); }
     const la = Number(lat.value.replace(",", ".")), lo = Number(lon.value.replace(",", "."));
     if (lat.value && lon.value && Number.isFinite(la) && Number.isFinite(lo) && Math.abs(la) <= 90 && Math.abs(lo) <= 180) {
       entry.circle.setLatLng([la, lo]);
@@ -284,8 +404,8 @@
     showFormError("");
     const r = readRadius();
     const position = C.readCoordinates(lat, lon, $("m-coords-msg"));
-    if (r === null || position === null) { return; }
-    const body = { lat: position.lat, lon: position.lon, radius_m: r,
+    if (r === null || position === null || !closeFence()) { return; }
+    const body = { lat: position.lat, lon: position.lon, radius_m: r, polygon: fence,
       venue_id: venueSelect.value ? Number(venueSelect.value) : null };
     ["title", "clue", "story"].forEach(function (name) {
       body[name] = {};
@@ -301,6 +421,7 @@
     } catch (e) {
       showFormError(e.message);
       const name = e.data && e.data.error && e.data.error.field;
+      if (name === "polygon") { fenceMessage(e.message); }
       const input = name && form.querySelector('[name="' + name.replace(/"/g, "") + '"]');
       if (input) { input.setAttribute("aria-invalid", "true"); input.focus(); }
     }
@@ -377,23 +498,119 @@
   }
   $("only-mine").addEventListener("change", renderList);
 
+  // --- venues: the panel, placing with a confirmation, undo ---------------------------
+
+  function openVenue(id) {
+    const v = venues.get(id).data;
+    venueOpen = id;
+    const section = $("venue-section");
+    section.hidden = false;
+    section.dataset.venueId = id;
+    $("venue-title").textContent = v.name;
+    $("venue-address").textContent = v.address;
+    $("venue-position").textContent = v.placed
+      ? t("venue_position", { lat: Number(v.lat).toFixed(6), lon: Number(v.lon).toFixed(6) }) : t("venue_no_position");
+    $("venue-placer").textContent = v.placed_by ? t("venue_placed_by", { name: v.placed_by.username }) : "";
+    $("venue-readonly").textContent = t("venue_readonly");
+    $("venue-readonly").hidden = v.editable;
+    const stepFree = $("v-step-free");
+    stepFree.value = v.step_free === null || v.step_free === undefined ? "" : String(v.step_free);
+    stepFree.disabled = !v.editable;
+    $("v-place").textContent = v.placed ? t("venue_move") : t("place_on_map");
+    $("v-place").disabled = !v.editable;
+    $("v-marker").disabled = !v.placed;
+    $("v-error").hidden = true;
+  }
+
   function startVenueMode(v) {
+    openVenue(v.id);
+    clearProposal();
     mode.set({ kind: "venue", id: v.id }, t("place_venue_mode", { name: v.name }));
   }
 
+  /* A click on the map in venue mode proposes the spot: a dashed pin (draggable) and Confirm/Cancel. */
+  function propose(id, latlng) {
+    const v = venues.get(id).data;
+    if (proposal) { map.removeLayer(proposal.pin); }
+    mode.set(null);
+    const name = t("venue_proposed", { name: v.name });
+    const pin = L.marker(latlng, { draggable: true, title: name, alt: name, zIndexOffset: 1000, icon: C.icon("?", "proposed") });
+    pin.addTo(map);
+    pin.getElement().dataset.proposedVenue = String(id);
+    proposal = { id: id, pin: pin };
+    $("venue-confirm-text").textContent = t(v.placed ? "venue_propose_move" : "venue_propose", { name: v.name });
+    $("venue-confirm").hidden = false;
+    $("venue-confirm-yes").focus();
+  }
+
+  function clearProposal() {
+    if (proposal) { map.removeLayer(proposal.pin); }
+    proposal = null;
+    $("venue-confirm").hidden = true;
+  }
+
+  $("venue-confirm-yes").addEventListener("click", function () {
+    if (!proposal) { return; }
+    const id = proposal.id, at = proposal.pin.getLatLng();
+    clearProposal();
+    placeVenue(id, at);
+  });
+  $("venue-confirm-no").addEventListener("click", clearProposal);
+  document.addEventListener("keydown", function (e) { if (e.key === "Escape" && proposal) { clearProposal(); } });
+
+  function showVenue(v) {
+    drawVenue(v);
+    renderUnplaced();
+    fillVenues(selected !== null ? markers.get(selected).data : { venue_id: null });
+    if (venueOpen === v.id) { openVenue(v.id); }
+  }
+
   async function placeVenue(id, latlng, inputs) {
+    const before = venues.get(id).data;
     try {
       const v = await S.api("PATCH", VENUES + "/" + id, { lat: round6(latlng.lat), lon: round6(latlng.lng) });
       mode.set(null);
-      drawVenue(v);
-      renderUnplaced();
-      fillVenues(selected !== null ? markers.get(selected).data : { venue_id: null });
-      C.status(t("venue_placed", { name: v.name }));
+      showVenue(v);
+      C.status(t(before.placed ? "venue_moved" : "venue_placed", { name: v.name }), "ok",
+        { label: t("undo"), seconds: 30, run: function () { undoVenue(before); } });
     } catch (e) {
       C.status(e.message, "error");
       if (inputs) { inputs.message.textContent = e.message; inputs.message.hidden = false; }
     }
   }
+
+  /* Back to where the venue was before the last placement: no position, or the old one. */
+  async function undoVenue(before) {
+    try {
+      const v = before.placed
+        ? await S.api("PATCH", VENUES + "/" + before.id, { lat: before.lat, lon: before.lon })
+        : await S.api("DELETE", VENUES + "/" + before.id + "/position");
+      showVenue(v);
+      C.status(before.placed ? t("undone") : t("venue_unplaced", { name: v.name }));
+    } catch (e) { C.status(e.message, "error"); }
+  }
+
+  $("v-place").addEventListener("click", function () { if (venueOpen !== null) { startVenueMode(venues.get(venueOpen).data); } });
+  $("v-marker").addEventListener("click", function () {
+    const v = venueOpen !== null && venues.get(venueOpen).data;
+    if (v && v.placed) { create(L.latLng(v.lat, v.lon), v.id); }
+  });
+  $("v-close").addEventListener("click", function () {
+    venueOpen = null;
+    clearProposal();
+    $("venue-section").hidden = true;
+  });
+  $("v-step-free").addEventListener("change", async function () {
+    const id = venueOpen;
+    const value = this.value === "" ? null : this.value === "true";
+    try {
+      showVenue(await S.api("PATCH", VENUES + "/" + id, { step_free: value }));
+      C.status(t("saved"));
+    } catch (e) {
+      $("v-error").textContent = e.message;
+      $("v-error").hidden = false;
+    }
+  });
 
   function renderUnplaced() {
     const list = $("unplaced");

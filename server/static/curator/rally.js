@@ -14,7 +14,11 @@
   let checks = null;           // the latest findings answer
   let formDirty = false;
   let suggestion = null;
-  let startPreview = null;
+  const previews = { start: null, finish: null };   // a start or finish picked but not saved yet
+  const POINTS = {   // the rally's start and finish: pin label, texts
+    start: { label: "S", title: "start_point", pick: "pick_start_mode", picked: "start_picked" },
+    finish: { label: "F", title: "finish_point", pick: "pick_finish_mode", picked: "finish_picked" },
+  };
   let fitted = false;
   const removed = new Map();   // marker id -> clue, task, hints of a removed stop (for Undo)
 
@@ -46,7 +50,7 @@
     $("add-stop").hidden = !rally.can.edit_stops;
     $("suggest").disabled = !rally.can.edit_stops || rally.stops.length < 3;
     const form = $("rally-form");
-    form.querySelectorAll("input, textarea, #r-save, #start-pick, #start-clear").forEach(function (x) { x.disabled = !rally.can.edit; });
+    form.querySelectorAll("input, textarea, #r-save, #start-pick, #start-clear, #finish-pick, #finish-clear").forEach(function (x) { x.disabled = !rally.can.edit; });
     ["r-slug", "r-word", "r-order-fixed", "r-order-free"].forEach(function (id) { if (!rally.can.edit_stops) { $(id).disabled = true; } });
   }
 
@@ -61,6 +65,9 @@
     const s = rally.start;
     C.setCoordinates($("start-lat"), $("start-lon"), s ? s.lat : null, s ? s.lon : null);
     $("start-name").value = s ? s.name : "";
+    const f = rally.finish;
+    C.setCoordinates($("finish-lat"), $("finish-lon"), f ? f.lat : null, f ? f.lon : null);
+    $("finish-coords-msg").hidden = true;
     $("r-form-error").hidden = true;
     $("start-coords-msg").hidden = true;
     formDirty = false;
@@ -165,19 +172,26 @@
     });
     rally.stops.forEach(function (s, i) {
       const m = s.marker;
-      L.circle([m.lat, m.lon], { radius: m.radius_m, interactive: false, className: "geofence stop-fence stop-fence-" + m.id,
-        weight: 2, fillOpacity: 0.15 }).addTo(stopLayer);
+      const fence = { interactive: false, className: "geofence stop-fence stop-fence-" + m.id, weight: 2, fillOpacity: 0.15 };
+      (m.polygon ? L.polygon(m.polygon, fence) : L.circle([m.lat, m.lon], Object.assign({ radius: m.radius_m }, fence))).addTo(stopLayer);
       const pin = L.marker([m.lat, m.lon], { icon: C.icon(i + 1, "stop"), title: (i + 1) + ". " + markerTitle(m), keyboard: true });
       pin.bindPopup(S.el("div", {}, [S.el("strong", { text: (i + 1) + ". " + markerTitle(m) }),
         s.letter ? S.el("div", { text: t("reveals_letter", { letter: s.letter }) }) : null]));
       pin.addTo(stopLayer);
     });
-    if (rally.start) {
-      L.marker([rally.start.lat, rally.start.lon], { icon: C.icon("S", "start"), title: t("start_point"), keyboard: true }).addTo(stopLayer);
-    }
+    ["start", "finish"].forEach(function (kind) {
+      const p = rally[kind];
+      if (!p) { return; }
+      const pin = L.marker([p.lat, p.lon], { icon: C.icon(POINTS[kind].label, kind), title: t(POINTS[kind].title),
+        alt: t(POINTS[kind].title), keyboard: true, draggable: rally.can.edit });
+      pin.on("dragend", function (e) { picked(kind, e.target.getLatLng(), false); });
+      pin.addTo(stopLayer);
+      pin.getElement().dataset.point = kind;
+    });
     if (!fitted) {
       const points = rally.stops.map(function (s) { return [s.marker.lat, s.marker.lon]; });
       if (rally.start) { points.push([rally.start.lat, rally.start.lon]); }
+      if (rally.finish) { points.push([rally.finish.lat, rally.finish.lon]); }
       if (!points.length) { markers.forEach(function (m) { points.push([m.lat, m.lon]); }); }
       if (points.length) { map.fitBounds(points, { padding: [40, 40], maxZoom: 17 }); } else { map.setView([20, 0], 2); }
       fitted = true;
@@ -192,25 +206,37 @@
     if (suggestion) {
       const line = suggestion.marker_ids.map(function (id) { const m = markers.get(id); return [m.lat, m.lon]; });
       if (rally.start) { line.unshift([rally.start.lat, rally.start.lon]); }
+      if (rally.finish) { line.push([rally.finish.lat, rally.finish.lon]); }
       L.polyline(line, { weight: 4, dashArray: "8 8", className: "route-suggested", interactive: false }).addTo(routeLayer);
     }
   }
 
   map.on("click", function (e) {
-    if (mode.get() === "start") {
-      C.setCoordinates($("start-lat"), $("start-lon"), e.latlng.lat, e.latlng.lng);
-      formDirty = true;
+    const kind = mode.get();
+    if (kind === "start" || kind === "finish") {
       mode.set(null);
-      previewStart();
-      C.status(t("start_picked"));
+      picked(kind, e.latlng, true);
     }
   });
 
+  /* A start or finish picked on the map (clicked, or its pin dragged): into the form, saved with it. */
+  function picked(kind, latlng, preview) {
+    C.setCoordinates($(kind + "-lat"), $(kind + "-lon"), latlng.lat, latlng.lng);
+    formDirty = true;
+    if (preview) { previewPoint(kind); }
+    C.status(t(POINTS[kind].picked));
+  }
 
-  function previewStart() {
-    if (startPreview) { map.removeLayer(startPreview); startPreview = null; }
-    const p = C.readCoordinates($("start-lat"), $("start-lon"), null);
-    if (p) { startPreview = L.marker([p.lat, p.lon], { icon: C.icon("S", "start"), interactive: false, keyboard: false, opacity: 0.6 }).addTo(map); }
+  function previewPoint(kind) {
+    if (previews[kind]) { map.removeLayer(previews[kind]); previews[kind] = null; }
+    const p = C.readCoordinates($(kind + "-lat"), $(kind + "-lon"), null);
+    if (p) {
+      previews[kind] = L.marker([p.lat, p.lon], { icon: C.icon(POINTS[kind].label, kind + " preview"), interactive: false, keyboard: false, opacity: 0.6 }).addTo(map);
+    }
+  }
+
+  function clearPreviews() {
+    ["start", "finish"].forEach(function (kind) { if (previews[kind]) { map.removeLayer(previews[kind]); previews[kind] = null; } });
   }
 
   // --- changes ------------------------------------------------------------------------
@@ -351,14 +377,16 @@
   });
 
   $("rally-form").addEventListener("input", function () { formDirty = true; });
-  $("start-lat").addEventListener("change", previewStart);
-  $("start-lon").addEventListener("change", previewStart);
-  $("start-pick").addEventListener("click", function () { mode.set("start", t("pick_start_mode")); });
-  $("start-clear").addEventListener("click", function () {
-    C.setCoordinates($("start-lat"), $("start-lon"), null, null);
-    $("start-name").value = "";
-    formDirty = true;
-    previewStart();
+  ["start", "finish"].forEach(function (kind) {
+    $(kind + "-lat").addEventListener("change", function () { previewPoint(kind); });
+    $(kind + "-lon").addEventListener("change", function () { previewPoint(kind); });
+    $(kind + "-pick").addEventListener("click", function () { mode.set(kind, t(POINTS[kind].pick)); });
+    $(kind + "-clear").addEventListener("click", function () {
+      C.setCoordinates($(kind + "-lat"), $(kind + "-lon"), null, null);
+      if (kind === "start") { $("start-name").value = ""; }
+      formDirty = true;
+      previewPoint(kind);
+    });
   });
 
   $("rally-form").addEventListener("submit", async function (event) {
@@ -381,9 +409,15 @@
     } else {
       body.start = null;
     }
+    body.finish = null;
+    if ($("finish-lat").value.trim() || $("finish-lon").value.trim()) {
+      const p = C.readCoordinates($("finish-lat"), $("finish-lon"), $("finish-coords-msg"));
+      if (!p) { return; }
+      body.finish = { lat: p.lat, lon: p.lon };
+    }
     try {
       const data = await S.api("PATCH", API, body);
-      if (startPreview) { map.removeLayer(startPreview); startPreview = null; }
+      clearPreviews();
       show(data);
       renderForm();
       await refreshFindings();
