@@ -21,16 +21,19 @@ import pytest
 
 from markers.geo import LatLon, destination, distance_m
 from markers.geofence import tolerance_m
+from routes.rallyfile import demo_rally
 from tests.server.helpers import (
     API,
     DemoStop,
     backdate_team,
+    bearer,
     checkin,
     count_rows,
     create_team,
     demo_stops,
     get_team,
     iso,
+    new_event_id,
     qr_url,
     rally_start,
     scan,
@@ -42,6 +45,24 @@ WORD = "BARBAROSSA"
 ACCURACY = 8.0
 AR_RADIUS_M = 150.0
 FULL_SCORE = 10 * 100 + 200
+DEMO = demo_rally()
+WAITING = {i: s.task for i, s in enumerate(DEMO.stops) if s.task and s.task.letter_on == "answer"}
+"""Stops whose letter waits for their task's answer (the demo's stop 1)."""
+TASK_POINTS = sum(t.points for t in WAITING.values())
+
+
+def letter_on_finding(i: int) -> str | None:
+    return None if i in WAITING else WORD[i]
+
+
+def answer_waiting_tasks(client, token: str) -> None:
+    """Answer, right at once, each task whose stop's letter waits for it."""
+    for i, task in WAITING.items():
+        body = {"stop": i + 1, "answer": task.shown_answer, "client_event_id": new_event_id()}
+        resp = client.post(f"{API}/team/answers", json=body, headers=bearer(token))
+        assert resp.get_json()["correct"] is True, resp.get_json()
+
+
 WALK_BETWEEN_STOPS = timedelta(minutes=10)
 """Room to walk between any two stops of the demo (they lie at most ~1.5 km apart)."""
 
@@ -98,16 +119,23 @@ def in_reach(stop: DemoStop, p: LatLon) -> bool:
     return distance_m(stop.position, p) - stop.radius_m <= tolerance_m(ACCURACY)
 
 
-def assert_complete(team: dict[str, Any], method: str) -> None:
+def assert_complete(client, token: str, method: str) -> dict[str, Any]:
+    """The team has found every stop; once the waiting tasks are answered it has every letter."""
+    before = get_team(client, token)
+    assert before["finished"] is True and before["score"] == FULL_SCORE
+    assert [i for i, letter in enumerate(before["letters"]) if letter is None] == list(WAITING)
+    answer_waiting_tasks(client, token)
+    team = get_team(client, token)
     assert team["finished"] is True
     assert "".join(team["letters"]) == WORD
     assert team["solution"] == " ".join(WORD)
-    assert team["score"] == FULL_SCORE
+    assert team["score"] == FULL_SCORE + TASK_POINTS
     assert team["progress"] == {"found": 10, "total": 10}
     assert team["open"] == []
     assert {f["method"] for f in team["found"]} == {method}
     assert [f["stop"] for f in team["found"]] == list(range(1, 11))
     assert team["finished_at"] == max(f["found_at"] for f in team["found"])
+    return team
 
 
 def test_gps_walk_plays_the_whole_rally_in_fixed_order(app, client, demo):
@@ -127,7 +155,7 @@ def test_gps_walk_plays_the_whole_rally_in_fixed_order(app, client, demo):
         if expect_find:
             (found,) = body["found_now"]
             assert found["marker_id"] == stops[next_stop].marker_id
-            assert found["letter"] == WORD[next_stop]
+            assert found["letter"] == letter_on_finding(next_stop)
             assert found["story"] == stops[next_stop].story["en"]
             assert (found["lat"], found["lon"]) == tuple(stops[next_stop].position)
             finds.append(found)
@@ -135,8 +163,7 @@ def test_gps_walk_plays_the_whole_rally_in_fixed_order(app, client, demo):
         assert body["team"]["progress"]["found"] == next_stop
     assert next_stop == len(stops) == 10
 
-    team = get_team(client, walked.token)
-    assert_complete(team, "gps")
+    team = assert_complete(client, walked.token, "gps")
     assert team["finished_at"] == finds[-1]["found_at"]
     assert [f["found_at"] for f in team["found"]] == [f["found_at"] for f in finds]
     assert count_rows(app, "Discovery", team_id=walked.team_id) == 10
@@ -165,12 +192,16 @@ def test_qr_codes_play_the_whole_rally_in_fixed_order(app, client, demo):
         body = scan(client, token, url, at=started + (i + 1) * WALK_BETWEEN_STOPS).get_json()
         assert body["result"] == "found", body
         (found,) = body["found_now"]
-        assert (found["stop"], found["letter"], found["method"]) == (i + 1, WORD[i], "qr")
-        assert body["team"]["letters"][: i + 1] == list(WORD[: i + 1])
+        assert (found["stop"], found["letter"], found["method"]) == (
+            i + 1,
+            letter_on_finding(i),
+            "qr",
+        )
+        assert body["team"]["letters"][: i + 1] == [letter_on_finding(j) for j in range(i + 1)]
         assert body["team"]["letters"][i + 1 :] == [None] * (9 - i)
         if i + 1 < len(stops):
             assert [o["marker_id"] for o in body["team"]["open"]] == [stops[i + 1].marker_id]
-    assert_complete(get_team(client, token), "qr")
+    assert_complete(client, token, "qr")
 
 
 def test_qr_codes_in_free_order(app, client, demo):
@@ -189,11 +220,12 @@ def test_qr_codes_in_free_order(app, client, demo):
         url = qr_url(app, rally_id, stops[i].marker_id)
         body = scan(client, token, url, at=started + n * WALK_BETWEEN_STOPS).get_json()
         assert body["result"] == "found", body
-        assert body["found_now"][0]["letter"] == WORD[i]
+        assert body["found_now"][0]["letter"] == letter_on_finding(i)
         letters = body["team"]["letters"]
-        assert [j for j, letter in enumerate(letters) if letter] == sorted(order[:n])
+        shown = sorted(j for j in order[:n] if j not in WAITING)
+        assert [j for j, letter in enumerate(letters) if letter] == shown
         assert len(body["team"]["open"]) == 10 - n
-    assert_complete(get_team(client, token), "qr")
+    assert_complete(client, token, "qr")
 
 
 def test_gps_walk_in_free_order_backwards(app, client, demo):
@@ -211,8 +243,7 @@ def test_gps_walk_in_free_order_backwards(app, client, demo):
     ]
     assert sorted(found_order) == list(range(1, 11))
     assert found_order != list(range(1, 11))
-    team = get_team(client, walked.token)
-    assert_complete(team, "gps")
+    assert_complete(client, walked.token, "gps")
 
 
 def _number_pattern(value: float) -> re.Pattern[str]:

@@ -172,7 +172,13 @@ def test_two_instances_share_game_state_and_rate_limits(instances):
     assert (status, again) == (200, found), "a resent event gets the first answer anywhere"
     for base in (a, a, b):
         status, team = call(base, "GET", "/team", token=token)
-        assert team["progress"]["found"] == 1 and team["letters"][0] == "B"
+        # the demo's stop 1 gives its letter once its question is answered
+        assert team["progress"]["found"] == 1 and team["letters"][0] is None
+    answer = {"stop": 1, "answer": "1892", "client_event_id": str(uuid.uuid4())}
+    status, right = call(a, "POST", "/team/answers", answer, token=token)
+    assert status == 200 and right["correct"] is True
+    status, team = call(b, "GET", "/team", token=token)
+    assert team["letters"][0] == "B" and team["score"] == 150
 
     # RATELIMIT_TEAM_CREATE is 3 per minute, counted in Redis across both instances.
     assert call(b, "POST", f"/rallies/{SLUG}/teams", {"name": "Zwei"})[0] == 201
