@@ -25,6 +25,7 @@ from werkzeug.exceptions import HTTPException
 from markers.geo import LatLon
 from markers.i18n import LANGUAGES, PLAYER_LANGUAGES
 from tests import databases
+from tests.browser.test_curator_editor import empty_map_point
 from tests.live import serve
 
 pytestmark = pytest.mark.browser
@@ -173,6 +174,58 @@ def assist_dialog(page: Page, world: World, url: str) -> None:
     expect(page.locator("#assist-dialog")).to_be_visible()
 
 
+def fence_drawn(page: Page, world: World, url: str) -> None:
+    """The marker form after a polygon geofence was drawn around the marker on the map."""
+    marker_form(page, world, url)
+    icon = page.locator(f'.leaflet-marker-icon[data-marker-id="{world.ids["own_marker"]}"]')
+    box = icon.bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"]
+    page.click("#m-fence-draw")
+    for dx, dy in [(-60, -45), (50, -55), (70, 35), (-5, 60)]:
+        page.mouse.click(x + dx, y + dy)
+    page.locator(".fence-vertex.first").click()
+    expect(page.locator("path.fence-draft")).to_have_count(1)
+
+
+def venue_confirm(page: Page, world: World, url: str) -> None:
+    """The markers editor asking to confirm where an unplaced venue goes."""
+    ready("#marker-editor[data-ready=true]")(page, world, url)
+    page.locator("#unplaced li button").first.click()
+    page.mouse.click(*empty_map_point(page))
+    expect(page.locator("#venue-confirm")).to_be_visible()
+
+
+def answered_wrong(page: Page, world: World, url: str) -> None:
+    """The team page after stop 1's question got a wrong answer (its verdict and form show)."""
+    as_team(1)(page, world, url)
+    page.fill("#answer-1", "1")
+    with page.expect_navigation():
+        page.click("#stop-1 .answer-form button[type=submit]")
+
+
+def hint_offered(page: Page, world: World, url: str) -> None:
+    """The team page with the offer of a hint unfolded (its cost and the button to take it)."""
+    as_team(0)(page, world, url)
+    page.click("details.take-hint summary")
+
+
+def hint_taken(page: Page, world: World, url: str) -> None:
+    """The team page after a hint was taken."""
+    hint_offered(page, world, url)
+    with page.expect_navigation():
+        page.click("details.take-hint button[type=submit]")
+
+
+def stop_details(page: Page, world: World, url: str) -> None:
+    """The rally editor with the first stop's clue, task and hints unfolded, and the phone
+    preview of it open after "found"."""
+    ready("#rally-editor[data-ready=true]")(page, world, url)
+    page.locator("details.stop-more summary").first.click()
+    page.locator("button.preview-stop").first.click()
+    page.click("#preview-step-found")
+
+
 def new_rally_error(page: Page, world: World, url: str) -> None:
     """The curator's start page after a new rally was asked for without a slug."""
     page.goto(url)
@@ -193,6 +246,9 @@ SCREENS: list[Screen] = [
     Screen("team-start", "/play/{slug}/team", as_team(0)),
     Screen("team-some-found", "/play/{slug}/team", as_team(3)),
     Screen("team-finished", "/play/{slug}/team", as_team(10)),
+    Screen("team-task-answered-wrong", "/play/{slug}/team", answered_wrong),
+    Screen("team-hint-offered", "/play/{slug}/team", hint_offered),
+    Screen("team-hint-taken", "/play/{slug}/team", hint_taken),
     Screen("not-found", "/no-such-page"),
     Screen("login", "/login"),
     Screen("login-error", "/login", submit("form", username="nobody", password="wrong")),
@@ -208,6 +264,8 @@ SCREENS: list[Screen] = [
         marker_form,
         "curator",
     ),
+    Screen("curator-marker-fence", "/curator/markers#marker-{own_marker}", fence_drawn, "curator"),
+    Screen("curator-venue-confirm", "/curator/markers", venue_confirm, "curator"),
     Screen(
         "curator-rally",
         "/curator/rallies/{draft}",
@@ -221,6 +279,7 @@ SCREENS: list[Screen] = [
         "curator",
     ),
     Screen("curator-rally-walked", "/curator/rallies/{draft}", after_walk, "curator"),
+    Screen("curator-rally-stop-preview", "/curator/rallies/{draft}", stop_details, "curator"),
     Screen("curator-audit", "/curator/audit", who="curator"),
     Screen("organiser", "/organiser/", who="organiser"),
     Screen("organiser-rally", "/organiser/{slug}/", who="organiser"),
@@ -287,6 +346,9 @@ def _serve_world(folder: Path) -> Iterator[World]:
         for i, marker_id in enumerate(stops[:3]):
             draft.stops.append(models.RallyStop(marker_id=marker_id, position=i))
         db.session.add(draft)
+        own = models.Marker(lat=49.4446, lon=7.7690, radius_m=20, owner_id=anna.id)
+        own.set_text("title", {"de": "Eigener Marker", "en": "Own marker"})
+        db.session.add(own)
         db.session.flush()
         for action, kind, row_id in (
             ("rally.create", "rally", draft.id),
@@ -303,6 +365,7 @@ def _serve_world(folder: Path) -> Iterator[World]:
             "rally": demo.rally_id,
             "draft": draft.id,
             "marker": stops[0],
+            "own_marker": own.id,
             "qr": _token(game.qr_url_for(demo.rally_id, stops[0])),
             "qr3": _token(game.qr_url_for(demo.rally_id, stops[2])),
         }
