@@ -145,6 +145,8 @@ class Venue(db.Model):
     fact: Mapped[str] = mapped_column(Text, default="")
     step_free: Mapped[bool | None]
     """Reachable without steps; None while nobody has said."""
+    placed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    """The curator who gave the venue its position on the map (None: it came with its data)."""
 
 
 class Marker(Texts, db.Model):

@@ -117,12 +117,8 @@ def _locked_venue(venue_id: int) -> Venue:
 @curator
 def curator_venues():
     rows = db.session.scalars(select(Venue).order_by(Venue.name)).all()
-    placers, me, users = access.venue_placers(), _me(), _users()
-    return {
-        "venues": [
-            shapes.venue(v, me, users.get(placers[v.id]) if v.id in placers else None) for v in rows
-        ]
-    }
+    me, users = _me(), _users()
+    return {"venues": [shapes.venue(v, me, users.get(access.venue_placer(v))) for v in rows]}
 
 
 @bp.patch("/curator/venues/<int:venue_id>")
@@ -136,6 +132,8 @@ def curator_update_venue(venue_id: int):
         after = [body["lat"], body["lon"]]
         if after != before:
             venue.lat, venue.lon = after
+            if before is None:
+                venue.placed_by_id = _me().id
             audit.record(
                 "venue.place", "venue", venue.id, name=venue.name, before=before, after=after
             )
@@ -160,6 +158,7 @@ def curator_unplace_venue(venue_id: int):
     if venue.lat is not None or venue.lon is not None:
         before = [venue.lat, venue.lon]
         venue.lat = venue.lon = None
+        venue.placed_by_id = None
         audit.record("venue.unplace", "venue", venue.id, name=venue.name, before=before)
         db.session.commit()
     return _venue_json(venue)

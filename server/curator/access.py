@@ -20,7 +20,6 @@ from sqlalchemy import func, select
 
 from server.extensions import db
 from server.models import (
-    AuditEntry,
     Marker,
     Rally,
     RallyStatus,
@@ -61,32 +60,11 @@ def can_edit_rally(user: User, rally: Rally) -> bool:
     return is_owner_or_admin(user, rally.owner_id) and rally.status is not RallyStatus.CLOSED
 
 
-def venue_placers(venue_ids: list[int] | None = None) -> dict[int, int]:
-    """Venue id -> the user who gave it its present position: the author of the latest
-    "venue.place" from no position (a move keeps the placer; taking the position back ends it)."""
-    query = (
-        select(AuditEntry)
-        .where(AuditEntry.object_type == "venue")
-        .where(AuditEntry.action.in_(("venue.place", "venue.unplace")))
-        .order_by(AuditEntry.id)
-    )
-    if venue_ids is not None:
-        query = query.where(AuditEntry.object_id.in_(venue_ids))
-    placers: dict[int, int] = {}
-    for entry in db.session.scalars(query):
-        if entry.object_id is None:
-            continue
-        if entry.action == "venue.unplace":
-            placers.pop(entry.object_id, None)
-        elif (entry.detail or {}).get("before") is None and entry.user_id is not None:
-            placers[entry.object_id] = entry.user_id
-    return placers
-
-
 def venue_placer(venue: Venue) -> int | None:
+    """The user who gave the venue its present position (None: unplaced, or from its data)."""
     if venue.lat is None or venue.lon is None:
         return None
-    return venue_placers([venue.id]).get(venue.id)
+    return venue.placed_by_id
 
 
 def can_edit_venue(user: User, venue: Venue, placer: int | None) -> bool:

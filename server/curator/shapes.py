@@ -18,7 +18,7 @@ def owner(user: models.User | None) -> dict[str, Any] | None:
 
 
 def venue(v: models.Venue, user: models.User, placer: models.User | None = None) -> dict[str, Any]:
-    """A venue; ``placer``: who gave it its position (access.venue_placers)."""
+    """A venue; ``placer``: who gave it its position (access.venue_placer)."""
     return {
         "id": v.id,
         "name": v.name,

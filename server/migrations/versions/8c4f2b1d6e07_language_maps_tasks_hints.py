@@ -1,4 +1,4 @@
-"""Texts as language maps (de, en, de-x-ls); stop tasks and hints; step-free venues
+"""Texts as language maps (de, en, de-x-ls); stop tasks and hints; step-free venues and who placed them
 
 Revision ID: 8c4f2b1d6e07
 Revises: 5d1c0a7e9b21
@@ -58,6 +58,10 @@ def upgrade():
         batch_op.alter_column("hints", existing_type=sa.JSON(), nullable=False)
     with op.batch_alter_table("venue") as batch_op:
         batch_op.add_column(sa.Column("step_free", sa.Boolean(), nullable=True))
+        batch_op.add_column(sa.Column("placed_by_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            "fk_venue_placed_by_id_user", "user", ["placed_by_id"], ["id"], ondelete="SET NULL"
+        )
     with op.batch_alter_table("team") as batch_op:
         batch_op.alter_column(
             "language", existing_type=sa.String(length=2), type_=sa.String(length=10)
@@ -90,6 +94,8 @@ def downgrade():
             "language", existing_type=sa.String(length=10), type_=sa.String(length=2)
         )
     with op.batch_alter_table("venue") as batch_op:
+        batch_op.drop_constraint("fk_venue_placed_by_id_user", type_="foreignkey")
+        batch_op.drop_column("placed_by_id")
         batch_op.drop_column("step_free")
     with op.batch_alter_table("rally_stop") as batch_op:
         batch_op.drop_column("hints")
