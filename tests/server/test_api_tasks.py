@@ -211,7 +211,8 @@ def test_answers_need_the_team_token(client, tasked):
 
 
 def test_the_demo_rally_played_with_its_tasks_and_hints(app, client, demo):
-    """Every stop of the demo found, every hint taken, each task answered wrong once, then right."""
+    """Every stop of the demo found, every hint taken, each task answered wrong once, then right;
+    both answers sent again (with the other answer inside) change nothing."""
     from server import models
     from server.extensions import db
 
@@ -235,9 +236,14 @@ def test_the_demo_rally_played_with_its_tasks_and_hints(app, client, demo):
             continue
         shown = found_stop(get_team(client, token), index + 1)["task"]
         assert shown["question"] and shown["answer"] is None
-        assert answer(client, token, index + 1, _wrong(task)).get_json()["correct"] is False
-        right = answer(client, token, index + 1, _right(task)).get_json()
+        wrong_id, right_id = new_event_id(), new_event_id()
+        wrong = answer(client, token, index + 1, _wrong(task), wrong_id).get_json()
+        assert wrong["correct"] is False
+        right = answer(client, token, index + 1, _right(task), right_id).get_json()
         assert right["correct"] is True, (index, right)
+        for event_id, first in ((wrong_id, wrong), (right_id, right)):
+            value = _right(task) if event_id == wrong_id else _wrong(task)
+            assert answer(client, token, index + 1, value, event_id).get_json() == first
         won += right["points"]
     team = get_team(client, token)
     assert team["finished"] and all(team["letters"])
