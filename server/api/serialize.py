@@ -147,17 +147,21 @@ def answer_result(
     row: models.Team, rally: domain.Rally, outcome: rules.Outcome, lang: str
 ) -> dict[str, Any]:
     """The answer to a task's answer: right or not, points won, attempts left, the team."""
+    return {**verdict(outcome), "team": team(row, rally, outcome.view, lang)}
+
+
+def verdict(outcome: rules.Outcome) -> dict[str, Any]:
+    """An answer's verdict: correct, wrong or why it was refused; points won, attempts left."""
     result = outcome.answer
     if outcome.rejection is not None:
-        verdict = outcome.rejection.value
+        code = outcome.rejection.value
     else:
-        verdict = "correct" if result is not None and result.correct else "wrong"
+        code = "correct" if result is not None and result.correct else "wrong"
     return {
-        "result": verdict,
+        "result": code,
         "correct": bool(result and result.correct),
         "points": result.points if result else 0,
         "attempts_left": result.attempts_left if result else 0,
-        "team": team(row, rally, outcome.view, lang),
     }
 
 

@@ -27,6 +27,7 @@ from markers import tokens
 from routes import rules
 from routes.tasks import MAX_ANSWER_CHARS, TaskType
 from server import game, models, rallies, teams
+from server.api import serialize
 from server.auth import safe_next
 from server.extensions import db
 from server.i18n import language, pick_text, set_preferred, t
@@ -290,18 +291,7 @@ def _answer_body(number: int, outcome: rules.Outcome) -> dict[str, Any]:
     if outcome.rejection is rules.Rejection.BAD_ANSWER:
         db.session.rollback()
         raise _BadAnswer
-    result = outcome.answer
-    if outcome.rejection is not None:
-        verdict = outcome.rejection.value
-    else:
-        verdict = "correct" if result is not None and result.correct else "wrong"
-    return {
-        "result": verdict,
-        "stop": number,
-        "correct": bool(result and result.correct),
-        "points": result.points if result else 0,
-        "attempts_left": result.attempts_left if result else 0,
-    }
+    return {**serialize.verdict(outcome), "stop": number}
 
 
 def _form_error(kind: TaskType | None) -> str:
