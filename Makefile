@@ -8,7 +8,7 @@ PORT   ?= 5000
 
 PYTEST_WORKERS ?= 3
 
-.PHONY: run test test-fast screenshots lint bench client android-src android system-deps clean
+.PHONY: run test test-fast screenshots lint bench client android-src android android-release android-art system-deps clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,15 +56,29 @@ client: $(STAMP)
 	$(BIN)/artcaching-client
 
 ## The folder buildozer packs: p4a wants main.py at its top, beside client/, markers/, routes/.
+## ARTCACHING_DEFAULT_SERVER (e.g. https://events.example.org) becomes the app's default server,
+## written to client/build_config.json in that folder; empty: no default (docs/android.md).
+ARTCACHING_DEFAULT_SERVER ?=
+export ARTCACHING_DEFAULT_SERVER
+ANDROID_SRC ?= build/android
 android-src:
-	rm -rf build/android && mkdir -p build/android
-	cp -r client markers routes build/android/
-	cp client/android/main.py build/android/main.py
-	find build/android -name __pycache__ -prune -exec rm -rf {} +
+	rm -rf $(ANDROID_SRC) && mkdir -p $(ANDROID_SRC)
+	cp -r client markers routes $(ANDROID_SRC)/
+	cp client/android/main.py $(ANDROID_SRC)/main.py
+	find $(ANDROID_SRC) -name __pycache__ -prune -exec rm -rf {} +
+	$(PYTHON) client/android/build_config.py $(ANDROID_SRC)
 
-## The APK (needs buildozer, the Android SDK and NDK: see docs/android.md).
+## The debug APK and the release app bundle (need buildozer, the Android SDK and NDK: see
+## docs/android.md). buildozer.spec's source.dir is build/android.
 android: android-src
 	cd client/android && buildozer android debug
+
+android-release: android-src
+	cd client/android && buildozer android release
+
+## Redraw the launcher icon and the presplash (client/android/art/, checked in).
+android-art: $(STAMP)
+	$(BIN)/python client/android/make_art.py
 
 clean:
 	rm -rf $(VENV) instance artifacts .pytest_cache .ruff_cache .hypothesis

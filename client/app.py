@@ -172,7 +172,7 @@ class ArtCachingApp(App):
 
     def start_sensors(self) -> None:
         """GPS, compass and camera: simulated on the desktop, real on the phone."""
-        from client.sensors import heading, location
+        from client.sensors import declination, heading, location
 
         o = self.cli
         speedup = o.speedup or 1.0
@@ -183,13 +183,19 @@ class ArtCachingApp(App):
         else:
             loc = None
         compass: Any = None
+        on_fix = self.session.handle_fix
         if platform == "android":
-            compass = heading.FirstAvailable(heading.AndroidHeading(), heading.PlyerHeading())
+            # magnetic to true north by the WMM at the player's position (recomputed every 10 km)
+            magnetic = declination.Declination()
+            compass = heading.FirstAvailable(
+                heading.AndroidHeading(magnetic), heading.PlyerHeading(declination=magnetic)
+            )
+            on_fix = self._fix_and_declination(magnetic)
         elif o.heading == "auto":
             self._sway = Clock.schedule_interval(self._look_at_target, 0.1)
         elif o.heading != "off":
             compass = heading.ScriptedHeading([(0.0, o.heading)], loop=True)
-        for provider, callback in ((loc, self.session.handle_fix), (compass, self._on_orientation)):
+        for provider, callback in ((loc, on_fix), (compass, self._on_orientation)):
             if provider is None:
                 continue
             try:
@@ -198,6 +204,13 @@ class ArtCachingApp(App):
             except Exception as exc:  # a missing sensor must not stop the game
                 Logger.warning(f"ArtCaching: {type(provider).__name__} unavailable: {exc}")
         self.feed.start(o.frames)
+
+    def _fix_and_declination(self, magnetic: Any) -> Any:
+        def on_fix(fix: Any) -> None:
+            magnetic.on_fix(fix)
+            self.session.handle_fix(fix)
+
+        return on_fix
 
     def _look_at_target(self, *_: Any) -> None:
         """The desktop's simulated compass: towards the nearest target, swaying by +-12 deg."""

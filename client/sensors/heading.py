@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from client.ar import normalize_deg
 from client.sensors import Orientation, Provider, Replay
+from client.sensors.declination import Declination
 from client.sensors.location import SensorUnavailable
 
 OrientationCallback = Callable[[Orientation], None]
@@ -58,15 +59,20 @@ def camera_orientation(r: Matrix, declination_deg: float = 0.0) -> Orientation:
     return Orientation(normalize_deg(heading), pitch)
 
 
+def declination_deg(declination: Declination | None) -> float:
+    """The current declination (read on every reading: a float, recomputed elsewhere)."""
+    return declination.deg if declination is not None else 0.0
+
+
 class AndroidHeading:
     """The rotation vector sensor through pyjnius (Android only), as camera Orientation readings.
 
-    declination_deg turns magnetic into true north (Kaiserslautern: about +3); set it from
-    android.hardware.GeomagneticField or the rally's settings.
+    The sensor gives magnetic north; declination (the World Magnetic Model at the player's
+    position, client.sensors.declination) turns it into true north (Kaiserslautern: about +3.5).
     """
 
-    def __init__(self, declination_deg: float = 0.0) -> None:
-        self.declination_deg = declination_deg
+    def __init__(self, declination: Declination | None = None) -> None:
+        self.declination = declination
         self._listener: Any = None
         self._manager: Any = None
 
@@ -96,7 +102,7 @@ class AndroidHeading:
                     if len(v) >= 4
                     else matrix_from_rotation_vector(*v[:3])
                 )
-                callback(camera_orientation(r, owner.declination_deg))
+                callback(camera_orientation(r, declination_deg(owner.declination)))
 
             @java_method("(Landroid/hardware/Sensor;I)V")
             def onAccuracyChanged(self, sensor, accuracy):
@@ -115,9 +121,9 @@ class AndroidHeading:
 class PlyerHeading:
     """plyer's spatialorientation, polled on a thread (a fallback where no rotation vector is)."""
 
-    def __init__(self, interval_s: float = 0.05, declination_deg: float = 0.0) -> None:
+    def __init__(self, interval_s: float = 0.05, declination: Declination | None = None) -> None:
         self.interval_s = interval_s
-        self.declination_deg = declination_deg
+        self.declination = declination
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -133,7 +139,7 @@ class PlyerHeading:
                 if None in angles:
                     continue
                 r = matrix_from_angles(*angles)
-                callback(camera_orientation(r, self.declination_deg))
+                callback(camera_orientation(r, declination_deg(self.declination)))
 
         self._thread = threading.Thread(target=poll, name="plyer-heading", daemon=True)
         self._thread.start()
