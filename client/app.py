@@ -34,14 +34,14 @@ from kivy.utils import platform
 
 from client import i18n, speech
 from client import settings as settings_mod
+from client.camera_geometry import IDENTITY, TiltExit
 from client.options import default_data_dir, parse_args
 from client.screens import SCREENS, load_layouts
 from client.screens.progress import duration_text
 from client.session import GameSession
-from client.camera_geometry import IDENTITY, TiltExit
 from client.widgets.camera import CameraFeed
-from client.window import set_cardboard_window
 from client.widgets.tiles import OSM_TILE_URL, TileCache
+from client.window import set_cardboard_window
 
 HERE = Path(__file__).parent
 LARGE_TEXT_SCALE = 1.3

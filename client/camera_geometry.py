@@ -81,7 +81,9 @@ def displayed_fov(h_fov_deg: float, v_fov_deg: float, transform: Transform) -> t
     return (v_fov_deg, h_fov_deg) if transform.swaps_axes else (h_fov_deg, v_fov_deg)
 
 
-def crop_to_fill(image_w: float, image_h: float, view_w: float, view_h: float) -> tuple[float, float]:
+def crop_to_fill(
+    image_w: float, image_h: float, view_w: float, view_h: float
+) -> tuple[float, float]:
     """The shares (horizontal, vertical, 0..1) of an image the view shows when the image is
     scaled to fill the view and cut centred."""
     scale = max(view_w / image_w, view_h / image_h)

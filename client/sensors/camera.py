@@ -42,7 +42,9 @@ def _angle(value: Any, fallback: float) -> float:
     return angle if 10.0 <= angle <= 150.0 else fallback
 
 
-def read_android_info(camera_class: Any, info_class: Any, index: int, parameters: Any) -> CameraInfo:
+def read_android_info(
+    camera_class: Any, info_class: Any, index: int, parameters: Any
+) -> CameraInfo:
     """A CameraInfo from android.hardware.Camera (the API Kivy's Android camera uses):
     Camera.getCameraInfo(index, info) fills info.orientation and info.facing; the camera's
     Parameters tell getHorizontalViewAngle() and getVerticalViewAngle()."""
@@ -77,7 +79,8 @@ class RawFrame:
 
 def to_image(frame: Any, transform: Transform = IDENTITY) -> Any:
     """A camera frame (RawFrame or PIL image) as an upright PIL image (grey or RGB) for the QR
-    decoder, or None when the camera had no frame to give. Meant for a worker thread: it copies and converts the whole frame."""
+    decoder, or None when the camera had no frame to give. Meant for a worker thread: it copies
+    and converts the whole frame."""
     from PIL import Image
 
     if isinstance(frame, RawFrame):
@@ -104,6 +107,8 @@ def to_image(frame: Any, transform: Transform = IDENTITY) -> Any:
     if transform.mirror:
         image = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     return image
+
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
 
 

@@ -163,7 +163,11 @@ class ARView(Widget):
         if info is None or self.texture is None:
             return float(self.h_fov_deg)
         return camera_geometry.view_h_fov(
-            info.h_fov_deg, info.v_fov_deg, tuple(self.texture.size), (width, height), self.transform
+            info.h_fov_deg,
+            info.v_fov_deg,
+            tuple(self.texture.size),
+            (width, height),
+            self.transform,
         )
 
     def _label(self, text: str, size: float) -> Any:

@@ -5,6 +5,7 @@ Android's camera as a fake object (client.sensors.camera)."""
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import pytest
 
@@ -129,10 +130,10 @@ class FakeCameraInfo:
 class FakeCamera:
     """android.hardware.Camera's static getCameraInfo for a phone's cameras."""
 
-    cameras = {0: (0, 90), 1: (1, 270)}
+    cameras: ClassVar[dict[int, tuple[int, int]]] = {0: (0, 90), 1: (1, 270)}
 
     @classmethod
-    def getCameraInfo(cls, index: int, info: FakeCameraInfo) -> None:  # noqa: N802 (Java)
+    def getCameraInfo(cls, index: int, info: FakeCameraInfo) -> None:
         if index not in cls.cameras:
             raise RuntimeError("Fail to get camera info")
         info.facing, info.orientation = cls.cameras[index]
@@ -142,10 +143,10 @@ class FakeParameters:
     def __init__(self, h: float, v: float) -> None:
         self.h, self.v = h, v
 
-    def getHorizontalViewAngle(self) -> float:  # noqa: N802 (Java)
+    def getHorizontalViewAngle(self) -> float:
         return self.h
 
-    def getVerticalViewAngle(self) -> float:  # noqa: N802 (Java)
+    def getVerticalViewAngle(self) -> float:
         return self.v
 
 
