@@ -105,3 +105,41 @@ def test_frames_are_converted_on_the_worker_only_on_camera_screens_and_dropped_w
     assert feed._worker is not None
     feed._worker.join(2)
     assert not feed._worker.is_alive()
+
+
+class FakeDecor:
+    def __init__(self) -> None:
+        self.flags: list[int] = []
+
+    def setSystemUiVisibility(self, flags: int) -> None:
+        self.flags.append(flags)
+
+
+class FakeActivity:
+    """PythonActivity.mActivity: orientation requests and the decor view's system UI flags."""
+
+    def __init__(self) -> None:
+        self.orientations: list[int] = []
+        self.decor = FakeDecor()
+
+    def setRequestedOrientation(self, orientation: int) -> None:
+        self.orientations.append(orientation)
+
+    def getWindow(self) -> Any:
+        return self
+
+    def getDecorView(self) -> FakeDecor:
+        return self.decor
+
+
+def test_cardboard_asks_android_for_landscape_and_immersive_full_screen():
+    from client.window import apply_android_cardboard
+
+    activity = FakeActivity()
+    apply_android_cardboard(activity, True)
+    apply_android_cardboard(activity, False)
+    # ActivityInfo.SCREEN_ORIENTATION_LANDSCAPE, then _PORTRAIT (the app's own)
+    assert activity.orientations == [0, 1]
+    # View.SYSTEM_UI_FLAG_IMMERSIVE_STICKY (0x1000), FULLSCREEN (4), HIDE_NAVIGATION (2)
+    on, off = activity.decor.flags
+    assert on & 0x1000 and on & 0x4 and on & 0x2 and off == 0
