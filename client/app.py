@@ -34,12 +34,14 @@ from kivy.utils import platform
 
 from client import i18n, speech
 from client import settings as settings_mod
+from client.camera_geometry import IDENTITY, TiltExit
 from client.options import default_data_dir, parse_args
 from client.screens import SCREENS, load_layouts
 from client.screens.progress import duration_text
 from client.session import GameSession
-from client.widgets.camera import FrameFeed
+from client.widgets.camera import CameraFeed
 from client.widgets.tiles import OSM_TILE_URL, TileCache
+from client.window import set_cardboard_window
 
 HERE = Path(__file__).parent
 LARGE_TEXT_SCALE = 1.3
@@ -64,7 +66,11 @@ class ArtCachingApp(App):
     error_text = StringProperty("")
     frame_texture = ObjectProperty(None, allownone=True)
     cardboard = BooleanProperty(False)
-    camera_fov = NumericProperty(60.0)
+    """Cardboard mode: landscape, full screen, one view per eye; a tap or a tilt leaves it."""
+    camera_info = ObjectProperty(None, allownone=True)
+    """The camera's orientation and field of view (client.sensors.camera.CameraInfo)."""
+    camera_transform = ObjectProperty(IDENTITY)
+    """How to turn the camera image upright (client.camera_geometry.Transform)."""
     scanning = BooleanProperty(False)
     reading = StringProperty("")
     """The key of the text being read aloud ("clue-2", "story"; "" for none)."""
@@ -88,7 +94,8 @@ class ArtCachingApp(App):
             self.data_dir / "tiles",
             OSM_TILE_URL if self.cli.tile_url is None else self.cli.tile_url,
         )
-        self.feed = FrameFeed(self)
+        self.feed = CameraFeed(self)
+        self._tilt = TiltExit()
         self._sensors: list[Any] = []
         self._snap_lock = threading.Lock()
         self._latest: Any = None
@@ -121,7 +128,8 @@ class ArtCachingApp(App):
         Clock.schedule_interval(self._tick, 1.0)
         from kivy.core.window import Window
 
-        Window.bind(on_keyboard=self._on_key)
+        Window.bind(on_keyboard=self._on_key, on_resize=self._on_resize)
+        self.bind(cardboard=self._on_cardboard)
         if self.cli.autoplay:
             self.feed.start(self.cli.frames)
             self._start_autoplay()
@@ -225,6 +233,16 @@ class ArtCachingApp(App):
 
     def _on_orientation(self, o: Any) -> None:
         self.session.handle_heading(o.heading_deg, o.pitch_deg)
+        if self.cardboard and self._tilt.feed(o.pitch_deg, time.monotonic()):
+            Clock.schedule_once(lambda _dt: setattr(self, "cardboard", False))
+
+    def _on_cardboard(self, _app: Any, on: bool) -> None:
+        set_cardboard_window(on)
+
+    def _on_resize(self, *_: Any) -> None:
+        """The display may have turned (Cardboard mode): the camera image turns with it."""
+        if self.feed.running:
+            self.feed.orient()
 
     def stop_sensors(self) -> None:
         for provider in self._sensors:

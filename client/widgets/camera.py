@@ -1,5 +1,11 @@
 """The camera feed of the app: frames from a provider (client.sensors.camera) become the texture
-behind the AR view and the scan screen, and go to the session's QR decoder while scanning."""
+behind the AR view and the scan screen, and go to the session's QR decoder while scanning.
+
+Only Kivy's drawing runs on the UI thread: a worker thread ("camera-frames") turns each frame
+upright into a PIL image, hands it to the session's decoder and waits for the answer; frames
+that arrive meanwhile are dropped (only the newest waits). Nothing is converted unless the AR
+view or the scan screen shows.
+"""
 
 from __future__ import annotations
 
@@ -14,16 +20,26 @@ from kivy.graphics.texture import Texture
 from kivy.logger import Logger
 from kivy.utils import platform
 
-from client.sensors.camera import FramesFromFiles, KivyCameraFrames
+from client import camera_geometry
+from client.sensors.camera import (
+    CameraInfo,
+    FramesFromFiles,
+    KivyCameraFrames,
+    android_display_rotation,
+    to_image,
+)
+
+CAMERA_SCREENS = ("arview", "scan")
+DECODE_WAIT_S = 10.0
 
 
-def image_to_texture(image: Any, texture: Any = None) -> Any:
-    """A PIL image as a Kivy texture (reusing texture when it has the same size); main thread."""
-    rgb = image.convert("RGB")
-    if texture is None or tuple(texture.size) != rgb.size:
-        texture = Texture.create(size=rgb.size, colorfmt="rgb")
+def rgb_to_texture(data: bytes, size: tuple[int, int], texture: Any = None) -> Any:
+    """RGB rows (top first) as a Kivy texture, reusing texture when it has the same size; main
+    thread (a blit, no conversion)."""
+    if texture is None or tuple(texture.size) != tuple(size):
+        texture = Texture.create(size=size, colorfmt="rgb")
         texture.flip_vertical()
-    texture.blit_buffer(rgb.tobytes(), colorfmt="rgb", bufferfmt="ubyte")
+    texture.blit_buffer(data, colorfmt="rgb", bufferfmt="ubyte")
     return texture
 
 
@@ -35,19 +51,37 @@ class DecodedOnce(FramesFromFiles):
         yield from itertools.cycle(images) if self.loop else images
 
 
-class FrameFeed:
-    """Feeds app.frame_texture from the camera (phone) or from image files (desktop)."""
+class CameraFeed:
+    """Feeds app.frame_texture from the camera (phone) or from image files (desktop), and the
+    session's QR decoder while scanning. start()/stop() open and close the camera."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, frames_dir: Path | None = None) -> None:
         self.app = app
+        self.frames_dir = frames_dir
         self.provider: Any = None
-        self._latest: Any = None
+        self.info: CameraInfo | None = None
+        """The camera's orientation and field of view (None for image files: upright, 60 deg)."""
+        self.transform = camera_geometry.IDENTITY
         self._lock = threading.Lock()
+        self._pending: Any = None
+        self._shown: tuple[bytes, tuple[int, int]] | None = None
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._worker: threading.Thread | None = None
         self._event: Any = None
+        self.converted = 0
+        """Frames converted so far (tests)."""
 
-    def start(self, frames_dir: Path | None) -> None:
+    # --- start and stop (main thread) ------------------------------------------------------------
+
+    def start(self, frames_dir: Path | None = None) -> None:
+        """Open the camera (or the image files) and the worker; nothing when already running."""
         if frames_dir is not None:
-            self._start(DecodedOnce(frames_dir))
+            self.frames_dir = frames_dir
+        if self.provider is not None:
+            return
+        if self.frames_dir is not None:
+            self._start(DecodedOnce(self.frames_dir))
         elif platform == "android":
             from android.permissions import Permission, request_permissions
 
@@ -55,56 +89,137 @@ class FrameFeed:
 
     @mainthread
     def _on_permission(self, _permissions: Any, grants: Any) -> None:
-        if all(grants):
+        if grants and all(grants):
             self._start(KivyCameraFrames())
         else:
             Logger.warning("ArtCaching: no camera permission; the AR view shows a plain sky")
 
     def _start(self, provider: Any) -> None:
+        self._stopping = threading.Event()
+        self._worker = threading.Thread(
+            target=self._work, args=(self._stopping,), name="camera-frames", daemon=True
+        )
+        self._worker.start()
         self.provider = provider
         try:
             provider.start(self._on_frame)
         except Exception as exc:  # no camera: the AR view shows a plain sky, scanning is off
             Logger.warning(f"ArtCaching: camera unavailable: {exc}")
-            self.provider = None
+            self.stop()
             return
+        self.orient()
         live = getattr(self.provider, "texture", None)
         if live is not None:
             self.app.frame_texture = live
         self._event = Clock.schedule_interval(self._show_latest, 1 / 15)
 
     def stop(self) -> None:
+        """Close the camera and end the worker (a frame being decoded still finishes)."""
         if self._event is not None:
             self._event.cancel()
             self._event = None
         if self.provider is not None:
-            self.provider.stop()
-            self.provider = None
-
-    def _on_frame(self, image: Any) -> None:
-        """From the provider's thread (or the main thread on the phone)."""
-        app = self.app
-        if app.scanning and app.session is not None:
-            app.session.handle_frame(image)
+            try:
+                self.provider.stop()
+            finally:
+                self.provider = None
+        self._stopping.set()
+        self._wake.set()
         with self._lock:
-            self._latest = image
+            self._pending = None
+            self._shown = None
+
+    @property
+    def running(self) -> bool:
+        return self.provider is not None
+
+    def orient(self, display_deg: int | None = None) -> None:
+        """Read the camera's orientation and field of view and the display's rotation (again
+        after the display turned) and tell the app how to draw the camera image."""
+        info_of = getattr(self.provider, "info", None)
+        if info_of is None:
+            self.info, self.transform = None, camera_geometry.IDENTITY
+        else:
+            try:
+                self.info = info_of()
+                if display_deg is None:
+                    display_deg = android_display_rotation() if platform == "android" else 0
+            except Exception as exc:  # a camera that does not say: upright, 60 deg
+                Logger.warning(f"ArtCaching: camera orientation unknown: {exc}")
+                self.info, display_deg = CameraInfo(), 0
+            self.transform = camera_geometry.upright(
+                self.info.sensor_deg, self.info.facing, display_deg
+            )
+        self.app.camera_info = self.info
+        self.app.camera_transform = self.transform
+
+    # --- frames ----------------------------------------------------------------------------------
+
+    def wanted(self) -> bool:
+        """Frames are converted only while the AR view or the scan screen shows."""
+        return self.provider is not None and self.app.current in CAMERA_SCREENS
+
+    def _on_frame(self, frame: Any) -> None:
+        """From the provider's thread (files) or the main thread (Kivy's camera): no work here
+        but keeping the newest frame for the worker."""
+        if not self.wanted():
+            return
+        with self._lock:
+            self._pending = frame
+        self._wake.set()
+
+    def _work(self, stopping: threading.Event) -> None:
+        while True:
+            self._wake.wait()
+            if stopping.is_set():
+                return
+            self._wake.clear()
+            with self._lock:
+                frame, self._pending = self._pending, None
+            if frame is None or not self.wanted():
+                continue
+            try:
+                self._convert(frame)
+            except Exception as exc:  # a bad frame must not end the feed
+                Logger.warning(f"ArtCaching: camera frame: {exc}")
+
+    def _convert(self, frame: Any) -> None:
+        image = to_image(frame, self.transform)
+        if image is None:
+            return
+        self.converted += 1
+        if getattr(self.provider, "texture", None) is None:
+            rgb = image.convert("RGB")
+            with self._lock:
+                self._shown = (rgb.tobytes(), rgb.size)
+        session = self.app.session
+        if self.app.scanning and session is not None:
+            future = session.handle_frame(image)
+            if future is not None:  # frames arriving meanwhile are dropped but the newest
+                try:
+                    future.result(timeout=DECODE_WAIT_S)
+                except Exception as exc:
+                    Logger.warning(f"ArtCaching: QR decoding: {exc}")
 
     def show(self, image: Any) -> None:
-        """Put image on screen now (main thread)."""
-        live = getattr(self.provider, "texture", None)
-        if live is not None:
-            self.app.frame_texture = live
-            return
-        texture = image_to_texture(image, self.app.frame_texture)
+        """Put a PIL image on screen now (main thread; tests and the tour)."""
+        rgb = image.convert("RGB")
+        self._put(rgb.tobytes(), rgb.size)
+
+    def _put(self, data: bytes, size: tuple[int, int]) -> None:
+        texture = rgb_to_texture(data, size, self.app.frame_texture)
         if texture is not self.app.frame_texture:
             self.app.frame_texture = texture
         else:
             self.app.property("frame_texture").dispatch(self.app)
 
     def _show_latest(self, *_: Any) -> None:
-        if self.app.current not in ("arview", "scan"):
+        live = getattr(self.provider, "texture", None)
+        if live is not None:
+            if self.app.frame_texture is not live:
+                self.app.frame_texture = live
             return
         with self._lock:
-            image, self._latest = self._latest, None
-        if image is not None:
-            self.show(image)
+            shown, self._shown = self._shown, None
+        if shown is not None:
+            self._put(*shown)

@@ -251,10 +251,36 @@ def test_ar_view_draws_the_opened_marker_where_it_stands(run):
     assert "Marker 1:" in texts(run, "arview")
     aside = facts["ar_aside"]["placed"][0]
     assert not aside["visible"] and aside["edge"] == "left"
+    assert ahead["view_fov"] == 60.0 and ahead["window"][0] < ahead["window"][1]
+
+
+def test_cardboard_is_landscape_full_screen_with_two_eyes_and_a_tap_leaves_it(run):
+    """The window turns to landscape (the desktop's stand-in for setRequestedOrientation), the
+    status and navigation bars go, each eye shows the marker in its own undistorted image (a
+    wide one: the lens magnifies its middle), and a tap returns to portrait."""
+    from PIL import Image
+
+    facts = run.report["facts"]
     cardboard = facts["ar_cardboard"]
+    w, h = cardboard["window"]
+    assert w > h, "cardboard mode is landscape"
+    assert (cardboard["width"], cardboard["height"]) == (w, h), "full screen: no bars"
+    fov = cardboard["view_fov"]
+    assert 90 < fov < 150
+    eye = cardboard["width"] / 2
     assert cardboard["placed"][0]["x"] == pytest.approx(
-        cardboard["width"] / 4 + HEADING_OFFSET / 60 * cardboard["width"] / 2, abs=0.02 * width
+        eye / 2 + HEADING_OFFSET / fov * eye, abs=0.02 * eye
     )
+    shot = Image.open(run.shots / "client-arview-cardboard.png").convert("RGB")
+    assert shot.width > shot.height
+    # the divider between the eyes and the black outside the distorted images
+    assert shot.getpixel((shot.width // 2, shot.height // 2)) == (0, 0, 0)
+    assert shot.getpixel((2, 2)) == (0, 0, 0)
+    # each eye shows the street: its middle is not black
+    for x in (shot.width // 4, shot.width * 3 // 4):
+        assert sum(shot.getpixel((x, shot.height // 2))) > 60
+    after = facts["after_tap"]
+    assert not after["cardboard"] and after["window"][0] < after["window"][1]
 
 
 def test_map_draws_position_search_area_and_opened_marker(run):
@@ -482,10 +508,10 @@ class Driver:
         self.report["facts"]["ar_ahead"] = self.ar_facts()
         yield ("shoot", "arview", 0.5)
         app.cardboard = True
-        yield ("sleep", 0.5)
+        yield ("sleep", 0.8)
         self.report["facts"]["ar_cardboard"] = self.ar_facts()
         yield ("shoot", "arview-cardboard", 0.5)
-        app.cardboard = False
+        yield from self.tap_out_of_cardboard()
         self.look(look + 100.0)
         yield ("sleep", 0.5)
         self.report["facts"]["ar_aside"] = self.ar_facts()
@@ -699,10 +725,28 @@ class Driver:
         for _ in range(3):
             self.app.session.handle_heading(heading % 360.0)
 
+    def tap_out_of_cardboard(self) -> Any:
+        """A tap on the screen (through the window, as a finger's) leaves Cardboard mode."""
+        from kivy.core.window import Window
+        from kivy.tests.common import UnitTestTouch
+
+        touch = UnitTestTouch(Window.width * 0.3, Window.height * 0.5)
+        touch.touch_down()
+        touch.touch_up()
+        yield ("sleep", 0.8)
+        self.report["facts"]["after_tap"] = {
+            "cardboard": self.app.cardboard,
+            "window": list(Window.size),
+        }
+
     def ar_facts(self) -> dict[str, Any]:
+        from kivy.core.window import Window
+
         view = self.app.screen("arview").ids.ar
         view.redraw()
         return {
+            "window": list(Window.size),
+            "view_fov": view.view_fov,
             "width": view.width,
             "height": view.height,
             "placed": [
