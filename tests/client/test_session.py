@@ -300,6 +300,8 @@ def test_settings_round_trip_and_clear_errors(tmp_path):
         rally_slug="demo",
         team_token="t0k3n",
         join_code="ABCD12",
+        team_server="https://play.example.org",
+        ca_file="/etc/artcaching/ca.pem",
     )
     save(tmp_path, chosen)
     assert load_settings(tmp_path) == chosen
