@@ -1,5 +1,5 @@
-"""HTTP client of the player API (urllib only, so Android needs no extra recipe). Blocking:
-call it off the UI thread (GameSession does)."""
+"""HTTP client of the player API (urllib through client.http, so Android needs no extra recipe).
+Blocking: call it off the UI thread (GameSession does)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from client import USER_AGENT
+from client.http import CertificateNotTrusted, open_url
 
 API_PREFIX = "/api/v1"
 
@@ -43,8 +44,14 @@ class NetworkError(Exception):
     """The server could not be reached (no network, refused, timeout, broken answer)."""
 
 
+class UntrustedServer(NetworkError):
+    """The server's https certificate is not trusted (private CA without --ca-file, wrong
+    host, expired): retrying will not help until the CA file is set."""
+
+
 class ApiClient:
-    """The player API at base_url (e.g. "http://127.0.0.1:5000"); token is the team's bearer."""
+    """The player API at base_url (e.g. "http://127.0.0.1:5000"; "" until the player names a
+    server: every call then fails with NetworkError); token is the team's bearer."""
 
     def __init__(
         self,
@@ -53,7 +60,7 @@ class ApiClient:
         timeout: float = 10.0,
         language: str | None = None,
     ) -> None:
-        if not base_url.startswith(("http://", "https://")):
+        if base_url and not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must start with http:// or https://, got {base_url!r}")
         self.base_url = base_url.rstrip("/")
         self.token = token
@@ -111,6 +118,8 @@ class ApiClient:
     def _call(
         self, method: str, path: str, body: dict[str, Any] | None = None, *, auth: bool = False
     ) -> dict[str, Any]:
+        if not self.base_url:
+            raise NetworkError(f"{method} {path}: no server address given")
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if self.language:
             headers["Accept-Language"] = self.language
@@ -127,10 +136,12 @@ class ApiClient:
             url += "?" + urlencode({"lang": self.language})  # wins over the team's own language
         request = urllib.request.Request(url, data=data, headers=headers, method=method)
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with open_url(request, self.timeout) as response:
                 raw = response.read()
         except urllib.error.HTTPError as exc:
             raise _api_error(exc) from None
+        except CertificateNotTrusted as exc:
+            raise UntrustedServer(str(exc)) from exc
         except (OSError, http.client.HTTPException) as exc:
             reason = getattr(exc, "reason", exc)
             raise NetworkError(f"{method} {self.base_url}{API_PREFIX}{path}: {reason}") from exc

@@ -163,14 +163,13 @@ class ArtCachingApp(App):
             settings = settings_mod.Settings()
         changes: dict[str, Any] = {}
         if self.cli.server:
-            changes["server_url"] = self.cli.server.rstrip("/")
+            changes["server_url"] = settings_mod.normalise_server(self.cli.server)
+        if self.cli.ca_file is not None:
+            changes["ca_file"] = str(self.cli.ca_file)
         if self.cli.lang:
             changes["language"] = self.cli.lang
         if self.cli.large_text:
             changes["large_text"] = True
-        o = self.cli
-        if (o.team or o.join_code) and settings.rally_slug != o.rally:
-            changes.update(team_token=None, join_code=None)
         return settings.with_(**changes) if changes else settings
 
     def session_settings(self) -> Any:
@@ -350,11 +349,18 @@ class ArtCachingApp(App):
 
     def show_snapshot(self, snap: Any) -> None:
         """Put a Snapshot on the screens (main thread)."""
-        first = self.snapshot is None
+        previous = self.snapshot
+        first = previous is None
         self.snapshot = snap
         self.joined = snap.joined
         self.finished = snap.finished
         self.online = snap.online or not snap.joined
+        if snap.team_lost is not None and self.current != "start" and not self.cli.autoplay:
+            self.joined = False
+            self._reveal_key = None
+            self.show_screen("start")
+            rally = (previous.rally if previous is not None else None) or {}
+            self.screen("start").team_lost(snap.team_lost, rally.get("slug"))
         if snap.elapsed_s is not None:
             self._elapsed = (snap.elapsed_s, time.monotonic(), snap.finished)
         elif not snap.joined:
@@ -409,10 +415,9 @@ class ArtCachingApp(App):
     # --- playing from the command line ---------------------------------------------------------
 
     def _join_from_options(self) -> None:
+        """--team starts a new team, --join-code joins one: never a saved team (it may be
+        another server's, or from before the server's database was new)."""
         o = self.cli
-        if self.session.resume() and self.session.settings.rally_slug == o.rally:
-            self.enter_game()
-            return
         if o.join_code:
             future = self.session.join_team(o.rally, o.join_code)
         else:

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from kivy.clock import Clock, mainthread
 
-from client.autoplay import AUTOPLAY_SPEEDUP, Autoplay, ensure_team
+from client.autoplay import AUTOPLAY_SPEEDUP, Autoplay
 from client.screens.tour import Tour
 from client.sensors.camera import FramesFromFiles
 from client.sensors.location import SimulatedLocation
@@ -61,8 +61,8 @@ class AutoplayDriver:
         try:
             if o.join_code:
                 session.join_team(o.rally, o.join_code).result(60)
-            else:
-                ensure_team(session, o.rally, o.team, o.lang, timeout_s=60)
+            else:  # --team: a new team, never a saved one
+                session.start_rally(o.rally, o.team, o.lang).result(60)
             location = SimulatedLocation(o.simulate_gpx, speedup=o.speedup or AUTOPLAY_SPEEDUP)
             frames = FramesFromFiles(o.frames) if o.frames else None
             self.autoplay = Autoplay(

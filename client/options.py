@@ -44,8 +44,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--server",
         help="server address, e.g. http://127.0.0.1:5000 (default: the one saved in the settings)",
     )
+    p.add_argument(
+        "--ca-file",
+        type=Path,
+        metavar="FILE",
+        help="PEM file of CA certificates to trust besides the built-in ones (certifi's), for "
+        "an event server with a private CA (kept in the settings)",
+    )
     p.add_argument("--rally", help="rally slug to play (e.g. art-caching-kaiserslautern)")
-    p.add_argument("--team", help="team name: start a new team in --rally at once")
+    p.add_argument(
+        "--team",
+        help="team name: start a new team in --rally at once (never resumes a saved one)",
+    )
     p.add_argument("--join-code", help="join the team with this code in --rally at once")
     p.add_argument(
         "--simulate-gpx",
@@ -125,6 +135,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error("--autoplay needs --simulate-gpx (the route to walk)")
     if args.server is not None and not args.server.startswith(("http://", "https://")):
         p.error(f"--server must start with http:// or https://, got {args.server!r}")
+    if args.ca_file is not None:
+        from client.http import make_context
+
+        try:
+            make_context(args.ca_file)
+        except (OSError, ValueError) as exc:
+            p.error(f"--ca-file: no CA certificates (PEM) in {args.ca_file}: {exc}")
+        args.ca_file = args.ca_file.resolve()
     if args.simulate_gpx is not None and not args.simulate_gpx.is_file():
         p.error(f"--simulate-gpx: no such file: {args.simulate_gpx}")
     if args.frames is not None:

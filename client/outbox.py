@@ -167,13 +167,18 @@ class Outbox:
         return cur.rowcount
 
     def purge(self, older_than_s: float) -> int:
-        """Delete answered events older than older_than_s (privacy: fixes are personal data)."""
+        """Delete events answered more than older_than_s ago (fixes are personal data, and a
+        walk leaves thousands), and give the space back: the file shrinks. How many went."""
         with self._lock:
             cur = self._db.execute(
-                "DELETE FROM events WHERE state != ? AND created_at < ?",
+                "DELETE FROM events WHERE state != ? AND COALESCE(answered_at, created_at) < ?",
                 (State.PENDING.value, time.time() - older_than_s),
             )
-        return cur.rowcount
+            deleted = cur.rowcount
+            if deleted:
+                self._db.execute("VACUUM")
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return deleted
 
     def flush(self, send: Send) -> FlushResult:
         """Send the waiting events in order (also those stored meanwhile) until the queue is empty

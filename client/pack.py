@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from client import USER_AGENT
+from client.http import open_url
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
 
@@ -115,7 +116,7 @@ class RallyPack:
             request = urllib.request.Request(
                 urljoin(base_url + "/", url), headers={"User-Agent": USER_AGENT}
             )
-            with urllib.request.urlopen(request, timeout=timeout) as response:
+            with open_url(request, timeout) as response:
                 data = response.read()
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(path.suffix + ".tmp")

@@ -19,14 +19,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from client import i18n, qrscan, tasks
+from client import http, i18n, qrscan, tasks
 from client import settings as settings_store
-from client.api import ApiClient, ApiError, NetworkError
+from client.api import ApiClient, ApiError, NetworkError, UntrustedServer
 from client.ar import Estimate, HeadingSmoother, PositionSmoother
 from client.outbox import Event, Outbox
 from client.pack import RallyPack
 from client.sensors import Fix
-from client.settings import Settings
+from client.settings import Settings, normalise_server
 from client.sync import Sync
 from client.targets import Target, make_targets, wants_checkin
 
@@ -66,6 +66,10 @@ class Snapshot:
     refused its form, or {"result": "form", "key": ...} when the app could not send it."""
     waiting: tuple[tuple[str, int], ...] = ()
     """(kind, stop) of the answers and hint requests waiting in the outbox."""
+    team_lost: str | None = None
+    """Set ("" when its name is unknown) when the server no longer knows the saved team's token
+    (401 token_unknown: a fresh database, another server): the team is forgotten and this is
+    its name; the player starts again or joins by code."""
 
     @property
     def joined(self) -> bool:
@@ -109,6 +113,12 @@ class Snapshot:
 Listener = Callable[[Snapshot], None]
 
 
+ANSWERED_KEEP_S = 3600.0
+"""Answered events stay in the outbox this long (for the screens and the logs), then go."""
+PURGE_EVERY_S = 600.0
+"""How often a running session cleans the outbox up."""
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -139,10 +149,21 @@ class GameSession:
         self.settings = settings if settings is not None else settings_store.load(self.data_dir)
         self.clock = clock or utc_now
         i18n.set_language(self.settings.language)
+        self._error: str | None = None
+        try:
+            http.set_ca_file(self.settings.ca_file)
+        except (OSError, ValueError) as exc:
+            log.warning("CA file %s not used: %s", self.settings.ca_file, exc)
+            http.set_ca_file(None)
+            self._error = i18n.t("error.ca_file", path=self.settings.ca_file or "")
         self.api = ApiClient(
-            self.settings.server_url, self.settings.team_token, timeout_s, self.settings.language
+            self.settings.server_url,
+            self.settings.team_for(self.settings.server_url),
+            timeout_s,
+            self.settings.language,
         )
         self.outbox = Outbox(self.data_dir / "outbox.sqlite3")
+        self._purged_at = -1e9
         self.pack: RallyPack | None = None
         self._lock = threading.RLock()
         self._publishing = threading.RLock()
@@ -150,7 +171,7 @@ class GameSession:
         self._rally: dict[str, Any] | None = None
         self._team: dict[str, Any] | None = None
         self._online = False
-        self._error: str | None = None
+        self._lost: str | None = None
         self._result: str | None = None
         self._reveal: dict[str, Any] | None = None
         self._verdicts: dict[int, Mapping[str, Any]] = {}
@@ -160,7 +181,7 @@ class GameSession:
         self._fix: Fix | None = None
         self._sent_fix: Fix | None = None
         self._scanned: dict[str, tuple[Any, ...]] = {}
-        self._snapshot = Snapshot(language=self.settings.language)
+        self._snapshot = Snapshot(language=self.settings.language, last_error=self._error)
         self._sync = Sync(self.api, self.outbox, self, sync_interval_s)
         self._qr = ThreadPoolExecutor(1, thread_name_prefix="artcaching-qr")
         self._decoding = threading.Event()
@@ -170,8 +191,23 @@ class GameSession:
     # --- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the worker: flush the outbox and refresh the team every sync_interval_s."""
+        """Clean the outbox up, then start the worker: flush the outbox and refresh the team
+        every sync_interval_s."""
+        self.purge_outbox()
         self._sync.start()
+
+    def purge_outbox(self, force: bool = True) -> int:
+        """Delete events answered more than ANSWERED_KEEP_S ago (at start, then at most every
+        PURGE_EVERY_S); how many went."""
+        now = time.monotonic()
+        if not force and now - self._purged_at < PURGE_EVERY_S:
+            return 0
+        self._purged_at = now
+        try:
+            return self.outbox.purge(ANSWERED_KEEP_S)
+        except Exception as exc:  # a full disk must not stop the game
+            log.warning("outbox not cleaned up: %s", exc)
+            return 0
 
     def close(self) -> None:
         """Stop the worker (what is in the outbox stays there for the next start)."""
@@ -222,9 +258,13 @@ class GameSession:
         self._publish()
 
     def set_server(self, url: str) -> None:
-        """Use another server (forgets nothing: the outbox still sends to the new one)."""
-        self._save_settings(server_url=url.rstrip("/"))
-        self.api.base_url = self.settings.server_url
+        """Use another server (ValueError for a bad address). The saved team stays saved but is
+        used only with its own server: another server never sees its token."""
+        url = normalise_server(url)
+        self._save_settings(server_url=url)
+        self.api.base_url = url
+        if self.settings.team_for(url) is None:
+            self.api.token = None
 
     # --- asking the server -------------------------------------------------------------------
 
@@ -258,8 +298,9 @@ class GameSession:
         return self._sync.submit(lambda: self._joined(slug, self.api.join_team(slug, code)))
 
     def resume(self) -> bool:
-        """Continue the team saved in the settings (offline from the rally pack); False if none."""
-        slug, token = self.settings.rally_slug, self.settings.team_token
+        """Continue the team saved in the settings (offline from the rally pack); False if none
+        is saved for this server."""
+        slug, token = self.settings.rally_slug, self.settings.team_for(self.settings.server_url)
         if not slug or not token:
             return False
         self.api.token = token
@@ -273,17 +314,34 @@ class GameSession:
 
     def leave(self) -> None:
         """Forget the team (token, pack); events still waiting in the outbox are dropped."""
+        self._forget_team(None)
+
+    def _forget_team(self, lost: str | None) -> None:
         self.outbox.drop_pending()
         with self._lock:
             if self.pack is not None:
                 self.pack.clear()
             self.pack, self._rally, self._team, self._reveal = None, None, None, None
             self._sent_fix, self._result, self._error = None, None, None
+            self._lost = lost
             self._scanned.clear()
             self._verdicts.clear()
         self.api.token = None
-        self._save_settings(rally_slug=None, team_token=None, join_code=None)
+        self._save_settings(rally_slug=None, team_token=None, join_code=None, team_server=None)
         self._publish()
+
+    def _team_unknown(self, exc: ApiError | None, code: str = "") -> bool:
+        """The server does not know the saved token (401 token_unknown): forget the team and
+        say so; True if that was it."""
+        if (exc.code if exc is not None else code) != "token_unknown":
+            return False
+        with self._lock:
+            if self.api.token is None:
+                return True
+            name = str((self._team or {}).get("name") or "")
+        log.warning("the server does not know the saved team %r: forgotten", name)
+        self._forget_team(name)
+        return True
 
     def leaderboard(self) -> Future[dict[str, Any]]:
         """Future of the current rally's leaderboard JSON."""
@@ -457,6 +515,8 @@ class GameSession:
 
     def describe_error(self, exc: BaseException) -> str:
         """A failed Future's exception as a sentence in the app's language."""
+        if isinstance(exc, UntrustedServer):
+            return i18n.t("error.untrusted")
         if isinstance(exc, NetworkError):
             return i18n.t("error.network")
         if isinstance(exc, ApiError):
@@ -499,6 +559,8 @@ class GameSession:
         answer of the wrong form is its task's verdict: it used no attempt, the player may try
         again)."""
         code = (event.error or "").partition(":")[0]
+        if self._team_unknown(None, code) or code == "token_missing":
+            return
         with self._lock:
             if event.kind == "answer" and code == "bad_answer":
                 self._verdicts[int(event.payload["stop"])] = {"result": code}
@@ -519,6 +581,7 @@ class GameSession:
         with self._lock:
             self._online, self._error = True, None
         self._publish()
+        self.purge_outbox(force=False)
         if self.pack is not None:
             try:
                 self.pack.fetch_images(self.api.base_url, self.api.timeout)
@@ -527,6 +590,8 @@ class GameSession:
 
     def on_failure(self, exc: NetworkError | ApiError) -> None:
         """A request failed: offline when the server was not reached; say what went wrong."""
+        if isinstance(exc, ApiError) and (self._team_unknown(exc) or exc.code == "token_missing"):
+            return
         with self._lock:
             self._online = not isinstance(exc, NetworkError)
             self._error = self.describe_error(exc)
@@ -537,15 +602,22 @@ class GameSession:
     def _joined(self, slug: str, answer: dict[str, Any]) -> dict[str, Any]:
         """After create/join: keep token and pack, load the rally's public face."""
         token = answer["token"]
-        if token != self.settings.team_token:
-            self.outbox.drop_pending()
-        self._save_settings(rally_slug=slug, team_token=token, join_code=answer.get("join_code"))
-        self.api.token = token
         pack = RallyPack(self.data_dir, slug)
+        if token != self.settings.team_for(self.api.base_url, slug):
+            self.outbox.drop_pending()
+            pack.clear()  # another team's (or server's) finds must not mix with this one's
+        self._save_settings(
+            rally_slug=slug,
+            team_token=token,
+            join_code=answer.get("join_code"),
+            team_server=normalise_server(self.api.base_url),
+        )
+        self.api.token = token
         team = dict(answer["team"], join_code=answer.get("join_code"))
         with self._lock:
             self.pack = pack
             self._team, self._reveal, self._sent_fix, self._result = None, None, None, None
+            self._lost = None
             self._scanned.clear()
             self._verdicts.clear()
         self.on_team(team)
@@ -623,6 +695,7 @@ class GameSession:
                 last_result=self._result,
                 verdicts=dict(self._verdicts),
                 waiting=waiting,
+                team_lost=self._lost,
             )
             self._snapshot = snap
             listeners = list(self._listeners)

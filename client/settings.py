@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
+from client import build_config
 from markers.i18n import PLAYER_LANGUAGES
 
-DEFAULT_SERVER_URL = "http://127.0.0.1:5000"
 FILE_NAME = "settings.json"
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class SettingsError(ValueError):
@@ -20,28 +22,70 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    """What the player chose and what identifies the team on this phone."""
+    """What the player chose and what identifies the team on this phone.
 
-    server_url: str = DEFAULT_SERVER_URL
+    The saved team (team_token, join_code) belongs to the server team_server and the rally
+    rally_slug: it is used only while server_url is that server (see team_for).
+    """
+
+    server_url: str = field(default_factory=build_config.default_server)
+    """The event server; "" until the player names one (a phone built without a default)."""
     language: str = "de"
     large_text: bool = False
     rally_slug: str | None = None
     team_token: str | None = None
     join_code: str | None = None
+    team_server: str | None = None
+    """The server (normalised) that issued team_token."""
+    ca_file: str | None = None
+    """A PEM file of extra CA certificates to trust (an event server with a private CA)."""
 
     def __post_init__(self) -> None:
         if self.language not in PLAYER_LANGUAGES:
             raise SettingsError(
                 f"language must be one of {', '.join(PLAYER_LANGUAGES)}, got {self.language!r}"
             )
-        if not self.server_url.startswith(("http://", "https://")):
-            raise SettingsError(
-                f"server_url must start with http:// or https://, got {self.server_url!r}"
-            )
+        if self.server_url:
+            try:
+                normalise_server(self.server_url)
+            except ValueError as exc:
+                raise SettingsError(f"server_url: {exc}") from None
 
     def with_(self, **changes: Any) -> Settings:
         """A copy with some fields changed."""
         return replace(self, **changes)
+
+    def team_for(self, server_url: str, slug: str | None = None) -> str | None:
+        """The saved team's token if it belongs to server_url (and to rally slug, if given)."""
+        if not self.team_token or not self.team_server or not server_url:
+            return None
+        if slug is not None and slug != self.rally_slug:
+            return None
+        try:
+            same = normalise_server(server_url) == self.team_server
+        except ValueError:
+            return None
+        return self.team_token if same else None
+
+
+def normalise_server(url: str) -> str:
+    """A server's base URL in one spelling: scheme and host in lower case, no default port,
+    no trailing slash, no query ("HTTPS://Play.example.org:443/" -> "https://play.example.org").
+    ValueError when it is not an http(s) URL with a host."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS or not parts.hostname:
+        raise ValueError(f"must start with http:// or https:// and name a host, got {url!r}")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"bad port in {url!r}") from None
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    if port is not None and port != DEFAULT_PORTS[scheme]:
+        host = f"{host}:{port}"
+    return urlunsplit((scheme, host, parts.path.rstrip("/"), "", ""))
 
 
 def load(data_dir: str | Path) -> Settings:
@@ -56,8 +100,16 @@ def load(data_dir: str | Path) -> Settings:
     if not isinstance(raw, dict):
         raise SettingsError(f"{path}: settings must be a JSON object")
     known = {f.name for f in fields(Settings)}
+    values = {k: v for k, v in raw.items() if k in known}
+    if values.get("team_token") and not values.get("team_server"):
+        try:  # saved before teams named their server: it was the server then in use
+            values["team_server"] = normalise_server(str(values.get("server_url", "")))
+        except ValueError:
+            values["team_token"] = None
+    if build_config.on_android() and build_config.is_loopback(str(values.get("server_url", ""))):
+        values.pop("server_url")  # the phone itself is never the event server
     try:
-        return Settings(**{k: v for k, v in raw.items() if k in known})
+        return Settings(**values)
     except (TypeError, SettingsError) as exc:
         raise SettingsError(f"{path}: {exc}") from exc
 

@@ -32,6 +32,8 @@ class StartScreen(GameScreen):
     busy = BooleanProperty(False)
     message = StringProperty("")
     message_is_error = BooleanProperty(False)
+    lost = BooleanProperty(False)
+    """The server no longer knew the saved team: offer to start again or join by code."""
 
     def on_pre_enter(self, *_: Any) -> None:
         if self.app.session is None:
@@ -39,14 +41,35 @@ class StartScreen(GameScreen):
         self.server_url = self.app.session_settings().server_url
         if not self.slug:
             self.slug = self.app.cli.rally or ""
-        if not self.rallies and not self.busy:
+        if not self.server_url:
+            self.say(self.tr("ui.start.ask_server"), error=True)
+        elif not self.rallies and not self.busy:
             self.load_rallies()
 
     def say(self, text: str, error: bool = False) -> None:
         self.message, self.message_is_error = text, error
 
+    def team_lost(self, name: str, slug: str | None) -> None:
+        """The server does not know the saved team (any more): say so plainly, keep its name
+        and rally ready for a new start, or for a join code."""
+        self.lost = True
+        if slug:
+            self.slug = slug
+        if name:
+            self.ids.team_name.text = name
+        self.say(self.tr("ui.start.team_lost", name=name or "?"), error=True)
+        self.fill_list()
+
+    def join_by_code(self) -> None:
+        """The "join by code" button of a lost team: to the join-code field."""
+        self.lost = False
+        self.ids.join_code.focus = True
+
     def load_rallies(self) -> None:
         url = self.ids.server.text.strip() or self.server_url
+        if not url:
+            self.say(self.tr("ui.start.ask_server"), error=True)
+            return
         try:
             self.app.session.set_server(url)
         except ValueError as exc:
@@ -123,4 +146,5 @@ class StartScreen(GameScreen):
             self.say(self.app.session.describe_error(exc), error=True)
             return
         self.say("")
+        self.lost = False
         self.app.enter_game()

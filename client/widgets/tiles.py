@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from client import USER_AGENT
+from client.http import open_url
 
 OSM_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
@@ -104,7 +105,7 @@ class TileCache:
         """One tile from the tile server; ValueError when the answer is not a PNG."""
         url = self.url.format(z=z, x=x, y=y, s="a")
         request = urllib.request.Request(url, headers={"User-Agent": self.user_agent})
-        with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+        with open_url(request, self.timeout_s) as response:
             data = response.read(MAX_TILE_BYTES + 1)
         if len(data) > MAX_TILE_BYTES or not data.startswith(PNG_SIGNATURE):
             raise ValueError(f"{url}: not a PNG tile")

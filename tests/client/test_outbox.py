@@ -5,7 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -236,3 +238,24 @@ def test_drop_pending_and_purge(tmp_path):
         assert box.get(b).state is State.REJECTED and box.count() == 0
         assert box.purge(older_than_s=-1) == 2
         assert box.get(a) is None
+
+
+def test_purge_deletes_old_answered_events_and_shrinks_the_file(tmp_path, monkeypatch):
+    """One walk leaves thousands of answered check-ins (1.4 MB); an hour later they go."""
+    path = tmp_path / "o.sqlite3"
+    with Outbox(path) as box:
+        ids = [box.put("checkin", {**fix(i), "pad": "x" * 300}) for i in range(3000)]
+        for event_id in ids[:-1]:
+            box.mark_done(event_id, {"result": "none", "team": {"pad": "y" * 200}})
+        waiting = box.put("checkin", fix(9999))
+        big = path.stat().st_size + Path(f"{path}-wal").stat().st_size
+        assert big > 1_000_000
+        later = time.time() + 3600 + 60
+        with monkeypatch.context() as m:
+            m.setattr(time, "time", lambda: later)
+            box.mark_done(ids[-1], {"result": "found"})  # answered a minute ago: kept
+            assert box.purge(3600) == len(ids) - 1
+        assert [e.id for e in box.answered(10)] == [ids[-1]]
+        assert [e.id for e in box.pending()] == [waiting], "waiting events are never purged"
+        small = path.stat().st_size + Path(f"{path}-wal").stat().st_size
+        assert small < 100_000, (big, small)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import sqlite3
 import time
@@ -10,9 +11,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from client import i18n
-from client.api import NetworkError
+from client.api import ApiError, NetworkError
 from client.sensors import Fix
 from client.session import GameSession, Snapshot
+from client.settings import Settings
 from client.settings import load as load_settings
 from markers.geo import LatLon, destination
 from tests.client.test_targets import TEAM
@@ -300,6 +302,8 @@ def test_settings_round_trip_and_clear_errors(tmp_path):
         rally_slug="demo",
         team_token="t0k3n",
         join_code="ABCD12",
+        team_server="https://play.example.org",
+        ca_file="/etc/artcaching/ca.pem",
     )
     save(tmp_path, chosen)
     assert load_settings(tmp_path) == chosen
@@ -390,3 +394,120 @@ def test_the_core_runs_without_shapely_pyproj_numpy_kivy():
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "ok"
+
+
+# --- saved teams belong to a server and a rally -----------------------------------------------
+
+
+def test_normalise_server_and_team_for():
+    from client.settings import normalise_server
+
+    assert normalise_server("HTTPS://Play.Example.org:443/") == "https://play.example.org"
+    assert normalise_server("http://127.0.0.1:5000/") == "http://127.0.0.1:5000"
+    assert normalise_server("http://[::1]:80/x/") == "http://[::1]/x"
+    for bad in ("play.example.org", "ftp://x", "http://", "http://x:port"):
+        with pytest.raises(ValueError):
+            normalise_server(bad)
+    s = Settings(rally_slug="demo", team_token="t", team_server="https://a.example")
+    assert s.team_for("https://A.example/") == "t" and s.team_for("https://a.example", "demo")
+    assert s.team_for("https://b.example") is None and s.team_for("https://a.example", "x") is None
+
+
+def test_old_settings_file_keeps_its_team_for_its_server(tmp_path):
+    (tmp_path / "settings.json").write_text(
+        '{"server_url": "https://a.example", "rally_slug": "demo", "team_token": "t"}'
+    )
+    assert load_settings(tmp_path).team_for("https://a.example", "demo") == "t"
+
+
+def test_another_server_never_gets_the_saved_token(restartable_server, demo, tmp_path):
+    slug, _ = demo
+    with GameSession(tmp_path / "phone") as session:
+        session.set_server(restartable_server.url)
+        session.start_rally(slug, "First", "en").result(10)
+    other = restartable_server.url.replace("127.0.0.1", "localhost")
+    with GameSession(tmp_path / "phone") as session:
+        session.set_server(other)
+        assert not session.resume(), "a team of another server is not resumed"
+        assert session.api.token is None
+        session.set_server(restartable_server.url + "/")
+        assert session.resume(), "back on its own server, the team is there again"
+    settings = load_settings(tmp_path / "phone")
+    with GameSession(tmp_path / "phone", settings.with_(server_url=other)) as session:
+        assert session.api.token is None, "not even for the first request"
+        session.start_rally(slug, "Second", "en").result(10)
+        assert session.api.token != settings.team_token
+        assert session.pack.team()["name"] == "Second", "the pack is the new team's"
+        assert [f["name"] for f in [session.pack.team()]] == ["Second"]
+    assert load_settings(tmp_path / "phone").team_server == other
+
+
+def test_an_unknown_token_forgets_the_team_and_says_so(restartable_server, demo, tmp_path):
+    """The server's database is new (or the token was revoked): 401 token_unknown."""
+    slug, _ = demo
+    with GameSession(tmp_path / "phone") as session:
+        session.set_server(restartable_server.url)
+        session.start_rally(slug, "Vanished", "en").result(10)
+    settings = load_settings(tmp_path / "phone")
+    from client.settings import save
+
+    save(tmp_path / "phone", settings.with_(team_token="not-a-token-the-server-knows"))
+    with GameSession(tmp_path / "phone") as session:
+        assert session.resume()
+        session.handle_qr_text("https://example.org/not-ours")
+        session.outbox.put("hint", {"stop": 1, "recorded_at": "2026-01-01T00:00:00Z"})
+        with contextlib.suppress(ApiError):  # or the background sync met it first
+            session.sync_now().result(10)
+        snap = session.snapshot
+        assert snap.team_lost == "Vanished" and not snap.joined
+        assert snap.pending == 0 and snap.last_error is None
+        assert session.api.token is None and session.pack is None
+    after = load_settings(tmp_path / "phone")
+    assert after.team_token is None and after.rally_slug is None and after.team_server is None
+    with GameSession(tmp_path / "phone") as session:
+        assert not session.resume()
+        session.start_rally(slug, "Vanished again", "en").result(10)
+        assert session.snapshot.team_lost is None and session.snapshot.joined
+
+
+def test_the_session_cleans_the_outbox_up_at_start(tmp_path):
+    from client.outbox import Outbox
+
+    with Outbox(tmp_path / "phone" / "outbox.sqlite3") as box:
+        old = box.put("checkin", {"lat": 1.0})
+        box.mark_done(old, {"result": "none"})
+        fresh = box.put("checkin", {"lat": 2.0})
+        box.mark_done(fresh, {"result": "none"})
+        box._db.execute("UPDATE events SET answered_at = answered_at - 7200 WHERE id = ?", (old,))
+    with GameSession(tmp_path / "phone") as session:
+        assert session.outbox.get(old) is None and session.outbox.get(fresh) is not None
+
+
+def test_the_default_server_is_set_at_build_time(tmp_path):
+    from client import build_config
+
+    built = tmp_path / "build_config.json"
+    desktop: dict[str, str] = {}
+    phone = {"ANDROID_ARGUMENT": "/data/app"}
+    assert build_config.default_server(built, desktop) == "http://127.0.0.1:5000"
+    assert build_config.default_server(built, phone) == "", "a phone asks for the address"
+    env = {build_config.ENV_VAR: "https://env.example/"}
+    assert build_config.default_server(built, env) == "https://env.example"
+    built.write_text('{"default_server": "https://rally.example.org/"}')
+    for environ in (desktop, phone, env):
+        assert build_config.default_server(built, environ) == "https://rally.example.org"
+    built.write_text('{"default_server": "http://127.0.0.1:5000"}')
+    assert build_config.default_server(built, phone) == "", "never the phone itself"
+
+
+def test_a_phone_never_keeps_a_loopback_server(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANDROID_ARGUMENT", "/data/app")
+    monkeypatch.delenv("ARTCACHING_DEFAULT_SERVER", raising=False)
+    (tmp_path / "settings.json").write_text('{"server_url": "http://127.0.0.1:5000"}')
+    assert load_settings(tmp_path).server_url == ""
+    assert Settings().server_url == ""
+    with (
+        GameSession(tmp_path, Settings(language="en")) as session,
+        pytest.raises(NetworkError, match="no server address"),
+    ):
+        session.list_rallies().result(10)
