@@ -75,6 +75,7 @@ class Server:
                 "MEDIA_DIR": str(folder / "media"),
                 "MAX_CLOCK_SKEW_S": "3600",
                 "RATELIMIT_EVENTS": "20000 per minute",
+                "RATELIMIT_BATCHES": "20000 per minute",
                 "RATELIMIT_DEFAULT": "20000 per minute",
                 "FLASK_DEBUG": "0",
             }
