@@ -14,6 +14,8 @@ from client import USER_AGENT
 from client.http import CertificateNotTrusted, open_url
 
 API_PREFIX = "/api/v1"
+MAX_BATCH = 50
+"""Events in one POST /team/events, at most (the server's limit)."""
 
 
 class ApiError(Exception):
@@ -109,6 +111,12 @@ class ApiClient:
     def take_hint(self, payload: dict[str, Any]) -> dict[str, Any]:
         """POST a hint request {stop, client_event_id, recorded_at}: {result, hint, team}."""
         return self._call("POST", "/team/hints", payload, auth=True)
+
+    def events(self, events: list[dict[str, Any]]) -> dict[str, Any]:
+        """POST several events at once [{kind, body}, ...] (at most MAX_BATCH): {results, team},
+        one result {client_event_id, status, body} per event, in the order sent, each what the
+        kind's own endpoint would have answered. A server without it answers 404 or 405."""
+        return self._call("POST", "/team/events", {"events": events}, auth=True)
 
     def leaderboard(self, slug: str) -> dict[str, Any]:
         return self._call("GET", f"/rallies/{quote(slug, safe='')}/leaderboard")

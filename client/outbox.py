@@ -14,7 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from client.api import ApiError, NetworkError
+from client.api import MAX_BATCH, ApiError, NetworkError
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -72,6 +72,10 @@ class FlushResult:
 
 Send = Callable[[Event], dict[str, Any]]
 """Sends one event and returns the server's answer; raises ApiError or NetworkError."""
+
+SendBatch = Callable[[list[Event]], list[dict[str, Any] | ApiError]]
+"""Sends several events in one request; each one's answer, or its error, in the same order.
+Raises ApiError (the batch refused whole) or NetworkError."""
 
 
 class Outbox:
@@ -180,26 +184,47 @@ class Outbox:
                 self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return deleted
 
-    def flush(self, send: Send) -> FlushResult:
+    def flush(self, send: Send, send_batch: SendBatch | None = None) -> FlushResult:
         """Send the waiting events in order (also those stored meanwhile) until the queue is empty
-        or a network error or retryable server error stops it; one flush at a time."""
+        or a network error or retryable server error stops it; one flush at a time.
+
+        With ``send_batch``, whenever more than one event waits they go MAX_BATCH at a time, each
+        answered by its own result as a single call would be; a batch refused whole by a 4xx (a
+        server without batches: 404 or 405) is sent one by one instead."""
         done: list[Event] = []
         rejected: list[Event] = []
         with self._flushing:
             last_seq = 0
             while True:
-                nxt = self._next_pending(last_seq)
-                if nxt is None:
+                waiting = self._pending_after(last_seq, MAX_BATCH if send_batch else 1)
+                if not waiting:
                     return FlushResult(tuple(done), tuple(rejected))
-                last_seq, event = nxt
+                batch = [event for _, event in waiting]
+                if send_batch is not None and len(batch) > 1:
+                    try:
+                        error = self._send_batch(send_batch, batch, done, rejected)
+                    except ApiError as exc:
+                        if exc.retryable:
+                            self._failed(batch, str(exc))
+                            return FlushResult(tuple(done), tuple(rejected), exc)
+                        send_batch = None  # refused whole: one by one from here
+                        continue
+                    except NetworkError as exc:
+                        self._failed(batch, str(exc))
+                        return FlushResult(tuple(done), tuple(rejected), exc)
+                    except Exception as exc:
+                        self._failed(batch, f"{type(exc).__name__}: {exc}")
+                        raise
+                    if error is not None:
+                        return FlushResult(tuple(done), tuple(rejected), error)
+                    last_seq = waiting[-1][0]
+                    continue
+                last_seq, event = waiting[0]
                 try:
                     response = send(event)
                 except ApiError as exc:
-                    if exc.retryable:
-                        self.mark_failed(event.id, str(exc))
+                    if not self._refused(event, exc, rejected):
                         return FlushResult(tuple(done), tuple(rejected), exc)
-                    self.mark_rejected(event.id, f"{exc.code}: {exc.message}")
-                    rejected.append(self.get(event.id) or event)
                     continue
                 except NetworkError as exc:
                     self.mark_failed(event.id, str(exc))
@@ -210,15 +235,48 @@ class Outbox:
                 self.mark_done(event.id, response)
                 done.append(self.get(event.id) or event)
 
+    def _send_batch(
+        self, send_batch: SendBatch, batch: list[Event], done: list[Event], rejected: list[Event]
+    ) -> ApiError | None:
+        """Send a batch and keep each event's result; the first retryable one, if any (its
+        event waits, the others are answered)."""
+        results = send_batch(batch)
+        if len(results) != len(batch):
+            raise NetworkError(f"{len(results)} results for a batch of {len(batch)} events")
+        error: ApiError | None = None
+        for event, result in zip(batch, results, strict=True):
+            if isinstance(result, ApiError):
+                if not self._refused(event, result, rejected):
+                    error = error or result
+                continue
+            self.mark_done(event.id, result)
+            done.append(self.get(event.id) or event)
+        return error
+
+    def _refused(self, event: Event, exc: ApiError, rejected: list[Event]) -> bool:
+        """An error answer for one event: True when final (rejected), False when it is to be
+        tried again (5xx, 429: the event waits)."""
+        if exc.retryable:
+            self.mark_failed(event.id, str(exc))
+            return False
+        self.mark_rejected(event.id, f"{exc.code}: {exc.message}")
+        rejected.append(self.get(event.id) or event)
+        return True
+
+    def _failed(self, batch: list[Event], error: str) -> None:
+        for event in batch:
+            self.mark_failed(event.id, error)
+
     # --- plumbing ----------------------------------------------------------------------------
 
-    def _next_pending(self, after_seq: int) -> tuple[int, Event] | None:
+    def _pending_after(self, after_seq: int, limit: int) -> list[tuple[int, Event]]:
+        """Up to ``limit`` waiting events after seq ``after_seq``, oldest first, with their seq."""
         with self._lock:
-            row = self._db.execute(
-                "SELECT * FROM events WHERE state = ? AND seq > ? ORDER BY seq LIMIT 1",
-                (State.PENDING.value, after_seq),
-            ).fetchone()
-        return None if row is None else (row["seq"], _event(row))
+            rows = self._db.execute(
+                "SELECT * FROM events WHERE state = ? AND seq > ? ORDER BY seq LIMIT ?",
+                (State.PENDING.value, after_seq, limit),
+            ).fetchall()
+        return [(row["seq"], _event(row)) for row in rows]
 
     def _answer(
         self, event_id: str, state: State, error: str | None, response: dict[str, Any] | None

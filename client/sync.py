@@ -88,6 +88,8 @@ class Sync:
         self._closed = threading.Event()
         self._synced_at = -1e9
         self._loop_thread: threading.Thread | None = None
+        self._no_batches = False
+        """The server has no batch endpoint (an older one): events go one by one."""
 
     def start(self) -> None:
         """Start the background loop (once)."""
@@ -154,7 +156,7 @@ class Sync:
         """Flush the outbox in order (the answers carry the team), else fetch the team."""
         if not self.api.token:
             return
-        result = self.outbox.flush(self._send)
+        result = self.outbox.flush(self._send, None if self._no_batches else self._send_batch)
         for event in result.done:
             self.listener.on_answer(event)
         for event in result.rejected:
@@ -177,3 +179,35 @@ class Sync:
         if event.kind == "hint":
             return self.api.take_hint(event.payload)
         raise ApiError(400, "unknown_event", f"unknown event kind {event.kind!r}")
+
+    def _send_batch(self, events: list[Event]) -> list[dict[str, Any] | ApiError]:
+        """POST the events at once; each one's answer, or its error as a single call raises it."""
+        try:
+            answer = self.api.events([{"kind": e.kind, "body": e.payload} for e in events])
+        except ApiError as exc:
+            if exc.status in (404, 405):
+                self._no_batches = True
+            raise
+        results = answer.get("results")
+        if not isinstance(results, list):
+            raise NetworkError("POST /team/events: the answer has no results")
+        return [_result(r) for r in results]
+
+
+def _result(result: Any) -> dict[str, Any] | ApiError:
+    """One result of a batch {client_event_id, status, body}: the body, or the ApiError its
+    error body makes."""
+    if not isinstance(result, dict) or not isinstance(result.get("body"), dict):
+        raise NetworkError("POST /team/events: a result is no object")
+    status, body = result.get("status"), result["body"]
+    if not isinstance(status, int):
+        raise NetworkError("POST /team/events: a result has no status")
+    if 200 <= status < 300:
+        return body
+    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    return ApiError(
+        status,
+        str(error.get("code", f"http_{status}")),
+        str(error.get("message", "")),
+        error.get("field"),
+    )

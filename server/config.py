@@ -99,6 +99,9 @@ def from_environment(instance_path: str, given: Mapping[str, Any] | None = None)
             "RATELIMIT_JOIN_CODE_RALLY_FAILURES", "300 per hour"
         ),
         "RATELIMIT_EVENTS": env("RATELIMIT_EVENTS", "240 per minute"),
+        # Batches of up to 50 events (POST /api/v1/team/events, an outbox catching up after an
+        # outage) per team: each request counts once, however many events it holds.
+        "RATELIMIT_BATCHES": env("RATELIMIT_BATCHES", "30 per minute"),
         "RATELIMIT_LOGIN": env("RATELIMIT_LOGIN", "10 per minute;30 per hour"),
         "LOGIN_LOCKOUT_FAILURES": max(1, int(_env_float("LOGIN_LOCKOUT_FAILURES", 10))),
         "LOGIN_LOCKOUT_SECONDS": _env_float("LOGIN_LOCKOUT_SECONDS", 60.0),

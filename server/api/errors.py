@@ -25,12 +25,17 @@ _HTTP_CODES = {
 }
 
 
-def error_response(exc: UserError) -> Response:
-    """``{"error": {"code", "message", "field"?}}`` with the error's status."""
+def error_json(exc: UserError) -> dict[str, Any]:
+    """``{"error": {"code", "message", "field"?}}``: the error's JSON body."""
     body: dict[str, Any] = {"code": exc.code, "message": exc.message()}
     if exc.field:
         body["field"] = exc.field
-    resp = jsonify({"error": body})
+    return {"error": body}
+
+
+def error_response(exc: UserError) -> Response:
+    """The error's JSON body with its status."""
+    resp = jsonify(error_json(exc))
     resp.status_code = exc.status
     return resp
 

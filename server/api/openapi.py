@@ -146,6 +146,11 @@ RALLY_SUMMARY = {
     "status": {"type": "string", "enum": ["draft", "published", "closed"]},
 }
 
+MAX_BATCH = 50
+"""Events in one batch (POST /team/events), at most."""
+BATCH_KINDS = {"checkin": "Checkin", "scan": "Scan", "answer": "Answer", "hint": "HintRequest"}
+"""A batch's event kinds and the schema of each one's body."""
+
 SCHEMAS: dict[str, Any] = {
     "Error": obj(
         ["error"],
@@ -405,6 +410,62 @@ SCHEMAS: dict[str, Any] = {
             "team": ref("Team"),
         },
     ),
+    "EventBatch": obj(
+        ["events"],
+        {
+            "events": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": MAX_BATCH,
+                "items": obj(
+                    ["kind", "body"],
+                    {
+                        "kind": {"type": "string", "enum": list(BATCH_KINDS)},
+                        "body": {
+                            "type": "object",
+                            "description": "Exactly the body the kind's own endpoint takes ("
+                            + ", ".join(f"{k}: {v}" for k, v in BATCH_KINDS.items())
+                            + "), with its client_event_id; checked like there, and refused "
+                            "in this event's result only",
+                        },
+                    },
+                ),
+            }
+        },
+    ),
+    "EventBatchResult": obj(
+        ["results", "team"],
+        {
+            "results": {
+                "type": "array",
+                "description": "One per event, in the order sent",
+                "items": obj(
+                    ["client_event_id", "status", "body"],
+                    {
+                        "client_event_id": _nullable(
+                            {"type": "string", "description": "null when the body has none"}
+                        ),
+                        "status": {
+                            "type": "integer",
+                            "description": "What the kind's own endpoint would have answered: "
+                            "200, or 409 (rally closed), 422 (the body is wrong), 503 (busy: "
+                            "send it again)",
+                        },
+                        "body": {
+                            "anyOf": [
+                                ref("EventResult"),
+                                ref("AnswerResult"),
+                                ref("HintResult"),
+                                ref("Error"),
+                            ],
+                            "description": "That endpoint's answer, or its error",
+                        },
+                    },
+                ),
+            },
+            "team": ref("Team"),
+        },
+    ),
     "LeaderboardEntry": obj(
         ["rank", "team", "score", "found", "finished", "duration_s"],
         {
@@ -607,6 +668,28 @@ PATHS: dict[str, Any] = {
                 **EVENT_ERRORS,
                 "422": err(
                     "A field is missing or wrong; no such stop (no_such_stop)" + LATE_OR_EARLY
+                ),
+            },
+        }
+    },
+    "/team/events": {
+        "post": {
+            "operationId": "postEvents",
+            "tags": ["player"],
+            "security": BEARER,
+            "summary": "Several events at once (an outbox catching up after an outage): applied "
+            "in recorded_at order (an event without it: now), each exactly once by its "
+            "client_event_id (a resent one gets its first answer); each event's answer or error "
+            "in its result, in the order sent. The request counts once against the rate limit "
+            "(RATELIMIT_BATCHES)",
+            "requestBody": req("EventBatch"),
+            "responses": {
+                "200": ok("EventBatchResult"),
+                **COMMON_ERRORS,
+                "401": err("Missing or unknown token"),
+                "422": err(
+                    "The envelope is wrong: no events, more than 50, an unknown kind, a body "
+                    "that is no object (a wrong event is refused in its own result)"
                 ),
             },
         }

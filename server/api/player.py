@@ -14,7 +14,9 @@ from markers.geo import LatLon
 from routes import rules
 from server import game, models, privacy, rallies, teams
 from server.api import bp, serialize
-from server.api.validation import parse_time, validated
+from server.api.errors import error_json
+from server.api.openapi import BATCH_KINDS
+from server.api.validation import json_body, parse_time, validated
 from server.extensions import db
 from server.i18n import both, language, set_preferred
 from server.ratelimit import (
@@ -149,7 +151,7 @@ def _apply(
     event: rules.Event,
     stamped: bool,
     shape: Callable[..., dict[str, Any]] = serialize.event_result,
-):
+) -> Answered:
     """Apply the event; ``stamped`` when the phone's clock gave its time (then the device's
     times must move forward). ``shape`` makes the answer's JSON."""
     lang = language()
@@ -202,7 +204,7 @@ def _event_time(body: dict[str, Any], team: models.Team) -> datetime:
     return parse_time(body["recorded_at"], "recorded_at", not_before=team.started_at)
 
 
-def _repeat(team: models.Team, client_event_id: str):
+def _repeat(team: models.Team, client_event_id: str) -> Answered | None:
     """The stored first answer to a repeated event id, even after the rally closed."""
     prior = db.session.scalar(
         select(models.ClientEvent).filter_by(team_id=team.id, client_event_id=client_event_id)
@@ -210,25 +212,32 @@ def _repeat(team: models.Team, client_event_id: str):
     return None if prior is None else (_answer(team, prior.response), prior.status)
 
 
+Answered = tuple[dict[str, Any], int]
+"""An event's answer: its JSON and its status."""
+
+
 @bp.post("/team/checkins")
 @_limit("RATELIMIT_EVENTS")
 def checkin():
-    team = current_team()
-    body = validated("Checkin")
+    return _checkin(current_team(), validated("Checkin"))
+
+
+def _checkin(team: models.Team, body: dict[str, Any]) -> Answered:
     if (answer := _repeat(team, body["client_event_id"])) is not None:
         return answer
     rallies.by_slug(team.rally.slug, playable=True)
     at = _event_time(body, team)
     event = rules.GpsEvent(_fix(body, at))
-    answer = _apply(team, body["client_event_id"], "checkin", event, stamped=True)
-    return answer
+    return _apply(team, body["client_event_id"], "checkin", event, stamped=True)
 
 
 @bp.post("/team/scans")
 @_limit("RATELIMIT_EVENTS")
 def scan():
-    team = current_team()
-    body = validated("Scan")
+    return _scan(current_team(), validated("Scan"))
+
+
+def _scan(team: models.Team, body: dict[str, Any]) -> Answered:
     if (answer := _repeat(team, body["client_event_id"])) is not None:
         return answer
     rallies.by_slug(team.rally.slug, playable=True)
@@ -253,8 +262,10 @@ def _stop_marker(team: models.Team, number: int) -> int:
 @bp.post("/team/answers")
 @_limit("RATELIMIT_EVENTS")
 def answer_task():
-    team = current_team()
-    body = validated("Answer")
+    return _answer_task(current_team(), validated("Answer"))
+
+
+def _answer_task(team: models.Team, body: dict[str, Any]) -> Answered:
     if (answer := _repeat(team, body["client_event_id"])) is not None:
         return answer
     rallies.by_slug(team.rally.slug, playable=True)
@@ -283,8 +294,10 @@ def _answer_shape(
 @bp.post("/team/hints")
 @_limit("RATELIMIT_EVENTS")
 def take_hint():
-    team = current_team()
-    body = validated("HintRequest")
+    return _take_hint(current_team(), validated("HintRequest"))
+
+
+def _take_hint(team: models.Team, body: dict[str, Any]) -> Answered:
     if (answer := _repeat(team, body["client_event_id"])) is not None:
         return answer
     rallies.by_slug(team.rally.slug, playable=True)
@@ -298,3 +311,69 @@ def take_hint():
         stamped="recorded_at" in body,
         shape=serialize.hint_result,
     )
+
+
+EVENT_HANDLERS: dict[str, Callable[[models.Team, dict[str, Any]], Answered]] = {
+    "checkin": _checkin,
+    "scan": _scan,
+    "answer": _answer_task,
+    "hint": _take_hint,
+}
+"""What each kind of a batch's events does: what its own endpoint does."""
+
+
+@bp.post("/team/events")
+@_limit("RATELIMIT_BATCHES")
+def post_events():
+    """Many events in one request (the outbox catching up after an outage): each is checked and
+    applied as its single endpoint would, in recorded_at order, exactly once by its
+    client_event_id; one refused event (4xx) is refused in its result, the others still count."""
+    team = current_team()
+    events = _batch()
+    now = datetime.now(UTC)
+    order = sorted(range(len(events)), key=lambda i: _recorded(events[i]["body"], now))
+    results: list[dict[str, Any]] = [{} for _ in events]
+    for i in order:
+        kind, body = events[i]["kind"], events[i]["body"]
+        try:
+            answer, status = EVENT_HANDLERS[kind](team, validated(BATCH_KINDS[kind], body))
+        except UserError as exc:
+            db.session.rollback()
+            answer, status = error_json(exc), exc.status
+        event_id = body.get("client_event_id")
+        results[i] = {
+            "client_event_id": event_id if isinstance(event_id, str) else None,
+            "status": status,
+            "body": answer,
+        }
+    return {"results": results, "team": team_answer(team)}
+
+
+def _batch() -> list[dict[str, Any]]:
+    """The batch's events; the envelope is checked here (422 for the whole request), each
+    event's body later, against its kind's schema (422 in that event's result only)."""
+    raw = json_body(controls=False)
+    shell = raw
+    if isinstance(raw, dict) and isinstance(raw.get("events"), list):
+        shell = {
+            **raw,
+            "events": [
+                {**e, "body": {}} if isinstance(e, dict) and isinstance(e.get("body"), dict) else e
+                for e in raw["events"]
+            ],
+        }
+    validated("EventBatch", shell)
+    return raw["events"]
+
+
+def _recorded(body: dict[str, Any], now: datetime) -> datetime:
+    """When an event happened, to order a batch by; without a readable time: now (a time that
+    cannot be read is refused when the event is checked)."""
+    value = body.get("recorded_at")
+    if not isinstance(value, str):
+        return now
+    try:
+        at = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return now if at.tzinfo is None else at.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return now

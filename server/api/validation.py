@@ -29,8 +29,9 @@ def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
-def json_body() -> Any:
-    """The request's JSON body; NaN and Infinity are refused, and so is anything not JSON."""
+def json_body(controls: bool = True) -> Any:
+    """The request's JSON body; NaN and Infinity are refused, and so is anything not JSON, and
+    (unless not ``controls``) a control character but tab and line breaks anywhere in it."""
     if not request.mimetype or request.mimetype != "application/json":
         raise UserError("unsupported_media_type", status=415)
     raw = request.get_data(cache=True)
@@ -52,12 +53,17 @@ def json_body() -> Any:
         raise UserError(
             "invalid_json", status=400, detail=both("validation.not_json_text")
         ) from None
-    if where is not None:
-        detail = both("validation.control_character")
-        if not where:
-            raise UserError("invalid_body", status=422, detail=detail)
-        raise UserError("invalid_field", status=422, field=where, detail=detail)
+    if where is not None and controls:
+        _refuse_control(where)
     return body
+
+
+def _refuse_control(where: str) -> None:
+    """422 for a control character at ``where`` (a dotted path; "" for the body itself)."""
+    detail = both("validation.control_character")
+    if not where:
+        raise UserError("invalid_body", status=422, detail=detail)
+    raise UserError("invalid_field", status=422, field=where, detail=detail)
 
 
 ERROR_KEYWORD = "x-error"
@@ -65,9 +71,16 @@ ERROR_KEYWORD = "x-error"
 for any failure but a wrong type or a missing field."""
 
 
-def validated(schema_name: str) -> dict[str, Any]:
-    """The JSON body checked against components/schemas/<schema_name>; 422 names the field."""
-    body = json_body()
+_BODY = object()
+
+
+def validated(schema_name: str, body: Any = _BODY) -> dict[str, Any]:
+    """The JSON body checked against components/schemas/<schema_name>; 422 names the field.
+    Given a ``body`` (one part of the request's, e.g. one event of a batch), that instead."""
+    if body is _BODY:
+        body = json_body()
+    elif (where := first_control(body)) is not None:
+        _refuse_control(where)
     error = _first_error(validator(schema_name), body)
     if error is not None:
         field = ".".join(str(p) for p in error.absolute_path) or None

@@ -259,3 +259,109 @@ def test_purge_deletes_old_answered_events_and_shrinks_the_file(tmp_path, monkey
         assert [e.id for e in box.pending()] == [waiting], "waiting events are never purged"
         small = path.stat().st_size + Path(f"{path}-wal").stat().st_size
         assert small < 100_000, (big, small)
+
+
+class BatchServer(Server):
+    """Also takes batches: records each batch's size, answers each event (or refuses some)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[int] = []
+        self.refuse: dict[str, ApiError] = {}
+        """Per event id: the error its result carries."""
+        self.batch_fails_with: Exception | None = None
+
+    def batch(self, events) -> list:
+        if self.batch_fails_with is not None:
+            raise self.batch_fails_with
+        self.batches.append(len(events))
+        results: list = []
+        for event in events:
+            if event.id in self.refuse:
+                results.append(self.refuse[event.id])
+            else:
+                self.received.append(event.payload)
+                results.append({"result": "outside", "seen": event.id})
+        return results
+
+
+def test_waiting_events_go_in_batches_of_at_most_fifty(tmp_path):
+    server = BatchServer()
+    with Outbox(tmp_path / "o.sqlite3") as box:
+        ids = [box.put("checkin", fix(i)) for i in range(120)]
+        result = box.flush(server, server.batch)
+        assert server.batches == [50, 50, 20]
+        assert [p["client_event_id"] for p in server.received] == ids
+        assert [e.id for e in result.done] == ids and result.error is None
+        assert box.count() == 0
+        assert box.get(ids[70]).response == {"result": "outside", "seen": ids[70]}
+        assert box.flush(server, server.batch).done == ()
+        alone = box.put("scan", {"token": "t"})
+        box.flush(server, server.batch)
+        assert server.batches == [50, 50, 20], "one waiting event goes alone"
+        assert server.received[-1]["client_event_id"] == alone
+
+
+def test_a_refused_event_in_a_batch_is_final_for_it_alone(tmp_path):
+    server = BatchServer()
+    with Outbox(tmp_path / "o.sqlite3") as box:
+        ids = [box.put("checkin", fix(i)) for i in range(5)]
+        server.refuse[ids[1]] = ApiError(422, "time_in_future", "too late", "recorded_at")
+        server.refuse[ids[3]] = ApiError(409, "rally_closed", "closed")
+        result = box.flush(server, server.batch)
+        assert result.error is None
+        assert [e.id for e in result.rejected] == [ids[1], ids[3]]
+        assert box.get(ids[1]).state is State.REJECTED
+        assert box.get(ids[1]).error == "time_in_future: too late"
+        assert [e.id for e in result.done] == [ids[0], ids[2], ids[4]]
+        assert box.count() == 0
+
+
+def test_a_busy_event_in_a_batch_waits_and_the_others_are_answered(tmp_path):
+    server = BatchServer()
+    with Outbox(tmp_path / "o.sqlite3") as box:
+        ids = [box.put("checkin", fix(i)) for i in range(3)]
+        server.refuse[ids[1]] = ApiError(503, "busy", "again")
+        result = box.flush(server, server.batch)
+        assert isinstance(result.error, ApiError) and result.error.status == 503
+        assert [e.id for e in box.pending()] == [ids[1]]
+        assert box.get(ids[1]).attempts == 1
+        del server.refuse[ids[1]]
+        box.flush(server, server.batch)
+        assert box.count() == 0
+        assert sorted(p["client_event_id"] for p in server.received) == sorted(ids)
+
+
+@pytest.mark.parametrize(
+    "exc", [NetworkError("connection refused"), ApiError(429, "rate_limited", retry_after_s=9)]
+)
+def test_a_batch_that_did_not_arrive_waits_whole(tmp_path, exc):
+    server = BatchServer()
+    server.batch_fails_with = exc
+    with Outbox(tmp_path / "o.sqlite3") as box:
+        ids = [box.put("checkin", fix(i)) for i in range(3)]
+        result = box.flush(server, server.batch)
+        assert result.error is exc and result.done == ()
+        assert [e.id for e in box.pending()] == ids
+        assert all(e.attempts == 1 for e in box.pending())
+        assert server.received == []
+
+
+@pytest.mark.parametrize("status", [404, 405, 413])
+def test_a_batch_refused_whole_goes_one_by_one(tmp_path, status):
+    server = BatchServer()
+    server.batch_fails_with = ApiError(status, "not_found")
+    with Outbox(tmp_path / "o.sqlite3") as box:
+        ids = [box.put("checkin", fix(i)) for i in range(60)]
+        result = box.flush(server, server.batch)
+        assert result.error is None and box.count() == 0
+        assert [p["client_event_id"] for p in server.received] == ids
+        assert server.batches == []
+
+
+def test_a_short_answer_to_a_batch_keeps_its_events(tmp_path):
+    with Outbox(tmp_path / "o.sqlite3") as box:
+        ids = [box.put("checkin", fix(i)) for i in range(3)]
+        result = box.flush(Server(), lambda events: [{"result": "outside"}])
+        assert isinstance(result.error, NetworkError)
+        assert [e.id for e in box.pending()] == ids

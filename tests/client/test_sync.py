@@ -95,3 +95,98 @@ def test_without_a_team_a_sync_sends_nothing_and_reports_nothing(tmp_path):
     finally:
         sync.close()
         outbox.close()
+
+
+class Counting:
+    """Counts the calls of an ApiClient's event methods, passing them on."""
+
+    def __init__(self, api: ApiClient) -> None:
+        self.calls: list[str] = []
+        for name in ("checkin", "scan", "answer", "take_hint", "events"):
+            setattr(api, name, self._counted(name, getattr(api, name)))
+
+    def _counted(self, name, method):
+        def call(*args, **kwargs):
+            self.calls.append(name)
+            return method(*args, **kwargs)
+
+        return call
+
+
+def _offline_walk(app, api: ApiClient, slug: str, rally_id: int, outbox: Outbox) -> list[str]:
+    """A team that started an hour ago and 119 fixes stored while offline, walking to stop 1 and
+    back north (the 60th right at it), past stop 2."""
+    from datetime import UTC, datetime, timedelta
+
+    from tests.server.helpers import backdate_team, demo_stops, iso
+
+    team = api.create_team(slug, "Offline walkers", "en")["team"]
+    backdate_team(app, team["id"], 3600)
+    stop = demo_stops(app, rally_id)[0].position
+    start = datetime.now(UTC) - timedelta(minutes=30)
+    ids = []
+    for i in range(119):
+        lat = stop.lat + abs(59 - i) * 5e-5  # 5.6 m in 5 s, to the stop and back
+        at = iso(start + timedelta(seconds=5 * i))
+        body = {"lat": lat, "lon": stop.lon, "accuracy_m": 5.0, "recorded_at": at}
+        ids.append(outbox.put("checkin", body))
+    return ids
+
+
+def test_after_an_outage_the_outbox_catches_up_in_batches(app, live_server, demo, tmp_path):
+    from tests.server.helpers import count_rows
+
+    slug, rally_id = demo
+    recorder = Recorder()
+    outbox = Outbox(tmp_path / "o.sqlite3")
+    api = ApiClient(live_server, language="en")
+    ids = _offline_walk(app, api, slug, rally_id, outbox)
+    counting = Counting(api)
+    sync = Sync(api, outbox, recorder)
+    try:
+        sync.sync_now().result(60)
+        assert counting.calls == ["events"] * 3, "119 events in 3 requests"
+        assert outbox.count() == 0
+        answers = [outbox.get(i).response for i in ids]
+        found = [(i, f["stop"]) for i, a in enumerate(answers) for f in a["found_now"]]
+        assert found == [(53, 1), (109, 2)], "each found once, by the first fix inside its fence"
+        team_id = api.team()["id"]
+        assert count_rows(app, "ClientEvent", team_id=team_id) == 119
+        assert count_rows(app, "Discovery", team_id=team_id) == 2
+        outbox.put("scan", {"token": "not a code"})
+        sync.sync_now().result(60)
+        assert counting.calls[-1] == "scan", "one waiting event goes by itself"
+        assert outbox.answered(1)[0].error.startswith("token_malformed")
+    finally:
+        sync.close()
+        outbox.close()
+
+
+def test_an_older_server_without_batches_gets_one_event_at_a_time(app, live_server, demo, tmp_path):
+    from tests.server.helpers import count_rows
+
+    slug, rally_id = demo
+    outbox = Outbox(tmp_path / "o.sqlite3")
+    api = ApiClient(live_server, language="en")
+    ids = _offline_walk(app, api, slug, rally_id, outbox)
+    counting = Counting(api)
+
+    def older_server(events):
+        counting.calls.append("events")
+        raise ApiError(404, "not_found", "no such route")
+
+    api.events = older_server  # type: ignore[method-assign]
+    sync = Sync(api, outbox, Recorder())
+    try:
+        sync.sync_now().result(60)
+        assert counting.calls == ["events"] + ["checkin"] * 119
+        assert outbox.count() == 0
+        assert outbox.get(ids[53]).response["found_now"][0]["stop"] == 1
+        assert count_rows(app, "ClientEvent", team_id=api.team()["id"]) == 119
+        outbox.put("checkin", {"lat": 49.4, "lon": 7.7, "accuracy_m": 5.0})
+        outbox.put("checkin", {"lat": 49.4, "lon": 7.7, "accuracy_m": 5.0})
+        sync.sync_now().result(60)
+        assert counting.calls[-2:] == ["checkin", "checkin"], "the batch is not tried again"
+    finally:
+        sync.close()
+        outbox.close()
