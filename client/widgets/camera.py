@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from kivy.clock import Clock, mainthread
+from kivy.clock import Clock
 from kivy.graphics.texture import Texture
 from kivy.logger import Logger
 from kivy.utils import platform
@@ -46,19 +46,12 @@ class FrameFeed:
         self._event: Any = None
 
     def start(self, frames_dir: Path | None) -> None:
+        """Start the frames (main thread); on the phone only once the camera permission is
+        granted (the app asks for it with location's, client/permissions.py)."""
         if frames_dir is not None:
             self._start(DecodedOnce(frames_dir))
         elif platform == "android":
-            from android.permissions import Permission, request_permissions
-
-            request_permissions([Permission.CAMERA], self._on_permission)
-
-    @mainthread
-    def _on_permission(self, _permissions: Any, grants: Any) -> None:
-        if all(grants):
             self._start(KivyCameraFrames())
-        else:
-            Logger.warning("ArtCaching: no camera permission; the AR view shows a plain sky")
 
     def _start(self, provider: Any) -> None:
         self.provider = provider
