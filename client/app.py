@@ -232,6 +232,8 @@ class ArtCachingApp(App):
         self.grants = grants
         self.location_note = grants.location_note
         self.camera_note = grants.camera_note
+        if not grants.camera:
+            self.frame_texture = None  # no old picture behind the note
         if self.root is not None:
             for name in SCREENS:
                 self.screen(name).on_language()
