@@ -32,7 +32,8 @@ from kivy.properties import (
 from kivy.uix.screenmanager import NoTransition
 from kivy.utils import platform
 
-from client import i18n, speech
+from client import i18n, screen_on, speech
+from client import permissions as perms
 from client import settings as settings_mod
 from client.camera_geometry import IDENTITY, TiltExit
 from client.options import default_data_dir, parse_args
@@ -46,6 +47,9 @@ from client.window import set_cardboard_window
 HERE = Path(__file__).parent
 LARGE_TEXT_SCALE = 1.3
 SNAPSHOT_INTERVAL_S = 0.1
+CAMERA_SCREENS = ("arview", "scan")
+"""The camera runs only while one of these shows."""
+COMPASS_SCREENS = ("arview",)
 
 
 class ArtCachingApp(App):
@@ -74,6 +78,12 @@ class ArtCachingApp(App):
     scanning = BooleanProperty(False)
     reading = StringProperty("")
     """The key of the text being read aloud ("clue-2", "story"; "" for none)."""
+    location_note = StringProperty("")
+    """The text key saying location is denied or only approximate ("" when precise)."""
+    camera_note = StringProperty("")
+    """The text key saying the camera is not allowed ("" when it is)."""
+    paused = BooleanProperty(False)
+    screen_kept_on = BooleanProperty(False)
 
     def __init__(self, options: argparse.Namespace | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -96,11 +106,23 @@ class ArtCachingApp(App):
         )
         self.feed = CameraFeed(self)
         self._tilt = TiltExit()
-        self._sensors: list[Any] = []
+        self.permissions = perms.Permissions(
+            perms.AndroidBackend()
+            if platform == "android"
+            else perms.SimulatedBackend(perms.simulated_denials(self.cli.deny or ()))
+        )
+        self.grants: perms.Grants | None = None
+        """What the player allowed (None until known: no sensor runs before)."""
+        self._note: Any = None
+        self._location: Any = None
+        self._compass: Any = None
+        self._running: dict[str, Any] = {}
+        """Sensor name -> the provider that runs now ("location", "compass", "camera")."""
+        self._magnetic: Any = None
+        """The declination at the player's place (the phone's compass is magnetic)."""
         self._snap_lock = threading.Lock()
         self._latest: Any = None
         self._show_trigger = Clock.create_trigger(self._show_latest, SNAPSHOT_INTERVAL_S)
-        self._sway: Any = None
         self._reveal_key: Any = None
         self._elapsed: tuple[float, float, bool] | None = None
         self.reader = speech.ReadAloud(speech.default_speaker(platform), self._reading_changed)
@@ -131,7 +153,7 @@ class ArtCachingApp(App):
         Window.bind(on_keyboard=self._on_key, on_resize=self._on_resize)
         self.bind(cardboard=self._on_cardboard)
         if self.cli.autoplay:
-            self.feed.start(self.cli.frames)
+            self.set_grants(perms.ALL_GRANTED)
             self._start_autoplay()
             return
         if self.cli.team or self.cli.join_code:
@@ -141,7 +163,7 @@ class ArtCachingApp(App):
         else:
             self.show_screen("start")
             self.screen("start").on_pre_enter()
-        self.start_sensors()
+        self.ask_permissions()
 
     def on_stop(self) -> None:
         self.reader.stop()
@@ -153,7 +175,20 @@ class ArtCachingApp(App):
         self.tile_cache.close()
 
     def on_pause(self) -> bool:
+        """Android leaves the app (home button, screen off, a permission dialog): stop camera,
+        GPS and compass; True keeps the app alive for on_resume."""
+        self.paused = True
+        self.update_sensors()
         return True
+
+    def on_resume(self) -> None:
+        """Back in front: the permissions may have changed in the phone's settings meanwhile;
+        restart what the current screen needs."""
+        self.paused = False
+        if self.grants is not None and not self.permissions.pending and not self.cli.autoplay:
+            self.set_grants(self.permissions.held())
+        else:
+            self.update_sensors()
 
     def _initial_settings(self) -> Any:
         try:
@@ -177,40 +212,117 @@ class ArtCachingApp(App):
 
     # --- sensors -------------------------------------------------------------------------------
 
-    def start_sensors(self) -> None:
-        """GPS, compass and camera: simulated on the desktop, real on the phone."""
-        from client.sensors import declination, heading, location
+    def ask_permissions(self) -> None:
+        """Camera and precise location, in one request, after a short note (only when something
+        is missing); the sensors start with the answer."""
+        held = self.permissions.held()
+        if held.complete:
+            self.set_grants(held)
+            return
+        self._note = Factory.PermissionNote()
+        self._note.open()
 
-        o = self.cli
-        speedup = o.speedup or 1.0
-        if o.simulate_gpx is not None:
-            loc = location.SimulatedLocation(o.simulate_gpx, speedup=speedup)
-        elif platform == "android":
-            loc = location.PlyerLocation()
-        else:
-            loc = None
-        compass: Any = None
-        on_fix = self.session.handle_fix
-        if platform == "android":
-            # magnetic to true north by the WMM at the player's position (recomputed every 10 km)
-            magnetic = declination.Declination()
-            compass = heading.FirstAvailable(
-                heading.AndroidHeading(magnetic), heading.PlyerHeading(declination=magnetic)
-            )
-            on_fix = self._fix_and_declination(magnetic)
-        elif o.heading == "auto":
-            self._sway = Clock.schedule_interval(self._look_at_target, 0.1)
-        elif o.heading != "off":
-            compass = heading.ScriptedHeading([(0.0, o.heading)], loop=True)
-        for provider, callback in ((loc, on_fix), (compass, self._on_orientation)):
+    def permission_note_done(self) -> None:
+        """The note's "Continue": now Android's own dialog."""
+        if self._note is not None:
+            self._note.dismiss()
+            self._note = None
+        self.permissions.request(self._on_grants)
+
+    @mainthread
+    def _on_grants(self, grants: perms.Grants) -> None:
+        self.set_grants(grants)
+
+    def set_grants(self, grants: perms.Grants) -> None:
+        """What the player allowed (main thread): the screens say what is missing, the sensors
+        that may run start."""
+        if grants != self.grants:
+            Logger.info(f"ArtCaching: permissions: {grants}")
+        self.grants = grants
+        self.location_note = grants.location_note
+        self.camera_note = grants.camera_note
+        if not grants.camera:
+            self.frame_texture = None  # no old picture behind the note
+        if self.root is not None:
+            for name in SCREENS:
+                self.screen(name).on_language()
+        self.update_sensors()
+
+    def update_sensors(self) -> None:
+        """Run what the current screen needs and the player allowed, nothing while paused: GPS
+        during the whole visit, the compass on the AR view, the camera on the AR and scan screens.
+        Autoplay walks and looks by itself: only the camera follows the screens there."""
+        grants, o = self.grants, self.cli
+        active = grants is not None and not self.paused
+        self._run(
+            "location",
+            active
+            and not o.autoplay
+            and grants is not None
+            and grants.location is not perms.LocationAccess.DENIED,
+        )
+        self._run("compass", active and not o.autoplay and self.current in COMPASS_SCREENS)
+        self._run(
+            "camera",
+            active and grants is not None and grants.camera and self.current in CAMERA_SCREENS,
+        )
+
+    def _run(self, name: str, on: bool) -> None:
+        running = self._running.get(name)
+        if on and running is None:
+            provider, callback = self._sensor(name)
             if provider is None:
-                continue
+                return
             try:
                 provider.start(callback)
-                self._sensors.append(provider)
             except Exception as exc:  # a missing sensor must not stop the game
                 Logger.warning(f"ArtCaching: {type(provider).__name__} unavailable: {exc}")
-        self.feed.start(o.frames)
+                return
+            self._running[name] = provider
+        elif not on and running is not None:
+            del self._running[name]
+            try:
+                running.stop()
+            except Exception as exc:
+                Logger.warning(f"ArtCaching: stopping {type(running).__name__}: {exc}")
+
+    def _sensor(self, name: str) -> tuple[Any, Any]:
+        """The provider of a sensor (made once) and the callback it delivers to."""
+        from client.sensors import heading, location
+
+        o = self.cli
+        if name == "camera":
+            return _CameraSwitch(self), None
+        if name == "location":
+            if self._location is None:
+                if o.simulate_gpx is not None:
+                    self._location = location.SimulatedLocation(
+                        o.simulate_gpx, speedup=o.speedup or 1.0
+                    )
+                elif platform == "android":
+                    self._location = location.PlyerLocation()
+            if platform == "android":
+                return self._location, self._fix_and_declination(self._declination())
+            return self._location, self.session.handle_fix
+        if self._compass is None:
+            if platform == "android":
+                # magnetic to true north by the WMM at the player's place (every 10 km again)
+                magnetic = self._declination()
+                self._compass = heading.FirstAvailable(
+                    heading.AndroidHeading(magnetic), heading.PlyerHeading(declination=magnetic)
+                )
+            elif o.heading == "auto":
+                self._compass = _Sway(self._look_at_target)
+            elif o.heading != "off":
+                self._compass = heading.ScriptedHeading([(0.0, o.heading)], loop=True)
+        return self._compass, self._on_orientation
+
+    def _declination(self) -> Any:
+        from client.sensors import declination
+
+        if self._magnetic is None:
+            self._magnetic = declination.Declination()
+        return self._magnetic
 
     def _fix_and_declination(self, magnetic: Any) -> Any:
         def on_fix(fix: Any) -> None:
@@ -244,16 +356,21 @@ class ArtCachingApp(App):
             self.feed.orient()
 
     def stop_sensors(self) -> None:
-        for provider in self._sensors:
-            try:
-                provider.stop()
-            except Exception as exc:
-                Logger.warning(f"ArtCaching: stopping {type(provider).__name__}: {exc}")
-        self._sensors.clear()
-        if self._sway is not None:
-            self._sway.cancel()
-            self._sway = None
-        self.feed.stop()
+        for name in list(self._running):
+            self._run(name, False)
+
+    def on_joined(self, *_: Any) -> None:
+        self._update_screen_on()
+
+    def on_finished(self, *_: Any) -> None:
+        self._update_screen_on()
+
+    def _update_screen_on(self) -> None:
+        """The screen stays on while a game is played; it may dim again after leaving it."""
+        on = self.joined and not self.finished
+        if on != self.screen_kept_on:
+            self.screen_kept_on = on
+            screen_on.keep_screen_on(on)
 
     # --- what the screens call -----------------------------------------------------------------
 
@@ -411,6 +528,7 @@ class ArtCachingApp(App):
     def _on_current(self, _sm: Any, name: str) -> None:
         self.current = name
         self.scanning = name == "scan"
+        self.update_sensors()
 
     # --- playing from the command line ---------------------------------------------------------
 
@@ -452,3 +570,32 @@ class ArtCachingApp(App):
         """End the app with status 1 and a message on stderr."""
         self.exit_code, self.exit_message = 1, message
         self.stop()
+
+
+class _CameraSwitch:
+    """The app's camera feed as a sensor: start/stop only (frames go to the feed's own path)."""
+
+    def __init__(self, app: ArtCachingApp) -> None:
+        self.app = app
+
+    def start(self, _callback: Any) -> None:
+        self.app.feed.start(self.app.cli.frames)
+
+    def stop(self) -> None:
+        self.app.feed.stop()
+
+
+class _Sway:
+    """The desktop's simulated compass as a sensor: look() ten times a second on Kivy's clock."""
+
+    def __init__(self, look: Any) -> None:
+        self.look = look
+        self._event: Any = None
+
+    def start(self, _callback: Any) -> None:
+        self._event = Clock.schedule_interval(self.look, 0.1)
+
+    def stop(self) -> None:
+        if self._event is not None:
+            self._event.cancel()
+        self._event = None

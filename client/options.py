@@ -10,6 +10,7 @@ from pathlib import Path
 
 from client import __version__
 from client.autoplay import AUTOPLAY_SPEEDUP
+from client.permissions import DENY_CHOICES
 from client.widgets.tiles import OSM_TILE_URL
 from markers.i18n import PLAYER_LANGUAGES
 
@@ -124,6 +125,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="JSON",
         help="with --autoplay: answers to give to the stops' tasks, e.g. '{\"1\": 1892, "
         "\"10\": 2}' (a choice is the option's index from 0; default: none)",
+    )
+    p.add_argument(
+        "--deny",
+        action="append",
+        choices=tuple(DENY_CHOICES),
+        default=[],
+        help="desktop: play as a player who refused this permission (repeatable; "
+        "precise-location leaves approximate location)",
     )
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     args = p.parse_args(argv)

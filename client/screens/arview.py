@@ -27,7 +27,7 @@ class ARScreen(GameScreen):
         if snap.finished:
             self.hint = self.tr("ui.clue.finished")
         elif snap.position is None:
-            self.hint = self.tr("ui.clue.no_fix")
+            self.hint = self.tr(self.app.location_note or "ui.clue.no_fix")
         elif snap.heading_deg is None:
             self.hint = self.tr("ui.ar.no_heading")
         elif target is None:
@@ -36,6 +36,8 @@ class ARScreen(GameScreen):
             self.hint = self.tr(
                 "ui.ar.look", stop=target.stop, distance=distance_text(target.distance_m)
             )
+        if self.app.camera_note:
+            self.hint = f"{self.tr(self.app.camera_note)}\n{self.hint}"
         if target is not None and target.band is not None:
             self.band = self.tr(f"band.{target.band.value}").upper()
             self.band_rgba = BAND_RGBA[target.band.value]

@@ -19,11 +19,11 @@ BAND_RGBA = {
 }
 
 
-def target_texts(target: Any, total: int, tr: Any) -> dict[str, Any]:
-    """The texts of one open stop's card."""
+def target_texts(target: Any, total: int, tr: Any, located: bool = True) -> dict[str, Any]:
+    """The texts of one open stop's card (located: the app may know where the player is)."""
     band = target.band.value if target.band is not None else None
     if target.distance_m is None:
-        where = tr("ui.clue.no_fix")
+        where = tr("ui.clue.no_fix" if located else "ui.permission.no_location")
     elif target.marker is not None:
         where = tr("ui.clue.marker_near", distance=distance_text(target.distance_m))
     else:
@@ -82,10 +82,14 @@ class ClueScreen(GameScreen):
             self.note = self.tr("ui.clue.no_target")
         else:
             self.note = ""
+        located = self.app.location_note != "ui.permission.location_denied"
         cards = tuple(
             tuple(
                 sorted(
-                    {**target_texts(t, total, self.tr), **hint_texts(snap, t.stop, self.tr)}.items()
+                    {
+                        **target_texts(t, total, self.tr, located),
+                        **hint_texts(snap, t.stop, self.tr),
+                    }.items()
                 )
             )
             for t in snap.targets

@@ -18,7 +18,9 @@ class ScanScreen(GameScreen):
         self.on_language()
 
     def show(self, snap: Any) -> None:
-        if self.app.frame_texture is None:
+        if self.app.camera_note:
+            self.hint = self.tr(self.app.camera_note)
+        elif self.app.frame_texture is None:
             self.hint = self.tr("ui.scan.no_camera")
         else:
             self.hint = self.tr("ui.scan.hint")

@@ -18,7 +18,6 @@ from routes.gpx import parse_gpx
 FixCallback = Callable[[Fix], None]
 StatusCallback = Callable[[str, str], None]
 
-LOCATION_PERMISSIONS = ("ACCESS_FINE_LOCATION", "ACCESS_COARSE_LOCATION")
 PREFERRED_PROVIDERS = ("gps", "network", "fused")
 """Providers asked for fixes; "passive" only repeats what other apps asked for."""
 
@@ -128,9 +127,11 @@ def _providers_guard(gps: Any, wanted: Sequence[str]) -> None:
 
 
 class PlyerLocation:
-    """The phone's GPS through plyer: asks for the permission, then delivers Fix objects.
+    """The phone's GPS through plyer, delivering Fix objects.
 
-    Callbacks come from Android's main looper thread, not Kivy's; wrap with @mainthread in the UI.
+    Start it only once the location permission is granted: the app asks for it, together with
+    the camera's, in one request (client/permissions.py). Callbacks come from Android's main
+    looper thread, not Kivy's; wrap with @mainthread in the UI.
     """
 
     def __init__(
@@ -149,21 +150,13 @@ class PlyerLocation:
         self._running = False
 
     def start(self, callback: FixCallback) -> None:
-        """Ask for the location permission (Android), then start plyer's GPS."""
+        """Start plyer's GPS (the permission must be granted already)."""
         from plyer.utils import platform
 
         self._callback = callback
         if platform != "android":
             raise SensorUnavailable(f"plyer GPS needs Android, this is {platform}")
         patch_plyer_gps()
-        from android.permissions import request_permissions
-
-        request_permissions(list(_permission_names()), self._on_permissions)
-
-    def _on_permissions(self, permissions: Sequence[str], grants: Sequence[bool]) -> None:
-        if not any(grants):
-            self._status("permission-denied", ", ".join(map(str, permissions)))
-            return
         try:
             self._start_gps()
         except Exception as exc:
@@ -208,12 +201,6 @@ class PlyerLocation:
                 self._gps.stop()
             finally:
                 self._running = False
-
-
-def _permission_names() -> tuple[str, ...]:
-    from android.permissions import Permission
-
-    return tuple(getattr(Permission, name) for name in LOCATION_PERMISSIONS)
 
 
 # --- the desktop: a simulated walk ------------------------------------------------------------

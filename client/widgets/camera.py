@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from kivy.clock import Clock, mainthread
+from kivy.clock import Clock
 from kivy.graphics.texture import Texture
 from kivy.logger import Logger
 from kivy.utils import platform
@@ -75,7 +75,9 @@ class CameraFeed:
     # --- start and stop (main thread) ------------------------------------------------------------
 
     def start(self, frames_dir: Path | None = None) -> None:
-        """Open the camera (or the image files) and the worker; nothing when already running."""
+        """Open the camera (or the image files) and the worker; nothing when already running.
+        On the phone only once the camera permission is granted (the app asks for it with
+        location's, client/permissions.py)."""
         if frames_dir is not None:
             self.frames_dir = frames_dir
         if self.provider is not None:
@@ -83,16 +85,7 @@ class CameraFeed:
         if self.frames_dir is not None:
             self._start(DecodedOnce(self.frames_dir))
         elif platform == "android":
-            from android.permissions import Permission, request_permissions
-
-            request_permissions([Permission.CAMERA], self._on_permission)
-
-    @mainthread
-    def _on_permission(self, _permissions: Any, grants: Any) -> None:
-        if grants and all(grants):
             self._start(KivyCameraFrames())
-        else:
-            Logger.warning("ArtCaching: no camera permission; the AR view shows a plain sky")
 
     def _start(self, provider: Any) -> None:
         self._stopping = threading.Event()

@@ -438,15 +438,14 @@ def test_fixed_listener_takes_both_overloads(android):
     assert [kw["lat"] for kw in got] == [49.1, 49.2, 49.3]
 
 
-def test_plyer_location_asks_permission_and_starts_gps_right(android):
-    """Permission first; then only enabled, useful providers (not "passive") with
-    minTime 1000 ms and minDistance 1 m passed explicitly; fixes keep time and mock flag."""
+def test_plyer_location_starts_gps_right(android):
+    """Only enabled, useful providers (not "passive") with minTime 1000 ms and minDistance 1 m
+    passed explicitly; fixes keep time and mock flag. The permission is the app's to ask for,
+    with the camera's, in one request (tests/client/test_permissions.py)."""
     fixes: list[Fix] = []
     provider = PlyerLocation(min_time_ms=1000, min_distance_m=1.0)
     provider.start(fixes.append)
-    assert android.asked == [
-        ["android.permission.ACCESS_FINE_LOCATION", "android.permission.ACCESS_COARSE_LOCATION"]
-    ]
+    assert android.asked == []
     requests = android.manager.requests
     assert [(r[0], r[1], r[2], r[4]) for r in requests] == [
         ("gps", 1000, 1.0, "main-looper"),
@@ -463,15 +462,6 @@ def test_plyer_location_asks_permission_and_starts_gps_right(android):
     ]
     provider.stop()
     assert android.manager.removed == [listener]
-
-
-def test_plyer_location_without_permission_says_so(android):
-    android.grants["granted"] = False
-    statuses = []
-    provider = PlyerLocation(on_status=lambda kind, msg: statuses.append(kind))
-    provider.start(lambda fix: None)
-    assert statuses == ["permission-denied"]
-    assert android.manager.requests == []
 
 
 def test_plyer_location_with_every_provider_off_says_so(android):

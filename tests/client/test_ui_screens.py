@@ -544,8 +544,8 @@ class Driver:
         self.report["facts"]["reveal_story"] = app.screen("reveal").story
         yield from self.read_aloud("reveal")
 
-        app.feed.stop()
-        app.feed.start(Path(spec["poster"]))
+        assert "camera" not in app._running, "the camera runs only on the AR and scan screens"
+        app.cli.frames = Path(spec["poster"])  # the camera sees the poster from now on
         app.show_screen("scan")
         yield (
             "wait",
