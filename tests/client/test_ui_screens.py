@@ -668,8 +668,7 @@ class Driver:
         for stop in stops:
             # each scan ten minutes of walking after the one before
             self.ahead += timedelta(minutes=10)
-            ahead = self.ahead
-            app.session.clock = lambda: utc_now() + ahead
+            app.session.clock = lambda ahead=self.ahead: utc_now() + ahead
             assert app.session.handle_qr_text(self.spec["qr"][str(stop["marker_id"])])
         count = len(stops)
         yield ("wait", lambda: app.snapshot.pending == count, 10, "the scans waiting")
