@@ -115,7 +115,7 @@ def journal_entry(
     for entry in journal(team):
         if _stop(entry) == stop:
             return entry
-    for entry in queued:
-        if _stop(entry) == stop:
-            return dict(entry)
+    for waiting in queued:
+        if _stop(waiting) == stop:
+            return dict(waiting)
     return None

@@ -20,6 +20,10 @@ FAR_MOVE_M = 25.0
 """Elsewhere: only after 30 s and 25 m moved (privacy: no more fixes than the game needs)."""
 NEAR_MARKER_M = 60.0
 """A fix this far beyond an opened marker's geofence counts as close."""
+UNSURE_MOVE_M = 25.0
+"""With events waiting (offline), away from the open stops: a fix once the player moved this far
+(a stop opened meanwhile, unknown to the phone, has a fence wider than that), or after
+FAR_INTERVAL_S once the player moved beyond the fix's accuracy (stopped somewhere new)."""
 
 Closeness = Literal["marker", "area", "far"]
 
@@ -111,15 +115,25 @@ def wants_checkin(
     fix: Fix, last_sent: Fix | None, targets: tuple[Target, ...], uncertain: bool = False
 ) -> bool:
     """The check-in policy. Always the first fix; then by how close the fix is to an open stop:
-    near its opened marker (or ``uncertain``: answers still pending, so what is open may have
-    changed) every NEAR_INTERVAL_S, in its search area every AREA_INTERVAL_S, elsewhere after
-    FAR_INTERVAL_S and FAR_MOVE_M both."""
+    near its opened marker every NEAR_INTERVAL_S, in its search area every AREA_INTERVAL_S,
+    elsewhere after FAR_INTERVAL_S and FAR_MOVE_M both.
+
+    ``uncertain``: events wait for the server (offline), so what is open may have changed
+    unseen. Then a search area counts as near (every NEAR_INTERVAL_S: each fix that may lie in a
+    fence is kept), and elsewhere a fix is kept only once the player moved UNSURE_MOVE_M (at
+    most every NEAR_INTERVAL_S), or after FAR_INTERVAL_S beyond the fix's accuracy: a walk
+    offline stores some fixes a minute, not one each 5 s wherever the player is."""
     if last_sent is None:
         return True
     dt = (fix.at - last_sent.at).total_seconds()
     where = closeness(fix, targets)
-    if uncertain or where == "marker":
+    if where == "marker" or (uncertain and where == "area"):
         return dt >= NEAR_INTERVAL_S
     if where == "area":
         return dt >= AREA_INTERVAL_S
-    return dt >= FAR_INTERVAL_S and distance_m(last_sent.position, fix.position) >= FAR_MOVE_M
+    moved = distance_m(last_sent.position, fix.position)
+    if uncertain:
+        return (dt >= NEAR_INTERVAL_S and moved >= UNSURE_MOVE_M) or (
+            dt >= FAR_INTERVAL_S and moved > fix.accuracy_m
+        )
+    return dt >= FAR_INTERVAL_S and moved >= FAR_MOVE_M

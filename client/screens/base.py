@@ -88,5 +88,9 @@ def focus_changed(widget: Any, focused: bool) -> None:
         return
     from kivy.clock import Clock
 
-    Clock.schedule_once(lambda _dt: keep_in_view(widget), 0)
-    Clock.schedule_once(lambda _dt: widget.focus and keep_in_view(widget), KEYBOARD_SETTLE_S)
+    def again(_dt: float) -> None:
+        if widget.focus:
+            keep_in_view(widget)
+
+    Clock.schedule_once(again, 0)
+    Clock.schedule_once(again, KEYBOARD_SETTLE_S)

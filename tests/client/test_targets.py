@@ -12,11 +12,14 @@ from client.targets import (
     AREA_INTERVAL_S,
     FAR_INTERVAL_S,
     NEAR_INTERVAL_S,
+    UNSURE_MOVE_M,
     Target,
+    closeness,
     make_targets,
     wants_checkin,
 )
-from markers.geo import LatLon, destination
+from markers.geo import LatLon, destination, distance_and_bearing
+from markers.geofence import Geofence
 
 T0 = datetime(2026, 9, 12, 18, 0, tzinfo=UTC)
 MARKER = LatLon(49.44398, 7.76938)
@@ -65,12 +68,83 @@ def test_near_an_opened_marker_every_five_seconds():
     assert wants_checkin(at(here, NEAR_INTERVAL_S), last, (NEAR,))
 
 
-def test_uncertain_state_counts_as_near():
-    """Answers pending (offline): the next stop may be open already, so every 5 s."""
+def test_offline_a_search_area_counts_as_near():
+    """Events waiting (offline): in an open stop's search area every 5 s, not every 10 s: the
+    marker may be anywhere in it, and the phone cannot learn where until the server answers."""
+    last = at(AREA, 0)
+    assert not wants_checkin(at(AREA, NEAR_INTERVAL_S), last, (TARGET,))
+    assert wants_checkin(at(AREA, NEAR_INTERVAL_S), last, (TARGET,), uncertain=True)
+    assert not wants_checkin(at(AREA, NEAR_INTERVAL_S - 1), last, (TARGET,), uncertain=True)
+
+
+def test_offline_far_away_a_fix_once_moved_far_enough_or_somewhere_new():
+    """Events waiting, 5 km from the area: 5 s and 25 m, or 30 s and beyond the accuracy;
+    standing still: never."""
     far = destination(MARKER, 0, 5000)
     last = at(far, 0)
-    assert not wants_checkin(at(far, NEAR_INTERVAL_S), last, (TARGET,))
-    assert wants_checkin(at(far, NEAR_INTERVAL_S), last, (TARGET,), uncertain=True)
+    assert not wants_checkin(at(far, NEAR_INTERVAL_S), last, (TARGET,), uncertain=True)
+    assert not wants_checkin(at(far, 600), last, (TARGET,), uncertain=True)
+    on = destination(far, 90, UNSURE_MOVE_M)
+    assert wants_checkin(at(on, NEAR_INTERVAL_S), last, (TARGET,), uncertain=True)
+    assert not wants_checkin(at(on, NEAR_INTERVAL_S - 1), last, (TARGET,), uncertain=True)
+    a_little = destination(far, 90, 12)
+    assert not wants_checkin(at(a_little, FAR_INTERVAL_S - 1), last, (TARGET,), uncertain=True)
+    assert wants_checkin(at(a_little, FAR_INTERVAL_S), last, (TARGET,), uncertain=True)
+    assert not wants_checkin(
+        at(a_little, FAR_INTERVAL_S, accuracy=15), last, (TARGET,), uncertain=True
+    ), "within the fix's accuracy: GPS noise, not a new place"
+
+
+def _legs(points: list[tuple[LatLon, float]], step_s: float = 5.0, speed: float = 1.3):
+    """Positions every step_s along straight legs to each point, standing there its seconds."""
+    here = points[0][0]
+    out = [here]
+    for target, stand_s in points[1:]:
+        length, heading = distance_and_bearing(here, target)
+        walked = speed * step_s
+        while walked < length:
+            out.append(destination(here, heading, walked))
+            walked += speed * step_s
+        out.append(target)
+        out.extend([target] * int(stand_s // step_s))
+        here = target
+    return out
+
+
+def test_an_offline_walk_keeps_few_fixes_but_every_one_in_a_fence():
+    """3.5 km walked offline, a fix every 5 s (the old policy kept each one): through the fence
+    of a stop opened meanwhile that the phone does not know of, through the search area of the
+    open stop and past its opened marker, to the edge of a second unknown fence, where the player
+    stands a minute. Every fix in the known area is kept; each fence holds a kept fix."""
+    marker = LatLon(49.44398, 7.76938)
+    known = Target(
+        stop=2,
+        marker_id=7,
+        clue="",
+        area=destination(marker, 30, 60),
+        area_radius_m=120.0,
+        marker=marker,
+        marker_radius_m=25.0,
+    )
+    unknown = [
+        Geofence(destination(marker, 180, 1700), 20.0),
+        Geofence(destination(marker, 90, 900), 20.0),
+    ]
+    end = destination(unknown[1].center, 270, 14)
+    start = destination(marker, 180, 2600)
+    path = _legs([(start, 0), (marker, 20), (end, 60)])
+    fixes = [at(p, 5.0 * i) for i, p in enumerate(path)]
+    kept: list[Fix] = []
+    for fix in fixes:
+        if wants_checkin(fix, kept[-1] if kept else None, (known,), uncertain=True):
+            kept.append(fix)
+    assert len(fixes) > 500
+    assert len(kept) < len(fixes) / 3, (len(kept), len(fixes))
+    in_area = [f for f in fixes if closeness(f, (known,)) != "far"]
+    assert in_area and all(f in kept for f in in_area), "every fix near the open stop is kept"
+    for fence in [Geofence(marker, 25.0), *unknown]:
+        assert any(fence.contains(f.position, f.accuracy_m) for f in fixes)
+        assert any(fence.contains(f.position, f.accuracy_m) for f in kept), fence
 
 
 # --- targets --------------------------------------------------------------------------------

@@ -308,13 +308,19 @@ def test_the_server_stopped_halfway_loses_nothing_and_counts_nothing_twice(world
         time.sleep(0.5)
     waiting = outbox_counts(data_dir).get("pending", 0)
     assert waiting > 0, "events made while the server was down wait in the outbox"
+    server.log.flush()
+    restarted_at = (world["folder"] / "server.log").stat().st_size
     server.start()
     out = finish(proc, env)
+    with open(world["folder"] / "server.log", "rb") as log:
+        log.seek(restarted_at)
+        catch_up = log.read().decode(errors="replace").count('"POST /api/v1/team/')
     took = time.monotonic() - started
     assert "rally complete: 10/10 stops" in out
     assert found_before < STOPS
     result = check_complete(world, team, data_dir)
     print(
         f"\nrestart walk: {took:.1f} s wall time, server down 8 s after {found_before} finds "
-        f"with {waiting} events waiting; {result['events']} events in all"
+        f"with {waiting} events waiting; {result['events']} events in all; "
+        f"{catch_up} event requests after the restart"
     )
