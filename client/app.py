@@ -123,7 +123,7 @@ class ArtCachingApp(App):
         self._snap_lock = threading.Lock()
         self._latest: Any = None
         self._show_trigger = Clock.create_trigger(self._show_latest, SNAPSHOT_INTERVAL_S)
-        self._reveal_key: Any = None
+        self._reveal_keys: set[int] = set()
         self._elapsed: tuple[float, float, bool] | None = None
         self.reader = speech.ReadAloud(speech.default_speaker(platform), self._reading_changed)
 
@@ -151,6 +151,7 @@ class ArtCachingApp(App):
         from kivy.core.window import Window
 
         Window.bind(on_keyboard=self._on_key, on_resize=self._on_resize)
+        Window.softinput_mode = "below_target"  # the soft keyboard never covers the field
         self.bind(cardboard=self._on_cardboard)
         if self.cli.autoplay:
             self.set_grants(perms.ALL_GRANTED)
@@ -420,7 +421,7 @@ class ArtCachingApp(App):
         if self.session is not None:
             self.session.leave()
         self.joined = False
-        self._reveal_key = None
+        self._reveal_keys = set()
         self.show_screen("start")
 
     def show_found(self, stop: int) -> None:
@@ -467,14 +468,13 @@ class ArtCachingApp(App):
     def show_snapshot(self, snap: Any) -> None:
         """Put a Snapshot on the screens (main thread)."""
         previous = self.snapshot
-        first = previous is None
         self.snapshot = snap
         self.joined = snap.joined
         self.finished = snap.finished
         self.online = snap.online or not snap.joined
         if snap.team_lost is not None and self.current != "start" and not self.cli.autoplay:
             self.joined = False
-            self._reveal_key = None
+            self._reveal_keys = set()
             self.show_screen("start")
             rally = (previous.rally if previous is not None else None) or {}
             self.screen("start").team_lost(snap.team_lost, rally.get("slug"))
@@ -485,12 +485,12 @@ class ArtCachingApp(App):
         self._update_status(snap)
         for name in SCREENS:
             self.screen(name).snapshot = snap
-        reveal = snap.last_reveal
-        key = None if reveal is None else (reveal.get("marker_id"), reveal.get("found_at"))
-        if key is not None and key != self._reveal_key and not first and self.joined:
-            self.screen("reveal").chosen = 0
-            self.show_screen("reveal")
-        self._reveal_key = key
+        if self.joined:  # a new find waits to be revealed: show it (the queue's first)
+            keys = {int(r["stop"]) for r in snap.reveals}
+            if keys - self._reveal_keys and not self.screen("progress").leave_waiting:
+                self.screen("reveal").chosen = 0
+                self.show_screen("reveal")
+            self._reveal_keys = keys
 
     def _update_status(self, snap: Any) -> None:
         if snap is None:

@@ -25,12 +25,16 @@ from client.api import ApiClient, ApiError, NetworkError, UntrustedServer
 from client.ar import Estimate, HeadingSmoother, PositionSmoother
 from client.outbox import Event, Outbox
 from client.pack import RallyPack
+from client.reveals import RevealQueue
 from client.sensors import Fix
 from client.settings import Settings, normalise_server
 from client.sync import Sync
 from client.targets import Target, make_targets, wants_checkin
 
 log = logging.getLogger(__name__)
+
+REVEALS_FILE = "reveals.json"
+"""The reveal queue's file in the rally pack's folder."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,9 @@ class Snapshot:
     """Set ("" when its name is unknown) when the server no longer knows the saved team's token
     (401 token_unknown: a fresh database, another server): the team is forgotten and this is
     its name; the player starts again or joins by code."""
+    reveals: tuple[dict[str, Any], ...] = ()
+    """The finds whose reveal the player has not seen yet, the next one first (found_now
+    entries; see client/reveals.py). ``GameSession.reveal_seen`` takes one off."""
 
     @property
     def joined(self) -> bool:
@@ -174,6 +181,7 @@ class GameSession:
         self._lost: str | None = None
         self._result: str | None = None
         self._reveal: dict[str, Any] | None = None
+        self._reveals = RevealQueue()
         self._verdicts: dict[int, Mapping[str, Any]] = {}
         self._positions = PositionSmoother()
         self._headings = HeadingSmoother()
@@ -308,6 +316,7 @@ class GameSession:
         with self._lock:
             self.pack = pack
             self._rally, self._team = pack.rally(), pack.team()
+            self._reveals = RevealQueue(pack.folder / REVEALS_FILE)
         self._publish()
         self._sync.wake()
         return True
@@ -322,6 +331,7 @@ class GameSession:
             if self.pack is not None:
                 self.pack.clear()
             self.pack, self._rally, self._team, self._reveal = None, None, None, None
+            self._reveals = RevealQueue()
             self._sent_fix, self._result, self._error = None, None, None
             self._lost = lost
             self._scanned.clear()
@@ -351,6 +361,14 @@ class GameSession:
             failed.set_exception(ApiError(400, "no_team", i18n.t("error.no_team")))
             return failed
         return self._sync.submit(lambda: self.api.leaderboard(slug))
+
+    def reveal_seen(self, stop: int) -> None:
+        """The player has seen the reveal of stop (it is not shown again, also after a
+        restart); the next queued one, if any, is first in the next Snapshot's reveals."""
+        with self._lock:
+            reveals = self._reveals
+        reveals.seen(stop)
+        self._publish()
 
     def sync_now(self) -> Future[None]:
         """Flush the outbox and refresh the team now; Future resolves when done (None)."""
@@ -543,6 +561,7 @@ class GameSession:
             self._online = True
             if found_now:
                 self._reveal = found_now[-1]
+                self._reveals.add(found_now)
                 self._result = i18n.t("result.found")
             elif event.kind == "scan" and i18n.has(f"result.{outcome}"):
                 self._result = i18n.t(f"result.{outcome}")
@@ -618,6 +637,8 @@ class GameSession:
             self.pack = pack
             self._team, self._reveal, self._sent_fix, self._result = None, None, None, None
             self._lost = None
+            self._reveals = RevealQueue(pack.folder / REVEALS_FILE)
+            self._reveals.clear()
             self._scanned.clear()
             self._verdicts.clear()
         self.on_team(team)
@@ -696,6 +717,7 @@ class GameSession:
                 verdicts=dict(self._verdicts),
                 waiting=waiting,
                 team_lost=self._lost,
+                reveals=self._reveals.items,
             )
             self._snapshot = snap
             listeners = list(self._listeners)

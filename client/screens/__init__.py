@@ -18,6 +18,7 @@ from client.screens.map import MapScreen
 from client.screens.progress import ProgressScreen
 from client.screens.reveal import RevealScreen
 from client.screens.scan import ScanScreen
+from client.screens.settings import SettingsScreen
 from client.screens.start import StartScreen
 
 HERE = Path(__file__).parent
@@ -30,6 +31,7 @@ SCREENS: dict[str, type[GameScreen]] = {
     "scan": ScanScreen,
     "reveal": RevealScreen,
     "progress": ProgressScreen,
+    "settings": SettingsScreen,
 }
 """Screen name -> class; the layout is the .kv file of that name in this folder."""
 

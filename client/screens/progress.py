@@ -45,6 +45,10 @@ class ProgressScreen(GameScreen):
     total = NumericProperty(0)
     leaving = BooleanProperty(False)
     """The leave button was tapped once; a second tap within LEAVE_CONFIRM_S leaves."""
+    leave_warning = StringProperty("")
+    """Leave was tapped while events wait in the outbox: how many (leaving would drop them)."""
+    leave_waiting = BooleanProperty(False)
+    """The player chose to wait: leave once the outbox is empty."""
 
     def __init__(self, **kwargs: Any) -> None:
         self._found_key: tuple = ()
@@ -56,6 +60,11 @@ class ProgressScreen(GameScreen):
         self.load_board()
 
     def show(self, snap: Any) -> None:
+        if self.leave_waiting and snap.pending == 0:
+            self.leave_anyway()
+            return
+        if self.leave_warning:
+            self.leave_warning = self._pending_text(snap.pending)
         found, total = snap.progress
         if found != self.found and self._board is not None:
             self.load_board()
@@ -80,13 +89,20 @@ class ProgressScreen(GameScreen):
             box = self.ids.found
             box.clear_widgets()
             for left, right, stop, task in rows or ((self.tr("ui.reveal.none"), "", 0, ""),):
-                box.add_widget(self._row(left, right))
+                box.add_widget(self._found_row(left, right, stop) if stop else self._row(left, ""))
                 if task:
                     box.add_widget(self._task_button(stop, task))
 
     def _row(self, left: str, right: str, strong: bool = False) -> Any:
         row = Factory.Row()
         row.left_text, row.right_text, row.strong = left, right, strong
+        return row
+
+    def _found_row(self, left: str, right: str, stop: int) -> Any:
+        """A found stop: tapped, its reveal (story, letter, image, task) opens again."""
+        row = Factory.FoundRow()
+        row.left_text, row.right_text = left, right
+        row.bind(on_release=lambda _r: self.app.show_found(stop))
         return row
 
     def _task_button(self, stop: int, line: str) -> Any:
@@ -96,13 +112,39 @@ class ProgressScreen(GameScreen):
         return button
 
     def leave(self) -> None:
-        """Leave the rally on the second tap (a team's game is not lost by one slip)."""
+        """Leave the rally on the second tap (a team's game is not lost by one slip); while
+        events wait to be sent, say how many and offer to wait instead."""
+        pending = self.snapshot.pending if self.snapshot is not None else 0
+        if pending:
+            self.leaving = False
+            self.leave_warning = self._pending_text(pending)
+            Clock.schedule_once(lambda _dt: self.children[0].scroll_to(self.ids.leave_card), 0)
+            return
         if self.leaving:
             self.leaving = False
             self.app.leave_rally()
             return
         self.leaving = True
         Clock.schedule_once(lambda _dt: setattr(self, "leaving", False), LEAVE_CONFIRM_S)
+
+    def _pending_text(self, pending: int) -> str:
+        if not pending:
+            return self.tr("ui.progress.leave_all_sent")
+        return self.tr("ui.progress.leave_pending", count=pending)
+
+    def wait_and_send(self) -> None:
+        """Send what waits now, and leave once all is sent."""
+        self.leave_waiting = True
+        if self.app.session is not None:
+            self.app.session.sync_now()
+
+    def leave_anyway(self) -> None:
+        """Leave now; what still waits is dropped."""
+        self.leave_warning, self.leave_waiting, self.leaving = "", False, False
+        self.app.leave_rally()
+
+    def keep_playing(self) -> None:
+        self.leave_warning, self.leave_waiting = "", False
 
     def load_board(self) -> None:
         if self.app is None or self.app.session is None or not self.app.joined:

@@ -1,5 +1,6 @@
 """Reveal: what the server answered to a find: the story, the image, the letter, the next clue;
-and the stop's task, if it has one (also for an earlier find, chosen on the progress screen)."""
+and the stop's task, if it has one. New finds are shown one after the other from the session's
+reveal queue ("Next (2 more)"); an earlier find is opened again from the progress screen."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from kivy.factory import Factory
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
-from client import tasks
+from client import reveals, tasks
 from client.screens.base import GameScreen
 
 TONE_RGBA = {
@@ -81,16 +82,60 @@ class RevealScreen(GameScreen):
     """Names the story for read aloud: a new find's story is another text."""
     has_task = BooleanProperty(False)
     chosen = NumericProperty(0)
-    """The stop shown (an earlier find chosen on the progress screen); 0: the latest find."""
+    """The stop shown (an earlier find chosen on the progress screen); 0: the next new find."""
+    more = NumericProperty(0)
+    """How many new finds wait after the one shown."""
+    queued = NumericProperty(0)
+    """The stop of the new find shown (from the reveal queue); 0: none."""
 
     def on_chosen(self, *_: Any) -> None:
         if self.snapshot is not None and self.shown:
             self.show(self.snapshot)
 
+    def button_text(self, chosen: int, more: int, _lang: str) -> str:
+        if chosen:
+            return self.tr("ui.reveal.back")
+        if more:
+            return self.tr("ui.reveal.next_find", count=more)
+        return self.tr("ui.reveal.continue")
+
+    def go_on(self) -> None:
+        """The button under the reveal: the next new find, or back to the game (or, for an
+        earlier find, back to the list of finds)."""
+        if self.chosen:
+            self.app.show_screen("progress")
+            return
+        self._seen()
+        session = self.app.session
+        if session is not None and session.snapshot.reveals:
+            self.snapshot = session.snapshot
+            self.show(self.snapshot)
+            self.children[0].scroll_y = 1
+            return
+        self.app.show_screen("progress" if self.app.finished else "clue")
+
+    def on_leave(self, *_: Any) -> None:
+        """A new find shown counts as seen once the player leaves it, whichever way."""
+        self._seen()
+
+    def _seen(self) -> None:
+        if self.queued and self.app.session is not None:
+            stop, self.queued = self.queued, 0
+            self.app.session.reveal_seen(stop)
+
     def show(self, snap: Any) -> None:
         reveal = snap.last_reveal
-        stop = self.chosen or (reveal.get("stop") if reveal else None)
-        found = tasks.found_stop(snap.team, stop) if stop else None
+        if self.chosen:
+            stop: Any = self.chosen
+            self.queued = self.more = 0
+        elif snap.reveals:
+            reveal = snap.reveals[0]
+            stop = self.queued = int(reveal["stop"])
+            self.more = len(snap.reveals) - 1
+        else:
+            stop = reveal.get("stop") if reveal else None
+            self.more = 0
+        found = reveals.journal_entry(snap.team, int(stop), snap.reveals) if stop else None
         shown = found or (reveal if not self.chosen else None)
         if shown is None:
             self.headline = self.tr("ui.reveal.none")

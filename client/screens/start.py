@@ -5,8 +5,9 @@ from __future__ import annotations
 from concurrent.futures import Future
 from typing import Any
 
-from kivy.clock import mainthread
+from kivy.clock import Clock, mainthread
 from kivy.factory import Factory
+from kivy.metrics import dp
 from kivy.properties import BooleanProperty, ListProperty, StringProperty
 
 from client.screens.base import GameScreen
@@ -34,6 +35,9 @@ class StartScreen(GameScreen):
     message_is_error = BooleanProperty(False)
     lost = BooleanProperty(False)
     """The server no longer knew the saved team: offer to start again or join by code."""
+    message_at = StringProperty("top")
+    """Where the message shows: beside what the player just tried ("server", "team", "join"),
+    or at the top ("top"), and the screen scrolls to it."""
 
     def on_pre_enter(self, *_: Any) -> None:
         if self.app.session is None:
@@ -46,8 +50,15 @@ class StartScreen(GameScreen):
         elif not self.rallies and not self.busy:
             self.load_rallies()
 
-    def say(self, text: str, error: bool = False) -> None:
-        self.message, self.message_is_error = text, error
+    def say(self, text: str, error: bool = False, at: str = "top") -> None:
+        self.message, self.message_is_error, self.message_at = text, error, at
+        if text:
+            Clock.schedule_once(lambda _dt: self._show_message(), 0)
+
+    def _show_message(self) -> None:
+        label = self.ids.get(f"message_{self.message_at}")
+        if label is not None:
+            self.children[0].scroll_to(label, padding=dp(16), animate=False)
 
     def team_lost(self, name: str, slug: str | None) -> None:
         """The server does not know the saved team (any more): say so plainly, keep its name
@@ -73,11 +84,11 @@ class StartScreen(GameScreen):
         try:
             self.app.session.set_server(url)
         except ValueError as exc:
-            self.say(str(exc), error=True)
+            self.say(str(exc), error=True, at="server")
             return
         self.server_url = url
         self.busy = True
-        self.say(self.tr("ui.start.loading"))
+        self.say(self.tr("ui.start.loading"), at="server")
         self.app.session.list_rallies().add_done_callback(self._rallies_loaded)
 
     @mainthread
@@ -85,11 +96,11 @@ class StartScreen(GameScreen):
         self.busy = False
         exc = future.exception()
         if exc is not None:
-            self.say(self.app.session.describe_error(exc), error=True)
+            self.say(self.app.session.describe_error(exc), error=True, at="server")
             return
         self.rallies = list(future.result())
         if not self.rallies:
-            self.say(self.tr("ui.start.no_rallies"), error=True)
+            self.say(self.tr("ui.start.no_rallies"), error=True, at="server")
         else:
             self.say("")
         slugs = [r["slug"] for r in self.rallies]
@@ -118,24 +129,24 @@ class StartScreen(GameScreen):
     def create_team(self) -> None:
         name = self.ids.team_name.text.strip()
         if not self.slug:
-            self.say(self.tr("ui.start.pick_rally"), error=True)
+            self.say(self.tr("ui.start.pick_rally"), error=True, at="team")
         elif not name:
-            self.say(self.tr("ui.start.need_name"), error=True)
+            self.say(self.tr("ui.start.need_name"), error=True, at="team")
         else:
-            self._joining(self.app.session.start_rally(self.slug, name, self.app.lang))
+            self._joining(self.app.session.start_rally(self.slug, name, self.app.lang), "team")
 
     def join_team(self) -> None:
         code = self.ids.join_code.text.strip()
         if not self.slug:
-            self.say(self.tr("ui.start.pick_rally"), error=True)
+            self.say(self.tr("ui.start.pick_rally"), error=True, at="join")
         elif not code:
-            self.say(self.tr("ui.start.need_code"), error=True)
+            self.say(self.tr("ui.start.need_code"), error=True, at="join")
         else:
-            self._joining(self.app.session.join_team(self.slug, code))
+            self._joining(self.app.session.join_team(self.slug, code), "join")
 
-    def _joining(self, future: Future) -> None:
+    def _joining(self, future: Future, at: str) -> None:
         self.busy = True
-        self.say(self.tr("ui.start.joining"))
+        self.say(self.tr("ui.start.joining"), at=at)
         future.add_done_callback(self._joined)
 
     @mainthread
@@ -143,7 +154,7 @@ class StartScreen(GameScreen):
         self.busy = False
         exc = future.exception()
         if exc is not None:
-            self.say(self.app.session.describe_error(exc), error=True)
+            self.say(self.app.session.describe_error(exc), error=True, at=self.message_at)
             return
         self.say("")
         self.lost = False

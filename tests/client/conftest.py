@@ -188,8 +188,9 @@ class DemoServer:
 
 
 @contextmanager
-def serving_demo(folder: Path) -> Iterator[DemoServer]:
-    """A fresh SQLite database with the published demo rally, served until the block ends."""
+def serving_demo(folder: Path, **config: Any) -> Iterator[DemoServer]:
+    """A fresh SQLite database with the published demo rally, served until the block ends
+    (config: settings of the server's beside the tests' own)."""
     from server import create_app
     from server.extensions import db
 
@@ -200,6 +201,7 @@ def serving_demo(folder: Path) -> Iterator[DemoServer]:
             **databases.TEST_SETTINGS,
             "SQLALCHEMY_DATABASE_URI": url,
             "MEDIA_DIR": str(folder / "media"),
+            **config,
         }
     )
     server = LiveServer(app)

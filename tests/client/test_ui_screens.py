@@ -50,6 +50,12 @@ EXTRA_SHOTS = (
     "reveal-task",
     "reveal-task-easy",
     "reveal-solved",
+    "reveal-queue-1",
+    "reveal-queue-3",
+    "reveal-journal",
+    "settings-easy",
+    "progress-leave-warning",
+    "start-error",
 )
 """Screenshots beside one per screen: variants and the task and hint parts."""
 HEADING_OFFSET = 8.0
@@ -145,7 +151,8 @@ def run(xvfb_display, tmp_path_factory) -> Run:
     shots = ARTIFACTS / "client-ui"
     shutil.rmtree(shots, ignore_errors=True)
     shots.mkdir(parents=True)
-    with serving_demo(folder) as demo:
+    # the outage's scans are stamped ahead of the clock (a walk between stops takes minutes)
+    with serving_demo(folder, MAX_CLOCK_SKEW_S=7200) as demo:
         stops = demo.stops()
         (folder / "scene").mkdir()
         street_scene().save(folder / "scene" / "street.png")
@@ -161,6 +168,7 @@ def run(xvfb_display, tmp_path_factory) -> Run:
             "poster": str(folder / "poster"),
             "report": str(folder / "report.json"),
             "stops": stops,
+            "qr": {str(s["marker_id"]): demo.qr_url(s["marker_id"]) for s in stops[2:6]},
             "team": TEAM,
         }
         spec_path = folder / "spec.json"
@@ -334,7 +342,7 @@ def test_the_task_is_answered_wrong_then_right_on_the_reveal(run):
 
 
 def test_scanning_the_poster_finds_stop_two_by_qr(run):
-    assert run.discoveries == [(1, "gps"), (2, "qr")]
+    assert run.discoveries[:2] == [(1, "gps"), (2, "qr")]
     assert run.report["facts"]["qr_reveal_title"] == run.stops[1]["title"]["en"]
     assert "Hold the stop's QR code inside the yellow frame." in texts(run, "scan")
 
@@ -368,9 +376,58 @@ def test_the_start_screen_offers_leichte_sprache(run):
     assert "Deutsch" in shown and "English" in shown and "Leichte Sprache" in shown
 
 
-def test_leaving_the_rally_takes_two_taps(run):
-    assert run.report["facts"]["after_one_tap"] == ["progress", True]
-    assert run.report["facts"]["after_two_taps"] == ["start", None]
+def test_leaving_with_waiting_events_warns_and_offers_to_wait(run):
+    facts = run.report["facts"]
+    assert facts["after_one_tap"] == ["progress", True]
+    assert facts["leave_warning"] == "1 events are not sent yet. Leaving now loses them."
+    shown = texts(run, "progress-leave-warning")
+    assert "Wait and send" in shown and "Leave anyway" in shown
+    assert facts["after_two_taps"] == ["start", None]
+    assert (6, "qr") in run.discoveries, "the waiting scan was sent before leaving"
+
+
+def test_three_finds_at_once_are_revealed_one_after_the_other(run):
+    facts = run.report["facts"]["reveal_queue"]
+    titles = [s["title"]["en"] for s in run.stops[2:5]]
+    assert [s[0] for s in facts["seen"]] == [
+        f"Found: {n}. {title}" for n, title in zip((3, 4, 5), titles, strict=True)
+    ]
+    assert [s[1] for s in facts["seen"]] == ["Next (2 more)", "Next (1 more)", "Continue"]
+    assert all(s[3] for s in facts["seen"]), "each shows its story"
+    assert facts["left"] == 0 and facts["found"] == 5
+    assert "Next (2 more)" in texts(run, "reveal-queue-1")
+    assert "Continue" in texts(run, "reveal-queue-3")
+
+
+def test_a_found_row_opens_its_story_again(run):
+    facts = run.report["facts"]["journal"]
+    assert facts["rows"] == 5
+    assert facts["headline"] == f"Found: 1. {run.stops[0]['title']['en']}"
+    assert facts["story"] == run.report["facts"]["reveal_story"]
+    assert facts["letter"] == "B" and facts["button"] == "Back to the list"
+    assert "Back to the list" in texts(run, "reveal-journal")
+
+
+def test_settings_during_play_switch_to_leichte_sprache(run):
+    from client.i18n import t
+
+    facts = run.report["facts"]["settings"]
+    assert facts == {"language": "de-x-ls", "joined": True, "nav": "Settings"}
+    shown = texts(run, "settings-easy")
+    assert t("ui.settings.title", "de-x-ls") in shown and "Leichte Sprache" in shown
+    assert t("ui.nav.settings", "de-x-ls") in shown
+
+
+def test_start_errors_show_beside_the_button_and_fields_above_the_keyboard(run):
+    from client.i18n import t
+
+    facts = run.report["facts"]["start"]
+    assert facts["text"] == t("ui.start.need_name", "de-x-ls") and facts["in_view"]
+    assert facts["top_text"] == ""
+    assert t("ui.start.need_name", "de-x-ls") in texts(run, "start-error")
+    assert not facts["field_in_view_before"], "the join code field starts below the fold"
+    assert facts["field_in_view_focused"] and facts["field_above_keyboard"]
+    assert facts["softinput_mode"] == "below_target"
 
 
 def test_the_readme_pictures_exist(run):
@@ -394,6 +451,8 @@ class Driver:
         self.spec = spec
         self.report: dict[str, Any] = {"texts": {}, "facts": {}, "error": None}
         self.steps: Any = None
+        self.ahead: Any = None
+        """How far the session's clock runs ahead (the outage's walk between stops)."""
 
     def begin(self, *_: Any) -> None:
         self.steps = self.script()
@@ -436,7 +495,9 @@ class Driver:
             self.fail(
                 f"timed out after {timeout_s:g} s waiting for {what} ({problem}); last "
                 f"error {getattr(snap, 'last_error', None)!r}, "
-                f"pending {getattr(snap, 'pending', '?')}"
+                f"pending {getattr(snap, 'pending', '?')}, screen {self.app.current}, "
+                f"found {len(getattr(snap, 'found', ()))}, "
+                f"reveals {[r.get('stop') for r in getattr(snap, 'reveals', ())]}"
             )
         else:
             Clock.schedule_once(lambda _dt: self._wait(test, timeout_s, what, waited + 0.1), 0.1)
@@ -463,6 +524,7 @@ class Driver:
         from markers.geo import LatLon, bearing_deg, destination
 
         app, spec = self.app, self.spec
+        self.ahead = timedelta(0)
         self.tour = Tour(app, Path(spec["shots"]))
         start = app.screen("start")
         yield ("wait", lambda: bool(start.rallies) and not start.busy, 30, "the rally list")
@@ -590,14 +652,14 @@ class Driver:
         self.report["facts"]["font_scale_large"] = app.font_scale
         self.report["facts"]["heading_font_large"] = heading_font(app)
         yield ("shoot", "clue-de-large", 0.5)
+        app.set_language("en")
+        app.set_large_text(False)
+        yield ("wait", lambda: app.snapshot.language == "en", 10, "English again")
 
-        app.show_screen("progress")
-        progress.leave()
-        yield ("sleep", 0.3)
-        self.report["facts"]["after_one_tap"] = [app.current, app.joined]
-        progress.leave()
-        yield ("wait", lambda: app.current == "start" and not app.joined, 10, "leaving")
-        self.report["facts"]["after_two_taps"] = [app.current, app.session.settings.team_token]
+        yield from self.reveal_queue()
+        yield from self.journal()
+        yield from self.settings_in_play()
+        yield from self.leave_with_waiting_events()
 
         start = app.screen("start")
         easy = next(w for w in start.walk() if getattr(w, "text", None) == "Leichte Sprache")
@@ -615,6 +677,185 @@ class Driver:
             easy.state,
         ]
         yield ("shoot", "start-easy", 0.5)
+        yield from self.start_error_and_keyboard()
+
+    def offline(self) -> str:
+        """The server cannot be reached (an outage): returns its address, to come back."""
+        api = self.app.session.api
+        url, api.base_url = api.base_url, "http://127.0.0.1:9"
+        return url
+
+    def scan_offline(self, stops: list[dict[str, Any]]) -> Any:
+        from datetime import timedelta
+
+        from client.session import utc_now
+
+        app = self.app
+        for stop in stops:
+            # each scan ten minutes of walking after the one before
+            self.ahead += timedelta(minutes=10)
+            app.session.clock = lambda ahead=self.ahead: utc_now() + ahead
+            assert app.session.handle_qr_text(self.spec["qr"][str(stop["marker_id"])])
+        count = len(stops)
+        yield ("wait", lambda: app.snapshot.pending == count, 10, "the scans waiting")
+
+    def press(self, screen: str, text: str) -> None:
+        from kivy.factory import Factory
+
+        button = next(
+            w
+            for w in self.app.screen(screen).walk(restrict=True)
+            if isinstance(w, Factory.Action) and w.text == text and w.opacity > 0
+        )
+        button.trigger_action(duration=0)
+
+    def reveal_queue(self) -> Any:
+        """Stops 3 to 5 found by scans during an outage: after the catch-up, three reveals one
+        after the other, each once."""
+        app, spec = self.app, self.spec
+        server = self.offline()
+        yield from self.scan_offline(spec["stops"][2:5])
+        app.session.api.base_url = server
+        app.session.sync_now()
+        yield (
+            "wait",
+            lambda: app.current == "reveal" and len(app.snapshot.reveals) == 3 and self.answered(),
+            30,
+            "three reveals after the catch-up",
+        )
+        reveal = app.screen("reveal")
+        seen = []
+        for i in range(3):
+            yield ("sleep", 0.3)
+            label = reveal.button_text(reveal.chosen, reveal.more, app.lang)
+            seen.append([reveal.headline, label, reveal.letter, bool(reveal.story)])
+            if i in (0, 2):
+                reveal.children[0].scroll_y = 0
+                yield ("shoot", f"reveal-queue-{i + 1}", 0.6)
+            self.press("reveal", label)
+        yield ("wait", lambda: app.current == "clue", 5, "the clue after the last reveal")
+        self.report["facts"]["reveal_queue"] = {
+            "seen": seen,
+            "left": len(app.session.snapshot.reveals),
+            "found": len(app.session.snapshot.found),
+        }
+
+    def journal(self) -> Any:
+        """The progress screen's first found row opens stop 1's story again."""
+        from kivy.factory import Factory
+
+        app = self.app
+        app.show_screen("progress")
+        yield ("sleep", 0.5)
+        progress = app.screen("progress")
+        rows = [w for w in progress.ids.found.children if isinstance(w, Factory.FoundRow)]
+        row = next(r for r in rows if r.left_text.startswith("1. "))
+        row.dispatch("on_release")
+        yield ("wait", lambda: app.current == "reveal", 5, "stop 1's reveal again")
+        yield ("sleep", 0.3)
+        reveal = app.screen("reveal")
+        self.report["facts"]["journal"] = {
+            "rows": len(rows),
+            "headline": reveal.headline,
+            "story": reveal.story,
+            "letter": reveal.letter,
+            "button": reveal.button_text(reveal.chosen, reveal.more, app.lang),
+        }
+        yield ("shoot", "reveal-journal", 0.6)
+        self.press("reveal", "Back to the list")
+        yield ("wait", lambda: app.current == "progress", 5, "back to the list")
+
+    def settings_in_play(self) -> Any:
+        """The navigation's settings switch to Leichte Sprache without leaving the rally."""
+        from kivy.factory import Factory
+
+        app = self.app
+        nav = next(
+            w
+            for w in app.root.walk(restrict=True)
+            if isinstance(w, Factory.NavButton) and w.text == "Settings"
+        )
+        label = nav.text
+        nav.trigger_action(duration=0)
+        yield ("wait", lambda: app.current == "settings", 5, "the settings screen")
+        screen = app.screen("settings")
+        easy = next(w for w in screen.walk() if getattr(w, "text", None) == "Leichte Sprache")
+        easy.state = "down"
+        easy.dispatch("on_release")
+        yield ("wait", lambda: app.snapshot.language == "de-x-ls", 10, "Leichte Sprache")
+        self.report["facts"]["settings"] = {
+            "language": app.session.settings.language,
+            "joined": app.joined,
+            "nav": label,
+        }
+        yield ("shoot", "settings-easy", 0.5)
+        app.set_language("en")
+        yield ("wait", lambda: app.snapshot.language == "en", 10, "English again")
+
+    def leave_with_waiting_events(self) -> Any:
+        """A scan waits in the outbox: leaving warns and offers to wait; waiting sends it and
+        then leaves."""
+        app, spec = self.app, self.spec
+        server = self.offline()
+        yield from self.scan_offline(spec["stops"][5:6])
+        app.show_screen("progress")
+        progress = app.screen("progress")
+        yield ("sleep", 0.3)
+        progress.leave()
+        yield ("sleep", 0.5)
+        self.report["facts"]["after_one_tap"] = [app.current, app.joined]
+        self.report["facts"]["leave_warning"] = progress.leave_warning
+        yield ("shoot", "progress-leave-warning", 0.6)
+        app.session.api.base_url = server
+        self.press("progress", "Wait and send")
+        yield ("wait", lambda: app.current == "start" and not app.joined, 30, "leaving")
+        self.report["facts"]["after_two_taps"] = [app.current, app.session.settings.team_token]
+        self.report["facts"]["sent_before_leaving"] = spec["stops"][5]["marker_id"]
+
+    def start_error_and_keyboard(self) -> Any:
+        """An error shows beside the button that failed; a focused field at the bottom is
+        scrolled into view, and above a soft keyboard."""
+        from kivy.core.window import Window
+
+        from client.screens.base import keep_in_view
+
+        start = self.app.screen("start")
+        scroll = start.children[0]
+
+        def in_view(widget: Any, covered: float = 0.0) -> bool:
+            low = max(scroll.to_window(scroll.x, scroll.y)[1], covered)
+            high = scroll.to_window(scroll.x, scroll.top)[1]
+            y = widget.to_window(widget.x, widget.y)[1]
+            return low <= y and y + widget.height <= high
+
+        scroll.scroll_y = 1
+        start.ids.team_name.text = ""
+        yield ("sleep", 0.3)
+        start.create_team()
+        yield ("sleep", 0.5)
+        label = start.ids.message_team
+        facts: dict[str, Any] = {
+            "text": label.text,
+            "in_view": in_view(label),
+            "top_text": start.ids.message_top.text,
+        }
+        yield ("shoot", "start-error", 0.5)
+        scroll.scroll_y = 1
+        yield ("sleep", 0.3)
+        field = start.ids.join_code
+        facts["field_in_view_before"] = in_view(field)
+        field.focus = True
+        yield ("sleep", 0.8)
+        facts["field_in_view_focused"] = in_view(field)
+        keyboard = Window.height * 0.4
+        keep_in_view(field, covered=keyboard)
+        yield ("sleep", 0.3)
+        # as high as scrolling allows; the rest is the window's pan (softinput_mode)
+        facts["field_above_keyboard"] = in_view(field, keyboard) or scroll.scroll_y == 0.0
+        facts["scroll_y_keyboard"] = scroll.scroll_y
+        facts["softinput_mode"] = Window.softinput_mode
+        field.focus = False
+        self.report["facts"]["start"] = facts
 
     def read_aloud(self, screen: str) -> Any:
         """Press the screen's first read-aloud button, then again: what the speaker was asked to
