@@ -379,7 +379,7 @@ def test_the_start_screen_offers_leichte_sprache(run):
 def test_leaving_with_waiting_events_warns_and_offers_to_wait(run):
     facts = run.report["facts"]
     assert facts["after_one_tap"] == ["progress", True]
-    assert facts["leave_warning"] == "1 events are not sent yet. Leaving now loses them."
+    assert facts["leave_warning"] == "Events not sent yet: 1. Leaving now loses them."
     shown = texts(run, "progress-leave-warning")
     assert "Wait and send" in shown and "Leave anyway" in shown
     assert facts["after_two_taps"] == ["start", None]
