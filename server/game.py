@@ -13,7 +13,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
-from markers import tokens
+from markers import shortcodes, tokens
 from markers.geo import LatLon
 from routes import model as domain
 from routes import rallyfile, rules
@@ -129,6 +129,14 @@ def qr_url_for(rally_id: int, marker_id: int) -> str:
     """The URL a printed QR fallback holds, signed with the current key."""
     token = keyring().sign(rally_id, marker_id)
     return tokens.qr_url(current_app.config["PUBLIC_BASE_URL"], token)
+
+
+def stop_by_code(typed: str) -> models.RallyStop | None:
+    """The stop whose short code was typed (any case, with or without the dash), if any."""
+    code = shortcodes.normalize(typed)
+    if code is None:
+        return None
+    return db.session.scalar(select(models.RallyStop).where(models.RallyStop.code == code))
 
 
 @dataclass(frozen=True)

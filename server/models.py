@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from markers import shortcodes
 from markers.i18n import LANGUAGES, TEXT_LANGUAGES
 from markers.tokens import KeyStatus
 from server.extensions import db
@@ -190,6 +191,12 @@ class Rally(Texts, db.Model):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finish_text: Mapped[dict] = _text_column()
+    """What the organiser tells teams at the finish ("what now"), as a language map."""
+    poster_colour: Mapped[str | None] = mapped_column(String(7))
+    """The event colour of the printed matter, ``#rrggbb``; None prints in black."""
+    poster_logo: Mapped[str | None] = mapped_column(String(80))
+    """A media file name (server/media.py) printed on the posters; None prints none."""
 
     stops: Mapped[list[RallyStop]] = relationship(
         back_populates="rally",
@@ -216,6 +223,8 @@ class RallyStop(Texts, db.Model):
     """The marker id of the stop before this one when its clue was written."""
     task: Mapped[dict | None] = mapped_column(JSON)
     hints: Mapped[list] = mapped_column(JSON, default=list)
+    code: Mapped[str] = mapped_column(String(8), unique=True, default=shortcodes.new_code)
+    """The short code printed under the QR, for typing (markers/shortcodes.py, stored form)."""
 
     rally: Mapped[Rally] = relationship(back_populates="stops")
     marker: Mapped[Marker] = relationship(lazy="joined")
