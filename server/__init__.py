@@ -33,7 +33,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from server import auth, database, errors, i18n, inputs, maps, privacy, security, staff
+    from server import (
+        auth,
+        database,
+        errors,
+        formats,
+        i18n,
+        inputs,
+        maps,
+        privacy,
+        security,
+        staff,
+    )
     from server.api.routes import bp as api_bp
     from server.curator.routes import bp as curator_bp
     from server.organiser.routes import bp as organiser_bp
@@ -42,6 +53,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     database.init_app(app)
     inputs.init_app(app)
     i18n.init_app(app)
+    formats.init_app(app)
     errors.init_app(app)
     maps.init_app(app)
     security.init_app(app)

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from server.formats import DEFAULT_TIMEZONE, zone_named
+
 DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 DEFAULT_TILE_ATTRIBUTION = (
     '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
@@ -78,6 +80,11 @@ def _public_base_url(value: str) -> str:
     return value.rstrip("/")
 
 
+def _event_timezone(name: str) -> str:
+    zone_named(name)
+    return name
+
+
 def from_environment(instance_path: str, given: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Every setting the app reads, from the environment or its default; a SECRET_KEY among the
     caller's ``given`` settings spares making one in the instance folder."""
@@ -127,6 +134,7 @@ def from_environment(instance_path: str, given: Mapping[str, Any] | None = None)
         "RULES_MAX_SPEED_MPS": _env_float("RULES_MAX_SPEED_MPS", 25.0),
         "RULES_ACCURACY_CAP_M": _env_float("RULES_ACCURACY_CAP_M", 25.0),
         "DEFAULT_LANGUAGE": env("DEFAULT_LANGUAGE", "de"),
+        "EVENT_TIMEZONE": _event_timezone(env("EVENT_TIMEZONE") or DEFAULT_TIMEZONE),
         "MAX_CLOCK_SKEW_S": _env_float("MAX_CLOCK_SKEW_S", 120.0),
         "LIVE_POLL_SECONDS": _env_float("LIVE_POLL_SECONDS", 5.0),
         "LIVE_POSITION_MAX_AGE_MIN": _env_float("LIVE_POSITION_MAX_AGE_MIN", 15.0),
