@@ -7,12 +7,15 @@ from typing import Any
 from flask import abort, render_template, request
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from markers.i18n import LANGUAGE_NAMES, PLAYER_LANGUAGES
+from server import audit as audit_log
+from server import formats
 from server.auth import roles_required
 from server.curator import access, bp
 from server.extensions import db
-from server.i18n import catalogue, t
+from server.i18n import catalogue, language, t
 from server.models import AuditEntry, Marker, Rally, Role, User, Venue
 
 AUDIT_PAGE_SIZE = 50
@@ -108,7 +111,8 @@ def audit():
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     page = min(page, max((total + AUDIT_PAGE_SIZE - 1) // AUDIT_PAGE_SIZE, 1))
     entries = db.session.scalars(
-        query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        query.options(selectinload(AuditEntry.user))
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
         .offset((page - 1) * AUDIT_PAGE_SIZE)
         .limit(AUDIT_PAGE_SIZE)
     ).all()
@@ -118,7 +122,8 @@ def audit():
     pages = max((total + AUDIT_PAGE_SIZE - 1) // AUDIT_PAGE_SIZE, 1)
     return render_template(
         "curator/audit.html",
-        entries=entries,
+        entries=list(zip(entries, audit_log.describe(entries, language()), strict=True)),
+        zone=formats.event_zone(),
         page=page,
         pages=pages,
         total=total,

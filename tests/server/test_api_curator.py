@@ -1194,13 +1194,14 @@ def test_the_audit_page_lists_who_did_what_when_for_admins_paginated(app, world,
     anna.put(f"{API}/rallies/{world.draft}/status", json={"status": "published"})
     first = ada.get("/curator/audit?lang=en").get_data(as_text=True)
     assert "Entries: 56 · page 1 of 2" in first
-    assert first.count("<tr>") == 51
-    assert "Rally published" in first and "rally.publish" in first
-    assert "anna" in first and f"rally #{world.draft}" in first
+    assert first.count("<tr data-action=") == 50
+    assert "anna published the rally »" in first and "Rally published" in first
+    assert f'href="/curator/rallies/{world.draft}"' in first
+    assert "When (Europe/Berlin)" in first
     assert 'rel="next"' in first and 'rel="prev"' not in first
     second = ada.get("/curator/audit?page=2&lang=en").get_data(as_text=True)
-    assert second.count("<tr>") == 7 and 'rel="prev"' in second
-    assert "Marker changed" in second and "radius_m" in second
+    assert second.count("<tr data-action=") == 6 and 'rel="prev"' in second
+    assert "anna changed the marker »" in second and "Radius: 10 m → 11 m" in second
     only_rallies = ada.get("/curator/audit?type=rally&lang=en").get_data(as_text=True)
     assert "Entries: 1 · page 1 of 1" in only_rallies
     assert ada.get("/curator/audit?page=nonsense").status_code == 200
