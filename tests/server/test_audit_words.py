@@ -250,7 +250,7 @@ def test_the_audit_page_escapes_what_users_wrote_and_shows_event_times(app, worl
 def test_the_audit_page_follows_the_event_time_zone_setting(make_app, zone):
     from server.auth import create_user
     from server.extensions import db
-    from server.models import AuditEntry, Role
+    from server.models import Role
 
     app = make_app(EVENT_TIMEZONE=zone)
     with app.app_context():
