@@ -353,9 +353,8 @@ def export_route(rally: str, fmt: str, lang: str | None, output: str) -> None:
 @click.option(
     "--timezone",
     "tz",
-    default="UTC",
-    show_default=True,
-    help="Time zone of the times, e.g. Europe/Berlin.",
+    default=None,
+    help="Time zone of the times, e.g. UTC (default: the event's, EVENT_TIMEZONE).",
 )
 @click.option(
     "--delimiter",
@@ -366,7 +365,9 @@ def export_route(rally: str, fmt: str, lang: str | None, output: str) -> None:
 )
 @OUTPUT
 @_with_database
-def export_results(rally: str, lang: str | None, tz: str, delimiter: str, output: str) -> None:
+def export_results(
+    rally: str, lang: str | None, tz: str | None, delimiter: str, output: str
+) -> None:
     """The results of RALLY as CSV (UTF-8 with BOM): one row per team, best first."""
     row = _rally(rally)
     _check_writable(output)

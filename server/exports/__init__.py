@@ -88,9 +88,9 @@ def route_download(row: models.Rally, fmt: str, lang: str) -> Download:
 
 
 def results_download(
-    row: models.Rally, lang: str, tz: str = "UTC", delimiter: str = ","
+    row: models.Rally, lang: str, tz: str | None = None, delimiter: str = ","
 ) -> Download:
-    """The results as CSV (UTF-8 with BOM), header in lang, times in the time zone tz."""
+    """The results as CSV (UTF-8 with BOM), header in lang, times in the event's zone (or tz)."""
     from server.exports import results
 
     data = results.to_csv(results.team_results(row), len(row.stops), lang, tz, delimiter)

@@ -9,7 +9,7 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from routes import rallyfile, rules
 from routes.model import Text
-from server import models
+from server import formats, models
 from server.exports.base import ExportError
 from server.extensions import db
 from server.i18n import t
@@ -308,25 +308,40 @@ def team_label(result: TeamResult, lang: str) -> str:
     return result.name
 
 
-def timezone(name: str) -> ZoneInfo:
+def timezone(name: str | None) -> tzinfo:
+    """The zone of the name, or the event's zone (EVENT_TIMEZONE) when no name is given."""
+    if name is None:
+        return formats.event_zone()
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ExportError("unknown_timezone", timezone=name[:60]) from None
 
 
+def iso_time(at: datetime | None, zone: tzinfo) -> str:
+    """ISO 8601 with the zone's offset on that day: "2026-11-29T19:05:00+01:00" (as
+    formats.iso_local writes the event zone's times)."""
+    return "" if at is None else at.astimezone(zone).isoformat(timespec="seconds")
+
+
 def to_csv(
-    results: list[TeamResult], total_stops: int, lang: str, tz: str = "UTC", delimiter: str = ","
+    results: list[TeamResult],
+    total_stops: int,
+    lang: str,
+    tz: str | None = None,
+    delimiter: str = ",",
 ) -> bytes:
     """UTF-8 with a byte order mark (so spreadsheets read umlauts right), header in lang, times
-    as YYYY-MM-DD HH:MM:SS in tz, text cells guarded against formula injection."""
+    in ISO 8601 with their offset in the event's zone (or tz), the zone named in the header,
+    text cells guarded against formula injection."""
     zone = timezone(tz)
     sep = DELIMITERS.get(delimiter)
     if sep is None:
         raise ExportError("unknown_delimiter", delimiter=delimiter[:10])
+    tz = tz or str(zone)
 
     def when(at: datetime | None) -> str:
-        return "" if at is None else at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+        return iso_time(at, zone)
 
     out = io.StringIO()
     writer = csv.writer(out, delimiter=sep, lineterminator="\r\n")

@@ -116,7 +116,6 @@ def summary(slug: str):
         rows=rows[:SUMMARY_ROWS],
         total_rows=len(rows),
         label=results.team_label,
-        duration=results.duration_text,
         counts_text=results.counts_text,
         printed_at=datetime.now(UTC),
     )
@@ -164,6 +163,6 @@ def export_results(slug: str):
     row = rallies.by_slug(slug, staff=True)
     return _download(
         lambda: exports.results_download(
-            row, language(), request.args.get("tz") or "UTC", request.args.get("sep") or ","
+            row, language(), request.args.get("tz") or None, request.args.get("sep") or ","
         )
     )

@@ -38,7 +38,7 @@ def parse(data: bytes, delimiter: str = ",") -> list[list[str]]:
     return list(csv.reader(io.StringIO(text), delimiter=delimiter))
 
 
-def csv_of(app, rally_id: int, lang: str = "de", tz: str = "UTC", sep: str = ",") -> bytes:
+def csv_of(app, rally_id: int, lang: str = "de", tz: str | None = None, sep: str = ",") -> bytes:
     with app.app_context():
         d = exports.results_download(db.session.get(models.Rally, rally_id), lang, tz, sep)
     assert d.mimetype == "text/csv"
@@ -54,7 +54,7 @@ def team_times(app, team_id: int) -> tuple[datetime, datetime | None]:
 def test_csv_rows_in_german(app, client, played):
     login(client, app)
     finish(app, client, played)
-    rows = parse(csv_of(app, played.rally_id, "de", "Europe/Berlin", ";"), ";")
+    rows = parse(csv_of(app, played.rally_id, "de", sep=";"), ";")
     assert rows[0] == [
         "Platz",
         "Team",
@@ -75,8 +75,8 @@ def test_csv_rows_in_german(app, client, played):
     zebras, fuchs, otter = rows[1:]
     started, finished = team_times(app, played.teams[ZEBRAS])
     berlin = ZoneInfo("Europe/Berlin")
-    assert zebras[2] == started.astimezone(berlin).strftime("%Y-%m-%d %H:%M:%S")
-    assert zebras[3] == finished.astimezone(berlin).strftime("%Y-%m-%d %H:%M:%S")
+    assert zebras[2] == started.astimezone(berlin).isoformat(timespec="seconds")
+    assert zebras[3] == finished.astimezone(berlin).isoformat(timespec="seconds")
     assert zebras[4] == duration_text((finished - started).total_seconds())
     assert zebras[5:8] == ["10", "GPS 3, Hilfe 7", str(300 + 7 * 25 + 200)]
     assert zebras[8:] == ["Sprung 1, geholfen 7", "0", "0", "0", "0", "0"]
@@ -85,7 +85,7 @@ def test_csv_rows_in_german(app, client, played):
 
 
 def test_csv_in_english_with_commas_and_utc(app, client, played):
-    rows = parse(csv_of(app, played.rally_id, "en"))
+    rows = parse(csv_of(app, played.rally_id, "en", tz="UTC"))
     assert rows[0][:3] == ["Rank", "Team", "Started (UTC)"]
     assert rows[0][5] == "Stops found (of 10)"
     assert rows[1][6:9] == ["GPS 3", "300", "teleport 1"]
@@ -97,7 +97,8 @@ def test_csv_in_english_with_commas_and_utc(app, client, played):
         "Points spent on hints",
     ]
     started, _ = team_times(app, played.teams[ZEBRAS])
-    assert rows[1][2] == started.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    assert rows[1][2] == started.astimezone(UTC).isoformat(timespec="seconds")
+    assert rows[1][2].endswith("+00:00")
 
 
 def test_csv_counts_tasks_answered_and_hints_taken(app, client, played):
@@ -150,7 +151,7 @@ def test_unknown_time_zone_and_delimiter(app, demo):
 
 
 def test_web_download(app, client, played):
-    url = f"/organiser/{played.slug}/export/results?sep=;&tz=Europe/Berlin"
+    url = f"/organiser/{played.slug}/export/results?sep=;"
     assert client.get(url).status_code == 302
     login(client, app)
     resp = client.get(url + "&lang=en")
@@ -174,8 +175,6 @@ def test_cli_close_export_purge(app, runner, client, played, tmp_path):
             played.slug,
             "--lang",
             "de",
-            "--timezone",
-            "Europe/Berlin",
             "--delimiter",
             ";",
             "-o",
@@ -253,3 +252,79 @@ def test_printable_summary_shows_tasks_and_hints(app, client, played):
     )
     german = html.unescape(client.get(f"/organiser/{played.slug}/results?lang=de").get_data(True))
     assert "33 Pkt. · 1 von 1 gelöst" in german and "Hinweise genommen" in german
+
+
+@pytest.mark.parametrize(
+    ("started", "finished", "cells"),
+    [
+        (  # winter: CET, UTC+1
+            datetime(2026, 1, 15, 18, 0, tzinfo=UTC),
+            datetime(2026, 1, 15, 19, 30, 5, tzinfo=UTC),
+            ("2026-01-15T19:00:00+01:00", "2026-01-15T20:30:05+01:00"),
+        ),
+        (  # summer: CEST, UTC+2
+            datetime(2026, 7, 1, 22, 30, tzinfo=UTC),
+            datetime(2026, 7, 1, 23, 15, tzinfo=UTC),
+            ("2026-07-02T00:30:00+02:00", "2026-07-02T01:15:00+02:00"),
+        ),
+        (  # across the change back to winter time on 25 October 2026, 03:00 CEST → 02:00 CET
+            datetime(2026, 10, 25, 0, 30, tzinfo=UTC),
+            datetime(2026, 10, 25, 1, 30, tzinfo=UTC),
+            ("2026-10-25T02:30:00+02:00", "2026-10-25T02:30:00+01:00"),
+        ),
+    ],
+)
+def test_csv_times_are_in_the_event_zone_with_summer_time(app, demo, started, finished, cells):
+    _slug, rally_id = demo
+    with app.app_context():
+        db.session.add(
+            models.Team(
+                rally_id=rally_id,
+                name="Nachtfalter",
+                join_code="DST00001",
+                started_at=started,
+                finished_at=finished,
+            )
+        )
+        db.session.commit()
+    rows = parse(csv_of(app, rally_id, "de"))
+    assert rows[0][2:4] == ["Start (Europe/Berlin)", "Ziel (Europe/Berlin)"]
+    assert tuple(rows[1][2:4]) == cells
+    assert rows[1][4] == duration_text((finished - started).total_seconds())
+
+
+def test_csv_follows_the_event_time_zone_setting(make_app, demo):
+    _slug, rally_id = demo
+    app = make_app(EVENT_TIMEZONE="America/New_York")
+    with app.app_context():
+        db.session.add(
+            models.Team(
+                rally_id=rally_id,
+                name="Owls",
+                join_code="NYC00001",
+                started_at=datetime(2026, 11, 29, 18, 5, tzinfo=UTC),
+            )
+        )
+        db.session.commit()
+    rows = parse(csv_of(app, rally_id, "en"))
+    assert rows[0][2] == "Started (America/New_York)"
+    assert rows[1][2] == "2026-11-29T13:05:00-05:00"
+
+
+def test_summary_times_and_durations_in_the_readers_language(app, client, played):
+    import re
+
+    login(client, app)
+    finish(app, client, played)
+    german = client.get(f"/organiser/{played.slug}/results?lang=de").get_data(as_text=True)
+    assert re.search(r"Stand \d\d\.\d\d\.\d{4}, \d\d:\d\d", german)
+    assert "UTC" not in german
+    started, finished = team_times(app, played.teams[ZEBRAS])
+    from server.formats import duration
+
+    took = duration((finished - started).total_seconds(), "de")
+    assert f"<td>{took}</td>" in german
+    english = client.get(f"/organiser/{played.slug}/results?lang=en").get_data(as_text=True)
+    assert duration((finished - started).total_seconds(), "en") in english
+    rally_page = client.get(f"/organiser/{played.slug}?lang=de").get_data(as_text=True)
+    assert "UTC" not in rally_page

@@ -1,4 +1,4 @@
-/* The rally page: local time zone for the results CSV, close the event, purge personal data. */
+/* The rally page: close the event, purge personal data. */
 "use strict";
 (function () {
   const S = window.Staff;
@@ -8,17 +8,6 @@
     message.className = isError ? "flash error" : "flash";
     message.hidden = false;
   }
-  try {
-    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-    if (zone) {
-      document.querySelectorAll("a.tz").forEach(function (a) {
-        const url = new URL(a.href, window.location.href);
-        url.searchParams.set("tz", zone);
-        a.href = url.pathname + url.search;
-      });
-    }
-  } catch (e) { /* keep UTC */ }
-
   const close = document.getElementById("close-button");
   if (close) {
     close.addEventListener("click", async function () {
