@@ -19,14 +19,32 @@ window.Staff = (function () {
     });
   }
 
-  /* A number in the page's language, with at most ``digits`` decimals (default 1). */
+  /* The locale of the page's language as the server formats it (server/formats.py). */
+  const locale = lang === "en" ? "en-GB" : lang === "de-x-ls" ? "de" : lang;
+  const zoneSource = document.getElementById("staff-zone");
+  /* The event's time zone (EVENT_TIMEZONE): every time a staff page shows is in it. */
+  const zone = zoneSource ? JSON.parse(zoneSource.textContent) : undefined;
+
+  /* A number in the page's language, with at most ``digits`` decimals (default 1): "756,7". */
   function number(value, digits) {
-    return new Intl.NumberFormat(lang, { maximumFractionDigits: digits === undefined ? 1 : digits }).format(value);
+    return new Intl.NumberFormat(locale, { maximumFractionDigits: digits === undefined ? 1 : digits }).format(value);
   }
 
-  /* The clock time of an ISO timestamp in the page's language ("" for none). */
+  function inZone(iso, options, how) {
+    if (!iso) { return ""; }
+    const moment = new Date(iso);
+    try { return moment[how](locale, Object.assign({ timeZone: zone }, options)); }
+    catch (e) { return moment[how](locale, options); }
+  }
+
+  /* The clock time of an ISO timestamp in the event's zone and the page's language: "19:05". */
   function clock(iso, options) {
-    return iso ? new Date(iso).toLocaleTimeString(lang, options) : "";
+    return inZone(iso, options || { hour: "2-digit", minute: "2-digit" }, "toLocaleTimeString");
+  }
+
+  /* Date and time of an ISO timestamp in the event's zone: "29.11.2026, 19:05". */
+  function when(iso) {
+    return inZone(iso, { day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit" }, "toLocaleString");
   }
 
   /* An element: attrs "text" (set as text, never as HTML), "className", on<event> handlers, other
@@ -91,5 +109,5 @@ window.Staff = (function () {
     return api("PUT", url, data);
   }
 
-  return { lang: lang, languages: languages, textLanguages: textLanguages, byId: byId, t: t, number: number, clock: clock, el: el, api: api, upload: upload };
+  return { lang: lang, languages: languages, textLanguages: textLanguages, byId: byId, t: t, number: number, clock: clock, when: when, zone: zone, el: el, api: api, upload: upload };
 })();

@@ -21,7 +21,7 @@
   let timer = null;
 
   function teamName(team) { return team.name === null ? t("organiser.live.anonymous", { id: team.id }) : team.name; }
-  function clock(iso) { return S.clock(iso, { hour: "2-digit", minute: "2-digit" }); }
+  function clock(iso) { return S.clock(iso); }
   function ago(iso) {
     if (!iso) { return t("organiser.live.never"); }
     const minutes = Math.floor((Date.now() - new Date(iso).getTime()) / 60000);
@@ -38,7 +38,7 @@
     const values = { teams: c.teams, active: c.active, finished: c.finished, finds: c.finds, flags: flags,
       tasks_solved: c.tasks_solved, hints: c.hints };
     document.querySelectorAll("#live-counts [data-count]").forEach(function (dd) {
-      dd.textContent = values[dd.dataset.count];
+      dd.textContent = S.number(values[dd.dataset.count], 0);
     });
   }
 
@@ -122,7 +122,7 @@
       dots.appendChild(stopDots(team));
       tr.appendChild(dots);
       tr.appendChild(el("td", { className: "num found", text: team.found + "/" + data.rally.total_stops }));
-      tr.appendChild(el("td", { className: "num", text: team.score }));
+      tr.appendChild(el("td", { className: "num", text: S.number(team.score, 0) }));
       tr.appendChild(el("td", { className: "tasks", text: team.tasks_answered ? t("organiser.live.task_cell",
         { points: team.task_points, solved: team.tasks_solved, answered: team.tasks_answered }) : "–" }));
       tr.appendChild(el("td", { className: "hints", text: team.hints ? t("organiser.live.hint_cell",
@@ -159,7 +159,7 @@
       const who = f.team === null ? t("organiser.live.anonymous", { id: f.team_id }) : f.team;
       let text = " · " + who + (f.stop ? " · " + t("organiser.live.stop", { n: f.stop }) : "");
       if (f.detail.reason) { text += " · " + t("organiser.live.quoted", { text: f.detail.reason }); }
-      if (f.detail.speed_mps) { text += " · " + f.detail.speed_mps + " m/s"; }
+      if (f.detail.speed_mps) { text += " · " + S.number(f.detail.speed_mps, 1) + " m/s"; }
       li.appendChild(document.createTextNode(text));
       list.appendChild(li);
     });
