@@ -34,6 +34,7 @@ from server.database import lock_row
 from server.extensions import db
 from server.i18n import language, t
 from server.models import Marker, Rally, RallyStatus, RallyStop, Role, User, Venue
+from server.ratelimit import address_key, limiter, refuse
 from server.usererror import UserError
 
 register(PATHS, SCHEMAS)
@@ -708,3 +709,22 @@ def curator_simulate(rally_id: int):
     r = _get(Rally, rally_id, "curator_rally_not_found")
     body = validated("SimulateStep")
     return simulate.step(r, _me().id, body, body.get("language") or language())
+
+
+def _user_key() -> str:
+    return f"user:{current_user.id}" if current_user.is_authenticated else address_key()
+
+
+@bp.post("/curator/rallies/<int:rally_id>/simulate/walk")
+@limiter.limit(
+    lambda: current_app.config.get("RATELIMIT_SIMULATE_WALK", "30 per minute"),
+    key_func=_user_key,
+    on_breach=refuse("simulation_limited"),
+)
+@curator
+def curator_simulate_walk(rally_id: int):
+    """The whole simulated walk in one request, counted per curator and not against the
+    address's limit that players share."""
+    r = _get(Rally, rally_id, "curator_rally_not_found")
+    body = validated("SimulateWalk")
+    return simulate.walk(r, body, body.get("language") or language())

@@ -519,6 +519,40 @@ SCHEMAS: dict[str, Any] = {
         "if": {"not": {"required": ["marker_id"]}},
         "then": {"required": ["lat"]},
     },
+    "SimulateWalk": obj(
+        [],
+        {
+            "at": {**TIME, "description": "Simulated start of the walk (default: now)"},
+            "language": LANGUAGE,
+        },
+    ),
+    "SimulationWalk": obj(
+        ["steps", "finished", "score", "task_points", "found", "total"],
+        {
+            "steps": {
+                "type": "array",
+                "description": "Each fix of the walk along the walking line at the rally's "
+                "walking speed, and the rules' answer; at the start and where stops were found "
+                "also the player's answer and the tasks answered",
+                "items": obj(
+                    ["lat", "lon", "at", "result"],
+                    {
+                        "lat": NUM,
+                        "lon": NUM,
+                        "at": TIME,
+                        "result": {"type": "string"},
+                        "event": ref("EventResult"),
+                        "tasks": {"type": "array", "items": {"type": "object"}},
+                    },
+                ),
+            },
+            "finished": BOOL,
+            "score": INT,
+            "task_points": INT,
+            "found": INT,
+            "total": INT,
+        },
+    ),
     "SimulationStep": obj(
         ["state", "event", "tasks", "task_points"],
         {
@@ -796,6 +830,23 @@ PATHS: dict[str, Any] = {
             "found are answered at once and right",
             {"200": ok("SimulationStep"), "404": err("No such rally"), **WRITE},
             "SimulateStep",
+            [RALLY],
+        )
+    },
+    "/curator/rallies/{rally_id}/simulate/walk": {
+        "post": _op(
+            "curatorSimulateWalk",
+            "The whole simulated walk in one request: a pretend team walks the walking line at "
+            "the rally's walking speed, answers each task right at once, nothing stored; "
+            "limited per curator (RATELIMIT_SIMULATE_WALK), not by the players' address limit",
+            {
+                "200": ok("SimulationWalk"),
+                "404": err("No such rally"),
+                "409": err("The rally has no stops"),
+                "429": err("Too many walks in a minute"),
+                **WRITE,
+            },
+            "SimulateWalk",
             [RALLY],
         )
     },

@@ -1,5 +1,8 @@
 """Try a rally before publishing: the player's rules applied to a pretend team, nothing written.
 
+walk() walks the whole rally in one request (what the editor's "simulated walk" shows); step()
+sends one event at a time, for API clients that script their own walk.
+
 Each step takes the state the previous one returned (signed, so it comes back unchanged) and an
 event, runs routes.rules.apply on the rally as it is in the database (drafts included), and
 answers with exactly the JSON a player's check-in or scan gets (server.api.serialize). The pretend
@@ -9,14 +12,17 @@ walk shows the points and letters a good team gets.
 
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType, SimpleNamespace
 from typing import Any
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from markers import geo
 from markers.geo import LatLon
 from routes import model as domain
 from routes import rules
@@ -155,3 +161,77 @@ def answer_tasks(
             }
         )
     return answered, replace(outcome, state=after.state, view=after.view)
+
+
+WALK_STEP_M = 8.0
+"""How far apart the pretend team's fixes are on its walk (well inside any geofence)."""
+WALK_MAX_STEPS = 3000
+"""At most this many fixes per walk: longer routes are walked with longer steps."""
+
+
+def route_fixes(
+    points: list[LatLon], speed_mps: float, start: datetime
+) -> list[tuple[LatLon, datetime]]:
+    """Fixes along the walking line at walking speed: every corner, and points about
+    WALK_STEP_M apart between corners (farther on very long routes)."""
+    legs = [geo.distance_m(a, b) for a, b in itertools.pairwise(points)]
+    step = max(WALK_STEP_M, sum(legs) / WALK_MAX_STEPS)
+    fixes = [(points[0], start)]
+    at = start
+    for (a, b), length in zip(itertools.pairwise(points), legs, strict=True):
+        parts = max(1, math.ceil(length / step))
+        bearing = geo.bearing_deg(a, b)
+        for k in range(1, parts + 1):
+            at += timedelta(seconds=length / parts / speed_mps)
+            fixes.append((b if k == parts else geo.destination(a, bearing, length * k / parts), at))
+    return fixes
+
+
+def walk(row: models.Rally, body: dict[str, Any], lang: str) -> dict[str, Any]:
+    """The whole rally walked by a pretend team in one go, at the rally's walking speed along
+    its walking line: each fix with what the rules answered; where stops were found (and at the
+    start) the answer a player's check-in gets and the tasks answered. Nothing is written."""
+    rally = game.domain_rally(row)
+    if not rally.stops:
+        raise UserError("simulation_no_route", status=409)
+    started = parse_at(body.get("at"))
+    config = game.rules_config()
+    team = SimpleNamespace(
+        id=0,
+        name=t("curator.sim.team_name", lang),
+        language=lang,
+        join_code="",
+        started_at=started,
+        rally=row,
+    )
+    state = rules.TeamState()
+    steps: list[dict[str, Any]] = []
+    task_points = 0
+    outcome = None
+    for position, at in route_fixes(rally.waypoints(), rally.walking_speed_mps, started):
+        event = rules.GpsEvent(rules.Fix(position, 5.0, at, mock=False))
+        outcome = rules.apply(rally, state, event, config)
+        answered, outcome = answer_tasks(rally, outcome, config)
+        state = outcome.state
+        step: dict[str, Any] = {
+            "lat": position.lat,
+            "lon": position.lon,
+            "at": serialize.iso(at),
+            "result": outcome.rejection.value if outcome.rejection else "found",
+        }
+        if outcome.found or not steps:
+            step["event"] = serialize.event_result(team, rally, outcome, lang)  # type: ignore[arg-type]
+            step["tasks"] = answered
+        steps.append(step)
+        task_points = sum(p.points for p in state.progress.values())
+        if outcome.view.complete:
+            break
+    assert outcome is not None
+    return {
+        "steps": steps,
+        "finished": outcome.view.complete,
+        "score": outcome.view.score,
+        "task_points": task_points,
+        "found": len(outcome.view.found),
+        "total": outcome.view.total,
+    }

@@ -171,6 +171,7 @@ def routes(world: World) -> list[tuple[str, str, dict[str, Any] | None]]:
         ("GET", f"{API}/rallies/{r}/order-suggestion", None),
         ("PUT", f"{API}/rallies/{r}/status", {"status": "published"}),
         ("POST", f"{API}/rallies/{r}/simulate", {"lat": 49.44, "lon": 7.77}),
+        ("POST", f"{API}/rallies/{r}/simulate/walk", {}),
     ]
 
 
