@@ -160,6 +160,21 @@ def after_walk(page: Page, world: World, url: str) -> None:
     expect(page.locator("#sim-log li.done")).to_have_count(1, timeout=30000)
 
 
+def walk_refused(page: Page, world: World, url: str) -> None:
+    """The rally editor with a refused simulated walk: the message beside its button."""
+    ready("#rally-editor[data-ready=true]")(page, world, url)
+    page.route(
+        re.compile(r".*/simulate/walk$"),
+        lambda route: route.fulfill(
+            status=429,
+            content_type="application/json",
+            body='{"error": {"code": "simulation_limited", "message": "Too many walks."}}',
+        ),
+    )
+    page.click("#sim-start")
+    expect(page.locator("#sim-error")).to_be_visible()
+
+
 def live(page: Page, world: World, url: str) -> None:
     """The live view after its first poll filled the table."""
     page.goto(url)
@@ -287,6 +302,7 @@ SCREENS: list[Screen] = [
     Screen("organiser-live", "/organiser/{slug}/live", live, "organiser"),
     Screen("organiser-live-assist", "/organiser/{slug}/live", assist_dialog, "organiser"),
     Screen("accounts", "/staff/accounts", who="admin"),
+    Screen("curator-rally-walk-refused", "/curator/rallies/{draft}", walk_refused, "curator"),
 ]
 
 NOT_PAGES = {

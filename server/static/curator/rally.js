@@ -438,26 +438,10 @@
 
   window.addEventListener("beforeunload", function (e) { if (formDirty) { e.preventDefault(); e.returnValue = ""; } });
 
-  // --- the simulated walk -------------------------------------------------------------
+  // --- the simulated walk: one request walks the whole rally on the server; the page replays it -----
 
   let walking = false;
   let dot = null;
-
-  function samples(route, step) {
-    const out = [];
-    for (let k = 0; k < route.length; k++) {
-      const b = L.latLng(route[k]);
-      if (k === 0) { out.push({ p: b, d: 0 }); continue; }
-      const a = L.latLng(route[k - 1]);
-      const length = map.distance(a, b);
-      const parts = Math.max(1, Math.ceil(length / step));
-      for (let j = 1; j <= parts; j++) {
-        const f = j / parts;
-        out.push({ p: L.latLng(a.lat + (b.lat - a.lat) * f, a.lng + (b.lng - a.lng) * f), d: length / parts });
-      }
-    }
-    return out;
-  }
 
   function taskLine(task) {
     if (!task) { return t("sim_no_task"); }
@@ -483,49 +467,63 @@
     $("sim-clue").textContent = next ? t("sim_clue", { n: next.stop, clue: next.clue || "–" }) : "";
   }
 
+  /* A failure of the walk, beside its buttons where the curator looks (role=alert). */
+  function simError(message) {
+    const box = $("sim-error");
+    box.textContent = message || "";
+    box.hidden = !message;
+  }
+
+  function simDone(walked) {
+    walking = false;
+    $("sim-start").disabled = false;
+    $("sim-stop").disabled = true;
+    $("sim-start").removeAttribute("aria-busy");
+    if (walked) { $("sim-section").dataset.walks = String(Number($("sim-section").dataset.walks || 0) + 1); }
+  }
+
   async function walk() {
-    if (!checks || checks.route.length < 1 || !rally.stops.length) { C.status(t("sim_no_route"), "error"); return; }
+    simError("");
+    if (!rally.stops.length) { simError(t("sim_no_route")); return; }
     walking = true;
     $("sim-start").disabled = true;
+    $("sim-start").setAttribute("aria-busy", "true");
     $("sim-stop").disabled = false;
     $("sim-log").replaceChildren();
     $("sim-word").textContent = "";
-    const speed = checks.summary.length_m > 0 && checks.summary.walking_s > 0 ? checks.summary.length_m / checks.summary.walking_s : 1.2;
-    const delay = Number($("sim-speed").value);
-    const language = $("sim-lang").value;
-    const points = samples(checks.route, 8);
-    if (!dot) { dot = L.marker(points[0].p, { icon: L.divIcon({ className: "", html: S.el("div", { className: "sim-dot" }), iconSize: [16, 16] }), interactive: false, keyboard: false, zIndexOffset: 1000 }); }
-    dot.setLatLng(points[0].p).addTo(map);
-    let state = null;
-    let clock = Date.now();
+    $("sim-clue").textContent = "";
+    let answer;
     try {
-      for (let k = 0; k < points.length && walking; k++) {
-        clock += points[k].d / speed * 1000;
-        dot.setLatLng(points[k].p);
-        const body = { lat: points[k].p.lat, lon: points[k].p.lng, accuracy_m: 5, at: new Date(clock).toISOString(), language: language };
-        if (state) { body.state = state; }
-        const answer = await S.api("POST", API + "/simulate", body);
-        state = answer.state;
-        const ev = answer.event;
+      answer = await S.api("POST", API + "/simulate/walk", { language: $("sim-lang").value });
+    } catch (e) {
+      simError(e.message);
+      simDone(false);
+      return;
+    }
+    const delay = Number($("sim-speed").value);
+    const steps = answer.steps;
+    if (!dot) { dot = L.marker([steps[0].lat, steps[0].lon], { icon: L.divIcon({ className: "", html: S.el("div", { className: "sim-dot" }), iconSize: [16, 16] }), interactive: false, keyboard: false, zIndexOffset: 1000 }); }
+    dot.setLatLng([steps[0].lat, steps[0].lon]).addTo(map);
+    for (let k = 0; k < steps.length && walking; k++) {
+      const step = steps[k];
+      dot.setLatLng([step.lat, step.lon]);
+      const ev = step.event;
+      if (ev) {
         if (k === 0) { $("sim-word").textContent = ev.team.solution || ""; }
         ev.found_now.forEach(function (f) {
-          logReveal(f, ev.team, answer.tasks.find(function (task) { return task.stop === f.stop; }));
+          logReveal(f, ev.team, (step.tasks || []).find(function (task) { return task.stop === f.stop; }));
         });
         showClue(ev.team);
-        if (ev.team.finished) {
-          $("sim-log").append(S.el("li", { className: "done", text: t("sim_done", { score: ev.team.score, tasks: answer.task_points, word: ev.team.solution || "" }) }));
-          break;
-        }
-        if (delay) { await new Promise(function (resolve) { setTimeout(resolve, delay); }); }
       }
-      if (walking && !$("sim-log").querySelector(".done")) { $("sim-log").append(S.el("li", { className: "incomplete", text: t("sim_incomplete") })); }
-    } catch (e) {
-      C.status(e.message, "error");
-    } finally {
-      walking = false;
-      $("sim-start").disabled = false;
-      $("sim-stop").disabled = true;
+      if (delay && k < steps.length - 1) { await new Promise(function (resolve) { setTimeout(resolve, delay); }); }
     }
+    if (walking && answer.finished) {
+      const team = steps[steps.length - 1].event.team;
+      $("sim-log").append(S.el("li", { className: "done", text: t("sim_done", { score: answer.score, tasks: answer.task_points, word: team.solution || "" }) }));
+    } else if (walking) {
+      $("sim-log").append(S.el("li", { className: "incomplete", text: t("sim_incomplete") }));
+    }
+    simDone(true);
   }
   $("sim-start").addEventListener("click", walk);
   $("sim-stop").addEventListener("click", function () { walking = false; });
