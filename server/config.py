@@ -110,6 +110,8 @@ def from_environment(instance_path: str, given: Mapping[str, Any] | None = None)
         # outage) per team: each request counts once, however many events it holds.
         "RATELIMIT_BATCHES": env("RATELIMIT_BATCHES", "30 per minute"),
         "RATELIMIT_LOGIN": env("RATELIMIT_LOGIN", "10 per minute;30 per hour"),
+        # Simulated walks per curator (each one request walking the whole rally on the server).
+        "RATELIMIT_SIMULATE_WALK": env("RATELIMIT_SIMULATE_WALK", "30 per minute"),
         "LOGIN_LOCKOUT_FAILURES": max(1, int(_env_float("LOGIN_LOCKOUT_FAILURES", 10))),
         "LOGIN_LOCKOUT_SECONDS": _env_float("LOGIN_LOCKOUT_SECONDS", 60.0),
         "LOGIN_LOCKOUT_MAX_SECONDS": _env_float("LOGIN_LOCKOUT_MAX_SECONDS", 3600.0),

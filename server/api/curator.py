@@ -34,7 +34,7 @@ from server.database import lock_row
 from server.extensions import db
 from server.i18n import language, t
 from server.models import Marker, Rally, RallyStatus, RallyStop, Role, User, Venue
-from server.ratelimit import address_key, limiter, refuse
+from server.ratelimit import address_key, limiter, refuse, setting
 from server.usererror import UserError
 
 register(PATHS, SCHEMAS)
@@ -717,7 +717,7 @@ def _user_key() -> str:
 
 @bp.post("/curator/rallies/<int:rally_id>/simulate/walk")
 @limiter.limit(
-    lambda: current_app.config.get("RATELIMIT_SIMULATE_WALK", "30 per minute"),
+    setting("RATELIMIT_SIMULATE_WALK"),
     key_func=_user_key,
     on_breach=refuse("simulation_limited"),
 )
