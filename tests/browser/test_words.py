@@ -116,7 +116,7 @@ def test_the_audit_log_reads_as_sentences_in_german(app, live_server, far_page, 
     row = far_page.locator("tr[data-action='rally.update']")
     expect(row.locator("td.says")).to_contain_text("ada hat die Rallye »")
     expect(row.locator("td.says")).to_contain_text("« geändert")
-    expect(row.locator("td.detail li")).to_have_text("Lösungswort: ART → <b>OLD</b>")
+    expect(row.locator("td.detail div")).to_have_text("Lösungswort: ART → <b>OLD</b>")
     expect(row.locator("time")).to_have_text("29.03.2026, 01:30:00")
     expect(far_page.locator("th").first).to_have_text("Wann (Europe/Berlin)")
     assert far_page.script_errors == []
