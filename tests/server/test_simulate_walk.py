@@ -62,6 +62,9 @@ def test_any_curator_may_walk_but_not_organisers_and_bad_input_is_a_clear_4xx(
     assert_error(walk(anna, world.draft, at="yesterday"), 422, "invalid_field")
     assert_error(walk(anna, world.draft, language="<b>x</b>"), 422)
     assert_error(walk(anna, world.draft, lat=49.4), 422)
+    assert_error(walk(anna, world.draft, at="2026-11-29T18:00:00\x00+01:00"), 422)
+    assert_error(walk(anna, world.draft, language="de\x00"), 422)
+    assert_error(walk(anna, world.draft, at="9" * 10_000), 422)
     resp = anna.post(
         f"{API}/rallies/{world.draft}/simulate/walk", data="\x00", content_type="application/json"
     )
