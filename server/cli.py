@@ -344,14 +344,27 @@ LANGUAGE = click.option(
     type=click.Choice(exports.QR_FORMATS),
     default="pdf",
     show_default=True,
-    help="pdf: an A4 poster per stop; labels: 3 x 4 stickers per page; zip: PNG + SVG.",
+    help=(
+        "pdf: an A4 poster per stop; labels: 3 x 4 stickers per page; zip: PNG + SVG and the "
+        "short codes; start: the start poster with the join code."
+    ),
 )
 @OUTPUT
 @_with_database
 def export_qr(rally: str, fmt: str, output: str) -> None:
-    """The printed QR fallbacks of RALLY (its slug), signed with the current key."""
+    """The printed QR fallbacks of RALLY (its slug), signed with the current key, or its start
+    poster. Names the address the codes lead to, and warns (still exporting) when phones
+    cannot reach it."""
     row = _rally(rally)
     _check_writable(output)
+    url = current_app.config["PUBLIC_BASE_URL"]
+    click.echo(f"codes lead to {url}", err=True)
+    _warn_address(url)
+    if fmt == "start":
+        download = exports.qr_download(row, fmt)
+        _write(output, download.data)
+        _done(f"start poster of '{row.slug}'", output, len(download.data))
+        return
     with click.progressbar(
         length=len(row.stops), label=f"{fmt}: {row.slug}", file=sys.stderr
     ) as bar:
