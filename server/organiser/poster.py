@@ -27,7 +27,7 @@ def set_look(
     """Set the colour and (a new upload, or none) the logo, audited; whether anything changed.
     The logo goes through server/media.py: checked, re-encoded, stored under a new name."""
     new_logo = None
-    if logo:
+    if logo is not None:
         try:
             new_logo = media.store(logo)
         except media.MediaError as exc:
