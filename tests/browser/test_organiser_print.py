@@ -70,7 +70,7 @@ def test_the_rally_page_warns_and_asks_before_exporting(page, live_server, slug,
     page.once("dialog", lambda dialog: dialog.accept())
     with page.expect_download() as info:
         page.click("a.qr-export >> text=Start poster (PDF)")
-    data = open(info.value.path(), "rb").read()
+    data = info.value.path().read_bytes()
     (image,) = pdf_pages(data)
     assert decode_all(image)[0][0] == f"{LOOPBACK}/play/{slug}"
     assert page.script_errors == []

@@ -251,7 +251,9 @@ def test_the_cli_export_warns_on_stderr_and_still_exports(make_app, demo, tmp_pa
     app = make_app(PUBLIC_BASE_URL=url)
     slug, _ = demo
     out = tmp_path / "p.pdf"
-    result = app.test_cli_runner().invoke(cli.export_qr, [slug, "--format", "start", "-o", str(out)])
+    result = app.test_cli_runner().invoke(
+        cli.export_qr, [slug, "--format", "start", "-o", str(out)]
+    )
     assert result.exit_code == 0, result.output
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
     assert len(warnings) == 1

@@ -18,6 +18,7 @@ from server import exports, models
 from server.exports import pdf
 from server.extensions import db
 from tests.conftest import readme_image
+from tests.server.organiser_helpers import PASSWORD as STAFF_PASSWORD
 from tests.server.organiser_helpers import (
     decode_all,
     login,
@@ -26,7 +27,6 @@ from tests.server.organiser_helpers import (
     stop_order,
     verified_stops,
 )
-from tests.server.organiser_helpers import PASSWORD as STAFF_PASSWORD
 
 COLOUR = "#8a1538"
 
@@ -94,7 +94,8 @@ def test_organiser_sets_colour_and_logo_audited(app, client, demo, tmp_path):
     # Saving the same again writes no entry; a new logo replaces (and deletes) the old file.
     assert post_look(client, slug, colour=COLOUR).status_code == 302
     assert len(audit_entries(app)) == 1
-    assert post_look(client, slug, colour=COLOUR, logo=("l.png", logo_png((300, 300)))).status_code == 302
+    square = ("l.png", logo_png((300, 300)))
+    assert post_look(client, slug, colour=COLOUR, logo=square).status_code == 302
     _, newer = rally_row(app, rally_id)
     assert newer != logo and not stored.exists()
     # No colour and no logo: black and white again, the file gone.
@@ -176,7 +177,8 @@ def test_the_form_needs_its_csrf_token(make_app, demo):
     make_user(app, "olga", "organiser")
     page = client.get("/login").get_data(as_text=True)
     token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-    client.post("/login", data={"username": "olga", "password": STAFF_PASSWORD, "csrf_token": token})
+    form = {"username": "olga", "password": STAFF_PASSWORD, "csrf_token": token}
+    client.post("/login", data=form)
     assert post_look(client, slug, colour=COLOUR).status_code == 400
     assert rally_row(app, rally_id) == (None, None)
 

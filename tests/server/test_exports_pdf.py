@@ -345,7 +345,7 @@ def test_posters_print_the_short_code_unbroken_under_the_code(app, rally, tmp_pa
         ((block, _),) = qr_blocks(page)
         found = page.get_textpage().search(code).get_next()
         assert found is not None, code
-        left, bottom, right, top = page.get_textpage().get_charbox(found[0])
+        _, _, _, top = page.get_textpage().get_charbox(found[0])
         assert top <= block[1] + 1, "the short code stands under the QR code"
         assert top > block[1] - 30 * PT_PER_MM, "and close to it"
 
