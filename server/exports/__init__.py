@@ -96,10 +96,8 @@ def start_sheet(
     from server.i18n import t
 
     url = join_url(row)
-    caption = (
-        f"{t('organiser.start.join', 'de')} · {t('organiser.start.join', 'en')}\n"
-        + (url.split("://", 1)[-1])
-    )
+    join = f"{t('organiser.start.join', 'de')} · {t('organiser.start.join', 'en')}"
+    caption = f"{join}\n{url.split('://', 1)[-1]}"
     return StartSheet(
         row.slug,
         row.text("title"),

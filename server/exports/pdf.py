@@ -44,6 +44,14 @@ LOGO_MAX_MM = (40.0, 16.0)
 START_QR_MIN_MM = 45.0
 START_QR_MAX_MM = 95.0
 Colour = tuple[int, int, int]
+LABEL_CODE_PT = 12.0
+RULE_KEYS = (
+    "organiser.start.rule_join",
+    "organiser.start.rule_walk_{mode}",
+    "organiser.start.rule_stop",
+    "organiser.start.rule_finish",
+)
+RULE_PT = 10.5
 
 
 _extracted = contextlib.ExitStack()
@@ -325,9 +333,6 @@ def _cut_guides(pdf: FPDF, cell_w: float, cell_h: float) -> None:
     pdf.set_dash_pattern()
 
 
-LABEL_CODE_PT = 12.0
-
-
 def _label(pdf: FPDF, sheet: QrSheet, item: QrItem, x: float, y: float, w: float, h: float) -> None:
     inner = w - 8
     top = y + 3.5
@@ -378,15 +383,6 @@ def start_poster(sheet: StartSheet) -> bytes:
     footer = f"{sheet.slug} · {sheet.printed_at:%Y-%m-%d}"
     _text(pdf, footer, footer_y, 6.5, min_size=5, grey=GREY)
     return bytes(pdf.output())
-
-
-RULE_KEYS = (
-    "organiser.start.rule_join",
-    "organiser.start.rule_walk_{mode}",
-    "organiser.start.rule_stop",
-    "organiser.start.rule_finish",
-)
-RULE_PT = 10.5
 
 
 def _rules(pdf: FPDF, order_mode: str, bottom: float, colour: Colour) -> float:
