@@ -17,8 +17,9 @@ $(STAMP): setup.cfg pyproject.toml
 	touch $(STAMP)
 
 ## Build the environment, migrate and seed the demo rally into SQLite, and serve the app.
-## QR codes point to PUBLIC_BASE_URL: set it to the address phones reach (and HOST=0.0.0.0).
-run: export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
+## QR codes point to PUBLIC_BASE_URL when it is set; otherwise to the address served at, which
+## `artcaching run` records in the instance folder for every later command (CLI exports too).
+## HOST=0.0.0.0 serves every interface and prints the LAN address on the codes.
 run: $(STAMP)
 	$(BIN)/artcaching db upgrade
 	$(BIN)/artcaching seed-demo

@@ -14,11 +14,16 @@ from server.extensions import csrf, db, login_manager, migrate
 from server.ratelimit import limiter
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """The app factory: settings from the environment, then from ``config`` (tests use it)."""
-    app = Flask(__name__, instance_relative_config=True)
+def create_app(
+    config: Mapping[str, Any] | None = None, *, instance_path: str | None = None
+) -> Flask:
+    """The app factory: settings from the environment, then from ``config`` (tests use it);
+    ``instance_path`` replaces Flask's instance folder (tests give each app its own)."""
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     settings = config_module.from_environment(app.instance_path, config)
     settings.update(config or {})
+    if config and "PUBLIC_BASE_URL" in config and "PUBLIC_BASE_URL_SOURCE" not in config:
+        settings["PUBLIC_BASE_URL_SOURCE"] = "settings"
     app.config.update(settings)
     app.json.ensure_ascii = False
     app.json.sort_keys = False

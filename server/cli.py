@@ -12,12 +12,12 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, ScriptInfo, run_command, with_appcontext
 from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import OperationalError
 
 from routes import rallyfile
-from server import create_app, exports, game, models, privacy, rallies, seed
+from server import address, create_app, exports, game, models, privacy, rallies, seed
 from server.auth import (
     MIN_PASSWORD_LENGTH,
     by_name,
@@ -27,7 +27,7 @@ from server.auth import (
     set_password,
 )
 from server.extensions import db
-from server.i18n import LANGUAGES, default_language
+from server.i18n import LANGUAGES, default_language, t
 from server.organiser import actions
 from server.usererror import UserError
 
@@ -64,6 +64,36 @@ def _with_database(command: F) -> F:
 @click.group(cls=FlaskGroup, create_app=lambda: create_app(), help="Art Caching server.")
 def main() -> None:
     pass
+
+
+@main.command(
+    "run",
+    params=list(run_command.params),
+    help=(
+        "Serve the app (Flask's development server). Unless PUBLIC_BASE_URL is set, records "
+        "the address it serves at (0.0.0.0 as the LAN address) in the instance folder: printed "
+        "codes and every later command of this instance use it."
+    ),
+)
+@click.pass_context
+def run(ctx: click.Context, **options: Any) -> None:
+    app = ctx.ensure_object(ScriptInfo).load_app()
+    url = app.config["PUBLIC_BASE_URL"]
+    if app.config.get("PUBLIC_BASE_URL_SOURCE") != "environment":
+        url = address.served_url(options["host"], options["port"], options["cert"] is not None)
+        path = address.record(app.instance_path, url)
+        app.config.update(PUBLIC_BASE_URL=url, PUBLIC_BASE_URL_SOURCE="recorded")
+        click.echo(f"printed codes point to {url} (recorded in {path})")
+    else:
+        click.echo(f"printed codes point to {url} (PUBLIC_BASE_URL)")
+    _warn_address(url)
+    ctx.invoke(run_command, **options)
+
+
+def _warn_address(url: str) -> None:
+    """Each problem of the printed address as one line on standard error."""
+    for code in address.problems(url):
+        click.echo("warning: " + t(f"organiser.address.{code}", CLI_LANGUAGE, url=url), err=True)
 
 
 @main.command("seed-demo")
@@ -314,14 +344,27 @@ LANGUAGE = click.option(
     type=click.Choice(exports.QR_FORMATS),
     default="pdf",
     show_default=True,
-    help="pdf: an A4 poster per stop; labels: 3 x 4 stickers per page; zip: PNG + SVG.",
+    help=(
+        "pdf: an A4 poster per stop; labels: 3 x 4 stickers per page; zip: PNG + SVG and the "
+        "short codes; start: the start poster with the join code."
+    ),
 )
 @OUTPUT
 @_with_database
 def export_qr(rally: str, fmt: str, output: str) -> None:
-    """The printed QR fallbacks of RALLY (its slug), signed with the current key."""
+    """The printed QR fallbacks of RALLY (its slug), signed with the current key, or its start
+    poster. Names the address the codes lead to, and warns (still exporting) when phones
+    cannot reach it."""
     row = _rally(rally)
     _check_writable(output)
+    url = current_app.config["PUBLIC_BASE_URL"]
+    click.echo(f"codes lead to {url}", err=True)
+    _warn_address(url)
+    if fmt == "start":
+        download = exports.qr_download(row, fmt)
+        _write(output, download.data)
+        _done(f"start poster of '{row.slug}'", output, len(download.data))
+        return
     with click.progressbar(
         length=len(row.stops), label=f"{fmt}: {row.slug}", file=sys.stderr
     ) as bar:

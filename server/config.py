@@ -8,8 +8,8 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
+from server import address
 from server.formats import DEFAULT_TIMEZONE, zone_named
 
 DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -71,15 +71,6 @@ def _env_float(name: str, default: float) -> float:
     return number
 
 
-def _public_base_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise SystemExit(
-            f"PUBLIC_BASE_URL must be an http(s) URL like https://example.org, got {value!r}"
-        )
-    return value.rstrip("/")
-
-
 def _event_timezone(name: str) -> str:
     zone_named(name)
     return name
@@ -89,13 +80,14 @@ def from_environment(instance_path: str, given: Mapping[str, Any] | None = None)
     """Every setting the app reads, from the environment or its default; a SECRET_KEY among the
     caller's ``given`` settings spares making one in the instance folder."""
     env = os.environ.get
-    public = _public_base_url(env("PUBLIC_BASE_URL") or "http://127.0.0.1:5000")
+    public, public_source = address.configured(env("PUBLIC_BASE_URL"), instance_path)
     secure_default = "1" if public.startswith("https://") else "0"
     return {
         "SECRET_KEY": (given or {}).get("SECRET_KEY") or secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url(env("DATABASE_URL"), instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "PUBLIC_BASE_URL": public,
+        "PUBLIC_BASE_URL_SOURCE": public_source,
         "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_KEY_PREFIX": env("RATELIMIT_KEY_PREFIX", "artcaching"),
         "RATELIMIT_ENABLED": env("RATELIMIT_ENABLED", "1") == "1",

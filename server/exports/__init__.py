@@ -1,31 +1,64 @@
-"""Organiser exports: printed QR fallbacks (PDF posters, label sheets, PNG/SVG ZIP), the route
-(GPX, GeoJSON) and the results (CSV). The web UI and the command line both call qr_download(),
-route_download() and results_download()."""
+"""Organiser exports: printed QR fallbacks (PDF posters, label sheets, PNG/SVG ZIP, the start
+poster), the route (GPX, GeoJSON) and the results (CSV). The web UI and the command line both
+call qr_download(), route_download() and results_download()."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
+
+from flask import current_app
 
 from server import game, models
-from server.exports.base import Download, ExportError, Progress, QrItem, QrSheet, slugify
+from server.exports.base import (
+    Download,
+    ExportError,
+    Look,
+    Progress,
+    QrItem,
+    QrSheet,
+    StartSheet,
+    slugify,
+)
 
 __all__ = [
     "QR_FORMATS",
     "ROUTE_FORMATS",
     "Download",
     "ExportError",
+    "Look",
     "Progress",
     "QrItem",
     "QrSheet",
+    "StartSheet",
+    "join_url",
+    "look",
     "qr_download",
     "qr_sheet",
     "results_download",
     "route_download",
     "slugify",
+    "start_sheet",
 ]
 
-QR_FORMATS = ("pdf", "labels", "zip")
+QR_FORMATS = ("pdf", "labels", "zip", "start")
 ROUTE_FORMATS = ("gpx", "geojson")
+MEDIA_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+
+
+def join_url(row: models.Rally) -> str:
+    """The web join of the rally, as its start poster's code holds it: <public base>/play/<slug>."""
+    return f"{current_app.config['PUBLIC_BASE_URL']}/play/{row.slug}"
+
+
+def look(row: models.Rally) -> Look:
+    """The rally's poster colour and logo file (None where unset or the file is gone)."""
+    logo = None
+    name = row.poster_logo
+    if name and set(name) <= MEDIA_NAME_CHARS and not name.startswith("."):
+        path = Path(current_app.config["MEDIA_DIR"]) / name
+        logo = path if path.is_file() else None
+    return Look(row.poster_colour, logo)
 
 
 def qr_sheet(row: models.Rally, printed_at: datetime | None = None) -> QrSheet:
@@ -39,6 +72,7 @@ def qr_sheet(row: models.Rally, printed_at: datetime | None = None) -> QrSheet:
             s.marker.text("title"),
             s.marker.venue.name if s.marker.venue else None,
             game.qr_url_for(row.id, s.marker.id),
+            s.code,
         )
         for number, s in enumerate(row.stops, 1)
     )
@@ -48,13 +82,43 @@ def qr_sheet(row: models.Rally, printed_at: datetime | None = None) -> QrSheet:
         game.keyring().active.id,
         printed_at or datetime.now(UTC),
         items,
+        look(row),
+        join_url(row).split("://", 1)[-1],
+    )
+
+
+def start_sheet(
+    row: models.Rally,
+    printed_at: datetime | None = None,
+    more: tuple[tuple[str, str], ...] = (),
+) -> StartSheet:
+    """The start poster's content: the join code first, then any ``more`` (payload, caption)."""
+    from server.i18n import t
+
+    url = join_url(row)
+    join = f"{t('organiser.start.join', 'de')} · {t('organiser.start.join', 'en')}"
+    caption = f"{join}\n{url.split('://', 1)[-1]}"
+    return StartSheet(
+        row.slug,
+        row.text("title"),
+        row.text("intro"),
+        row.order_mode,
+        printed_at or datetime.now(UTC),
+        ((url, caption), *more),
+        look(row),
     )
 
 
 def qr_download(row: models.Rally, fmt: str, progress: Progress | None = None) -> Download:
-    """Posters (pdf), a label sheet (labels) or a ZIP of PNG and SVG files (zip)."""
+    """Posters (pdf), a label sheet (labels), a ZIP of PNG and SVG files (zip) or the start
+    poster with the rally's join code (start)."""
     if fmt not in QR_FORMATS:
         raise ExportError("unknown_format", format=fmt, allowed=", ".join(QR_FORMATS))
+    if fmt == "start":
+        from server.exports import pdf
+
+        data = pdf.start_poster(start_sheet(row))
+        return Download(data, "application/pdf", f"{row.slug}-start-poster.pdf")
     sheet = qr_sheet(row)
     if fmt == "zip":
         from server.exports.qrzip import qr_zip

@@ -8,7 +8,9 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
+from markers import shortcodes
 from routes.model import Text, pick
 from server.usererror import UserError
 
@@ -29,16 +31,23 @@ class Download:
 
 @dataclass(frozen=True)
 class QrItem:
-    """One stop's printed code: its number (1-based, stop order), names and the URL it holds."""
+    """One stop's printed code: its number (1-based, stop order), names, the URL it holds and
+    its short code (stored form)."""
 
     number: int
     marker_id: int
     title: Text
     venue: str | None
     url: str
+    code: str = ""
 
     def name(self, lang: str = "de") -> str:
         return pick(self.title, lang) or self.venue or ""
+
+    @property
+    def short_code(self) -> str:
+        """The short code as printed: ``KM7-4QX``."""
+        return shortcodes.display(self.code) if self.code else ""
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,31 @@ class QrSheet:
     key_id: int
     printed_at: datetime
     items: tuple[QrItem, ...]
+    look: Look | None = None
+    typing_address: str = ""
+    """Where a player types a short code, without the scheme: ``example.org/play/<slug>``."""
+
+
+@dataclass(frozen=True)
+class Look:
+    """The event's look on printed matter: a colour ``#rrggbb`` and a logo file, each optional."""
+
+    colour: str | None = None
+    logo: Path | None = None
+
+
+@dataclass(frozen=True)
+class StartSheet:
+    """The start poster: the rally's title and intro, its codes as (QR payload, caption), rules
+    for its order mode. Room for a second code (a Wi-Fi QR) beside the join code."""
+
+    slug: str
+    title: Text
+    intro: Text
+    order_mode: str
+    printed_at: datetime
+    codes: tuple[tuple[str, str], ...]
+    look: Look | None = None
 
 
 _TRANSLIT = str.maketrans(

@@ -1,4 +1,5 @@
-"""Printed QR fallbacks as PDF: an A4 poster per stop and label sheets of 3 x 4 stickers.
+"""Printed QR fallbacks as PDF: an A4 poster per stop, label sheets of 3 x 4 stickers, and the
+start poster with the rally's join code.
 
 Codes are vector rectangles (one per run of dark modules), so they stay sharp at any size; the
 quiet zone of four modules stays white. Text uses the embedded DejaVu fonts (assets/fonts), so
@@ -14,11 +15,12 @@ from importlib import resources
 from pathlib import Path
 
 from fpdf import FPDF
+from PIL import Image
 
 import assets
 from markers import qr
 from routes.model import Text, pick
-from server.exports.base import ExportError, Progress, QrItem, QrSheet
+from server.exports.base import ExportError, Look, Progress, QrItem, QrSheet, StartSheet
 from server.i18n import t
 
 FONTS = {
@@ -36,6 +38,20 @@ LABEL_QR_MAX_MM = 42.0
 LABEL_QR_MIN_MM = 40.0
 GREY = 85
 BLACK = 0
+WHITE = 255
+BAND_MM = 24.0
+LOGO_MAX_MM = (40.0, 16.0)
+START_QR_MIN_MM = 45.0
+START_QR_MAX_MM = 95.0
+Colour = tuple[int, int, int]
+LABEL_CODE_PT = 12.0
+RULE_KEYS = (
+    "organiser.start.rule_join",
+    "organiser.start.rule_walk_{mode}",
+    "organiser.start.rule_stop",
+    "organiser.start.rule_finish",
+)
+RULE_PT = 10.5
 
 
 _extracted = contextlib.ExitStack()
@@ -121,14 +137,19 @@ def _write(
     size: float,
     family: str = "Sans",
     style: str = "",
-    grey: int = BLACK,
+    grey: int | Colour = BLACK,
+    align: str = "C",
 ) -> float:
-    """Write the lines centred; the y below them."""
+    """Write the lines centred, or as align says (grey: a grey level or an RGB colour); the y
+    below them."""
     pdf.set_font(family, style, size)
-    pdf.set_text_color(grey)
+    if isinstance(grey, tuple):
+        pdf.set_text_color(*grey)
+    else:
+        pdf.set_text_color(grey)
     for line in lines:
         pdf.set_xy(x, y)
-        pdf.cell(width, _line_height(size), line, align="C")
+        pdf.cell(width, _line_height(size), line, align=align)
         y += _line_height(size)
     return y
 
@@ -143,14 +164,15 @@ def _text(
     min_size: float | None = None,
     style: str = "",
     family: str = "Sans",
-    grey: int = BLACK,
+    grey: int | Colour = BLACK,
     x: float = MARGIN,
     width: float = PAGE_W - 2 * MARGIN,
+    align: str = "C",
 ) -> float:
     if not text:
         return y
     lines, size = _fit(pdf, text, width, max_lines, size, min_size or size, family, style)
-    return _write(pdf, lines, x, y, width, size, family, style, grey)
+    return _write(pdf, lines, x, y, width, size, family, style, grey, align)
 
 
 def _both(text: Text) -> tuple[str, str]:
@@ -159,13 +181,77 @@ def _both(text: Text) -> tuple[str, str]:
     return de, "" if en == de else en
 
 
-def _display_url(url: str) -> str:
-    return url.split("://", 1)[-1]
+def _rgb(colour: str | None) -> Colour | None:
+    """'#1f6feb' -> (31, 111, 235); None for no colour."""
+    if not colour:
+        return None
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+
+
+def _luminance(rgb: Colour) -> float:
+    """The relative luminance of WCAG 2.1."""
+
+    def channel(c: int) -> float:
+        v = c / 255
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(c) for c in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _contrast(a: Colour, b: Colour) -> float:
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def on_colour(rgb: Colour) -> Colour:
+    """Black or white, whichever reads better on rgb."""
+    white, black = (WHITE,) * 3, (BLACK,) * 3
+    return white if _contrast(rgb, white) >= _contrast(rgb, black) else black
+
+
+def accent(look: Look | None) -> Colour:
+    """The event colour for text on white paper, black when it is too light to read (< 4.5:1)."""
+    rgb = _rgb(look.colour if look else None)
+    if rgb is None or _contrast(rgb, (WHITE,) * 3) < 4.5:
+        return (BLACK,) * 3
+    return rgb
+
+
+def _header(pdf: FPDF, look: Look | None, title: str) -> float:
+    """The event band at the top: the colour (if any), the logo at the left, the title; the y
+    below it."""
+    rgb = _rgb(look.colour if look else None)
+    logo = look.logo if look else None
+    text_colour: Colour | int = GREY
+    if rgb is not None:
+        pdf.set_fill_color(*rgb)
+        pdf.rect(0, 0, PAGE_W, BAND_MM, style="F")
+        text_colour = on_colour(rgb)
+    x, width = MARGIN, PAGE_W - 2 * MARGIN
+    if logo is not None:
+        w, h = _logo_box(logo)
+        pdf.image(str(logo), x=MARGIN, y=(BAND_MM - h) / 2, w=w, h=h)
+        x, width = MARGIN + w + 4, PAGE_W - 2 * MARGIN - 2 * (w + 4)
+    lines, size = _fit(pdf, title, width, 2, 15, 10, style="B")
+    height = len(lines) * _line_height(size)
+    _write(pdf, lines, x, (BAND_MM - height) / 2, width, size, style="B", grey=text_colour)
+    return BAND_MM
+
+
+def _logo_box(logo: Path) -> tuple[float, float]:
+    """The logo's printed width and height, fitted into LOGO_MAX_MM keeping its shape."""
+    with Image.open(logo) as image:
+        width, height = image.size
+    ratio = width / max(1, height)
+    max_w, max_h = LOGO_MAX_MM
+    return (max_h * ratio, max_h) if max_h * ratio <= max_w else (max_w, max_w / ratio)
 
 
 def posters(sheet: QrSheet, progress: Progress | None = None) -> bytes:
-    """One A4 page per stop: rally title, stop number and name, the code, how to scan it (German
-    and English), the address to type, and a footer with the key and the print date."""
+    """One A4 page per stop: the event band, the stop number and name, a big code, the short
+    code under it, one line of instructions in German and one in English, the address to type
+    the short code, and small at the bottom edge the technical data (slug, key, date)."""
     pdf = new_document(pick(sheet.title, "de"))
     pdf.set_creation_date(sheet.printed_at)
     for item in sheet.items:
@@ -177,51 +263,50 @@ def posters(sheet: QrSheet, progress: Progress | None = None) -> bytes:
 
 def _poster(pdf: FPDF, sheet: QrSheet, item: QrItem) -> None:
     pdf.add_page()
-    title_de, title_en = _both(sheet.title)
-    y = _text(pdf, title_de, MARGIN, 24, max_lines=2, min_size=16, style="B")
-    y = _text(pdf, title_en, y, 14, min_size=10, grey=GREY)
-    y += 5
+    colour = accent(sheet.look)
+    y = _header(pdf, sheet.look, pick(sheet.title, "de")) + 6
     stop = (
         f"{t('organiser.pdf.stop', 'de', n=item.number)} · "
         f"{t('organiser.pdf.stop', 'en', n=item.number)}"
     )
-    y = _text(pdf, stop, y, 30, style="B")
+    y = _text(pdf, stop, y, 26, style="B", grey=colour)
     name_de, name_en = _both(item.title)
     name_de = name_de or item.venue or ""
-    y = _text(pdf, name_de, y + 1, 20, max_lines=2, min_size=13, style="B")
+    y = _text(pdf, name_de, y + 1, 22, max_lines=2, min_size=14, style="B")
     y = _text(pdf, name_en, y, 14, min_size=10, grey=GREY)
     if item.venue and item.venue not in (name_de, name_en):
         y = _text(pdf, item.venue, y, 12, min_size=9, grey=GREY)
 
-    footer_y = PAGE_H - 12
-    url_y = footer_y - 12
-    hint_y = url_y - 2 * _line_height(10) - 2
-    scan_y = hint_y - 4 * _line_height(14) - 4
-    available = scan_y - 5 - (y + 5)
+    footer_y = PAGE_H - 9
+    address_y = footer_y - 5 - _line_height(13)
+    en_y = address_y - 1 - _line_height(12)
+    de_y = en_y - _line_height(12)
+    code_h = _line_height(40) if item.code else 0.0
+    top = y + 4
+    available = de_y - 4 - top - code_h
     matrix, side = qr_block_size(item.url, POSTER_QR_MAX_MM)
-    if side > available:
-        side = available
+    side = min(side, available)
     modules_mm = side * len(matrix) / (len(matrix) + 2 * qr.QUIET_ZONE)
     if modules_mm < POSTER_QR_MIN_MM:
         raise ExportError("poster_too_full", stop=item.number)
-    draw_qr(pdf, matrix, (PAGE_W - side) / 2, y + 5 + (available - side) / 2, side)
-
-    y = _text(pdf, t("organiser.pdf.scan", "de"), scan_y, 14, max_lines=2, min_size=11, style="B")
-    _text(pdf, t("organiser.pdf.scan", "en"), y, 14, max_lines=2, min_size=11)
-    y = _text(pdf, t("organiser.pdf.type", "de"), hint_y, 10, min_size=8, grey=GREY)
-    _text(pdf, t("organiser.pdf.type", "en"), y, 10, min_size=8, grey=GREY)
-    _text(pdf, _display_url(item.url), url_y, 14, min_size=7, family="Mono")
+    qr_y = top + (available - side) / 2
+    draw_qr(pdf, matrix, (PAGE_W - side) / 2, qr_y, side)
+    if item.code:
+        _text(pdf, item.short_code, qr_y + side, 40, style="B")
+    _text(pdf, t("organiser.pdf.scan", "de"), de_y, 12, min_size=8, style="B")
+    _text(pdf, t("organiser.pdf.scan", "en"), en_y, 12, min_size=8)
+    _text(pdf, sheet.typing_address, address_y, 13, min_size=7, family="Mono")
     footer = (
         f"{sheet.slug} · {item.number}/{len(sheet.items)} · "
         f"{t('organiser.pdf.key', 'de')}/{t('organiser.pdf.key', 'en')} {sheet.key_id} · "
         f"{sheet.printed_at:%Y-%m-%d}"
     )
-    _text(pdf, footer, footer_y, 8, min_size=6, grey=GREY)
+    _text(pdf, footer, footer_y, 6.5, min_size=5, grey=GREY)
 
 
 def labels(sheet: QrSheet, progress: Progress | None = None) -> bytes:
     """Sheets of 3 x 4 stickers (70 x 74.25 mm, no page margin) with cut guides: the stop number
-    and name, the code (at least 40 mm) and the address without its scheme."""
+    and name, the code (at least 40 mm) and its short code on one line, never broken."""
     pdf = new_document(pick(sheet.title, "de"))
     pdf.set_creation_date(sheet.printed_at)
     per_page = LABEL_COLUMNS * LABEL_ROWS
@@ -231,7 +316,7 @@ def labels(sheet: QrSheet, progress: Progress | None = None) -> bytes:
             pdf.add_page()
             _cut_guides(pdf, cell_w, cell_h)
         col, row = i % LABEL_COLUMNS, (i % per_page) // LABEL_COLUMNS
-        _label(pdf, item, col * cell_w, row * cell_h, cell_w, cell_h)
+        _label(pdf, sheet, item, col * cell_w, row * cell_h, cell_w, cell_h)
         if progress:
             progress(1)
     return bytes(pdf.output())
@@ -248,21 +333,127 @@ def _cut_guides(pdf: FPDF, cell_w: float, cell_h: float) -> None:
     pdf.set_dash_pattern()
 
 
-def _label(pdf: FPDF, item: QrItem, x: float, y: float, w: float, h: float) -> None:
+def _label(pdf: FPDF, sheet: QrSheet, item: QrItem, x: float, y: float, w: float, h: float) -> None:
     inner = w - 8
     top = y + 3.5
     text = f"{item.number} · {item.name('de')}"
-    _text(pdf, text, top, 9, min_size=7, style="B", x=x + 4, width=inner)
-    qr_top = top + _line_height(9) + 1.5
-    pdf.set_font("Mono", "", 6)
-    url_lines = pdf.multi_cell(
-        inner, text=_display_url(item.url), dry_run=True, output="LINES", wrapmode="CHAR"
-    )
-    available = y + h - 2 - len(url_lines) * _line_height(6) - 0.5 - qr_top
+    _text(pdf, text, top, 9, min_size=7, style="B", x=x + 4, width=inner, grey=accent(sheet.look))
+    qr_top = top + _line_height(9) + 1
+    code_h = _line_height(LABEL_CODE_PT) if item.code else 0.0
+    available = y + h - 2.5 - code_h - qr_top
     matrix, side = qr_block_size(item.url, LABEL_QR_MAX_MM)
     side = min(side, available, inner)
     modules_mm = side * len(matrix) / (len(matrix) + 2 * qr.QUIET_ZONE)
     if modules_mm < LABEL_QR_MIN_MM:
         raise ExportError("label_too_small", stop=item.number)
     draw_qr(pdf, matrix, x + (w - side) / 2, qr_top, side)
-    _write(pdf, url_lines, x + 4, qr_top + side + 0.5, inner, 6, family="Mono")
+    if item.code:
+        pdf.set_font("Sans", "B", LABEL_CODE_PT)
+        pdf.set_text_color(BLACK)
+        pdf.set_xy(x + 4, qr_top + side)
+        pdf.cell(inner, code_h, item.short_code, align="C")
+
+
+def start_poster(sheet: StartSheet) -> bytes:
+    """The A4 poster for the meeting point: the rally's title and intro, its codes (the join
+    code, room for one more beside it) with their captions, and the rules, in German and
+    English."""
+    pdf = new_document(pick(sheet.title, "de"))
+    pdf.set_creation_date(sheet.printed_at)
+    pdf.add_page()
+    colour = accent(sheet.look)
+    y = (
+        _header(
+            pdf,
+            sheet.look,
+            f"{t('organiser.start.band', 'de')} · {t('organiser.start.band', 'en')}",
+        )
+        + 6
+    )
+    title_de, title_en = _both(sheet.title)
+    y = _text(pdf, title_de or sheet.slug, y, 28, max_lines=2, min_size=18, style="B", grey=colour)
+    y = _text(pdf, title_en, y, 16, min_size=11, grey=GREY)
+    intro_de, intro_en = _both(sheet.intro)
+    y = _text(pdf, intro_de, y + 4, 11, max_lines=9, min_size=9, align="L")
+    y = _text(pdf, intro_en, y + 2, 10, max_lines=9, min_size=8, grey=GREY, align="L")
+
+    footer_y = PAGE_H - 9
+    rules_top = _rules(pdf, sheet.order_mode, footer_y - 4, colour)
+    _qr_row(pdf, sheet.codes, y + 5, rules_top - 5)
+    footer = f"{sheet.slug} · {sheet.printed_at:%Y-%m-%d}"
+    _text(pdf, footer, footer_y, 6.5, min_size=5, grey=GREY)
+    return bytes(pdf.output())
+
+
+def _rules(pdf: FPDF, order_mode: str, bottom: float, colour: Colour) -> float:
+    """The rules in two columns (German left, English right) ending at bottom; their top."""
+    gap = 8.0
+    column = (PAGE_W - 2 * MARGIN - gap) / 2
+    mode = order_mode if order_mode in ("fixed", "free") else "fixed"
+    columns: list[list[list[str]]] = []
+    for lang in ("de", "en"):
+        pdf.set_font("Sans", "", RULE_PT)
+        columns.append(
+            [
+                pdf.multi_cell(
+                    column,
+                    text=f"{n}. {t(key.format(mode=mode), lang)}",
+                    dry_run=True,
+                    output="LINES",
+                )
+                for n, key in enumerate(RULE_KEYS, 1)
+            ]
+        )
+    rule_gap = 1.5
+    height = (
+        _line_height(13)
+        + 2
+        + max(
+            sum(len(rule) for rule in c) * _line_height(RULE_PT) + rule_gap * (len(c) - 1)
+            for c in columns
+        )
+    )
+    top = bottom - height
+    for i, (lang, rules) in enumerate(zip(("de", "en"), columns, strict=True)):
+        x = MARGIN + i * (column + gap)
+        pdf.set_font("Sans", "B", 13)
+        pdf.set_text_color(*colour)
+        pdf.set_xy(x, top)
+        pdf.cell(column, _line_height(13), t("organiser.start.rules", lang))
+        ly = top + _line_height(13) + 2
+        for rule in rules:
+            ly = (
+                _write(
+                    pdf,
+                    rule,
+                    x,
+                    ly,
+                    column,
+                    RULE_PT,
+                    grey=BLACK if lang == "de" else GREY,
+                    align="L",
+                )
+                + rule_gap
+            )
+    return top
+
+
+def _qr_row(pdf: FPDF, codes: tuple[tuple[str, str], ...], top: float, bottom: float) -> None:
+    """The codes side by side between top and bottom, each with its caption centred under it."""
+    gap = 10.0
+    count = max(1, len(codes))
+    column = (PAGE_W - 2 * MARGIN - gap * (count - 1)) / count
+    caption_h = max(len(c.splitlines()) for _, c in codes) * _line_height(11) + 2
+    for i, (payload, caption) in enumerate(codes):
+        matrix, side = qr_block_size(payload, START_QR_MAX_MM)
+        side = min(side, column, bottom - top - caption_h)
+        modules_mm = side * len(matrix) / (len(matrix) + 2 * qr.QUIET_ZONE)
+        if modules_mm < START_QR_MIN_MM:
+            raise ExportError("poster_too_full", stop=i + 1)
+        x = MARGIN + i * (column + gap)
+        y = top + (bottom - top - caption_h - side) / 2
+        draw_qr(pdf, matrix, x + (column - side) / 2, y, side)
+        y += side + 1
+        for k, line in enumerate(caption.splitlines()):
+            family, style = ("Sans", "B") if k == 0 else ("Mono", "")
+            y = _text(pdf, line, y, 11, min_size=7, family=family, style=style, x=x, width=column)

@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 from flask import current_app, flash, redirect, render_template, request, send_file, url_for
 from sqlalchemy import func, select
 
-from server import exports, models, rallies
+from server import address, exports, models, rallies
 from server.auth import roles_required
 from server.exports import results
 from server.extensions import db
 from server.i18n import language, t
-from server.organiser import bp
+from server.organiser import bp, poster
 from server.organiser.live import POSITION_MAX_AGE_MIN
 from server.usererror import UserError
 
@@ -81,8 +81,12 @@ def index():
 @bp.get("/<slug>/")
 @roles_required(ORGANISER)
 def rally(slug: str):
-    row = rallies.by_slug(slug, staff=True)
+    return _rally_page(rallies.by_slug(slug, staff=True))
+
+
+def _rally_page(row: models.Rally, poster_error: UserError | None = None, status: int = 200):
     teams = db.session.scalar(select(func.count()).where(models.Team.rally_id == row.id))
+    url = current_app.config["PUBLIC_BASE_URL"]
     return render_template(
         "organiser/rally.html",
         rally=row,
@@ -90,7 +94,31 @@ def rally(slug: str):
         texts=_texts(),
         qr_formats=exports.QR_FORMATS,
         route_formats=exports.ROUTE_FORMATS,
-    )
+        public_url=url,
+        public_source=current_app.config.get("PUBLIC_BASE_URL_SOURCE", "settings"),
+        address_problems=address.problems(url),
+        poster_error=poster_error,
+    ), status
+
+
+@bp.post("/<slug>/poster")
+@roles_required(ORGANISER)
+def poster_look(slug: str):
+    """The poster colour and logo form (server/organiser/poster.py)."""
+    row = rallies.by_slug(slug, staff=True)
+    upload = request.files.get("logo")
+    try:
+        colour = None if request.form.get("no_colour") else request.form.get("colour")
+        colour = poster.parse_colour(colour)
+        data = None
+        if upload is not None and upload.filename:
+            data = upload.stream.read(current_app.config["MEDIA_MAX_BYTES"] + 1)
+        poster.set_look(row, colour, data, bool(request.form.get("remove_logo")))
+    except UserError as exc:
+        db.session.rollback()
+        return _rally_page(row, exc, exc.status)
+    flash(t("organiser.poster.saved"))
+    return redirect(url_for("organiser.rally", slug=slug, _anchor="poster"))
 
 
 @bp.get("/<slug>/live")

@@ -248,6 +248,29 @@ def new_rally_error(page: Page, world: World, url: str) -> None:
     expect(page.locator("#new-rally-error")).to_be_visible()
 
 
+def loud_address(page: Page, world: World, url: str) -> None:
+    """The organiser's rally page warning that phones cannot reach the printed address."""
+    config = world.app.config
+    saved = config["PUBLIC_BASE_URL"]
+    config["PUBLIC_BASE_URL"] = "http://127.0.0.1:5301"
+    try:
+        page.goto(url)
+    finally:
+        config["PUBLIC_BASE_URL"] = saved
+    expect(page.locator("#print-address[role=alert]")).to_have_count(1)
+
+
+def poster_error(page: Page, world: World, url: str) -> None:
+    """The poster look form after a file that is no image was sent as the logo."""
+    page.goto(url)
+    page.set_input_files(
+        "#poster-logo", files=[{"name": "logo.png", "mimeType": "image/png", "buffer": b"<svg>"}]
+    )
+    with page.expect_navigation():
+        page.click("#poster button[type=submit]")
+    expect(page.locator("#poster-error")).to_have_count(1)
+
+
 SCREENS: list[Screen] = [
     # The web player, on a phone, without an account.
     Screen("rallies", "/"),
@@ -303,6 +326,8 @@ SCREENS: list[Screen] = [
     Screen("organiser-live-assist", "/organiser/{slug}/live", assist_dialog, "organiser"),
     Screen("accounts", "/staff/accounts", who="admin"),
     Screen("curator-rally-walk-refused", "/curator/rallies/{draft}", walk_refused, "curator"),
+    Screen("organiser-rally-address-warning", "/organiser/{slug}/", loud_address, "organiser"),
+    Screen("organiser-rally-poster-error", "/organiser/{slug}/", poster_error, "organiser"),
 ]
 
 NOT_PAGES = {

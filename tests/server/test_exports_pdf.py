@@ -150,9 +150,8 @@ def test_posters_embed_the_font_and_print_german_text_and_quotes(app, rally):
     assert STOP_TITLE in texts[5]
     assert "Station 6 · Stop 6" in texts[5]
     assert "Handykamera" in texts[0] and "phone’s camera" in texts[0]
-    with app.app_context():
-        url = game.qr_url_for(rally_id, stop_order(app, rally_id)[0][1])
-    assert url.split("://")[1][:30] in texts[0].replace(" ", "")
+    assert "artcaching.example.org/play/art-caching-kaiserslautern" in texts[0]
+    assert "/q/" not in texts[0]
     assert "Schlüssel/key 1" in texts[0]
 
 
@@ -302,3 +301,80 @@ def test_long_titles_and_a_long_base_url_shrink_the_text_not_the_code(make_app, 
     assert verified_stops(app, [c[0] for c in codes]) == stop_order(app, rally_id)
     for _, modules in qr_blocks(pdfium.PdfDocument(labels)[0]):
         assert (modules[2] - modules[0]) / PT_PER_MM >= 40
+
+
+def pdf_text(data: bytes, tmp_path) -> list[str]:
+    """The text of each page as poppler's pdftotext reads it (what a copy from a viewer gives)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("poppler's pdftotext is not installed (make test installs it as root)")
+    source = tmp_path / "in.pdf"
+    source.write_bytes(data)
+    out = subprocess.run(
+        ["pdftotext", "-layout", str(source), "-"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    return out.split("\f")[:-1]
+
+
+def short_codes(app, rally_id: int) -> list[str]:
+    """The printed short codes (KM7-4QX) in stop order."""
+    from markers import shortcodes
+
+    with app.app_context():
+        return [shortcodes.display(s.code) for s in db.session.get(models.Rally, rally_id).stops]
+
+
+def test_posters_print_the_short_code_unbroken_under_the_code(app, rally, tmp_path):
+    _, rally_id = rally
+    data = download(app, rally_id, "pdf").data
+    codes = short_codes(app, rally_id)
+    pages = pdf_text(data, tmp_path)
+    assert len(pages) == len(codes)
+    for text, code in zip(pages, codes, strict=True):
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        assert code in lines, (code, lines)
+        assert sum(code in line for line in lines) == 1
+    doc = pdfium.PdfDocument(data)
+    for page, code in zip(doc, codes, strict=True):
+        ((block, _),) = qr_blocks(page)
+        found = page.get_textpage().search(code).get_next()
+        assert found is not None, code
+        _, _, _, top = page.get_textpage().get_charbox(found[0])
+        assert top <= block[1] + 1, "the short code stands under the QR code"
+        assert top > block[1] - 30 * PT_PER_MM, "and close to it"
+
+
+def test_posters_carry_one_title_and_technical_data_small_at_the_bottom(app, rally, tmp_path):
+    slug, rally_id = rally
+    data = download(app, rally_id, "pdf").data
+    text = pdf_text(data, tmp_path)[5]
+    assert text.count("Lange Nacht der Kultur") == 1
+    assert text.count("Fruchthalle") == 2  # the stop and its venue, which names it differently
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    assert lines[-1] == f"{slug} · 6/10 · Schlüssel/key 1 · {lines[-1][-10:]}"
+    page = pdfium.PdfDocument(data)[5]
+    tp = page.get_textpage()
+    found = tp.search(f"{slug} · 6/10").get_next()
+    _, bottom, _, top = tp.get_charbox(found[0])
+    assert top < 12 * PT_PER_MM
+    assert top - bottom < 5  # glyphs of a 6.5 pt font
+
+
+def test_label_sheets_print_each_short_code_on_one_line(app, rally, tmp_path):
+    _, rally_id = rally
+    _more_stops(app, rally_id, 4)
+    codes = short_codes(app, rally_id)
+    pages = pdf_text(download(app, rally_id, "labels").data, tmp_path)
+    assert len(pages) == 2
+    words = {w for text in pages for w in text.split()}
+    assert set(codes) <= words
+    raw = pdf_text(download(app, rally_id, "labels").data, tmp_path)
+    assert all("/q/" not in text for text in raw)
+    for code in codes:
+        assert re.fullmatch(r"[0-9A-Z]{3}-[0-9A-Z]{3}", code)

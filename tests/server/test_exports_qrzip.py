@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 import zipfile
@@ -64,7 +65,10 @@ def test_zip_holds_a_png_and_an_svg_per_stop(app, demo):
     _slug, rally_id = demo
     z = zip_of(app, rally_id)
     names = z.namelist()
-    assert names == [f"{n}.{ext}" for n in NAMES for ext in ("png", "svg")] + ["README.txt"]
+    assert names == [f"{n}.{ext}" for n in NAMES for ext in ("png", "svg")] + [
+        "README.txt",
+        "codes.csv",
+    ]
     png_urls, svg_urls = [], []
     for name in NAMES:
         png = Image.open(io.BytesIO(z.read(f"{name}.png")))
@@ -83,7 +87,36 @@ def test_zip_holds_a_png_and_an_svg_per_stop(app, demo):
     assert svg_urls == png_urls
     readme = z.read("README.txt").decode("utf-8")
     assert readme.startswith("Art Caching Kaiserslautern\r\n\r\nSchlüssel/key 1, ")
-    assert f"01-marienkirche.png/.svg\t1. Marienkirche\t{png_urls[0]}" in readme
+    code = short_codes(app, rally_id)[0]
+    assert f"01-marienkirche.png/.svg\t1. Marienkirche\t{code}\t{png_urls[0]}" in readme
+    typing = "artcaching.example.org/play/art-caching-kaiserslautern"
+    assert f"Type the short codes at {typing}" in readme
+
+
+def short_codes(app, rally_id: int) -> list[str]:
+    """The rally's short codes as printed (KM7-4QX), in stop order."""
+    from markers import shortcodes
+
+    with app.app_context():
+        row = db.session.get(models.Rally, rally_id)
+        return [shortcodes.display(s.code) for s in row.stops]
+
+
+def test_zip_lists_the_short_codes_in_a_csv(app, demo):
+    _slug, rally_id = demo
+    with app.app_context():
+        row = db.session.get(models.Rally, rally_id)
+        row.stops[0].marker.set_text("title", {"de": "=HYPERLINK(1)"})
+        db.session.commit()
+    z = zip_of(app, rally_id)
+    text = z.read("codes.csv").decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == ["stop", "name", "code", "url", "png", "svg"]
+    assert [r[2] for r in rows[1:]] == short_codes(app, rally_id)
+    assert all(re.fullmatch(r"[0-9A-Z]{3}-[0-9A-Z]{3}", r[2]) for r in rows[1:])
+    assert rows[1][1] == "'=HYPERLINK(1)"
+    assert verified_stops(app, [r[3] for r in rows[1:]]) == stop_order(app, rally_id)
+    assert rows[2][4:] == ["02-apostelkirche.png", "02-apostelkirche.svg"]
 
 
 def test_web_and_cli_downloads(app, client, runner, demo, tmp_path):
@@ -92,7 +125,7 @@ def test_web_and_cli_downloads(app, client, runner, demo, tmp_path):
     resp = client.get(f"/organiser/{slug}/export/qr?format=zip")
     assert resp.status_code == 200 and resp.mimetype == "application/zip"
     assert f"filename={slug}-qr-codes.zip" in resp.headers["Content-Disposition"]
-    assert len(zipfile.ZipFile(io.BytesIO(resp.data)).namelist()) == 21
+    assert len(zipfile.ZipFile(io.BytesIO(resp.data)).namelist()) == 22
     out = tmp_path / "codes.zip"
     result = runner.invoke(export_qr, [slug, "--format", "zip", "-o", str(out)])
     assert result.exit_code == 0, result.output
