@@ -233,6 +233,12 @@ def new_rally_error(page: Page, world: World, url: str) -> None:
     expect(page.locator("#new-rally-error")).to_be_visible()
 
 
+def reset_unfolded(page: Page, world: World, url: str) -> None:
+    """The accounts page with an account's password reset form unfolded."""
+    page.goto(url)
+    page.locator("details.reset summary").first.click()
+
+
 SCREENS: list[Screen] = [
     # The web player, on a phone, without an account.
     Screen("rallies", "/"),
@@ -287,6 +293,13 @@ SCREENS: list[Screen] = [
     Screen("organiser-live", "/organiser/{slug}/live", live, "organiser"),
     Screen("organiser-live-assist", "/organiser/{slug}/live", assist_dialog, "organiser"),
     Screen("accounts", "/staff/accounts", who="admin"),
+    Screen(
+        "accounts-create-error",
+        "/staff/accounts",
+        submit("#new-account", username="x", password="short"),
+        "admin",
+    ),
+    Screen("accounts-reset-unfolded", "/staff/accounts", reset_unfolded, "admin"),
 ]
 
 NOT_PAGES = {

@@ -3,7 +3,6 @@ menu that still reaches logout and the language switch, and the live view reads 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
@@ -12,7 +11,16 @@ from playwright.sync_api import Page, expect
 
 from markers.i18n import LANGUAGES
 from tests.browser import test_accessibility as a11y
-from tests.browser.test_accessibility import PASSWORD, PHONE, STAFF, World, live
+from tests.browser.test_accessibility import (
+    AXE,
+    AXE_OPTIONS,
+    DESKTOP,
+    PASSWORD,
+    PHONE,
+    STAFF,
+    World,
+    violations_text,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -46,8 +54,9 @@ SCROLLS_ITSELF = ".table-wrap, .leaflet-container, .phone-preview, .sim-log, .fl
 """Boxes that may scroll sideways inside themselves: a wide table, a map, the phone preview."""
 
 OVERFLOW = """(allowed) => {
-  const name = e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
-    + (typeof e.className === 'string' && e.className ? '.' + e.className.trim().split(/\\s+/).join('.') : '');
+  const classes = e => typeof e.className === 'string' && e.className
+    ? '.' + e.className.trim().split(/\\s+/).join('.') : '';
+  const name = e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + classes(e);
   const sideways = [...document.querySelectorAll('body, body *')].filter(e => {
     const x = getComputedStyle(e).overflowX;
     return (x === 'auto' || x === 'scroll') && e.scrollWidth > e.clientWidth + 1
@@ -117,4 +126,175 @@ def test_no_page_scrolls_sideways(name, path, who, lang, world, phones, artifact
     if wide is not None:
         page.screenshot(path=str(artifacts / f"phone-{name}-{lang}.png"), full_page=True)
     assert wide is None, f"{name} ({lang}) is too wide: {wide}"
+    assert not page.script_errors, page.script_errors
+
+
+def no_violations(page: Page, what: str) -> None:
+    """axe-core finds nothing on the page as it is now (WCAG 2.1 A and AA)."""
+    violations = AXE.run(page, options=AXE_OPTIONS).response["violations"]
+    assert not violations, f"{what}:\n{violations_text(violations)}"
+
+
+@pytest.fixture(scope="module")
+def menu_admin(world: World) -> str:
+    """An admin of its own for the tests that log out (logout ends every session of an account)."""
+    from server import models
+    from server.auth import create_user
+
+    with world.app.app_context():
+        create_user("menu-admin", PASSWORD, models.Role.ADMIN)
+    return "menu-admin"
+
+
+def test_the_menu_folds_on_a_phone_and_reaches_languages_and_logout(browser, world, menu_admin):
+    context = browser.new_context(viewport=PHONE, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    try:
+        context.add_cookies([{"name": "lang", "value": "de", "url": world.url}])
+        log_in(page, world, menu_admin)
+        page.goto(world.url + "/staff/accounts")
+        summary = page.locator("#menu > summary")
+        logout = page.locator("#menu .areas button.link")
+        english = page.locator('#menu .langs a[hreflang="en"]')
+        expect(summary).to_have_text("Menü")
+        expect(logout).to_be_hidden()
+        expect(english).to_be_hidden()
+
+        summary.click()
+        for item in (logout, english, page.locator('#menu .areas a[href="/organiser/"]')):
+            expect(item).to_be_visible()
+            box = item.bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+        assert too_wide(page) is None
+        no_violations(page, "the open menu")
+        page.keyboard.press("Escape")
+        expect(logout).to_be_hidden()
+        assert page.evaluate("document.activeElement.tagName") == "SUMMARY"
+
+        summary.click()
+        with page.expect_navigation():
+            english.click()
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        expect(page.locator("h1")).to_have_text("Accounts")
+        expect(logout).to_be_hidden()
+        page.locator("#menu > summary").click()
+        with page.expect_navigation():
+            logout.click()
+        assert urlsplit(page.url).path == "/login"
+        expect(page.locator("#menu")).to_have_count(0)
+        assert too_wide(page) is None
+    finally:
+        context.close()
+
+
+def test_the_menu_is_a_row_on_a_desktop(browser, world):
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    try:
+        log_in(page, world, STAFF["admin"])
+        page.goto(world.url + "/staff/accounts")
+        expect(page.locator("#menu > summary")).to_be_hidden()
+        expect(page.locator("#menu .areas button.link")).to_be_visible()
+        expect(page.locator("#menu .langs")).to_be_visible()
+        bar = page.locator("header.bar").bounding_box()
+        assert bar is not None and bar["height"] < 70, "one line"
+    finally:
+        context.close()
+
+
+def test_the_live_view_is_a_list_of_teams_on_a_phone(world, phones):
+    page = phones("organiser", "en")
+    a11y.live(page, world, f"{world.url}/organiser/{world.ids['slug']}/live")
+    expect(page.locator("#live-map")).to_be_hidden()
+    row = page.locator("#live-teams tbody tr").first
+    expect(row.locator('td[data-label="Team"]')).to_contain_text("Team")
+    expect(row.locator("td.found")).to_have_text("2/10")
+    expect(row.locator("td.found")).to_have_attribute("data-label", "found")
+    expect(page.locator("#live-teams")).to_have_attribute("role", "table")
+    box = row.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    teams = page.locator("#live-teams").bounding_box()
+    assert teams is not None and teams["y"] < 1400, "the teams come right after the counts"
+    assert too_wide(page) is None
+    no_violations(page, "the live list")
+
+    toggle = page.locator("#map-toggle")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    expect(toggle).to_have_text("Hide the map")
+    expect(page.locator("#live-map")).to_be_visible()
+    expect(page.locator("#live-map path.stop-marker")).to_have_count(10)
+    shown = page.locator("#live-map").bounding_box()
+    assert shown is not None and shown["height"] > 200 and shown["width"] <= PHONE["width"]
+    assert too_wide(page) is None
+    no_violations(page, "the live view with its map")
+    toggle.click()
+    expect(page.locator("#live-map")).to_be_hidden()
+
+    row.locator('button[data-action="assist"]').click()
+    dialog = page.locator("#assist-dialog")
+    expect(dialog).to_be_visible()
+    box = dialog.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    dialog.locator("button[data-close]").click()
+    expect(dialog).to_be_hidden()
+
+
+def test_the_live_view_shows_its_map_on_a_desktop(browser, world):
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    try:
+        log_in(page, world, STAFF["organiser"])
+        a11y.live(page, world, f"{world.url}/organiser/{world.ids['slug']}/live")
+        expect(page.locator("#map-toggle")).to_be_hidden()
+        expect(page.locator("#live-map")).to_be_visible()
+        expect(page.locator("#live-teams thead")).to_be_visible()
+    finally:
+        context.close()
+
+
+def test_an_admin_manages_an_account_on_a_phone(world, phones):
+    page = phones("admin", "en")
+    page.goto(world.url + "/staff/accounts")
+    form = page.locator("#new-account")
+    form.locator("#new-username").fill("Pia <Phone>")
+    form.locator("#new-role").select_option("organiser")
+    form.locator("#new-password").fill("too short")
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    expect(page.locator("#new-password-error")).to_have_text(
+        "The password must have at least 10 characters."
+    )
+    expect(page.locator("#new-password")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#new-username")).to_have_value("Pia <Phone>")
+    expect(page.locator("#new-role")).to_have_value("organiser")
+    assert too_wide(page) is None
+    no_violations(page, "the new-account form with an error")
+
+    page.locator("#new-password").fill("a long enough password")
+    with page.expect_navigation():
+        page.locator("#new-account button[type=submit]").click()
+    expect(page.locator(".flash")).to_contain_text("Account Pia <Phone> is created")
+    row = page.locator("tr", has=page.locator("td.account-name", has_text="Pia <Phone>"))
+    expect(row.locator("select[name=role]")).to_have_value("organiser")
+
+    row.locator("select[name=role]").select_option("curator")
+    with page.expect_navigation():
+        row.locator("form.account-role button").click()
+    expect(page.locator(".flash")).to_contain_text("now has the role Curator")
+
+    row.locator("details.reset summary").click()
+    row.locator("input[name=password]").fill("another long password")
+    assert too_wide(page) is None
+    no_violations(page, "a password reset unfolded")
+    with page.expect_navigation():
+        row.locator("details.reset button[type=submit]").click()
+    expect(page.locator(".flash")).to_contain_text("has a new password")
+
+    with page.expect_navigation():
+        row.locator("form.inline button[type=submit]").click()
+    expect(page.locator(".flash")).to_contain_text("is deactivated")
+    expect(row).to_contain_text("deactivated")
     assert not page.script_errors, page.script_errors

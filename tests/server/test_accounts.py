@@ -307,7 +307,7 @@ def test_an_unknown_account_is_404(admin, action, user_id):
 
 
 def test_the_command_line_and_the_page_write_the_same_entries(staff):
-    app, ids = staff
+    app, _ = staff
     runner = app.test_cli_runner()
     made = runner.invoke(
         users_cli, ["create", "Cleo", "--role", "curator", "--password", NEW_PASSWORD]
