@@ -1,5 +1,6 @@
-"""Staff pages on a phone (390 px wide): no page scrolls sideways, the navigation folds into a
-menu that still reaches logout and the language switch, and the live view reads as a list."""
+"""Staff pages on a phone (390 px wide): no page scrolls sideways or fails axe-core, the
+navigation folds into a menu that still reaches logout and the language switch, the live view
+reads as a list, and an admin manages accounts there."""
 
 from __future__ import annotations
 
@@ -117,7 +118,7 @@ def log_in(page: Page, world: World, username: str) -> None:
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize(("name", "path", "who"), PAGES, ids=[p[0] for p in PAGES])
-def test_no_page_scrolls_sideways(name, path, who, lang, world, phones, artifacts):
+def test_no_page_scrolls_sideways_nor_fails_axe(name, path, who, lang, world, phones, artifacts):
     page = phones(who, lang)
     page.goto(world.url + path.format(**world.ids))
     if name in READY:
@@ -126,6 +127,7 @@ def test_no_page_scrolls_sideways(name, path, who, lang, world, phones, artifact
     if wide is not None:
         page.screenshot(path=str(artifacts / f"phone-{name}-{lang}.png"), full_page=True)
     assert wide is None, f"{name} ({lang}) is too wide: {wide}"
+    no_violations(page, f"{name} ({lang}) on a phone")
     assert not page.script_errors, page.script_errors
 
 
