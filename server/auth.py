@@ -29,12 +29,13 @@ from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from server import audit
 from server.extensions import csrf, db, login_manager
-from server.i18n import t
+from server.i18n import LANGUAGES, t
 from server.models import Role, User, utcnow
 from server.ratelimit import limiter, minutes_until, refuse, setting
 from server.usererror import UserError
@@ -71,19 +72,63 @@ def _verify_nothing(password: str) -> None:
         _hasher.verify(_unusable_hash(), password)
 
 
-def create_user(username: str, password: str, role: Role, language: str = "de") -> User:
-    """A new staff account; ValueError when the name is taken or the password too short."""
-    username = username.strip()
-    if not username or len(username) > 80:
-        raise ValueError("the user name must have 1 to 80 characters")
+MAX_PASSWORD_LENGTH = 500
+MAX_NAME_LENGTH = 80
+
+
+def check_new_password(password: str) -> str:
+    """The password if the house's rules allow it (MIN_PASSWORD_LENGTH to MAX_PASSWORD_LENGTH
+    characters), else a UserError about the field ``password``."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValueError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise UserError("password_too_short", field="password", n=MIN_PASSWORD_LENGTH)
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise UserError("password_too_long", field="password", n=MAX_PASSWORD_LENGTH)
+    return password
+
+
+def _check_new_name(username: str) -> str:
+    """The user name without surrounding spaces, if it is allowed and free; else a UserError."""
+    username = username.strip()
+    if not username or len(username) > MAX_NAME_LENGTH:
+        raise UserError("account_name_length", field="username", n=MAX_NAME_LENGTH)
+    if any(ord(c) < 32 or ord(c) == 127 for c in username):
+        raise UserError("account_name_characters", field="username")
     if by_name(username) is not None:
-        raise ValueError(f"a user called {username!r} exists already")
+        raise UserError("account_name_taken", field="username", name=username)
+    return username
+
+
+def _new_user(username: str, password: str, role: Role, language: str) -> User:
+    if language not in LANGUAGES:
+        raise UserError("account_language", field="language")
     user = User(
-        username=username, password_hash=hash_password(password), role=role, language=language
+        username=_check_new_name(username),
+        password_hash=hash_password(check_new_password(password)),
+        role=role,
+        language=language,
     )
     db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise UserError("account_name_taken", field="username", name=user.username) from None
+    return user
+
+
+def create_user(username: str, password: str, role: Role, language: str = "de") -> User:
+    """A new staff account, not audited (the demo seed and tests use it; people use
+    add_account); a UserError when the name is taken or bad or the password too short."""
+    user = _new_user(username, password, role, language)
+    db.session.commit()
+    return user
+
+
+def add_account(username: str, password: str, role: Role, language: str = "de") -> User:
+    """A new staff account with an audit entry (user.create): what the command line and the
+    accounts page do; the same errors as create_user."""
+    user = _new_user(username, password, role, language)
+    audit.record("user.create", "user", user.id, username=user.username, role=role.value)
     db.session.commit()
     return user
 
@@ -95,14 +140,30 @@ def by_name(username: str) -> User | None:
     )
 
 
+def account(username: str) -> User:
+    """The account of that name, else a UserError (404)."""
+    user = by_name(username)
+    if user is None:
+        raise UserError("account_unknown", status=404, name=username)
+    return user
+
+
 def set_password(user: User, password: str) -> None:
-    """A new password; every session of the account ends and a lockout is lifted."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValueError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
-    user.password_hash = hash_password(password)
+    """A new password; every session of the account ends and a lockout is lifted; audited."""
+    user.password_hash = hash_password(check_new_password(password))
     user.end_sessions()
     user.failed_logins = 0
     user.locked_until = None
+    audit.record("user.password_reset", "user", user.id)
+    db.session.commit()
+
+
+def set_role(user: User, role: Role) -> None:
+    """Give the account another role; audited with the old and the new one."""
+    if user.role == role:
+        return
+    audit.record("user.role", "user", user.id, **audit.before_after(user.role.value, role.value))
+    user.role = role
     db.session.commit()
 
 
@@ -278,19 +339,109 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
+ROLE_LABELS = {role: f"auth.accounts.role_{role.value}" for role in Role}
+
+
+def _accounts_page(
+    errors: dict[str, str] | None = None,
+    typed: dict[str, str] | None = None,
+    row_errors: dict[int, dict[str, str]] | None = None,
+) -> tuple[str, int]:
+    """The accounts page; with form errors (of the new-account form, or of one account's row)
+    it is answered 422 and keeps what was typed (but passwords)."""
+    users = db.session.scalars(select(User).order_by(func.lower(User.username))).all()
+    page = render_template(
+        "staff/accounts.html",
+        users=users,
+        locked_for=locked_for,
+        roles=list(Role),
+        role_labels=ROLE_LABELS,
+        errors=errors or {},
+        typed=typed or {},
+        row_errors=row_errors or {},
+        staff_languages=LANGUAGES,
+        min_password=MIN_PASSWORD_LENGTH,
+        max_password=MAX_PASSWORD_LENGTH,
+        max_name=MAX_NAME_LENGTH,
+    )
+    return page, 422 if errors or row_errors else 200
+
+
+def _form_text(name: str) -> str:
+    """A form field as text ('' when missing)."""
+    return request.form.get(name, "", type=str)
+
+
+def _role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise UserError("account_role", field="role") from None
+
+
+def _other_account(user_id: int) -> User:
+    """The account a row's form is about; 404 when there is none."""
+    user = db.session.get(User, user_id) if user_id < 2**31 else None
+    if user is None:
+        abort(404)
+    return user
+
+
 @bp.get("/staff/accounts")
 @roles_required(Role.ADMIN)
 def accounts():
-    users = db.session.scalars(select(User).order_by(func.lower(User.username))).all()
-    return render_template("staff/accounts.html", users=users, locked_for=locked_for)
+    return _accounts_page()
+
+
+@bp.post("/staff/accounts")
+@roles_required(Role.ADMIN)
+def account_create():
+    typed = {name: _form_text(name) for name in ("username", "role", "language")}
+    try:
+        user = add_account(
+            typed["username"], _form_text("password"), _role(typed["role"]), typed["language"]
+        )
+    except UserError as exc:
+        return _accounts_page(errors={exc.field or "username": exc.message()}, typed=typed)
+    flash(t("auth.accounts.created", name=user.username))
+    return redirect(url_for("auth.accounts"))
+
+
+@bp.post("/staff/accounts/<int:user_id>/role")
+@roles_required(Role.ADMIN)
+def account_role(user_id: int):
+    user = _other_account(user_id)
+    if user.id == current_user.id:
+        flash(t("auth.accounts.not_yourself"))
+        return redirect(url_for("auth.accounts"))
+    try:
+        role = _role(_form_text("role"))
+    except UserError as exc:
+        return _accounts_page(row_errors={user.id: {"role": exc.message()}})
+    set_role(user, role)
+    flash(t("auth.accounts.role_changed", name=user.username, role=t(ROLE_LABELS[role])))
+    return redirect(url_for("auth.accounts"))
+
+
+@bp.post("/staff/accounts/<int:user_id>/password")
+@roles_required(Role.ADMIN)
+def account_password(user_id: int):
+    user = _other_account(user_id)
+    if user.id == current_user.id:
+        flash(t("auth.accounts.not_yourself"))
+        return redirect(url_for("auth.accounts"))
+    try:
+        set_password(user, _form_text("password"))
+    except UserError as exc:
+        return _accounts_page(row_errors={user.id: {"password": exc.message()}})
+    flash(t("auth.accounts.password_reset", name=user.username))
+    return redirect(url_for("auth.accounts"))
 
 
 @bp.post("/staff/accounts/<int:user_id>/active")
 @roles_required(Role.ADMIN)
 def account_active(user_id: int):
-    user = db.session.get(User, user_id) if user_id < 2**31 else None
-    if user is None:
-        abort(404)
+    user = _other_account(user_id)
     active = request.form.get("active") == "1"
     if user.id == current_user.id and not active:
         flash(t("auth.accounts.not_yourself"))

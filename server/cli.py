@@ -19,8 +19,9 @@ from sqlalchemy.exc import OperationalError
 from routes import rallyfile
 from server import address, create_app, exports, game, models, privacy, rallies, seed
 from server.auth import (
-    MIN_PASSWORD_LENGTH,
-    by_name,
+    account,
+    add_account,
+    check_new_password,
     create_user,
     locked_for,
     set_active,
@@ -152,9 +153,7 @@ def users() -> None:
 def _read_password(password: str | None) -> str:
     if password is None:
         password = click.prompt("password", hide_input=True, confirmation_prompt=True)
-    if len(password) < MIN_PASSWORD_LENGTH:
-        _fail(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
-    return password
+    return check_new_password(password)
 
 
 @users.command("create")
@@ -164,19 +163,9 @@ def _read_password(password: str | None) -> str:
 @click.option("--language", type=click.Choice(LANGUAGES), default=LANGUAGES[0])
 @_with_database
 def users_create(username: str, role: str, password: str | None, language: str) -> None:
-    """Create a staff account."""
-    try:
-        user = create_user(username, _read_password(password), models.Role(role), language)
-    except ValueError as exc:
-        _fail(str(exc))
+    """Create a staff account (audited, as on the accounts page)."""
+    user = add_account(username, _read_password(password), models.Role(role), language)
     click.echo(f"user '{user.username}' created with role {user.role.value}")
-
-
-def _user(username: str) -> models.User:
-    user = by_name(username)
-    if user is None:
-        _fail(f"no user called '{username}'")
-    return user
 
 
 @users.command("set-password")
@@ -185,7 +174,7 @@ def _user(username: str) -> models.User:
 @_with_database
 def users_set_password(username: str, password: str | None) -> None:
     """Set a new password for a staff account; every session of it ends."""
-    user = _user(username)
+    user = account(username)
     set_password(user, _read_password(password))
     click.echo(f"password of '{user.username}' changed; every session of it ended")
 
@@ -195,7 +184,7 @@ def users_set_password(username: str, password: str | None) -> None:
 @_with_database
 def users_deactivate(username: str) -> None:
     """Deactivate a staff account: no login, every session of it ends."""
-    user = _user(username)
+    user = account(username)
     set_active(user, False)
     click.echo(f"user '{user.username}' deactivated; every session of it ended")
 
@@ -205,7 +194,7 @@ def users_deactivate(username: str) -> None:
 @_with_database
 def users_activate(username: str) -> None:
     """Reactivate a deactivated staff account (and lift a login lockout)."""
-    user = _user(username)
+    user = account(username)
     set_active(user, True)
     click.echo(f"user '{user.username}' activated")
 

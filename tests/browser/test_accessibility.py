@@ -269,6 +269,10 @@ def poster_error(page: Page, world: World, url: str) -> None:
     with page.expect_navigation():
         page.click("#poster button[type=submit]")
     expect(page.locator("#poster-error")).to_have_count(1)
+def reset_unfolded(page: Page, world: World, url: str) -> None:
+    """The accounts page with an account's password reset form unfolded."""
+    page.goto(url)
+    page.locator("details.reset summary").first.click()
 
 
 SCREENS: list[Screen] = [
@@ -328,6 +332,13 @@ SCREENS: list[Screen] = [
     Screen("curator-rally-walk-refused", "/curator/rallies/{draft}", walk_refused, "curator"),
     Screen("organiser-rally-address-warning", "/organiser/{slug}/", loud_address, "organiser"),
     Screen("organiser-rally-poster-error", "/organiser/{slug}/", poster_error, "organiser"),
+    Screen(
+        "accounts-create-error",
+        "/staff/accounts",
+        submit("#new-account", username="x", password="short"),
+        "admin",
+    ),
+    Screen("accounts-reset-unfolded", "/staff/accounts", reset_unfolded, "admin"),
 ]
 
 NOT_PAGES = {

@@ -15,6 +15,7 @@ from server.auth import create_user, roles_required
 from server.extensions import db
 from server.i18n import t
 from server.models import Role, User
+from server.usererror import UserError
 
 PASSWORD = "Barbarossa-1152"
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -108,19 +109,23 @@ def test_create_user_stores_an_argon2_hash(app):
 
 
 @pytest.mark.parametrize(
-    ("name", "password", "problem"),
+    ("name", "password", "code", "field"),
     [
-        ("kurz", "123456789", "at least 10 characters"),
-        ("", PASSWORD, "1 to 80 characters"),
-        ("   ", PASSWORD, "1 to 80 characters"),
-        ("x" * 81, PASSWORD, "1 to 80 characters"),
-        ("Curator", PASSWORD, "exists already"),
+        ("kurz", "123456789", "password_too_short", "password"),
+        ("lang", "x" * 501, "password_too_long", "password"),
+        ("", PASSWORD, "account_name_length", "username"),
+        ("   ", PASSWORD, "account_name_length", "username"),
+        ("x" * 81, PASSWORD, "account_name_length", "username"),
+        ("nul\x00byte", PASSWORD, "account_name_characters", "username"),
+        ("tab\tname", PASSWORD, "account_name_characters", "username"),
+        ("Curator", PASSWORD, "account_name_taken", "username"),
     ],
 )
-def test_create_user_refuses_bad_input(app, users, name, password, problem):
+def test_create_user_refuses_bad_input(app, users, name, password, code, field):
     with app.app_context():
-        with pytest.raises(ValueError, match=problem):
+        with pytest.raises(UserError) as refused:
             create_user(name, password, Role.CURATOR)
+        assert (refused.value.code, refused.value.field) == (code, field)
         assert db.session.query(User).count() == len(Role) + 1
 
 

@@ -140,17 +140,17 @@ def test_users_create_reads_the_password_from_a_prompt(app, runner):
     [
         (
             ["create", "kurz", "--role", "curator", "--password", "123456789"],
-            "Error: the password must have at least 10 characters",
+            "Error: The password must have at least 10 characters.",
             1,
         ),
         (
             ["create", "ANNA", "--role", "curator", "--password", "another password"],
-            "Error: a user called 'ANNA' exists already",
+            "Error: An account called “ANNA” exists already.",
             1,
         ),
         (
             ["create", "x" * 81, "--role", "curator", "--password", "another password"],
-            "Error: the user name must have 1 to 80 characters",
+            "Error: The user name must have 1 to 80 characters.",
             1,
         ),
         (
@@ -161,12 +161,12 @@ def test_users_create_reads_the_password_from_a_prompt(app, runner):
         (["create", "neu", "--password", "another password"], "Missing option '--role'", 2),
         (
             ["set-password", "niemand", "--password", "another password"],
-            "Error: no user called 'niemand'",
+            "Error: There is no account called “niemand”.",
             1,
         ),
         (
             ["set-password", "anna", "--password", "short"],
-            "Error: the password must have at least 10 characters",
+            "Error: The password must have at least 10 characters.",
             1,
         ),
     ],
@@ -411,5 +411,5 @@ def test_console_script_upgrades_and_seeds_end_to_end(tmp_path):
         env, "users", "create", "curator", "--role", "admin", "--password", "long enough password"
     )
     assert failed.returncode == 1
-    assert "Error: a user called 'curator' exists already" in failed.stderr
+    assert "Error: An account called “curator” exists already." in failed.stderr
     assert "Traceback" not in failed.stderr

@@ -277,5 +277,18 @@
     poll();
   }
 
+  /* On a phone the teams come first; the map waits behind a button (site layout: organiser.css). */
+  const mapToggle = document.getElementById("map-toggle");
+  mapToggle.addEventListener("click", function () {
+    const shown = root.classList.toggle("map-shown");
+    mapToggle.setAttribute("aria-expanded", String(shown));
+    mapToggle.textContent = shown ? mapToggle.dataset.hide : mapToggle.dataset.show;
+    if (!shown) { return; }
+    map.invalidateSize();
+    if (data && data.stops.length) {
+      map.fitBounds(data.stops.map(function (s) { return [s.lat, s.lon]; }), { padding: [30, 30] });
+    }
+  });
+
   poll();
 })();
