@@ -269,6 +269,8 @@ def poster_error(page: Page, world: World, url: str) -> None:
     with page.expect_navigation():
         page.click("#poster button[type=submit]")
     expect(page.locator("#poster-error")).to_have_count(1)
+
+
 def reset_unfolded(page: Page, world: World, url: str) -> None:
     """The accounts page with an account's password reset form unfolded."""
     page.goto(url)
