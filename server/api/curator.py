@@ -424,6 +424,7 @@ RALLY_FIELDS = (
     audit.Field("finish", _finish, _set_finish, parse=_parse_finish),
     audit.text("title"),
     audit.text("intro"),
+    audit.text("finish_text"),
 )
 """What PATCH /curator/rallies/<id> may change: slug, order mode and solution word only while
 the rally is a draft."""
