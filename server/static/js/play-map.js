@@ -18,7 +18,7 @@
       const circle = L.circle([a.lat, a.lon], { radius: a.radius_m, className: "search-area", weight: 3, fillOpacity: 0.15 });
       circle.bindTooltip(a.label);
       circle.addTo(map);
-      const box = circle.getBounds();
+      const box = L.latLng(a.lat, a.lon).toBounds(2 * a.radius_m);
       bounds.push(box.getNorthWest(), box.getSouthEast());
     });
     data.found.forEach(function (f) {
