@@ -639,6 +639,7 @@ def curator_copy_rally(rally_id: int):
         },
     )
     r.set_text("intro", source.text("intro"))
+    r.set_text("finish_text", source.text("finish_text"))
     r.stops = [
         _new_stop(s.marker_id, i, copy.deepcopy(_stop_parts(s))) for i, s in enumerate(source.stops)
     ]

@@ -436,3 +436,23 @@ def test_curators_write_the_finish_text_with_an_audit_entry(make_app, demo):
         f"{API}/curator/rallies/{rally_id}", json={"finish_text": {"de": "x" * 10001, "en": "y"}}
     )
     assert huge.status_code == 422
+
+
+def test_a_rally_file_carries_the_finish_text_into_the_database(app):
+    from routes import rallyfile
+    from server import seed
+    from tests.routes.test_rallyfile import minimal
+
+    data = {**minimal(), "slug": "mit-ziel"}
+    data["finish_text"] = {"de": "Preis an der Kasse.", "en": "Prize at the till."}
+    loaded = rallyfile.read_rally_file(data)
+    assert loaded.rally.finish_text == data["finish_text"]
+    assert rallyfile.dump_rally(loaded)["finish_text"] == data["finish_text"]
+    assert rallyfile.read_rally_file(rallyfile.dump_rally(loaded)) == loaded
+    with app.app_context():
+        row = seed.import_rally(loaded, status=models.RallyStatus.PUBLISHED)
+        db.session.commit()
+        assert row.text("finish_text") == data["finish_text"]
+        assert game.domain_rally(row).finish_text == data["finish_text"]
+    with pytest.raises(rallyfile.RallyFileError, match="finish_text"):
+        rallyfile.read_rally_file({**data, "finish_text": {"fr": "Prix"}})
