@@ -93,6 +93,8 @@ class Rally:
     play_area: tuple[LatLon, ...] | None = None
     """A polygon every stop should lie in (a warning, not a hard limit)."""
     intro: Text = field(default_factory=text)
+    finish_text: Text = field(default_factory=text)
+    """What the organisers tell a team at the finish: where to collect the prize, until when."""
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.walking_speed_mps) and self.walking_speed_mps > 0):

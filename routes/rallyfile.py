@@ -7,6 +7,7 @@ Format ``art-caching-rally/1``, a UTF-8 JSON object (fields marked ? are optiona
     slug               lowercase letters and digits, words joined by "-"
     title, intro?      texts {"de": "...", "en": "...", "de-x-ls"?: "..."} (de-x-ls: Leichte
                        Sprache); the intro: where to meet, how to play
+    finish_text?       texts: what now at the finish (where to collect the prize, until when)
     order_mode?        "fixed" (default) or "free"
     start?, finish?    {"lat": ..., "lon": ..., "name"?: "..."}
     solution_word?     letters only, one per stop: stop i reveals letter i
@@ -184,6 +185,8 @@ def dump_rally(rally: Rally | RallyFile) -> dict[str, Any]:
     out["title"] = _dump_text(r.title)
     if _dump_text(r.intro):
         out["intro"] = _dump_text(r.intro)
+    if _dump_text(r.finish_text):
+        out["finish_text"] = _dump_text(r.finish_text)
     out["order_mode"] = OrderMode(r.order_mode).value
     for name, point, label in (
         ("start", r.start, extra.start_name),
@@ -304,6 +307,7 @@ def _parse_rally(data: Any, venues: Mapping[str, Venue] | None) -> RallyFile:
         {
             "id",
             "intro",
+            "finish_text",
             "order_mode",
             "start",
             "finish",
@@ -321,6 +325,7 @@ def _parse_rally(data: Any, venues: Mapping[str, Venue] | None) -> RallyFile:
         )
     title = _text(top["title"], "title", required=True)
     intro = _text(top.get("intro", {}), "intro")
+    finish_text = _text(top.get("finish_text", {}), "finish_text")
     mode_value = _string(top.get("order_mode", OrderMode.FIXED.value), "order_mode")
     if mode_value not in {m.value for m in OrderMode}:
         raise RallyFileError(
@@ -391,6 +396,7 @@ def _parse_rally(data: Any, venues: Mapping[str, Venue] | None) -> RallyFile:
         dwell_s=dwell,
         play_area=play_area,
         intro=intro,
+        finish_text=finish_text,
     )
     keys = {m.id: k for k, (_, m) in by_key.items()}
     return RallyFile(rally, keys, sources, start_name, finish_name)

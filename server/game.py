@@ -76,6 +76,7 @@ def domain_rally(r: models.Rally) -> domain.Rally:
         dwell_s=r.dwell_s,
         play_area=tuple(LatLon(p[0], p[1]) for p in r.play_area) if r.play_area else None,
         intro=r.text("intro"),
+        finish_text=r.text("finish_text"),
     )
 
 

@@ -76,6 +76,7 @@ def import_rally(
     )
     row.set_text("title", rally.title)
     row.set_text("intro", rally.intro)
+    row.set_text("finish_text", rally.finish_text)
     db.session.add(row)
     markers: dict[int, models.Marker] = {}
     for position, stop in enumerate(rally.stops):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import unicodedata
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -85,3 +86,24 @@ def create(rally: models.Rally, name: str, lang: str) -> tuple[models.Team, str]
         return retry_transient(attempt, f"rally {rally_id}: team could not be created")
     except TimeoutError:
         raise UserError("busy", status=503) from None
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A team's place on its rally's leaderboard; ``duration_s`` once it finished."""
+
+    rank: int
+    team: models.Team
+    duration_s: float | None
+
+
+def leaderboard(rally: models.Rally) -> list[Standing]:
+    """Every team of the rally in leaderboard order (routes.rules.rank_key), the API's and the
+    web page's."""
+    rows = db.session.scalars(select(models.Team).filter_by(rally_id=rally.id)).all()
+    entries = []
+    for t in rows:
+        duration = (t.finished_at - t.started_at).total_seconds() if t.finished_at else None
+        entries.append((rules.rank_key(t.finished_at is not None, t.score, duration), t, duration))
+    entries.sort(key=lambda e: (e[0], e[1].id))
+    return [Standing(i + 1, t, d) for i, (_, t, d) in enumerate(entries)]

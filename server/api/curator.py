@@ -425,6 +425,7 @@ RALLY_FIELDS = (
     audit.Field("finish", _finish, _set_finish, parse=_parse_finish),
     audit.text("title"),
     audit.text("intro"),
+    audit.text("finish_text"),
 )
 """What PATCH /curator/rallies/<id> may change: slug, order mode and solution word only while
 the rally is a draft."""
@@ -639,6 +640,7 @@ def curator_copy_rally(rally_id: int):
         },
     )
     r.set_text("intro", source.text("intro"))
+    r.set_text("finish_text", source.text("finish_text"))
     r.stops = [
         _new_stop(s.marker_id, i, copy.deepcopy(_stop_parts(s))) for i, s in enumerate(source.stops)
     ]

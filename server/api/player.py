@@ -105,25 +105,20 @@ def leaderboard(slug: str):
         raise UserError(
             "invalid_field", status=422, field="limit", detail=both("validation.whole_number")
         ) from None
-    teams = db.session.scalars(select(models.Team).filter_by(rally_id=row.id)).all()
-    entries = []
-    for t in teams:
-        duration = (t.finished_at - t.started_at).total_seconds() if t.finished_at else None
-        entries.append((rules.rank_key(t.finished_at is not None, t.score, duration), t, duration))
-    entries.sort(key=lambda e: (e[0], e[1].id))
+    board = teams.leaderboard(row)[:limit]
     return {
         "rally": row.slug,
         "total_stops": len(row.stops),
         "entries": [
             {
-                "rank": i + 1,
-                "team": t.name,
-                "score": t.score,
-                "found": t.found_count,
-                "finished": t.finished_at is not None,
-                "duration_s": None if d is None else round(d),
+                "rank": s.rank,
+                "team": s.team.name,
+                "score": s.team.score,
+                "found": s.team.found_count,
+                "finished": s.team.finished_at is not None,
+                "duration_s": None if s.duration_s is None else round(s.duration_s),
             }
-            for i, (_, t, d) in enumerate(entries[:limit])
+            for s in board
         ],
     }
 

@@ -383,6 +383,7 @@ SCHEMAS: dict[str, Any] = {
             "editable",
             "updated_at",
             "intro",
+            "finish_text",
             "solution_word",
             "start",
             "finish",
@@ -404,6 +405,7 @@ SCHEMAS: dict[str, Any] = {
             "editable": BOOL,
             "updated_at": _null(TIME),
             "intro": BILINGUAL,
+            "finish_text": BILINGUAL,
             "solution_word": _null(STR),
             "start": _null(obj(["lat", "lon", "name"], {"lat": LAT, "lon": LON, "name": STR})),
             "finish": _null(POINT),
@@ -439,6 +441,7 @@ SCHEMAS: dict[str, Any] = {
             "slug": SLUG,
             "title": TITLE,
             "intro": TEXTS,
+            "finish_text": TEXTS,
             "order_mode": ORDER_MODE,
             "solution_word": _null(WORD),
             "start": _null(

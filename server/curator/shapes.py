@@ -116,6 +116,7 @@ def rally(r: models.Rally, user: models.User, users: dict[int, models.User]) -> 
     return {
         **rally_brief(r, users, user),
         "intro": r.text("intro"),
+        "finish_text": r.text("finish_text"),
         "solution_word": r.solution_word,
         "start": start,
         "finish": finish,

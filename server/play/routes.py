@@ -1,9 +1,12 @@
-"""The mobile web fallback: what any phone camera opens from a printed QR code. No JavaScript."""
+"""The mobile web fallback: what any phone camera opens from a printed QR code. It works without
+JavaScript; with it, the team page adds a map and check-ins by the browser's position."""
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,9 +27,10 @@ from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Length
 
 from markers import tokens
+from markers.geo import LatLon, distance_and_bearing
 from routes import rules
 from routes.tasks import MAX_ANSWER_CHARS, TaskType
-from server import game, models, rallies, teams
+from server import formats, game, models, rallies, teams
 from server.api import serialize
 from server.auth import safe_next
 from server.extensions import db
@@ -173,8 +177,10 @@ def _team_page(
     team: models.Team,
     done: dict[str, Any] | None = None,
     form_error: dict[str, Any] | None = None,
+    checkin_error: str | None = None,
 ) -> str:
     domain, view = teams.view(team)
+    areas = [] if row.status is not models.RallyStatus.PUBLISHED else _areas(team, view)
     return render_template(
         "play/team.html",
         rally=row,
@@ -183,14 +189,29 @@ def _team_page(
         view=view,
         done=done,
         form_error=form_error,
+        checkin_error=checkin_error,
+        areas=areas,
+        map_data=_map_data(team, view, areas),
     )
 
 
 @bp.context_processor
 def _stop_helpers() -> dict[str, Any]:
     """For the task and hint forms: a fresh client event id per form as the page renders (a
-    resent form counts once), and a closed task's right answer as the player reads it."""
-    return {"new_event_id": lambda: str(uuid.uuid4()), "shown_answer": _shown_answer}
+    resent form counts once), a closed task's right answer as the player reads it, and a
+    marker's picture."""
+    return {
+        "new_event_id": lambda: str(uuid.uuid4()),
+        "shown_answer": _shown_answer,
+        "marker_image": _marker_image,
+        "shown_distance": lambda metres: shown_distance(metres, language()),
+    }
+
+
+def _marker_image(rally: models.Rally, index: int) -> str | None:
+    """The URL of the picture of stop ``index``'s marker (play.media), if it has one."""
+    name = rally.stops[index].marker.image if 0 <= index < len(rally.stops) else None
+    return url_for("play.media", name=name) if name and _MEDIA_NAME.fullmatch(name) else None
 
 
 def _shown_answer(task: rules.TaskView) -> str:
@@ -215,7 +236,7 @@ def _done(team: models.Team, event_id: str | None) -> dict[str, Any] | None:
     prior = db.session.scalar(
         select(models.ClientEvent).filter_by(team_id=team.id, client_event_id=event_id)
     )
-    if prior is None or prior.kind not in ("answer", "hint"):
+    if prior is None or prior.kind not in ("answer", "hint", "checkin"):
         return None
     body = prior.response if isinstance(prior.response, dict) else {}
     if not isinstance(body.get("stop"), int):
@@ -336,6 +357,196 @@ def _back_to_team(slug: str, event_id: str, number: int) -> Response:
     """To the team page, which reads what the event got by its id (a reload shows it again)."""
     target = url_for("play.team", slug=slug, done=event_id, _anchor=f"stop-{number}")
     return redirect(target, 303)
+
+
+COMPASS = ("n", "ne", "e", "se", "s", "sw", "w", "nw")
+"""The eight directions a player is told to walk in (play.dir.* in the catalogue)."""
+
+
+@dataclass(frozen=True)
+class Area:
+    """An open stop's search area as the team page shows it, with the way there from the team's
+    last known position (None without one): metres to the area's edge and a compass point."""
+
+    number: int
+    center: LatLon
+    radius_m: float
+    distance_m: float | None = None
+    direction: str | None = None
+
+    @property
+    def inside(self) -> bool:
+        return self.distance_m is not None and self.distance_m <= 0
+
+
+def _areas(team: models.Team, view: rules.TeamView) -> list[Area]:
+    here = None
+    if team.last_lat is not None and team.last_lon is not None:
+        here = LatLon(team.last_lat, team.last_lon)
+    areas = []
+    for o in view.open:
+        area = o.search_area
+        distance = direction = None
+        if here is not None:
+            metres, bearing = distance_and_bearing(here, area.center)
+            distance = metres - area.radius_m
+            direction = COMPASS[round(bearing / 45) % 8]
+        areas.append(Area(o.index + 1, area.center, area.radius_m, distance, direction))
+    return areas
+
+
+def shown_distance(metres: float, lang: str) -> str:
+    """A walking distance as a player reads it: to 10 m, from 1 km in km with one decimal."""
+    if metres >= 1000:
+        return f"{formats.number(metres / 1000, lang, 1)} km"
+    return f"{formats.number(max(10, round(metres, -1)), lang)} m"
+
+
+def _map_data(team: models.Team, view: rules.TeamView, areas: list[Area]) -> dict[str, Any]:
+    """What static/js/play-map.js draws: search areas, found markers, the team's last position,
+    and its texts in the page's language."""
+    position = None
+    if team.last_lat is not None and team.last_lon is not None:
+        position = {
+            "lat": team.last_lat,
+            "lon": team.last_lon,
+            "accuracy_m": team.last_accuracy_m or 0,
+        }
+    return {
+        "areas": [
+            {
+                "number": a.number,
+                "lat": a.center.lat,
+                "lon": a.center.lon,
+                "radius_m": a.radius_m,
+                "label": t("play.map_area", n=a.number),
+            }
+            for a in areas
+        ],
+        "found": [
+            {
+                "lat": f.position.lat,
+                "lon": f.position.lon,
+                "label": f"{f.index + 1}. {pick_text(f.title)}",
+            }
+            for f in view.found
+        ],
+        "position": position,
+        "texts": {
+            "you": t("play.map_you"),
+            "locating": t("play.locating"),
+            "located": t("play.located", acc="{acc}"),
+            "denied": t("play.geo_denied"),
+            "unavailable": t("play.geo_unavailable"),
+            "timeout": t("play.geo_timeout"),
+        },
+    }
+
+
+MAX_ACCURACY_M = 100000.0
+"""The largest accuracy a check-in may claim, as the API's Checkin schema says."""
+
+
+def _browser_fix() -> rules.Fix | None:
+    """The position the page's script put into the check-in form, with the time of now (the
+    server's clock, as for a scan on the web); None when it is not a position."""
+    values = []
+    for name, low, high in (
+        ("lat", -90.0, 90.0),
+        ("lon", -180.0, 180.0),
+        ("accuracy_m", 0.0, MAX_ACCURACY_M),
+    ):
+        raw = request.form.get(name, "")
+        try:
+            value = float(raw) if len(raw) <= 40 else math.nan
+        except ValueError:
+            return None
+        if not math.isfinite(value) or not low <= value <= high:
+            return None
+        values.append(value)
+    lat, lon, accuracy = values
+    return rules.Fix(LatLon(lat, lon), accuracy, datetime.now(UTC))
+
+
+@bp.post("/play/<slug>/checkin")
+def checkin(slug: str):
+    """ "I am here": the browser's position as a check-in, under the rules of the app's
+    (routes.rules.GpsEvent, applied once per form); then the team page says what it got."""
+    row, team = _playing(slug)
+    if team is None:
+        return redirect(url_for("play.rally", slug=slug), 303)
+    event_id = _event_id()
+    fix = _browser_fix()
+    if fix is None:
+        return _team_page(row, team, checkin_error=t("play.bad_position")), 422
+    try:
+        game.apply_event(
+            team.id,
+            event_id,
+            "checkin",
+            lambda t_, r: rules.GpsEvent(fix),
+            lambda t_, r, o: _checkin_body(o, fix),
+        )
+    except TimeoutError:
+        raise UserError("busy", status=503) from None
+    target = url_for("play.team", slug=slug, done=event_id, _anchor="checkin")
+    return redirect(target, 303)
+
+
+def _checkin_body(outcome: rules.Outcome, fix: rules.Fix) -> dict[str, Any]:
+    """What a check-in got, kept to show it again: never the position itself."""
+    numbers = [f.index + 1 for f in outcome.found]
+    return {
+        "result": _result(outcome),
+        "stop": numbers[0] if numbers else 0,
+        "found": numbers,
+        "accuracy_m": round(fix.accuracy_m),
+    }
+
+
+@bp.get("/play/<slug>/leaderboard")
+def leaderboard(slug: str):
+    """The rally's teams in leaderboard order, the team of this browser marked."""
+    row = rallies.by_slug(slug)
+    team = _team_for(row)
+    return render_template(
+        "play/leaderboard.html",
+        rally=row,
+        domain=game.domain_rally(row),
+        board=[s for s in teams.leaderboard(row) if s.team.name is not None],
+        team=team,
+    )
+
+
+@bp.get("/play/<slug>/finish")
+def finish(slug: str):
+    """The team's result once it found every stop or the rally closed: rank, time, score, the
+    solution word, and what the organisers say comes next."""
+    row = rallies.by_slug(slug)
+    team = _team_for(row)
+    if team is None:
+        return redirect(url_for("play.rally", slug=slug))
+    domain, view = teams.view(team)
+    if not view.complete and row.status is models.RallyStatus.PUBLISHED:
+        return redirect(url_for("play.team", slug=slug))
+    board = teams.leaderboard(row)
+    standing = next(s for s in board if s.team.id == team.id)
+    word = "".join(view.letters) if view.letters and all(view.letters) else None
+    response = make_response(
+        render_template(
+            "play/finish.html",
+            rally=row,
+            domain=domain,
+            team=team,
+            view=view,
+            standing=standing,
+            teams_count=len(board),
+            word=word,
+            finish_text=row.text("finish_text"),
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/q/<path:token>")

@@ -232,6 +232,40 @@ def hint_taken(page: Page, world: World, url: str) -> None:
         page.click("details.take-hint button[type=submit]")
 
 
+def checked_in(page: Page, world: World, url: str) -> None:
+    """The team page after "I am here" from 300 m north of the first stop: the verdict, the
+    position on the map and the way to the search area."""
+    as_team(0)(page, world, url)
+    expect(page.locator("#play-map path.search-area")).to_have_count(1)
+    lat, lon = world.ids["first_stop"]
+    fields = {"checkin-lat": lat + 0.0027, "checkin-lon": lon, "checkin-accuracy": 15}
+    with page.expect_navigation():
+        page.evaluate(
+            """(fields) => {
+                for (const [id, value] of Object.entries(fields)) {
+                    document.getElementById(id).value = String(value);
+                }
+                document.getElementById('checkin-form').submit();
+            }""",
+            fields,
+        )
+    expect(page.locator("#play-map path.team-position")).to_have_count(1)
+
+
+def location_denied(page: Page, world: World, url: str) -> None:
+    """The team page after "I am here" where the browser refuses the position."""
+    as_team(0)(page, world, url)
+    page.click("#here")
+    expect(page.locator("#checkin-status.error")).to_be_visible()
+
+
+def closed_team(page: Page, world: World, url: str) -> None:
+    """The page opened by the team of the closed rally."""
+    cookie = {"name": f"team_{world.ids['closed_id']}", "value": world.ids["closed_token"]}
+    page.context.add_cookies([{**cookie, "url": world.url}])
+    page.goto(url)
+
+
 def stop_details(page: Page, world: World, url: str) -> None:
     """The rally editor with the first stop's clue, task and hints unfolded, and the phone
     preview of it open after "found"."""
@@ -293,6 +327,13 @@ SCREENS: list[Screen] = [
     Screen("team-task-answered-wrong", "/play/{slug}/team", answered_wrong),
     Screen("team-hint-offered", "/play/{slug}/team", hint_offered),
     Screen("team-hint-taken", "/play/{slug}/team", hint_taken),
+    Screen("team-checked-in", "/play/{slug}/team", checked_in),
+    Screen("team-location-denied", "/play/{slug}/team", location_denied),
+    Screen("team-closed", "/play/{closed}/team", closed_team),
+    Screen("leaderboard", "/play/{slug}/leaderboard", as_team(2)),
+    Screen("leaderboard-stranger", "/play/{slug}/leaderboard", as_stranger),
+    Screen("finish", "/play/{slug}/finish", as_team(10)),
+    Screen("finish-closed", "/play/{closed}/finish", closed_team),
     Screen("not-found", "/no-such-page"),
     Screen("login", "/login"),
     Screen("login-error", "/login", submit("form", username="nobody", password="wrong")),
@@ -414,6 +455,7 @@ def _serve_world(folder: Path) -> Iterator[World]:
                 )
             )
         db.session.commit()
+        closed, closed_token = _closed_rally(stops)
         ids = {
             "slug": demo.slug,
             "rally": demo.rally_id,
@@ -422,6 +464,10 @@ def _serve_world(folder: Path) -> Iterator[World]:
             "own_marker": own.id,
             "qr": _token(game.qr_url_for(demo.rally_id, stops[0])),
             "qr3": _token(game.qr_url_for(demo.rally_id, stops[2])),
+            "first_stop": (rally.stops[0].marker.lat, rally.stops[0].marker.lon),
+            "closed": closed.slug,
+            "closed_id": closed.id,
+            "closed_token": closed_token,
         }
     with serve(app) as url:
         world = World(url, app, ids)
@@ -430,6 +476,27 @@ def _serve_world(folder: Path) -> Iterator[World]:
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def _closed_rally(stops: list[int]) -> tuple[Any, str]:
+    """A closed rally of three stops with a team that found one; the rally and its token."""
+    from routes import rules
+    from server import game, models, teams
+    from server.extensions import db
+
+    row = models.Rally(slug="vorbei", order_mode="fixed", status=models.RallyStatus.PUBLISHED)
+    row.set_text("title", {"de": "Vorbei", "en": "Over"})
+    row.stops = [models.RallyStop(marker_id=m, position=i) for i, m in enumerate(stops[:3])]
+    db.session.add(row)
+    db.session.commit()
+    team, token = teams.create(row, "Zu spät", "de")
+    marker = row.stops[0].marker
+    fix = rules.Fix(LatLon(marker.lat, marker.lon), 5.0, datetime.now(UTC))
+    game.apply_event(team.id, None, "checkin", lambda t, r: rules.GpsEvent(fix), _no_body)
+    row = db.session.get(models.Rally, row.id)
+    row.status = models.RallyStatus.CLOSED
+    db.session.commit()
+    return row, token
 
 
 def _token(qr_url: str) -> str:

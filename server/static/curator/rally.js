@@ -56,7 +56,7 @@
 
   function renderForm() {
     $("r-slug").value = rally.slug;
-    ["title", "intro"].forEach(function (name) {
+    ["title", "intro", "finish_text"].forEach(function (name) {
       S.textLanguages.forEach(function (code) { $("r-" + name + "-" + code).value = rally[name][code] || ""; });
     });
     $("r-order-fixed").checked = rally.order_mode === "fixed";
@@ -393,8 +393,8 @@
     event.preventDefault();
     const error = $("r-form-error");
     error.hidden = true;
-    const body = { title: {}, intro: {} };
-    ["title", "intro"].forEach(function (name) {
+    const body = { title: {}, intro: {}, finish_text: {} };
+    ["title", "intro", "finish_text"].forEach(function (name) {
       S.textLanguages.forEach(function (code) { body[name][code] = $("r-" + name + "-" + code).value.trim(); });
     });
     if (rally.can.edit_stops) {
