@@ -105,6 +105,7 @@ def from_environment(instance_path: str, given: Mapping[str, Any] | None = None)
         "RATELIMIT_JOIN_CODE_RALLY_FAILURES": env(
             "RATELIMIT_JOIN_CODE_RALLY_FAILURES", "300 per hour"
         ),
+        "RATELIMIT_SHORT_CODE_FAILURES": env("RATELIMIT_SHORT_CODE_FAILURES", "60 per 10 minutes"),
         "RATELIMIT_EVENTS": env("RATELIMIT_EVENTS", "240 per minute"),
         # Batches of up to 50 events (POST /api/v1/team/events, an outbox catching up after an
         # outage) per team: each request counts once, however many events it holds.
