@@ -33,13 +33,13 @@ def _short_code_form() -> dict[str, Any]:
     return {"short_code_form": lambda slug="": ShortCodeForm(rally=slug or "")}
 
 
-@bp.get("/code")
+@bp.get("/stop-code")
 def stop_code_page():
     """The form alone (a link target for a phone without a camera)."""
     return render_template("play/code.html", code_form=ShortCodeForm(), back=None)
 
 
-@bp.post("/code")
+@bp.post("/stop-code")
 def stop_code():
     """The typed code: on to the stop's scan page (303), else the form with the error (422)."""
     form = ShortCodeForm()

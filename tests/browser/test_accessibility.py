@@ -249,6 +249,8 @@ SCREENS: list[Screen] = [
     Screen("team-task-answered-wrong", "/play/{slug}/team", answered_wrong),
     Screen("team-hint-offered", "/play/{slug}/team", hint_offered),
     Screen("team-hint-taken", "/play/{slug}/team", hint_taken),
+    Screen("stop-code", "/stop-code"),
+    Screen("stop-code-error", "/stop-code", submit("form[action$='/stop-code']", code="ZZZ-ZZZ")),
     Screen("not-found", "/no-such-page"),
     Screen("login", "/login"),
     Screen("login-error", "/login", submit("form", username="nobody", password="wrong")),

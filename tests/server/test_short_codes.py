@@ -56,7 +56,7 @@ def page(response) -> str:
 def send_code(client, code: str, rally: str = "", **environ):
     """The code form as an English browser sends it (CSRF off in these apps)."""
     return client.post(
-        "/code", data={"code": code, "rally": rally}, environ_base={**ENGLISH, **environ}
+        "/stop-code", data={"code": code, "rally": rally}, environ_base={**ENGLISH, **environ}
     )
 
 
@@ -268,7 +268,7 @@ def test_the_rally_page_and_the_team_page_offer_the_code_form(app, demo):
     slug, _ = demo
     client = app.test_client()
     rally_page = client.get(f"/play/{slug}", headers={"Accept-Language": "en"})
-    assert 'action="/code"' in rally_page.get_data(as_text=True)
+    assert 'action="/stop-code"' in rally_page.get_data(as_text=True)
     assert "Type the stop's code" in page(rally_page)
     assert web_join(client, slug, "Formular", lang="de").status_code == 302
     text = page(client.get(f"/play/{slug}/team"))
@@ -358,7 +358,7 @@ def test_a_code_of_another_rally_while_in_a_team_is_that_rallys_scan(app, demo):
 
 def test_the_code_page_alone_and_a_forged_rally_field(app, demo):
     client = app.test_client()
-    alone = client.get("/code", headers={"Accept-Language": "de"})
+    alone = client.get("/stop-code", headers={"Accept-Language": "de"})
     assert alone.status_code == 200 and "Code unter dem QR-Code" in page(alone)
     forged = send_code(client, "ZZZ-ZZZ", rally="<x>" * 100)
     assert forged.status_code == 422 and "<x>" not in forged.get_data(as_text=True)
@@ -367,7 +367,7 @@ def test_the_code_page_alone_and_a_forged_rally_field(app, demo):
 def test_the_web_form_needs_its_csrf_token(make_app, demo):
     app = make_app(WTF_CSRF_ENABLED=True)
     client = app.test_client()
-    resp = client.post("/code", data={"code": codes_of(app, demo[1])[0]})
+    resp = client.post("/stop-code", data={"code": codes_of(app, demo[1])[0]})
     assert resp.status_code == 400 and "Location" not in resp.headers
 
 
