@@ -238,6 +238,15 @@ def test_guessing_codes_meets_a_429_with_retry_after_per_address(make_app, demo)
     assert elsewhere.status_code == 303, "another address is not locked"
 
 
+def test_a_typo_per_team_of_a_300_team_start_is_not_locked_out(make_app, demo):
+    app = make_app(**LIMITED)
+    assert app.config["RATELIMIT_SHORT_CODE_FAILURES"] == "300 per 10 minutes"
+    client = app.test_client()
+    right = codes_of(app, demo[1])[0]
+    assert all(send_code(client, f"ZZZ-{i:03d}").status_code == 422 for i in range(300))
+    assert send_code(client, right).status_code == 429
+
+
 def test_right_codes_do_not_count_against_the_guessing_limit(make_app, demo):
     app = make_app(**LIMITED, RATELIMIT_SHORT_CODE_FAILURES="3 per 10 minutes")
     rally_id = demo[1]
@@ -415,7 +424,7 @@ def test_web_players_count_by_their_team_and_forged_cookies_by_their_address(mak
     forger = app.test_client()
     forger.set_cookie(f"team_{rally_id}", "made-up-token")
     for n in range(4):
-        forger.set_cookie(f"team_{n + 100}", "x" * 5000)
+        forger.set_cookie(f"team_{n + 100}", "x" * 300)
     codes = [forger.get(f"/play/{slug}/team").status_code for _ in range(6)]
     assert codes == [302] * 5 + [429], "a made-up team cookie counts as its address"
     assert [player.get(f"/play/{slug}/team").status_code for _ in range(5)] == [200] * 5
