@@ -100,7 +100,8 @@ class ApiClient:
         return self._call("POST", "/team/checkins", payload, auth=True)
 
     def scan(self, payload: dict[str, Any]) -> dict[str, Any]:
-        """POST a scan {token, client_event_id, recorded_at?, lat?, lon?, accuracy_m?}."""
+        """POST a scan {token or code, client_event_id, recorded_at?, lat?, lon?, accuracy_m?}:
+        the scanned QR code, or the short code under it as typed (KM7-4QX)."""
         return self._call("POST", "/team/scans", payload, auth=True)
 
     def answer(self, payload: dict[str, Any]) -> dict[str, Any]:

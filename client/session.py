@@ -30,6 +30,7 @@ from client.sensors import Fix
 from client.settings import Settings, normalise_server
 from client.sync import Sync
 from client.targets import Target, make_targets, wants_checkin
+from markers import shortcodes
 
 log = logging.getLogger(__name__)
 
@@ -428,20 +429,39 @@ class GameSession:
                 self._result = i18n.t("qr.not_ours")
             self._publish()
             return False
+        return self._store_scan({"token": text.strip()}, token)
+
+    def handle_typed_code(self, typed: str) -> bool:
+        """A stop's short code typed on the scan screen (KM7-4QX, any case): store it as a scan
+        event, as the server takes it instead of a token; True if stored. Each try is sent."""
+        if self._closed.is_set():
+            return False
+        code = shortcodes.normalize(typed)
+        if code is None:
+            with self._lock:
+                self._result = i18n.t("qr.code_invalid")
+            self._publish()
+            return False
+        return self._store_scan({"code": shortcodes.display(code)}, None)
+
+    def _store_scan(self, what: dict[str, str], token: str | None) -> bool:
+        """Put a scan event of ``what`` (token or code) with the latest fix in the outbox; a
+        ``token`` already sent is sent again only once the team's open stops have changed."""
         with self._lock:
             if self._team is None or not self.api.token:
                 self._result = i18n.t("error.no_team")
                 stored = False
             else:
                 state = self._open_state()
-                stored = self._scanned.get(token) != state
+                stored = token is None or self._scanned.get(token) != state
                 if stored:
-                    self._scanned[token] = state
+                    if token is not None:
+                        self._scanned[token] = state
                     self._result = i18n.t("qr.stored")
             fix = self._fix
         if stored:
             now = self.clock()
-            payload: dict[str, Any] = {"token": text.strip(), "recorded_at": iso_z(now)}
+            payload: dict[str, Any] = {**what, "recorded_at": iso_z(now)}
             if fix is not None and abs((now - fix.at).total_seconds()) <= 60:
                 payload.update(
                     lat=fix.lat,

@@ -53,6 +53,7 @@ def create_app(
     from server.api.routes import bp as api_bp
     from server.curator.routes import bp as curator_bp
     from server.organiser.routes import bp as organiser_bp
+    from server.play import codes as _codes  # noqa: F401 - registers the short-code pages
     from server.play.routes import bp as play_bp
 
     database.init_app(app)

@@ -97,6 +97,9 @@ def from_environment(instance_path: str, given: Mapping[str, Any] | None = None)
         "RATELIMIT_JOIN_CODE_RALLY_FAILURES": env(
             "RATELIMIT_JOIN_CODE_RALLY_FAILURES", "300 per hour"
         ),
+        # One typo per team of a 300-team start behind one address; a guess hits one of ~100
+        # codes among 32**6 about once in ten million tries.
+        "RATELIMIT_SHORT_CODE_FAILURES": env("RATELIMIT_SHORT_CODE_FAILURES", "300 per 10 minutes"),
         "RATELIMIT_EVENTS": env("RATELIMIT_EVENTS", "240 per minute"),
         # Batches of up to 50 events (POST /api/v1/team/events, an outbox catching up after an
         # outage) per team: each request counts once, however many events it holds.

@@ -9,9 +9,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, g, request
+from flask import Response, after_this_request, current_app, g, request
 from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_remote_address
+from limits import parse_many
 
 from server import models, teams
 from server.usererror import UserError
@@ -40,10 +41,34 @@ def address_key() -> str:
     return "ip:" + (get_remote_address() or "unknown")
 
 
+TEAM_COOKIE_PREFIX = "team_"
+"""The web pages keep a team's token in a cookie ``team_<rally id>`` (server/play/routes.py)."""
+MAX_TEAM_COOKIES = 3
+"""At most this many team cookies of one request are looked up (one per rally played)."""
+
+
+def cookie_token() -> str | None:
+    """The token of the first team cookie of a live team (a browser's web player), if any."""
+    found = g.get("cookie_token", _NO_TEAM)
+    if found is _NO_TEAM:
+        found = None
+        names = sorted(n for n in request.cookies if n.startswith(TEAM_COOKIE_PREFIX))
+        for name in names[:MAX_TEAM_COOKIES]:
+            token = request.cookies[name]
+            if 0 < len(token) <= 200 and teams.by_token(token) is not None:
+                found = token
+                break
+        g.cookie_token = found
+    return found
+
+
 def rate_limit_key() -> str:
-    """A live team counts by its token; a made-up or stale bearer counts as its address."""
+    """A live team counts by its token (the app's bearer, the web page's cookie); a made-up or
+    stale token counts as its address."""
     token = bearer_token()
-    if token and bearer_team() is not None:
+    if not (token and bearer_team() is not None):
+        token = None if token else cookie_token()
+    if token:
         return "team:" + hashlib.sha256(token.encode()).hexdigest()[:32]
     return address_key()
 
@@ -106,3 +131,43 @@ def join_code_limits(view: Callable[..., Any]) -> Callable[..., Any]:
             on_breach=refuse("join_code_locked"),
         )(view)
     return view
+
+
+def _short_code_limits() -> list[Any]:
+    return list(parse_many(current_app.config["RATELIMIT_SHORT_CODE_FAILURES"]))
+
+
+def _short_code_key() -> tuple[str, ...]:
+    return (current_app.config["RATELIMIT_KEY_PREFIX"], "short-code", address_key())
+
+
+def short_code_guard() -> None:
+    """Before a typed stop code is looked up: 429 ``short_code_locked`` (with Retry-After) when
+    this address has typed too many wrong ones."""
+    if not current_app.config["RATELIMIT_ENABLED"]:
+        return
+    window = limiter.limiter
+    key = _short_code_key()
+    for item in _short_code_limits():
+        if not window.test(item, *key):
+            reset = window.get_window_stats(item, *key).reset_time
+            after_this_request(_retry_after(max(1, math.ceil(reset - time.time()))))
+            raise UserError("short_code_locked", status=429, minutes=minutes_until(reset))
+
+
+def _retry_after(seconds: int) -> Callable[[Response], Response]:
+    def add(response: Response) -> Response:
+        response.headers["Retry-After"] = str(seconds)
+        return response
+
+    return add
+
+
+def wrong_short_code() -> None:
+    """A typed stop code that names no stop: counted against this address (app and web
+    together, single scans and batches alike)."""
+    if not current_app.config["RATELIMIT_ENABLED"]:
+        return
+    key = _short_code_key()
+    for item in _short_code_limits():
+        limiter.limiter.hit(item, *key)

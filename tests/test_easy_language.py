@@ -40,7 +40,11 @@ PLAYER_TEMPLATES = sorted(
         ROOT / "server" / "templates" / "error.html",
     ]
 )
-PLAYER_CODE = [ROOT / "server" / "play" / "routes.py", ROOT / "server" / "api" / "player.py"]
+PLAYER_CODE = [
+    ROOT / "server" / "play" / "routes.py",
+    ROOT / "server" / "play" / "codes.py",
+    ROOT / "server" / "api" / "player.py",
+]
 APP_CODE = sorted(p for p in (ROOT / "client").rglob("*") if p.suffix in (".py", ".kv"))
 
 LITERAL_KEY = re.compile(

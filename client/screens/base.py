@@ -58,7 +58,8 @@ def keep_in_view(widget: Any, covered: float | None = None) -> None:
 
     scroll = widget.parent
     while scroll is not None and not isinstance(scroll, ScrollView):
-        scroll = scroll.parent
+        above = scroll.parent
+        scroll = None if above is scroll else above  # the Window is its own parent
     if scroll is None or not scroll.children:
         return
     content = scroll.children[0]

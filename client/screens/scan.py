@@ -1,5 +1,6 @@
 """Scan: the camera image with a frame to aim at the printed QR fallback; frames are decoded
-off the UI thread by the session (client.qrscan) while this screen is shown (app.scanning)."""
+off the UI thread by the session (client.qrscan) while this screen is shown (app.scanning).
+Below it, the short code printed under the QR code can be typed instead (KM7-4QX)."""
 
 from __future__ import annotations
 
@@ -31,3 +32,10 @@ class ScanScreen(GameScreen):
             self.show(self.snapshot)
         else:
             self.hint = self.tr("ui.scan.hint")
+
+    def send_code(self) -> None:
+        """The typed code goes out like a scan; the field empties once it is on its way."""
+        field = self.ids.code
+        if self.app.session.handle_typed_code(field.text):
+            field.text = ""
+        self.result = self.app.session.snapshot.last_result or ""

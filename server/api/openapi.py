@@ -323,7 +323,7 @@ SCHEMAS: dict[str, Any] = {
     ),
     "Scan": {
         **obj(
-            ["token", "client_event_id"],
+            ["client_event_id"],
             {
                 "token": {
                     "type": "string",
@@ -331,6 +331,14 @@ SCHEMAS: dict[str, Any] = {
                     "maxLength": 300,
                     "pattern": LINE_PATTERN,
                     "description": "The token, or the whole URL the QR code holds",
+                },
+                "code": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 32,
+                    "pattern": LINE_PATTERN,
+                    "description": "Instead of token: the stop's short code as typed (KM7-4QX; "
+                    "any case, dashes and spaces ignored, O read as 0, I and L as 1)",
                 },
                 "client_event_id": EVENT_ID,
                 "recorded_at": {**TIME, "description": RECORDED_AT_TEXT + " Without it: now."},
@@ -345,6 +353,12 @@ SCHEMAS: dict[str, Any] = {
             "lon": ["lat", "accuracy_m"],
             "accuracy_m": ["lat", "lon"],
         },
+        "allOf": [
+            {
+                "oneOf": [{"required": ["token"]}, {"required": ["code"]}],
+                "x-error": {"code": "scan_token_or_code"},
+            }
+        ],
     },
     "Answer": obj(
         ["stop", "answer", "client_event_id"],
@@ -626,15 +640,21 @@ PATHS: dict[str, Any] = {
             "operationId": "scan",
             "tags": ["player"],
             "security": BEARER,
-            "summary": "A scanned QR fallback",
+            "summary": "A scanned QR fallback, or its short code typed",
             "requestBody": req("Scan"),
             "responses": {
                 "200": ok("EventResult"),
                 **EVENT_ERRORS,
                 "422": err(
-                    "A field is missing or wrong; or the token is not a valid code of this rally "
+                    "A field is missing or wrong; neither or both of token and code "
+                    "(scan_token_or_code); or the token is not a valid code of this rally "
                     "(token_malformed, token_bad_signature, token_unknown_key, token_retired_key, "
-                    "token_wrong_rally)" + LATE_OR_EARLY
+                    "token_wrong_rally); or no stop has the short code (short_code_unknown; "
+                    "a code of another rally: token_wrong_rally)" + LATE_OR_EARLY
+                ),
+                "429": err(
+                    "Too many wrong short codes from this address (short_code_locked), or "
+                    "rate limited"
                 ),
             },
         }

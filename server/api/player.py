@@ -24,7 +24,9 @@ from server.ratelimit import (
     bearer_token,
     join_code_limits,
     limiter,
+    short_code_guard,
     team_creation_limit,
+    wrong_short_code,
 )
 from server.usererror import UserError
 
@@ -237,13 +239,30 @@ def _scan(team: models.Team, body: dict[str, Any]) -> Answered:
         return answer
     rallies.by_slug(team.rally.slug, playable=True)
     at = _event_time(body, team)
-    try:
-        token = tokens.token_from_url(body["token"])
-        claims = game.keyring().verify(token, rally_id=team.rally_id)
-    except tokens.TokenError as exc:
-        raise UserError(f"token_{exc.code.value}", status=422, field="token") from None
-    event = rules.QrEvent(claims.rally_id, claims.marker_id, at, _fix(body, at))
+    if "code" in body:
+        rally_id, marker_id = _typed_stop(team, body["code"])
+    else:
+        try:
+            token = tokens.token_from_url(body["token"])
+            claims = game.keyring().verify(token, rally_id=team.rally_id)
+        except tokens.TokenError as exc:
+            raise UserError(f"token_{exc.code.value}", status=422, field="token") from None
+        rally_id, marker_id = claims.rally_id, claims.marker_id
+    event = rules.QrEvent(rally_id, marker_id, at, _fix(body, at))
     return _apply(team, body["client_event_id"], "scan", event, stamped="recorded_at" in body)
+
+
+def _typed_stop(team: models.Team, typed: str) -> tuple[int, int]:
+    """(rally id, marker id) of a typed short code, as its QR code's token would name them;
+    a code no playable stop has counts against the address (server/ratelimit.py)."""
+    short_code_guard()
+    stop = game.stop_by_code(typed)
+    if stop is None or stop.rally.status is models.RallyStatus.DRAFT:
+        wrong_short_code()
+        raise UserError("short_code_unknown", status=422, field="code")
+    if stop.rally_id != team.rally_id:
+        raise UserError("token_wrong_rally", status=422, field="code")
+    return stop.rally_id, stop.marker_id
 
 
 def _stop_marker(team: models.Team, number: int) -> int:

@@ -334,6 +334,8 @@ SCREENS: list[Screen] = [
     Screen("leaderboard-stranger", "/play/{slug}/leaderboard", as_stranger),
     Screen("finish", "/play/{slug}/finish", as_team(10)),
     Screen("finish-closed", "/play/{closed}/finish", closed_team),
+    Screen("stop-code", "/stop-code"),
+    Screen("stop-code-error", "/stop-code", submit("form[action$='/stop-code']", code="ZZZ-ZZZ")),
     Screen("not-found", "/no-such-page"),
     Screen("login", "/login"),
     Screen("login-error", "/login", submit("form", username="nobody", password="wrong")),

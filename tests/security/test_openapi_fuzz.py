@@ -40,6 +40,7 @@ BEYOND_THE_SCHEMA = {
     "token_unknown_key": "a QR code signed by a key the server does not know",
     "token_retired_key": "a QR code signed by a retired key",
     "token_wrong_rally": "a QR code of another rally",
+    "short_code_unknown": "a stop's short code that exists (a lookup: no schema lists the codes)",
     "venue_unknown": "a venue id that does not exist",
     "stop_marker_unknown": "a marker id that does not exist",
     "stop_duplicate": "the same marker twice in a rally's stops",
