@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
+from urllib.parse import urlsplit
 
 import click
 from flask import current_app
@@ -16,8 +18,10 @@ from flask.cli import FlaskGroup, ScriptInfo, run_command, with_appcontext
 from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import OperationalError
 
+from markers.tiles import covering, zoom_range
 from routes import rallyfile
-from server import address, create_app, exports, game, models, privacy, rallies, seed
+from server import address, create_app, exports, game, mbtiles, models, privacy, rallies, seed
+from server import tiles as box_tiles
 from server.auth import (
     account,
     add_account,
@@ -29,6 +33,7 @@ from server.auth import (
 )
 from server.extensions import db
 from server.i18n import LANGUAGES, default_language, t
+from server.mbtiles import MBTiles, PackageError
 from server.organiser import actions
 from server.usererror import UserError
 
@@ -439,3 +444,188 @@ def purge_rally(rally: str, yes: bool) -> None:
         f"({report.tokens} device tokens, {report.client_events} stored answers deleted, "
         f"{report.flags} flags stripped)"
     )
+
+
+# --- the box's map: tile packages --------------------------------------------------------------
+
+
+@main.group()
+def tiles() -> None:
+    """The box's map: a tile package (MBTiles) that the maps and the phones' rally packs are
+    served from, with no internet at the venue."""
+
+
+def _megabytes(n: float) -> str:
+    return f"{n / 1e6:.1f} MB"
+
+
+def _describe(package: MBTiles) -> str:
+    meta, sizes = package.package, package.sizes()
+    b = meta.bounds
+    return (
+        f"'{meta.name}': {len(sizes)} {meta.format} tiles, zooms {meta.minzoom}-{meta.maxzoom}, "
+        f"{_megabytes(sum(sizes.values()))}, bounds {b.west:.4f},{b.south:.4f},{b.east:.4f},"
+        f"{b.north:.4f}"
+    )
+
+
+def _coverage(package: MBTiles) -> None:
+    """One line per published rally: does the package hold its play area's tiles?"""
+    rows = db.session.scalars(
+        select(models.Rally)
+        .filter_by(status=models.RallyStatus.PUBLISHED)
+        .order_by(models.Rally.slug)
+    ).all()
+    zooms = package.package.zooms
+    for row in rows:
+        gap = box_tiles.missing(package, row)
+        if gap is None:
+            click.echo(f"rally '{row.slug}': no stops yet")
+        elif gap == 0:
+            click.echo(f"rally '{row.slug}': play area covered at zooms {zooms.start}-{zooms[-1]}")
+        else:
+            click.echo(
+                f"rally '{row.slug}': play area NOT covered: {gap} tiles missing at zooms "
+                f"{zooms.start}-{zooms[-1]} (artcaching tiles prepare {row.slug})"
+            )
+
+
+@tiles.command("import")
+@click.argument("path", type=click.Path(dir_okay=False))
+@_with_database
+def tiles_import(path: str) -> None:
+    """Check the MBTiles package PATH and install it as the box's map (TILES_FILE)."""
+    config = current_app.config
+    try:
+        package = box_tiles.install(path, config["TILES_FILE"], config["TILES_IMPORT_MAX_BYTES"])
+    except PackageError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"cannot install into {config['TILES_FILE']}: {exc.strerror or exc}")
+    click.echo(f"installed {_describe(package)} as {config['TILES_FILE']}")
+    _coverage(package)
+
+
+@tiles.command("info")
+@_with_database
+def tiles_info() -> None:
+    """Print the installed tile package and which rallies' play areas it covers."""
+    path = current_app.config["TILES_FILE"]
+    if not Path(path).exists():
+        click.echo(f"no tile package at {path}: the maps load their tiles from TILE_URL")
+        return
+    try:
+        package = MBTiles(path)
+    except PackageError as exc:
+        _fail(str(exc))
+    click.echo(f"{path}: {_describe(package)}")
+    click.echo(f"attribution: {box_tiles.safe_attribution(package.package.attribution)}")
+    _coverage(package)
+
+
+@tiles.command("prepare")
+@click.argument("rally")
+@click.option("--zoom", default="14-18", show_default=True, help="Zoom levels, low-high.")
+@click.option(
+    "--margin",
+    type=click.FloatRange(0, 5000),
+    default=box_tiles.MARGIN_M,
+    show_default=True,
+    help="Metres of map around the play area (beyond the search radius).",
+)
+@click.option(
+    "--delay",
+    type=click.FloatRange(0, 60),
+    help="Seconds between two requests of a worker (default TILE_FETCH_DELAY_S).",
+)
+@click.option("--yes", is_flag=True, help="Do not ask before downloading.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Write this package instead of installing it.",
+)
+@_with_database
+def tiles_prepare(
+    rally: str, zoom: str, margin: float, delay: float | None, yes: bool, output: str | None
+) -> None:
+    """Download the map tiles of RALLY's play area from TILE_SOURCE_URL (while there is
+    internet) and install them as the box's map, or write them to --output. An interrupted
+    run goes on where it stopped when started again."""
+    config = current_app.config
+    row = _rally(rally)
+    try:
+        zooms = zoom_range(zoom)
+    except ValueError as exc:
+        _fail(str(exc))
+    box = box_tiles.play_box(row, margin)
+    if box is None:
+        _fail(f"rally '{row.slug}' has no stops yet: there is no play area to download")
+    wanted = list(covering(box, zooms))
+    if len(wanted) > config["TILES_PREPARE_MAX"]:
+        _fail(
+            f"{len(wanted)} tiles at zooms {zoom}: more than the limit of "
+            f"{config['TILES_PREPARE_MAX']} (TILES_PREPARE_MAX); choose fewer zooms "
+            f"(--zoom {zooms.start}-{zooms[-1] - 1}) or a smaller --margin"
+        )
+    target = Path(output or config["TILES_FILE"])
+    work = target if output else target.with_name(target.name + ".part")
+    _check_writable(str(work))
+    if not output and not work.exists() and target.exists():
+        shutil.copyfile(target, work)
+    held: set[tuple[int, int, int]] = set()
+    earlier = None
+    if work.exists():
+        try:
+            earlier = MBTiles(work)
+        except PackageError as exc:
+            _fail(f"{exc}; delete it to start afresh")
+        held = earlier.keys()
+    todo = [key for key in wanted if key not in held]
+    source = urlsplit(config["TILE_SOURCE_URL"]).netloc or config["TILE_SOURCE_URL"]
+    click.echo(
+        f"rally '{row.slug}': {len(wanted)} tiles at zooms {zooms.start}-{zooms[-1]}, "
+        f"{len(wanted) - len(todo)} already held, {len(todo)} to fetch from {source} "
+        f"(about {_megabytes(len(todo) * box_tiles.SOURCE_TILE_BYTES)})"
+    )
+    if todo and not yes:
+        click.confirm("Download them?", abort=True)
+    package = box_tiles.package_for(row.slug, box, zooms, earlier, config["TILE_ATTRIBUTION"])
+    mbtiles.write(work, package, [])
+    fetcher = box_tiles.Downloader(
+        config["TILE_SOURCE_URL"],
+        box_tiles.user_agent(),
+        config["TILE_FETCH_DELAY_S"] if delay is None else delay,
+    )
+    with click.progressbar(length=len(todo), label="tiles") as bar:
+        try:
+            got = fetcher.fetch(todo, lambda batch: mbtiles.write(work, package, batch), bar.update)
+        except KeyboardInterrupt:
+            _fail(
+                f"interrupted: the tiles got so far are kept in {work}; "
+                "run the same command again to go on"
+            )
+    click.echo(
+        f"{got.kept} tiles fetched, {len(got.absent)} not available upstream, "
+        f"{len(got.failed)} failed"
+    )
+    if got.failed:
+        (z, x, y), why = got.failed[0]
+        _fail(
+            f"{len(got.failed)} tiles failed (first {z}/{x}/{y}: {why}); they are not kept: "
+            "run the same command again to fetch them"
+        )
+    if output:
+        try:
+            done = box_tiles.validate(work, config["TILES_IMPORT_MAX_BYTES"])
+        except PackageError as exc:
+            _fail(str(exc))
+        click.echo(f"wrote {_describe(done)} to {work}; on the box: artcaching tiles import {work}")
+        return
+    try:
+        done = box_tiles.install(work, target, config["TILES_IMPORT_MAX_BYTES"])
+    except PackageError as exc:
+        _fail(str(exc))
+    work.unlink()
+    click.echo(f"installed {_describe(done)} as {target}")
+    _coverage(done)

@@ -7,17 +7,23 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import xstatic.pkg.leaflet as leaflet
-from flask import Flask, current_app, send_from_directory
+from flask import Flask, Response, request, send_from_directory
 
+from server import tiles
 from server.i18n import t
+from server.ratelimit import limiter
+
+TILE_MAX_AGE_S = 7 * 86400
 
 
 def settings() -> dict[str, Any]:
-    """What a page's map script needs: tile URL and attribution (settings), Leaflet's version,
+    """What a page's map script needs: tile URL and attribution (settings or the box's tile
+    package, server.tiles.map_source), Leaflet's version,
     the zoom buttons' names in the page's language (Leaflet's own are English)."""
+    tile_url, attribution = tiles.map_source()
     return {
-        "tile_url": current_app.config["TILE_URL"],
-        "attribution": current_app.config["TILE_ATTRIBUTION"],
+        "tile_url": tile_url,
+        "attribution": attribution,
         "leaflet_version": leaflet.VERSION,
         "zoom_in": t("staff.map.zoom_in"),
         "zoom_out": t("staff.map.zoom_out"),
@@ -42,4 +48,19 @@ def init_app(app: Flask) -> None:
         return send_from_directory(leaflet.BASE_DIR, filename, max_age=7 * 86400)
 
     app.add_url_rule("/vendor/leaflet/<path:filename>", "leaflet", leaflet_file)
+    app.add_url_rule("/tiles/<int:z>/<int:x>/<int:y>.png", "tile", limiter.exempt(tile))
     app.jinja_env.globals["map_settings"] = settings
+
+
+def tile(z: int, x: int, y: int) -> Response:
+    """A tile of the installed package (its own image type), cached long with an ETag; 404
+    for a tile it does not hold, or when no package is installed."""
+    package = tiles.installed()
+    data = package.tile(z, x, y) if package else None
+    if package is None or data is None:
+        return Response(status=404, headers={"Cache-Control": "no-cache"})
+    response = Response(data, mimetype=package.package.mimetype)
+    response.cache_control.public = True
+    response.cache_control.max_age = TILE_MAX_AGE_S
+    response.add_etag()
+    return response.make_conditional(request)
