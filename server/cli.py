@@ -570,6 +570,8 @@ def tiles_prepare(
         )
     target = Path(output or config["TILES_FILE"])
     work = target if output else target.with_name(target.name + ".part")
+    if not output:
+        target.parent.mkdir(parents=True, exist_ok=True)
     _check_writable(str(work))
     if not output and not work.exists() and target.exists():
         shutil.copyfile(target, work)

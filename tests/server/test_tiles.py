@@ -158,7 +158,7 @@ def test_a_hostile_attribution_reaches_the_map_as_text(boxed, tmp_path):
     with sqlite3.connect(evil) as con:
         con.execute(
             "UPDATE metadata SET value=? WHERE name='attribution'",
-            ('<img src=x onerror=alert(1)>© Evil <script>alert(2)</script>&lt;b&gt;',),
+            ("<img src=x onerror=alert(1)>© Evil <script>alert(2)</script>&lt;b&gt;",),
         )
     con.close()
     tiles.install(evil, app.config["TILES_FILE"], 10**9)
