@@ -151,7 +151,7 @@ def test_a_tile_url_that_is_set_wins_over_the_package(boxed, make_app, monkeypat
 
 
 def test_a_hostile_attribution_reaches_the_map_as_text(boxed, tmp_path):
-    app, _, keys = boxed
+    app, _, _ = boxed
     package = mbtiles.MBTiles(app.config["TILES_FILE"]).package
     evil = tmp_path / "evil.mbtiles"
     shutil.copyfile(app.config["TILES_FILE"], evil)
@@ -185,7 +185,7 @@ def test_the_manifest_lists_the_play_area_tiles_lowest_zooms_first(boxed):
 
 
 def test_the_manifest_drops_the_highest_zooms_over_the_limit(boxed, make_app, tmp_path):
-    _, slug, keys = boxed
+    _, slug, _ = boxed
     sizes = mbtiles.MBTiles(tmp_path / "instance" / "tiles.mbtiles").sizes()
     low = sum(n for (z, _, _), n in sizes.items() if z < 16)
     app = make_app(TILES_FILE=str(tmp_path / "instance" / "tiles.mbtiles"))
@@ -247,7 +247,7 @@ def test_the_manifest_is_in_the_openapi_document_and_matches_it(boxed):
 
 
 def test_install_refuses_what_is_not_a_good_package(tmp_path, boxed):
-    app, _, keys = boxed
+    app, _, _ = boxed
     good = app.config["TILES_FILE"]
     target = tmp_path / "target.mbtiles"
     with pytest.raises(mbtiles.PackageError, match="limit"):

@@ -181,7 +181,7 @@ def test_prepare_asks_first_and_stops_on_no(box_app, upstream):
 
 
 def test_prepare_refuses_a_box_over_the_tile_limit(box_app, upstream):
-    app, slug, box = box_app
+    app, slug, _ = box_app
     app.config["TILE_SOURCE_URL"] = source_url(upstream)
     app.config["TILES_PREPARE_MAX"] = 20
     result = invoke(app, "prepare", slug, "--zoom", "14-18", "--yes")
