@@ -17,13 +17,10 @@ TILE_MAX_AGE_S = 7 * 86400
 
 
 def settings() -> dict[str, Any]:
-    """What a page's map script needs: tile URL and attribution (settings or the box's tile
-    package, server.tiles.map_source), Leaflet's version,
+    """What a page's map script needs: its tiles (server.tiles.map_source), Leaflet's version,
     the zoom buttons' names in the page's language (Leaflet's own are English)."""
-    tile_url, attribution = tiles.map_source()
     return {
-        "tile_url": tile_url,
-        "attribution": attribution,
+        **tiles.map_source(),
         "leaflet_version": leaflet.VERSION,
         "zoom_in": t("staff.map.zoom_in"),
         "zoom_out": t("staff.map.zoom_out"),

@@ -78,17 +78,28 @@ def installed() -> MBTiles | None:
         return package
 
 
-def map_source() -> tuple[str, str]:
-    """(tile URL, attribution) of every map in the web UI: TILE_URL when it is set, else the
-    box's own tiles when a package is installed, else the default (OpenStreetMap)."""
+def map_source() -> dict[str, Any]:
+    """The web maps' tiles: TILE_URL when it is set, else the box's own tiles when a package is
+    installed (asked only within its bounds and zooms), else the default (OpenStreetMap)."""
     config = current_app.config
     url, attribution = config["TILE_URL"], config["TILE_ATTRIBUTION"]
+    chosen = {"tile_url": url, "attribution": attribution, "tile_options": {}}
     if config.get("TILE_URL_SET") or url != DEFAULT_TILE_URL:
-        return url, attribution
+        return chosen
     package = installed()
     if package is None:
-        return url, attribution
-    return BOX_TILE_PATH, safe_attribution(package.package.attribution) or attribution
+        return chosen
+    meta = package.package
+    b = meta.bounds
+    return {
+        "tile_url": BOX_TILE_PATH,
+        "attribution": safe_attribution(meta.attribution) or attribution,
+        "tile_options": {
+            "bounds": [[b.south, b.west], [b.north, b.east]],
+            "minNativeZoom": meta.minzoom,
+            "maxNativeZoom": meta.maxzoom,
+        },
+    }
 
 
 def validate(path: str | Path, max_bytes: int) -> MBTiles:

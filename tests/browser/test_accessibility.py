@@ -389,6 +389,7 @@ SCREENS: list[Screen] = [
 NOT_PAGES = {
     "static": "CSS, scripts",
     "leaflet": "Leaflet's own files",
+    "tile": "map tiles of the box's package (PNG)",
     "play.media": "marker images",
     "organiser.export_qr": "a PDF or ZIP download",
     "organiser.export_route": "a GPX or KML download",

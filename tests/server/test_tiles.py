@@ -135,6 +135,10 @@ def test_the_maps_use_the_box_tiles_when_a_package_is_installed(boxed):
         settings = maps.settings()
     assert settings["tile_url"] == "/tiles/{z}/{x}/{y}.png"
     assert settings["attribution"] == "© Testkarte contributors"
+    options = settings["tile_options"]
+    assert (options["minNativeZoom"], options["maxNativeZoom"]) == (14, 16)
+    (south, west), (north, east) = options["bounds"]
+    assert south < north and west < east
     policy = app.test_client().get(f"/play/{slug}").headers["Content-Security-Policy"]
     assert "img-src 'self'" in policy
 

@@ -5,7 +5,8 @@ window.ArtMap = (function () {
   function create(element, options) {
     const map = L.map(element, Object.assign({ zoomControl: false }, options || {}));
     L.control.zoom({ zoomInTitle: settings.zoom_in, zoomOutTitle: settings.zoom_out }).addTo(map);
-    const tiles = L.tileLayer(settings.tile_url, { maxZoom: 19, attribution: settings.attribution });
+    const tiles = L.tileLayer(settings.tile_url, Object.assign(
+      { maxZoom: 19, attribution: settings.attribution }, settings.tile_options));
     tiles.on("tileerror", function () { element.classList.add("tiles-missing"); });
     tiles.addTo(map);
     return map;
