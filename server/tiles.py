@@ -50,7 +50,7 @@ SOURCE_TILE_BYTES = 20_000
 """About how large a city tile of OSM's style is, for the estimate before a download."""
 PROJECT_URL = "https://github.com/art-caching/art-caching"
 
-_opened: dict[str, tuple[tuple[int, int, int], MBTiles]] = {}
+_opened: dict[str, tuple[tuple[int, int, int], MBTiles | None]] = {}
 _opened_lock = threading.Lock()
 
 
@@ -69,11 +69,12 @@ def installed() -> MBTiles | None:
         held = _opened.get(path)
         if held and held[0] == stamp:
             return held[1]
+        package: MBTiles | None
         try:
             package = MBTiles(path)
-        except PackageError:
-            current_app.logger.warning("tile package %s cannot be read", path)
-            return None
+        except PackageError as exc:
+            current_app.logger.warning("tile package not served: %s", exc)
+            package = None
         _opened[path] = (stamp, package)
         return package
 
