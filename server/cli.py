@@ -439,3 +439,39 @@ def purge_rally(rally: str, yes: bool) -> None:
         f"({report.tokens} device tokens, {report.client_events} stored answers deleted, "
         f"{report.flags} flags stripped)"
     )
+
+
+# --- the event box: the self-check ------------------------------------------------------------
+
+
+@main.command("check")
+@click.argument("rally", required=False)
+@LANGUAGE
+@with_appcontext
+def check_command(rally: str | None, lang: str | None) -> None:
+    """Check the box before the doors open: the address phones will use, the database, the
+    signing keys, the tile package for the play area of RALLY (default: every published rally),
+    the clock, disk space, the Wi-Fi and the secret key. One line each, OK, WARN or FAIL; exit
+    status 1 on any FAIL."""
+    from server import check
+
+    lang = lang or default_language()
+    rows = None
+    if rally is not None:
+        try:
+            rows = [rallies.by_slug(rally, staff=True)]
+        except UserError as exc:
+            _fail(exc.message(lang))
+        except OperationalError:
+            rows = []
+    findings = check.run(lang, rows)
+    width = max(len(t(f"box.check.name.{f.name}", lang)) for f in findings)
+    for f in findings:
+        name = t(f"box.check.name.{f.name}", lang)
+        click.echo(f"{f.status:<4}  {name:<{width}}  {f.message}")
+    failures = sum(f.status == check.FAIL for f in findings)
+    warnings = sum(f.status == check.WARN for f in findings)
+    verdict = t("box.check.summary_fail" if failures else "box.check.summary_ok", lang)
+    click.echo(f"{t('box.check.summary', lang, warnings=warnings, failures=failures)}. {verdict}")
+    if failures:
+        sys.exit(1)
