@@ -183,9 +183,11 @@ def test_tiles_missing_from_the_play_area_are_counted(make_app, demo, tmp_path):
     path = tmp_path / "tiles.mbtiles"
     app = make_app(**READY, TILES_FILE=str(path))
     tile_package(app, path, leave_out=3)
-    result, lines = run(app, "--lang", "en")
+    result, _lines = run(app, "--lang", "en")
     assert result.exit_code == 0
-    assert re.search(r"WARN  map tiles +“art-caching-kaiserslautern”: 3 of \d+ tiles", result.output)
+    assert re.search(
+        r"WARN  map tiles +“art-caching-kaiserslautern”: 3 of \d+ tiles", result.output
+    )
     assert "artcaching tiles prepare art-caching-kaiserslautern" in result.output
 
 
@@ -351,7 +353,7 @@ def test_a_crashing_check_is_one_failure(make_app, monkeypatch):
 
     monkeypatch.setattr(check, "check_wifi", broken)
     app = make_app(**READY)
-    result, lines = run(app, "--lang", "en")
+    result, _lines = run(app, "--lang", "en")
     assert result.exit_code == 1 and "FAIL  Wi-Fi" in result.output
     assert "the check failed: the sky fell" in result.output
 
@@ -362,13 +364,10 @@ DOC = ROOT / "docs" / "event-box.md"
 
 
 def documented_commands() -> set[tuple[str, ...]]:
-    """Every `artcaching WORD [WORD]` the recipe's code blocks run."""
+    """Every `artcaching WORD [WORD]` the recipe names, in its code blocks and its text."""
     text = DOC.read_text(encoding="utf-8")
-    found = set()
-    for block in re.findall(r"```(?:sh|bash)?\n(.*?)```", text, flags=re.S):
-        for m in re.finditer(r"artcaching ([a-z][a-z-]*)(?: ([a-z][a-z-]*))?", block):
-            found.add(tuple(w for w in m.groups() if w))
-    return found
+    pattern = r"(?<![\w.-])artcaching ([a-z][a-z-]*)(?: ([a-z][a-z-]*))?"
+    return {tuple(w for w in m.groups() if w) for m in re.finditer(pattern, text)}
 
 
 def test_the_recipe_names_only_commands_the_cli_has(app):
@@ -376,15 +375,20 @@ def test_the_recipe_names_only_commands_the_cli_has(app):
     top = runner.invoke(main, ["--help"])
     assert top.exit_code == 0
     commands = documented_commands()
-    assert ("check",) in commands and ("tiles", "import") in commands
-    if not re.search(r"^\s+tiles\s", top.output, flags=re.M):
-        pytest.skip("the tiles group comes with issue 15's tiles part")
+    assert {("check",), ("db", "upgrade"), ("tiles", "import"), ("tiles", "prepare")} <= commands
+    listed = set(re.findall(r"^  ([a-z][a-z-]*)\b", top.output.split("Commands:")[1], re.M))
+    waiting = set()
     for command in sorted(commands):
-        assert re.search(rf"^\s+{command[0]}\s", top.output, flags=re.M), command
-        if len(command) == 2 and not command[1].startswith("-"):
-            group = runner.invoke(main, [command[0], "--help"])
-            if "Commands:" in group.output:
-                assert re.search(rf"^\s+{command[1]}\b", group.output, flags=re.M), command
+        if command[0] == "tiles" and "tiles" not in listed:
+            waiting.add(command)
+            continue
+        assert command[0] in listed, command
+        group = runner.invoke(main, [command[0], "--help"])
+        if len(command) == 2 and "Commands:" in group.output:
+            subcommands = group.output.split("Commands:")[1]
+            assert re.search(rf"^  {command[1]}\b", subcommands, re.M), command
+    if waiting:
+        pytest.skip(f"{sorted(waiting)}: the tiles group comes with issue 15's tiles part")
 
 
 def test_the_recipe_is_linked_from_the_readme():
