@@ -17,7 +17,7 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import OperationalError
 
 from routes import rallyfile
-from server import address, create_app, exports, game, models, privacy, rallies, seed
+from server import address, create_app, exports, game, inputs, models, privacy, rallies, seed
 from server.auth import (
     account,
     add_account,
@@ -261,14 +261,17 @@ def purge_fixes() -> None:
 # --- organiser: exports, close, purge ---------------------------------------------------------
 
 
-def _rally(slug: str) -> models.Rally:
-    """Any rally by slug (drafts too), else a failure that names the rallies there are."""
+def _rally(slug: str, lang: str = CLI_LANGUAGE) -> models.Rally:
+    """Any rally by slug (drafts too), else a failure that names the rallies there are (a slug
+    with a control character names none, and PostgreSQL is not asked)."""
     try:
+        if inputs.CONTROL.search(slug):
+            raise UserError("rally_unknown", status=404, slug=inputs.CONTROL.sub("?", slug)[:80])
         return rallies.by_slug(slug, staff=True)
     except UserError as exc:
         known = ", ".join(rallies.known_slugs())
         hint = f"there are: {known}" if known else "none yet"
-        _fail(f"{exc.message(CLI_LANGUAGE).rstrip('.')} ({hint})")
+        _fail(f"{exc.message(lang).rstrip('.')} ({hint})")
 
 
 def _check_writable(path: str) -> None:
@@ -459,9 +462,7 @@ def check_command(rally: str | None, lang: str | None) -> None:
     rows = None
     if rally is not None:
         try:
-            rows = [rallies.by_slug(rally, staff=True)]
-        except UserError as exc:
-            _fail(exc.message(lang))
+            rows = [_rally(rally, lang)]
         except OperationalError:
             rows = []
     findings = check.run(lang, rows)

@@ -234,6 +234,9 @@ def test_an_unknown_rally_is_one_line_and_exit_1(make_app, demo, slug):
     result = app.test_cli_runner().invoke(main, ["check", slug, "--lang", "en"])
     assert result.exit_code == 1
     assert "Traceback" not in result.output and len(result.output.splitlines()) == 1
+    assert "\x00" not in result.output
+    export = app.test_cli_runner().invoke(main, ["export-qr", slug, "--format", "start", "-o", "-"])
+    assert export.exit_code == 1 and "Traceback" not in export.output
 
 
 @pytest.mark.parametrize(

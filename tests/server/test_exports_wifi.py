@@ -117,10 +117,9 @@ def test_the_start_poster_carries_the_wifi_code_beside_the_join_code(make_app, d
     app = make_app(EVENT_WIFI_SSID=SSID, EVENT_WIFI_PASSWORD=PASSWORD)
     data = poster(app, rally_id)
     (image,) = pdf_pages(data)
-    codes = decode_all(image)
+    codes = sorted(decode_all(image), key=lambda c: c[1])
     assert [c[0] for c in codes] == [wifi.Wifi(SSID, PASSWORD).payload(), f"{BASE}/play/{slug}"]
-    (wifi_code, _, _), (_, join_x, _) = codes
-    assert codes[0][1] < join_x, "Wi-Fi first (left), then the join code"
+    wifi_code = codes[0][0]
     read = parse_wifi(wifi_code)
     assert read == {"T": "WPA", "S": SSID, "P": PASSWORD}
     flat = flat_text(data)
@@ -208,3 +207,28 @@ def test_the_organiser_page_without_wifi_names_the_settings(app, client, demo):
     login(client, app)
     page = client.get(f"/organiser/{slug}/?lang=en").get_data(as_text=True)
     assert "EVENT_WIFI_SSID" in page
+
+
+def test_the_wifi_start_poster_picture(make_app, demo, artifacts):
+    """The start poster with the Wi-Fi code, into docs/images for the event box's recipe."""
+    from tests.conftest import readme_image
+
+    slug, rally_id = demo
+    app = make_app(
+        EVENT_WIFI_SSID="Kulturnacht",
+        EVENT_WIFI_PASSWORD="kunst2026",
+        PUBLIC_BASE_URL="http://192.168.8.2:8000",
+    )
+    with app.app_context():
+        db.session.get(models.Rally, rally_id).poster_colour = "#8a1538"
+        db.session.commit()
+    data = poster(app, rally_id)
+    picture = pdfium.PdfDocument(data)[0].render(scale=1.2).to_pil().convert("RGB")
+    shot = artifacts / "organiser-start-poster-wifi.png"
+    picture.save(shot)
+    readme_image(shot, shot.name)
+    left_to_right = sorted(decode_all(picture), key=lambda c: c[1])
+    assert [c[0] for c in left_to_right] == [
+        "WIFI:T:WPA;S:Kulturnacht;P:kunst2026;;",
+        f"http://192.168.8.2:8000/play/{slug}",
+    ]
