@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,8 @@ from server import check, game, mbtiles, models
 from server.cli import main
 from server.extensions import db
 from server.tiles import play_box
+from tests.conftest import console_script
+from tests.server.organiser_helpers import decode_all, pdf_pages
 
 ROOT = Path(__file__).resolve().parents[2]
 LONG_KEY = "k" * 48
@@ -396,3 +400,41 @@ def test_the_recipe_names_only_commands_the_cli_has(app):
 
 def test_the_recipe_is_linked_from_the_readme():
     assert "docs/event-box.md" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_recipe_on_a_fresh_instance(tmp_path):
+    """The recipe's own commands through the installed `artcaching`: migrate, seed, print the
+    start poster with the Wi-Fi code, check (ready: exit 0)."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("EVENT_", "DATABASE_"))},
+        "DATABASE_URL": f"sqlite:///{tmp_path}/box.sqlite3",
+        "SECRET_KEY": LONG_KEY,
+        "PUBLIC_BASE_URL": "http://192.168.8.2:8000",
+        "EVENT_WIFI_SSID": "Kulturnacht",
+        "EVENT_WIFI_PASSWORD": "kunst2026",
+        "MEDIA_DIR": str(tmp_path / "media"),
+        "DEFAULT_LANGUAGE": "en",
+    }
+    artcaching = str(console_script("artcaching"))
+
+    def run_command(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [artcaching, *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+        )
+
+    before = run_command("check")
+    assert before.returncode == 1 and "FAIL  database" in before.stdout, before.stdout
+    for step in (("db", "upgrade"), ("seed-demo",)):
+        done = run_command(*step)
+        assert done.returncode == 0, done.stderr
+    poster = run_command(
+        "export-qr", "art-caching-kaiserslautern", "--format", "start", "-o", "start.pdf"
+    )
+    assert poster.returncode == 0, poster.stderr
+    (image,) = pdf_pages((tmp_path / "start.pdf").read_bytes())
+    assert "WIFI:T:WPA;S:Kulturnacht;P:kunst2026;;" in [c[0] for c in decode_all(image)]
+    ready = run_command("check")
+    assert ready.returncode == 0, ready.stdout + ready.stderr
+    assert "OK    database    sqlite, migrated to the newest" in ready.stdout
+    assert "OK    keys" in ready.stdout and "OK    Wi-Fi" in ready.stdout
+    assert "failures: 0. Ready." in ready.stdout
