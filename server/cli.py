@@ -20,7 +20,18 @@ from sqlalchemy.exc import OperationalError
 
 from markers.tiles import covering, zoom_range
 from routes import rallyfile
-from server import address, create_app, exports, game, mbtiles, models, privacy, rallies, seed
+from server import (
+    address,
+    create_app,
+    exports,
+    game,
+    inputs,
+    mbtiles,
+    models,
+    privacy,
+    rallies,
+    seed,
+)
 from server import tiles as box_tiles
 from server.auth import (
     account,
@@ -266,14 +277,17 @@ def purge_fixes() -> None:
 # --- organiser: exports, close, purge ---------------------------------------------------------
 
 
-def _rally(slug: str) -> models.Rally:
-    """Any rally by slug (drafts too), else a failure that names the rallies there are."""
+def _rally(slug: str, lang: str = CLI_LANGUAGE) -> models.Rally:
+    """Any rally by slug (drafts too), else a failure that names the rallies there are (a slug
+    with a control character names none, and PostgreSQL is not asked)."""
     try:
+        if inputs.CONTROL.search(slug):
+            raise UserError("rally_unknown", status=404, slug=inputs.CONTROL.sub("?", slug)[:80])
         return rallies.by_slug(slug, staff=True)
     except UserError as exc:
         known = ", ".join(rallies.known_slugs())
         hint = f"there are: {known}" if known else "none yet"
-        _fail(f"{exc.message(CLI_LANGUAGE).rstrip('.')} ({hint})")
+        _fail(f"{exc.message(lang).rstrip('.')} ({hint})")
 
 
 def _check_writable(path: str) -> None:
@@ -631,3 +645,37 @@ def tiles_prepare(
     work.unlink()
     click.echo(f"installed {_describe(done)} as {target}")
     _coverage(done)
+
+
+# --- the event box: the self-check ------------------------------------------------------------
+
+
+@main.command("check")
+@click.argument("rally", required=False)
+@LANGUAGE
+@with_appcontext
+def check_command(rally: str | None, lang: str | None) -> None:
+    """Check the box before the doors open: the address phones will use, the database, the
+    signing keys, the tile package for the play area of RALLY (default: every published rally),
+    the clock, disk space, the Wi-Fi and the secret key. One line each, OK, WARN or FAIL; exit
+    status 1 on any FAIL."""
+    from server import check
+
+    lang = lang or default_language()
+    rows = None
+    if rally is not None:
+        try:
+            rows = [_rally(rally, lang)]
+        except OperationalError:
+            rows = []
+    findings = check.run(lang, rows)
+    width = max(len(t(f"box.check.name.{f.name}", lang)) for f in findings)
+    for f in findings:
+        name = t(f"box.check.name.{f.name}", lang)
+        click.echo(f"{f.status:<4}  {name:<{width}}  {f.message}")
+    failures = sum(f.status == check.FAIL for f in findings)
+    warnings = sum(f.status == check.WARN for f in findings)
+    verdict = t("box.check.summary_fail" if failures else "box.check.summary_ok", lang)
+    click.echo(f"{t('box.check.summary', lang, warnings=warnings, failures=failures)}. {verdict}")
+    if failures:
+        sys.exit(1)

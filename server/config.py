@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from server import address
+from server import address, wifi
 from server.formats import DEFAULT_TIMEZONE, zone_named
 
 DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -142,4 +142,8 @@ def from_environment(instance_path: str, given: Mapping[str, Any] | None = None)
         "MAX_CLOCK_SKEW_S": _env_float("MAX_CLOCK_SKEW_S", 120.0),
         "LIVE_POLL_SECONDS": _env_float("LIVE_POLL_SECONDS", 5.0),
         "LIVE_POSITION_MAX_AGE_MIN": _env_float("LIVE_POSITION_MAX_AGE_MIN", 15.0),
+        "EVENT_WIFI_SSID": env("EVENT_WIFI_SSID", ""),
+        "EVENT_WIFI_PASSWORD": env("EVENT_WIFI_PASSWORD", ""),
+        "EVENT_WIFI_SECURITY": wifi.security_setting(env("EVENT_WIFI_SECURITY")),
+        "EVENT_WIFI_HIDDEN": wifi.hidden(env("EVENT_WIFI_HIDDEN")),
     }

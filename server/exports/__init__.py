@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from server import game, models
+from server import game, models, wifi
 from server.exports.base import (
     Download,
     ExportError,
@@ -92,21 +92,41 @@ def start_sheet(
     printed_at: datetime | None = None,
     more: tuple[tuple[str, str], ...] = (),
 ) -> StartSheet:
-    """The start poster's content: the join code first, then any ``more`` (payload, caption)."""
+    """The start poster's content: the event's Wi-Fi code (with EVENT_WIFI_SSID set), the join
+    code, then any ``more`` (payload, caption)."""
     from server.i18n import t
 
     url = join_url(row)
+    network = wifi.from_settings(current_app.config)
     join = f"{t('organiser.start.join', 'de')} · {t('organiser.start.join', 'en')}"
-    caption = f"{join}\n{url.split('://', 1)[-1]}"
+    codes = [(url, f"{'2. ' if network else ''}{join}\n{url.split('://', 1)[-1]}")]
+    if network:
+        codes.insert(0, (network.payload(), _wifi_caption(network)))
     return StartSheet(
         row.slug,
         row.text("title"),
         row.text("intro"),
         row.order_mode,
         printed_at or datetime.now(UTC),
-        ((url, caption), *more),
+        (*codes, *more),
         look(row),
+        wifi=network is not None,
     )
+
+
+def _wifi_caption(network: wifi.Wifi) -> str:
+    """Step 1 in German and English, the network's name and its password (printed as well, for
+    phones whose camera does not join networks)."""
+    from server.i18n import t
+
+    lines = [
+        f"1. {t('box.wifi.join', 'de')} · {t('box.wifi.join', 'en')}",
+        wifi.printable(network.ssid),
+    ]
+    if network.security != "nopass":
+        label = f"{t('box.wifi.password', 'de')} · {t('box.wifi.password', 'en')}"
+        lines.append(f"{label}: {wifi.printable(network.password)}")
+    return "\n".join(lines)
 
 
 def qr_download(row: models.Rally, fmt: str, progress: Progress | None = None) -> Download:

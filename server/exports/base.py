@@ -84,6 +84,7 @@ class StartSheet:
     printed_at: datetime
     codes: tuple[tuple[str, str], ...]
     look: Look | None = None
+    wifi: bool = False
 
 
 _TRANSLIT = str.maketrans(

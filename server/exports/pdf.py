@@ -43,6 +43,8 @@ BAND_MM = 24.0
 LOGO_MAX_MM = (40.0, 16.0)
 START_QR_MIN_MM = 45.0
 START_QR_MAX_MM = 95.0
+START_QR_MAX_VERSION = 11
+"""Holds the longest Wi-Fi code (a 32-byte name and a 63-character password, all escaped)."""
 Colour = tuple[int, int, int]
 LABEL_CODE_PT = 12.0
 RULE_KEYS = (
@@ -52,6 +54,7 @@ RULE_KEYS = (
     "organiser.start.rule_finish",
 )
 RULE_PT = 10.5
+WIFI_RULE_KEY = "box.start.rule_wifi"
 
 
 _extracted = contextlib.ExitStack()
@@ -78,9 +81,11 @@ def new_document(title: str) -> FPDF:
     return pdf
 
 
-def qr_block_size(data: str, modules_mm: float) -> tuple[list[list[bool]], float]:
+def qr_block_size(
+    data: str, modules_mm: float, max_version: int = 6
+) -> tuple[list[list[bool]], float]:
     """The code's matrix and the side of the whole block (modules plus quiet zone) in mm."""
-    matrix = qr.matrix(data)
+    matrix = qr.matrix(data, max_version)
     return matrix, modules_mm * (len(matrix) + 2 * qr.QUIET_ZONE) / len(matrix)
 
 
@@ -378,15 +383,17 @@ def start_poster(sheet: StartSheet) -> bytes:
     y = _text(pdf, intro_en, y + 2, 10, max_lines=9, min_size=8, grey=GREY, align="L")
 
     footer_y = PAGE_H - 9
-    rules_top = _rules(pdf, sheet.order_mode, footer_y - 4, colour)
+    rules_top = _rules(pdf, sheet.order_mode, footer_y - 4, colour, sheet.wifi)
     _qr_row(pdf, sheet.codes, y + 5, rules_top - 5)
     footer = f"{sheet.slug} · {sheet.printed_at:%Y-%m-%d}"
     _text(pdf, footer, footer_y, 6.5, min_size=5, grey=GREY)
     return bytes(pdf.output())
 
 
-def _rules(pdf: FPDF, order_mode: str, bottom: float, colour: Colour) -> float:
-    """The rules in two columns (German left, English right) ending at bottom; their top."""
+def _rules(pdf: FPDF, order_mode: str, bottom: float, colour: Colour, wifi: bool = False) -> float:
+    """The rules in two columns (German left, English right) ending at bottom; their top. With
+    the event's Wi-Fi on the poster, joining it comes first."""
+    keys = (WIFI_RULE_KEY, *RULE_KEYS) if wifi else RULE_KEYS
     gap = 8.0
     column = (PAGE_W - 2 * MARGIN - gap) / 2
     mode = order_mode if order_mode in ("fixed", "free") else "fixed"
@@ -401,7 +408,7 @@ def _rules(pdf: FPDF, order_mode: str, bottom: float, colour: Colour) -> float:
                     dry_run=True,
                     output="LINES",
                 )
-                for n, key in enumerate(RULE_KEYS, 1)
+                for n, key in enumerate(keys, 1)
             ]
         )
     rule_gap = 1.5
@@ -445,7 +452,7 @@ def _qr_row(pdf: FPDF, codes: tuple[tuple[str, str], ...], top: float, bottom: f
     column = (PAGE_W - 2 * MARGIN - gap * (count - 1)) / count
     caption_h = max(len(c.splitlines()) for _, c in codes) * _line_height(11) + 2
     for i, (payload, caption) in enumerate(codes):
-        matrix, side = qr_block_size(payload, START_QR_MAX_MM)
+        matrix, side = qr_block_size(payload, START_QR_MAX_MM, START_QR_MAX_VERSION)
         side = min(side, column, bottom - top - caption_h)
         modules_mm = side * len(matrix) / (len(matrix) + 2 * qr.QUIET_ZONE)
         if modules_mm < START_QR_MIN_MM:

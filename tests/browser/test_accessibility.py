@@ -305,6 +305,17 @@ def poster_error(page: Page, world: World, url: str) -> None:
     expect(page.locator("#poster-error")).to_have_count(1)
 
 
+def wifi_note(page: Page, world: World, url: str) -> None:
+    """The organiser's rally page saying the start poster carries the event's Wi-Fi code."""
+    config = world.app.config
+    config["EVENT_WIFI_SSID"] = "Kulturnacht"
+    try:
+        page.goto(url)
+    finally:
+        config["EVENT_WIFI_SSID"] = ""
+    expect(page.locator("#start-wifi")).to_contain_text("Kulturnacht")
+
+
 def reset_unfolded(page: Page, world: World, url: str) -> None:
     """The accounts page with an account's password reset form unfolded."""
     page.goto(url)
@@ -377,6 +388,7 @@ SCREENS: list[Screen] = [
     Screen("curator-rally-walk-refused", "/curator/rallies/{draft}", walk_refused, "curator"),
     Screen("organiser-rally-address-warning", "/organiser/{slug}/", loud_address, "organiser"),
     Screen("organiser-rally-poster-error", "/organiser/{slug}/", poster_error, "organiser"),
+    Screen("organiser-rally-wifi", "/organiser/{slug}/", wifi_note, "organiser"),
     Screen(
         "accounts-create-error",
         "/staff/accounts",
