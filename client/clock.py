@@ -122,14 +122,16 @@ class ServerClock:
     def observe(self, server: datetime, sent: datetime, received: datetime) -> bool:
         """One answer: the server's time, and the device's clock when the request left and the
         answer came; True if taken. The server's time is placed halfway between."""
-        if server.tzinfo is None:
-            return False
         midpoint = sent + (received - sent) / 2
-        offset = (server - midpoint).total_seconds()
-        if abs(offset) > MAX_OFFSET_S or received < sent:
+        if (
+            server.tzinfo is None
+            or received < sent
+            or abs((server - midpoint).total_seconds()) > MAX_OFFSET_S
+        ):
             with self._lock:
                 self.ignored += 1
             return False
+        offset = (server - midpoint).total_seconds()
         now_steady = self.steady()
         with self._lock:
             self._offsets.append(offset)
