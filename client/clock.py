@@ -132,11 +132,25 @@ class ServerClock:
                 self.ignored += 1
             return False
         offset = (server - midpoint).total_seconds()
+        jump = self._jump_s()
         now_steady = self.steady()
         with self._lock:
+            if jump:  # the earlier samples were taken against the clock before its jump
+                self._offsets = deque((o - jump for o in self._offsets), self._offsets.maxlen)
             self._offsets.append(offset)
             self._anchor = (received, now_steady)
         return True
+
+    def _jump_s(self) -> float:
+        """How far the phone's clock jumped since the latest sample (0 for less than JUMP_S)."""
+        with self._lock:
+            anchor = self._anchor
+        if anchor is None:
+            return 0.0
+        device_at, steady_at = anchor
+        expected = device_at + timedelta(seconds=self.steady() - steady_at)
+        jump = (self.device() - expected).total_seconds()
+        return jump if abs(jump) > JUMP_S else 0.0
 
     def observe_headers(
         self,
@@ -169,14 +183,7 @@ class ServerClock:
             if not self._offsets:
                 return None
             offset = statistics.median(self._offsets)
-            anchor = self._anchor
-        if anchor is not None:
-            device_at, steady_at = anchor
-            expected = device_at + timedelta(seconds=self.steady() - steady_at)
-            jump = (self.device() - expected).total_seconds()
-            if abs(jump) > JUMP_S:
-                offset -= jump
-        return offset
+        return offset - self._jump_s()
 
     def to_server(self, at: datetime) -> datetime:
         """A time read from the phone's clock, in the server's time."""

@@ -211,3 +211,15 @@ def test_the_api_client_learns_the_servers_time_from_each_answer(skewed):
     with pytest.raises(ApiError):
         api.rallies()
     assert len(clock._offsets) == 6, "an error answer tells the time too"
+
+
+def test_after_a_jump_the_earlier_answers_still_count_right():
+    clocks = Clocks(T0 - timedelta(minutes=30))
+    clock = clocks.server_clock()
+    for _ in range(3):
+        clock.observe(T0 + timedelta(seconds=clocks.steady - 1000), clocks.wall, clocks.wall)
+        clocks.run(1)
+    clocks.wall += timedelta(minutes=15)
+    clock.observe(T0 + timedelta(seconds=clocks.steady - 1000), clocks.wall, clocks.wall)
+    assert clock.offset_s() == pytest.approx(15 * 60)
+    assert clock.now() == T0 + timedelta(seconds=clocks.steady - 1000)
