@@ -53,9 +53,7 @@ def walk(url, demo, app, tmp_path, shift: timedelta, clock_type=ServerClock):
 @pytest.mark.slow
 @pytest.mark.parametrize("minutes", [-30, 30])
 def test_a_phone_clock_30_minutes_off_finds_every_stop(live_server, demo, app, tmp_path, minutes):
-    result, offset, rejected = walk(
-        live_server, demo, app, tmp_path, timedelta(minutes=minutes)
-    )
+    result, offset, rejected = walk(live_server, demo, app, tmp_path, timedelta(minutes=minutes))
     assert result.finished, rejected[:3]
     finished, found, discoveries, _, _ = server_team(app, "Skewed")
     assert finished and found == discoveries == 10
