@@ -223,3 +223,27 @@ def test_after_a_jump_the_earlier_answers_still_count_right():
     clock.observe(T0 + timedelta(seconds=clocks.steady - 1000), clocks.wall, clocks.wall)
     assert clock.offset_s() == pytest.approx(15 * 60)
     assert clock.now() == T0 + timedelta(seconds=clocks.steady - 1000)
+
+
+def test_a_gps_fix_is_timed_on_the_phones_clock_not_the_satellites():
+    """Android's Location.getTime() of a GPS fix is the satellites' time; the app takes the
+    fix's age (time since boot) from the phone's own clock, which the one clock corrects."""
+    import types
+
+    from client.sensors.location import fix_from_location
+
+    satellites = datetime.now(UTC) - timedelta(minutes=30)
+    location = types.SimpleNamespace(
+        getLatitude=lambda: 49.44,
+        getLongitude=lambda: 7.77,
+        getAccuracy=lambda: 5.0,
+        hasAccuracy=lambda: True,
+        getTime=lambda: int(satellites.timestamp() * 1000),
+        getElapsedRealtimeNanos=lambda: 5_000_000_000,
+        isFromMockProvider=lambda: False,
+    )
+    fix = fix_from_location(location, lambda: 8_000_000_000)
+    assert abs((datetime.now(UTC) - fix.at).total_seconds() - 3.0) < 0.5
+    assert fix_from_location(location, lambda: 1).at == datetime.fromtimestamp(
+        int(satellites.timestamp() * 1000) / 1000, UTC
+    ), "an age that makes no sense: the fix's own time"
