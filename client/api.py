@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from client import USER_AGENT
+from client.clock import ServerClock
 from client.http import CertificateNotTrusted, open_url
 
 API_PREFIX = "/api/v1"
@@ -53,7 +54,8 @@ class UntrustedServer(NetworkError):
 
 class ApiClient:
     """The player API at base_url (e.g. "http://127.0.0.1:5000"; "" until the player names a
-    server: every call then fails with NetworkError); token is the team's bearer."""
+    server: every call then fails with NetworkError); token is the team's bearer. Every answer,
+    an error too, tells ``clock`` the server's time."""
 
     def __init__(
         self,
@@ -61,6 +63,7 @@ class ApiClient:
         token: str | None = None,
         timeout: float = 10.0,
         language: str | None = None,
+        clock: ServerClock | None = None,
     ) -> None:
         if base_url and not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must start with http:// or https://, got {base_url!r}")
@@ -68,6 +71,7 @@ class ApiClient:
         self.token = token
         self.timeout = timeout
         self.language = language
+        self.clock = clock if clock is not None else ServerClock()
 
     # --- the routes --------------------------------------------------------------------------
 
@@ -122,6 +126,11 @@ class ApiClient:
     def leaderboard(self, slug: str) -> dict[str, Any]:
         return self._call("GET", f"/rallies/{quote(slug, safe='')}/leaderboard")
 
+    def tile_manifest(self, slug: str) -> dict[str, Any]:
+        """The map tiles of the rally's play area the server holds: {url, attribution, tiles
+        [[z, x, y], ...], bytes, capped}; no tiles when it has no package."""
+        return self._call("GET", f"/rallies/{quote(slug, safe='')}/tiles")
+
     # --- plumbing ----------------------------------------------------------------------------
 
     def _call(
@@ -144,10 +153,13 @@ class ApiClient:
         if self.language:
             url += "?" + urlencode({"lang": self.language})  # wins over the team's own language
         request = urllib.request.Request(url, data=data, headers=headers, method=method)
+        sent = self.clock.device()
         try:
             with open_url(request, self.timeout) as response:
                 raw = response.read()
+                response_headers = response.headers
         except urllib.error.HTTPError as exc:
+            self.clock.observe_headers(exc.headers, sent, self.clock.device())
             raise _api_error(exc) from None
         except CertificateNotTrusted as exc:
             raise UntrustedServer(str(exc)) from exc
@@ -160,6 +172,7 @@ class ApiClient:
             raise NetworkError(f"{method} {path}: the answer is not JSON: {exc}") from exc
         if not isinstance(answer, dict):
             raise NetworkError(f"{method} {path}: the answer is not a JSON object")
+        self.clock.observe_headers(response_headers, sent, self.clock.device(), answer)
         return answer
 
 

@@ -142,7 +142,7 @@ class ArtCachingApp(App):
 
     def on_start(self) -> None:
         settings = self._initial_settings()
-        self.session = GameSession(self.data_dir, settings)
+        self.session = GameSession(self.data_dir, settings, tiles=self.tile_cache)
         self.set_language(settings.language, save=False)
         self.large_text = settings.large_text
         self.session.subscribe(self._on_snapshot)

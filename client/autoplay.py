@@ -21,7 +21,7 @@ from typing import Any
 from client.api import ApiError, NetworkError
 from client.sensors.camera import FramesFromFiles
 from client.sensors.location import SimulatedLocation
-from client.session import GameSession, utc_now
+from client.session import GameSession
 from markers.geo import LatLon, bearing_deg
 from routes.gpx import export_track
 
@@ -115,7 +115,8 @@ class Autoplay:
         session = self.session
         if not session.snapshot.joined:
             raise RuntimeError("autoplay needs a team: start_rally or join_team first")
-        session.clock = lambda: self._now or utc_now()
+        device = session.server_clock.device
+        session.clock = lambda: self._now or device()
         tried: set[int] = set()
         qr_stops: list[int] = []
         count = most_pending = tried_with = 0

@@ -23,13 +23,15 @@ from client import http, i18n, qrscan, tasks
 from client import settings as settings_store
 from client.api import ApiClient, ApiError, NetworkError, UntrustedServer
 from client.ar import Estimate, HeadingSmoother, PositionSmoother
+from client.clock import ServerClock
 from client.outbox import Event, Outbox
-from client.pack import RallyPack
+from client.pack import MB, MapProgress, RallyPack, download_map
 from client.reveals import RevealQueue
 from client.sensors import Fix
 from client.settings import Settings, normalise_server
 from client.sync import Sync
 from client.targets import Target, make_targets, wants_checkin
+from client.widgets.tiles import TileCache
 from markers import shortcodes
 
 log = logging.getLogger(__name__)
@@ -78,6 +80,10 @@ class Snapshot:
     reveals: tuple[dict[str, Any], ...] = ()
     """The finds whose reveal the player has not seen yet, the next one first (found_now
     entries; see client/reveals.py). ``GameSession.reveal_seen`` takes one off."""
+    clock_offset_s: float | None = None
+    """How many seconds the server's clock is ahead of the phone's (None: not known yet)."""
+    map_pack: MapProgress | None = None
+    """How far the rally's map tiles are on the phone (None: not asked for yet)."""
 
     @property
     def joined(self) -> bool:
@@ -140,7 +146,10 @@ class GameSession:
     """One player's game: settings, API client, outbox and rally pack in data_dir, one worker.
 
     Attributes a UI may read: ``settings``, ``data_dir``, ``outbox``, ``pack`` (None before a
-    rally is chosen). ``clock`` stamps events that carry no fix (default: the wall clock).
+    rally is chosen). ``clock`` is the phone's time of events that carry no fix (default: the
+    phone's wall clock, ``server_clock.device``); every stamp sent is in the server's time
+    (``server_clock``, learnt from the answers). ``tiles`` is the map's cache: with it, the
+    rally's map tiles are fetched into it after the rally.
     """
 
     def __init__(
@@ -151,11 +160,15 @@ class GameSession:
         sync_interval_s: float = 15.0,
         timeout_s: float = 10.0,
         clock: Callable[[], datetime] | None = None,
+        server_clock: ServerClock | None = None,
+        tiles: TileCache | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.settings = settings if settings is not None else settings_store.load(self.data_dir)
-        self.clock = clock or utc_now
+        self.server_clock = server_clock if server_clock is not None else ServerClock()
+        self.clock = clock or self.server_clock.device
+        self.tiles = tiles
         i18n.set_language(self.settings.language)
         self._error: str | None = None
         try:
@@ -169,6 +182,7 @@ class GameSession:
             self.settings.team_for(self.settings.server_url),
             timeout_s,
             self.settings.language,
+            self.server_clock,
         )
         self.outbox = Outbox(self.data_dir / "outbox.sqlite3")
         self._purged_at = -1e9
@@ -193,6 +207,9 @@ class GameSession:
         self._snapshot = Snapshot(language=self.settings.language, last_error=self._error)
         self._sync = Sync(self.api, self.outbox, self, sync_interval_s)
         self._qr = ThreadPoolExecutor(1, thread_name_prefix="artcaching-qr")
+        self._maps = ThreadPoolExecutor(1, thread_name_prefix="artcaching-map")
+        self._map: MapProgress | None = None
+        self._map_cancel = threading.Event()
         self._decoding = threading.Event()
         self._closed = threading.Event()
         self._targets: tuple[Any, Fix | None, tuple[Target, ...]] = (None, None, ())
@@ -223,8 +240,10 @@ class GameSession:
         if self._closed.is_set():
             return
         self._closed.set()
+        self._map_cancel.set()
         self._sync.close()
         self._qr.shutdown(wait=True, cancel_futures=True)
+        self._maps.shutdown(wait=True, cancel_futures=True)
         self.outbox.close()
 
     def __enter__(self) -> GameSession:
@@ -320,6 +339,7 @@ class GameSession:
             self._reveals = RevealQueue(pack.folder / REVEALS_FILE)
         self._publish()
         self._sync.wake()
+        self.fetch_map()
         return True
 
     def leave(self) -> None:
@@ -332,6 +352,7 @@ class GameSession:
             if self.pack is not None:
                 self.pack.clear()
             self.pack, self._rally, self._team, self._reveal = None, None, None, None
+            self._map = None
             self._reveals = RevealQueue()
             self._sent_fix, self._result, self._error = None, None, None
             self._lost = lost
@@ -371,6 +392,51 @@ class GameSession:
         reveals.seen(stop)
         self._publish()
 
+    def stamp(self, at: datetime) -> str:
+        """A time read from the phone's clock as the recorded_at sent: in the server's time. An
+        event keeps its stamp in the outbox, whatever the phone's clock does later."""
+        return iso_z(self.server_clock.to_server(at))
+
+    def fetch_map(self) -> Future[MapProgress]:
+        """Fetch the rally's map tiles into the map's cache, off the UI thread (progress in the
+        Snapshots' map_pack): the server's manifest (or the one kept in the pack when the server
+        is away), capped at the map_pack_mb setting; tiles already kept are not fetched again."""
+        pack, cache = self.pack, self.tiles
+        if pack is None or cache is None or self.settings.map_pack_mb <= 0:
+            skipped: Future[MapProgress] = Future()
+            skipped.set_result(MapProgress("none"))
+            return skipped
+
+        def progress(state: MapProgress) -> None:
+            with self._lock:
+                if self.pack is pack:
+                    self._map = state
+            self._publish()
+
+        def work() -> MapProgress:
+            try:
+                manifest = self.api.tile_manifest(pack.slug)
+                pack.save_map(manifest)
+            except (NetworkError, ApiError) as exc:
+                log.info("tile manifest not fetched: %s", exc)
+                manifest = pack.map() or {}
+            return download_map(
+                manifest,
+                cache,
+                self.api.base_url,
+                self.settings.map_pack_mb * MB,
+                progress=progress,
+                cancel=self._map_cancel,
+                timeout_s=self.api.timeout,
+            )
+
+        try:
+            return self._maps.submit(work)
+        except RuntimeError:
+            closed: Future[MapProgress] = Future()
+            closed.set_result(MapProgress("none"))
+            return closed
+
     def sync_now(self) -> Future[None]:
         """Flush the outbox and refresh the team now; Future resolves when done (None)."""
         return self._sync.sync_now()
@@ -396,7 +462,7 @@ class GameSession:
                 "lat": fix.lat,
                 "lon": fix.lon,
                 "accuracy_m": round(fix.accuracy_m, 1),
-                "recorded_at": iso_z(fix.at),
+                "recorded_at": self.stamp(fix.at),
                 "mock_location": fix.mock,
             }
             heading = self._headings.value
@@ -461,7 +527,7 @@ class GameSession:
             fix = self._fix
         if stored:
             now = self.clock()
-            payload: dict[str, Any] = {**what, "recorded_at": iso_z(now)}
+            payload: dict[str, Any] = {**what, "recorded_at": self.stamp(now)}
             if fix is not None and abs((now - fix.at).total_seconds()) <= 60:
                 payload.update(
                     lat=fix.lat,
@@ -525,7 +591,7 @@ class GameSession:
                 stored = True
         if stored:
             self.outbox.put(
-                "answer", {"stop": stop, "answer": value, "recorded_at": iso_z(self.clock())}
+                "answer", {"stop": stop, "answer": value, "recorded_at": self.stamp(self.clock())}
             )
             self._sync.wake()
         self._publish()
@@ -546,7 +612,7 @@ class GameSession:
                 or self._waits("hint", stop)
             ):
                 return False
-        self.outbox.put("hint", {"stop": stop, "recorded_at": iso_z(self.clock())})
+        self.outbox.put("hint", {"stop": stop, "recorded_at": self.stamp(self.clock())})
         self._sync.wake()
         self._publish()
         return True
@@ -672,6 +738,7 @@ class GameSession:
         with self._lock:
             self._online, self._error = True, None
         self._publish()
+        self.fetch_map()
         return team
 
     def _save_settings(self, **changes: Any) -> None:
@@ -693,7 +760,11 @@ class GameSession:
             return None
         started = datetime.fromisoformat(team["started_at"].replace("Z", "+00:00"))
         end = team.get("finished_at")
-        until = datetime.fromisoformat(end.replace("Z", "+00:00")) if end else self.clock()
+        until = (
+            datetime.fromisoformat(end.replace("Z", "+00:00"))
+            if end
+            else self.server_clock.to_server(self.clock())
+        )
         return max((until - started).total_seconds(), 0.0)
 
     def _current_targets(self) -> tuple[Target, ...]:
@@ -738,6 +809,8 @@ class GameSession:
                 waiting=waiting,
                 team_lost=self._lost,
                 reveals=self._reveals.items,
+                clock_offset_s=self.server_clock.offset_s(),
+                map_pack=self._map,
             )
             self._snapshot = snap
             listeners = list(self._listeners)

@@ -13,6 +13,8 @@ from client import build_config
 from markers.i18n import PLAYER_LANGUAGES
 
 FILE_NAME = "settings.json"
+MAP_PACK_MB = 40
+MAX_MAP_PACK_MB = 2000
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -39,11 +41,22 @@ class Settings:
     """The server (normalised) that issued team_token."""
     ca_file: str | None = None
     """A PEM file of extra CA certificates to trust (an event server with a private CA)."""
+    map_pack_mb: int = MAP_PACK_MB
+    """The most the rally's map tiles may take on the phone, in MB (0: no map in the pack)."""
 
     def __post_init__(self) -> None:
         if self.language not in PLAYER_LANGUAGES:
             raise SettingsError(
                 f"language must be one of {', '.join(PLAYER_LANGUAGES)}, got {self.language!r}"
+            )
+        if (
+            not isinstance(self.map_pack_mb, int)
+            or isinstance(self.map_pack_mb, bool)
+            or not 0 <= self.map_pack_mb <= MAX_MAP_PACK_MB
+        ):
+            raise SettingsError(
+                f"map_pack_mb must be a whole number of MB from 0 to {MAX_MAP_PACK_MB}, "
+                f"got {self.map_pack_mb!r}"
             )
         if self.server_url:
             try:

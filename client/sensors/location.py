@@ -29,7 +29,31 @@ class SensorUnavailable(RuntimeError):
 # --- the phone: plyer -------------------------------------------------------------------------
 
 
-def fix_from_location(location: Any) -> Fix:
+def _system_elapsed_ns() -> int:
+    """Android's SystemClock.elapsedRealtimeNanos() (through pyjnius)."""
+    from jnius import autoclass
+
+    return int(autoclass("android.os.SystemClock").elapsedRealtimeNanos())
+
+
+def fix_time(location: Any, elapsed_now_ns: Callable[[], int] | None = None) -> datetime:
+    """When the fix was taken, on the phone's own clock: now less the fix's age (from the
+    time since boot), as every stamp of the app is the phone's clock turned into the server's
+    (client/clock.py). A GPS fix's getTime() is the satellites' time, not the phone's: used
+    only when the age is not known."""
+    try:
+        fix_ns = int(location.getElapsedRealtimeNanos())
+        now_ns = int((elapsed_now_ns or _system_elapsed_ns)())
+    except Exception:
+        fix_ns = now_ns = -1
+    age_s = (now_ns - fix_ns) / 1e9
+    if fix_ns > 0 and 0 <= age_s < 3600:
+        return datetime.now(UTC) - timedelta(seconds=age_s)
+    millis = location.getTime()
+    return datetime.fromtimestamp(millis / 1000, UTC) if millis else datetime.now(UTC)
+
+
+def fix_from_location(location: Any, elapsed_now_ns: Callable[[], int] | None = None) -> Fix:
     """A Fix from an android.location.Location (through pyjnius)."""
     mock = False
     for name in ("isMock", "isFromMockProvider"):
@@ -40,8 +64,7 @@ def fix_from_location(location: Any) -> Fix:
                 break
             except Exception:
                 continue
-    millis = location.getTime()
-    at = datetime.fromtimestamp(millis / 1000, UTC) if millis else datetime.now(UTC)
+    at = fix_time(location, elapsed_now_ns)
     accuracy = float(location.getAccuracy()) if location.hasAccuracy() else 50.0
     return Fix(float(location.getLatitude()), float(location.getLongitude()), accuracy, at, mock)
 

@@ -83,12 +83,7 @@ class TileCache:
     def _fetch(self, key: TileKey, done: Callable[[Path], None] | None) -> None:
         z, x, y = key
         try:
-            data = self.download(z, x, y)
-            path = self.path(z, x, y)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{threading.get_ident()}.part")
-            tmp.write_bytes(data)
-            os.replace(tmp, path)
+            path = self.put(z, x, y, self.download(z, x, y))
             self.fetched += 1
         except (OSError, ValueError):
             with self._lock:
@@ -103,13 +98,27 @@ class TileCache:
 
     def download(self, z: int, x: int, y: int) -> bytes:
         """One tile from the tile server; ValueError when the answer is not a PNG."""
-        url = self.url.format(z=z, x=x, y=y, s="a")
-        request = urllib.request.Request(url, headers={"User-Agent": self.user_agent})
-        with open_url(request, self.timeout_s) as response:
-            data = response.read(MAX_TILE_BYTES + 1)
-        if len(data) > MAX_TILE_BYTES or not data.startswith(PNG_SIGNATURE):
-            raise ValueError(f"{url}: not a PNG tile")
-        return data
+        return fetch_tile(self.url, z, x, y, self.user_agent, self.timeout_s)
+
+    def put(self, z: int, x: int, y: int, data: bytes) -> Path:
+        """Keep a tile got elsewhere (the rally pack's map), written atomically; its path."""
+        path = self.path(z, x, y)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{threading.get_ident()}.part")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+        return path
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def fetch_tile(url: str, z: int, x: int, y: int, user_agent: str, timeout_s: float) -> bytes:
+    """One tile from the tile URL template; ValueError when the answer is not a PNG."""
+    where = url.format(z=z, x=x, y=y, s="a")
+    request = urllib.request.Request(where, headers={"User-Agent": user_agent})
+    with open_url(request, timeout_s) as response:
+        data = response.read(MAX_TILE_BYTES + 1)
+    if len(data) > MAX_TILE_BYTES or not data.startswith(PNG_SIGNATURE):
+        raise ValueError(f"{where}: not a PNG tile")
+    return data

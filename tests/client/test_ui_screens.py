@@ -416,6 +416,8 @@ def test_settings_during_play_switch_to_leichte_sprache(run):
     shown = texts(run, "settings-easy")
     assert t("ui.settings.title", "de-x-ls") in shown and "Leichte Sprache" in shown
     assert t("ui.nav.settings", "de-x-ls") in shown
+    assert t("ui.clock.same", "de-x-ls") in shown, "the phone's clock is the server's here"
+    assert t("ui.map_pack.none", "de-x-ls") in shown, "the demo server has no map package"
 
 
 def test_start_errors_show_beside_the_button_and_fields_above_the_keyboard(run):
