@@ -539,11 +539,11 @@ def test_draw_a_polygon_fence_drag_a_corner_and_go_back_to_the_circle(
     expect(page.locator("#m-title-en")).to_have_value("Rathaus")
     expect(page.locator("#m-fence-info")).to_have_text("A circle of 20 m radius.")
     expect(page.locator("#m-fence-circle")).to_be_disabled()
-    box = page.locator(f'.leaflet-marker-icon[data-marker-id="{rathaus}"]').bounding_box()
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"]
-
     page.click("#m-fence-draw")
     expect(page.locator("#map-mode")).to_contain_text("corners of the geofence")
+    # measured after the click, which may scroll the page to bring the button into view
+    box = page.locator(f'.leaflet-marker-icon[data-marker-id="{rathaus}"]').bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"]
     for dx, dy in [(-60, -45), (50, -55), (70, 35), (-5, 60), (-65, 25)]:
         page.mouse.click(x + dx, y + dy)
     expect(page.locator(".fence-vertex")).to_have_count(5)

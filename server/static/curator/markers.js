@@ -112,7 +112,11 @@
     const dot = L.circleMarker([v.lat, v.lon], { radius: 7, weight: 2, bubblingMouseEvents: false,
       fillOpacity: 0.9, className: "venue venue-" + v.id });
     dot.bindTooltip(S.el("span", { text: v.name }));
-    dot.on("click", function () { openVenue(v.id); });
+    // While placing or drawing, a click on a venue's dot is a click on the map at that spot.
+    dot.on("click", function (e) {
+      if (proposal || mode.get()) { map.fire("click", { latlng: e.latlng }); return; }
+      openVenue(v.id);
+    });
     dot.addTo(venueLayer);
     entry.dot = dot;
     return entry;
