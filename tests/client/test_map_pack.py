@@ -267,3 +267,29 @@ def test_no_map_without_a_package_or_with_the_setting_at_zero(tmp_path):
     finally:
         box.close()
         cache.close()
+
+
+def test_the_real_box_serves_the_pack_the_phone_keeps(tmp_path):
+    """The server's manifest and /tiles/ (not a stand-in): a package installed on the box goes
+    whole into the phone's map cache and is shown from there with the box gone."""
+    from server import models, tiles
+    from server.extensions import db
+    from tests.client.conftest import serving_demo
+    from tests.server.tile_helpers import make_package
+
+    (tmp_path / "box").mkdir()
+    package = tmp_path / "box" / "tiles.mbtiles"
+    with serving_demo(tmp_path / "box", TILES_FILE=str(package)) as demo:
+        demo.app.config["PUBLIC_BASE_URL"] = demo.url
+        with demo.app.app_context():
+            area = tiles.play_box(db.session.get(models.Rally, demo.rally_id))
+        held = make_package(package, area, range(13, 15))
+        cache = TileCache(tmp_path / "phone" / "tiles", "http://127.0.0.1:9/{z}/{x}/{y}.png")
+        with GameSession(tmp_path / "phone", Settings(server_url=demo.url), tiles=cache) as s:
+            s.pack = RallyPack(s.data_dir, demo.slug)
+            result = s.fetch_map().result(60)
+    assert result.state == "done" and result.kept == len(held)
+    assert {tuple(k) for k in s.pack.map()["tiles"]} == set(held)
+    for z, x, y in held:
+        assert cache.get(z, x, y) == cache.path(z, x, y)
+    cache.close()
