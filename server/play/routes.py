@@ -439,6 +439,7 @@ def _map_data(team: models.Team, view: rules.TeamView, areas: list[Area]) -> dic
             "denied": t("play.geo_denied"),
             "unavailable": t("play.geo_unavailable"),
             "timeout": t("play.geo_timeout"),
+            "insecure": t("play.geo_insecure"),
         },
     }
 

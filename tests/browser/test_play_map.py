@@ -227,6 +227,21 @@ def test_a_position_the_browser_cannot_give_says_why(
     assert not page.script_errors
 
 
+def test_on_a_plain_http_address_the_page_says_scan_instead(app, world, phone, live_server):
+    """The box's LAN address is http: browsers give no position to such a page (no secure
+    context), so the button would only fail; the page says to scan or type the code instead."""
+    page = phone(geolocation=world["stops"][0])
+    page.add_init_script("Object.defineProperty(window, 'isSecureContext', { value: false });")
+    as_team(page, live_server, world, new_team(app, world, "Ohne https"))
+    page.goto(f"{live_server}/play/{world['slug']}/team?lang=de")
+    expect(page.locator("#checkin-status")).to_contain_text("ohne https")
+    expect(page.locator("#here")).to_be_hidden()
+    expect(page.locator("#play-map")).to_be_visible()
+    expect(page.locator(".clue .small").first).to_contain_text(re.compile(r"49,\d{5}, 7,\d{5}"))
+    fits(page)
+    assert not page.script_errors
+
+
 def test_finish_and_leaderboard_on_a_phone(app, world, phone, live_server, artifacts):
     slug = world["slug"]
     new_team(app, world, "Die Schnellen", found=10, minutes=15)

@@ -72,6 +72,9 @@
     navigator.geolocation.getCurrentPosition(located, failed, { enableHighAccuracy: true, timeout: 20000, maximumAge: 0 });
   });
 
-  form.hidden = false;
   drawMap();
+  // Browsers give a position only to https pages (and localhost): on the box's plain http
+  // address the button could only fail, so the page says so instead.
+  if (!window.isSecureContext) { button.hidden = true; say(texts.insecure, false); }
+  form.hidden = false;
 })();
