@@ -142,7 +142,7 @@ def seed_demo() -> None:
             f"curator login '{DEMO_CURATOR}' exists already "
             "(reset with 'artcaching users set-password curator')"
         )
-    click.echo(f"open {current_app.config['PUBLIC_BASE_URL']}/ (staff: /login)")
+    click.echo("staff log in at /login of the address the server prints when it starts")
 
 
 @main.command("import-rally")
