@@ -56,7 +56,7 @@ def local_only(page: Page, base: str) -> list[str]:
 
 def box_tiles_only(page: Page, base: str, away: list[str]) -> list[str]:
     """Wait for the map's tiles: every loaded one comes from /tiles/ of the box."""
-    expect(page.locator(LOADED).nth(3)).to_be_attached()
+    expect(page.locator(LOADED).nth(3)).to_be_attached(timeout=20_000)
     page.wait_for_load_state("networkidle")
     sources = page.eval_on_selector_all(LOADED, "(imgs) => imgs.map((i) => i.src)")
     assert sources and all(
