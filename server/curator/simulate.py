@@ -42,6 +42,18 @@ def _time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
+def _pretend_team(row: models.Rally, lang: str, started: datetime) -> SimpleNamespace:
+    """The team the simulation plays as: named in the curator's language, never stored."""
+    return SimpleNamespace(
+        id=0,
+        name=t("curator.sim.team_name", lang),
+        language=lang,
+        join_code="",
+        started_at=started,
+        rally=row,
+    )
+
+
 def encode(rally_id: int, user_id: int, started: datetime, state: rules.TeamState) -> str:
     """The state as an opaque, signed string."""
     last = state.last_fix
@@ -122,14 +134,7 @@ def step(row: models.Rally, user_id: int, body: dict[str, Any], lang: str) -> di
     config = game.rules_config()
     outcome = rules.apply(rally, state, event, config)
     answered, outcome = answer_tasks(rally, outcome, config)
-    team = SimpleNamespace(
-        id=0,
-        name=t("curator.sim.team_name", lang),
-        language=lang,
-        join_code="",
-        started_at=started,
-        rally=row,
-    )
+    team = _pretend_team(row, lang, started)
     return {
         "state": encode(row.id, user_id, started, outcome.state),
         "event": serialize.event_result(team, rally, outcome, lang),  # type: ignore[arg-type]
@@ -196,14 +201,7 @@ def walk(row: models.Rally, body: dict[str, Any], lang: str) -> dict[str, Any]:
         raise UserError("simulation_no_route", status=409)
     started = parse_at(body.get("at"))
     config = game.rules_config()
-    team = SimpleNamespace(
-        id=0,
-        name=t("curator.sim.team_name", lang),
-        language=lang,
-        join_code="",
-        started_at=started,
-        rally=row,
-    )
+    team = _pretend_team(row, lang, started)
     state = rules.TeamState()
     steps: list[dict[str, Any]] = []
     task_points = 0
