@@ -678,6 +678,8 @@ def test_place_a_venue_with_confirmation_undo_place_again_and_move_it(
     expect(dot).to_have_count(1)
     expect(page.locator("#unplaced li", has_text=name)).to_have_count(0)
     expect(page.locator("#venue-placer")).to_have_text("Placed by anna")
+    position = re.compile(r"latitude 49\.\d+, longitude 7\.\d+")
+    expect(page.locator("#venue-position")).to_contain_text(position)
 
     page.click("#status button:has-text('Undo')")
     expect(page.locator("#status")).to_contain_text(f"'{name}' has no position again.")

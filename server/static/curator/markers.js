@@ -513,7 +513,7 @@
     $("venue-title").textContent = v.name;
     $("venue-address").textContent = v.address;
     $("venue-position").textContent = v.placed
-      ? t("venue_position", { lat: Number(v.lat).toFixed(6), lon: Number(v.lon).toFixed(6) }) : t("venue_no_position");
+      ? t("venue_position", { lat: S.number(v.lat, 6), lon: S.number(v.lon, 6) }) : t("venue_no_position");
     $("venue-placer").textContent = v.placed_by ? t("venue_placed_by", { name: v.placed_by.username }) : "";
     $("venue-readonly").textContent = t("venue_readonly");
     $("venue-readonly").hidden = v.editable;
