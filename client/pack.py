@@ -21,7 +21,7 @@ from urllib.parse import urljoin, urlsplit
 
 from client import USER_AGENT
 from client.http import open_url
-from client.widgets.tiles import TileCache, TileKey, fetch_tile
+from client.widgets.tiles import OSM_TILE_URL, TileCache, TileKey, fetch_tile
 
 MAX_ZOOM = 22
 MAX_MANIFEST_TILES = 200_000
@@ -251,6 +251,8 @@ def download_map(
     url = manifest_url(manifest, base_url)
     if not tiles or url is None:
         return _report(progress, MapProgress("none", capped=capped))
+    if cache.url == OSM_TILE_URL:
+        cache.url = url  # the box's own tiles stand in for the default source, which needs internet
     kept = kept_bytes = 0
     state = MapProgress("loading", len(tiles), 0, planned, 0, capped)
     for number, (z, x, y) in enumerate(tiles):

@@ -26,7 +26,7 @@ from client.pack import (
 )
 from client.session import GameSession
 from client.settings import Settings, SettingsError
-from client.widgets.tiles import TileCache
+from client.widgets.tiles import OSM_TILE_URL, TileCache
 from tests.client.conftest import png
 from tests.live import StubServer
 
@@ -292,4 +292,15 @@ def test_the_real_box_serves_the_pack_the_phone_keeps(tmp_path):
     assert {tuple(k) for k in s.pack.map()["tiles"]} == set(held)
     for z, x, y in held:
         assert cache.get(z, x, y) == cache.path(z, x, y)
+    assert cache.url == "http://127.0.0.1:9/{z}/{x}/{y}.png", "a chosen tile source stays"
+    cache.close()
+
+
+def test_the_default_tile_source_gives_way_to_the_box(box, tmp_path):
+    """With the app's default source (OpenStreetMap, which needs internet) the map asks the box
+    for the tiles outside the pack too."""
+    cache = TileCache(tmp_path / "tiles", OSM_TILE_URL)
+    manifest = box.manifest()
+    download_map(manifest, cache, box.url, 10 * MB)
+    assert cache.url == manifest_url(manifest, box.url) != OSM_TILE_URL
     cache.close()
