@@ -197,8 +197,10 @@ def fence_drawn(page: Page, world: World, url: str) -> None:
     assert box is not None
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"]
     page.click("#m-fence-draw")
+    expect(page.locator("#m-fence-close")).to_be_enabled()
     for dx, dy in [(-60, -45), (50, -55), (70, 35), (-5, 60)]:
         page.mouse.click(x + dx, y + dy)
+    expect(page.locator(".fence-vertex")).to_have_count(4)
     page.locator(".fence-vertex.first").click()
     expect(page.locator("path.fence-draft")).to_have_count(1)
 

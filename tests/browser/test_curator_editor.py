@@ -67,6 +67,7 @@ def log_in(page: Page, base: str, username: str = "anna") -> None:
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     expect(page).to_have_url(re.compile(r"/curator/$"))
+    page.wait_for_load_state("load")
 
 
 EMPTY_POINT = """() => {

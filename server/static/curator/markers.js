@@ -658,7 +658,7 @@
       const wanted = /^#marker-(\d+)$/.exec(window.location.hash);
       if (wanted && markers.has(Number(wanted[1]))) {
         const id = Number(wanted[1]);
-        map.setView(markers.get(id).pin.getLatLng(), Math.max(map.getZoom(), 17));
+        map.setView(markers.get(id).pin.getLatLng(), Math.max(map.getZoom(), 17), { animate: false });
         select(id);
       }
       root.dataset.ready = "true";
