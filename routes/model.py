@@ -51,6 +51,8 @@ class Marker:
     venue: str | None = None
     step_free: bool | None = None
     """Whether its venue can be reached without steps (None: not known)."""
+    image: str | None = None
+    """The file name of its picture (shown on the reveal), if it has one."""
 
     @property
     def geofence(self) -> Geofence:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from flask import Flask, has_request_context, request
+from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -15,6 +15,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from server.extensions import db
 
 _IMMEDIATE = "artcaching_begin_immediate"
+_WRITING = "artcaching_writing"
+_CHANGES = "artcaching_changes"
+_READS_FIRST = "artcaching_reads_first"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_ATTEMPTS = 8
 T = TypeVar("T")
@@ -43,21 +46,73 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(connection) -> None:
         immediate = connection.get_execution_options().get(_IMMEDIATE, False)
-        connection.exec_driver_sql(
-            "BEGIN IMMEDIATE" if immediate or _writing_request() else "BEGIN"
-        )
+        writing = immediate or _writing_request()
+        connection.info[_WRITING] = writing
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+        connection.info[_CHANGES] = _changes(connection)
 
 
 def _writing_request() -> bool:
     """A POST, PUT, PATCH or DELETE request may write after it has read, so its transactions
-    begin as writers: a reader cannot become a writer once another request has written."""
-    return has_request_context() and request.method not in SAFE_METHODS
+    begin as writers: a reader cannot become a writer once another request has written. A view
+    marked ``reads_first`` says when it starts writing (start_writing)."""
+    if not has_request_context() or request.method in SAFE_METHODS:
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    return not getattr(view, _READS_FIRST, False)
+
+
+V = TypeVar("V", bound=Callable[..., object])
+
+
+def reads_first(view: V) -> V:
+    """Mark a view whose reads run without the write lock: it calls start_writing() before its
+    first write (SQLite; PostgreSQL locks rows as they are written)."""
+    setattr(view, _READS_FIRST, True)
+    return view
 
 
 def begin_write() -> None:
     """Start the session's transaction as a writer: BEGIN IMMEDIATE on SQLite, so that two
     requests never both read and then both wait to write. Call before the first query."""
     db.session.connection(execution_options={_IMMEDIATE: True})
+
+
+def start_writing() -> None:
+    """From here on the session writes. On SQLite the transaction that only read so far ends
+    and a writing one begins (BEGIN IMMEDIATE): the write lock is held for the writes alone,
+    and what was read may have changed since (check it in the write, as game.py does)."""
+    connection = db.session.connection()
+    if connection.dialect.name != "sqlite" or connection.info.get(_WRITING):
+        return
+    if _changes(connection) == connection.info.get(_CHANGES):
+        connection.exec_driver_sql("COMMIT")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    connection.info[_WRITING] = True
+
+
+def _changes(connection: Any) -> int:
+    """How many rows the SQLite connection has written since it opened."""
+    return connection.connection.driver_connection.total_changes
+
+
+def insert_new(model: type, values: dict[str, Any], unique: list[str]) -> bool:
+    """Insert the row unless one with the same ``unique`` columns exists (it may be another
+    request's, committed or not: the insert waits for it); True when this one was inserted."""
+    name = db.session.get_bind().dialect.name
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    else:
+        raise NotImplementedError(f"insert_new on {name}")
+    statement = (
+        insert(model)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=unique)
+        .returning(model.id)  # type: ignore[attr-defined]
+    )
+    return db.session.execute(statement).first() is not None
 
 
 def lock_row(model: type[T], row_id: int) -> T | None:
@@ -69,16 +124,20 @@ def lock_row(model: type[T], row_id: int) -> T | None:
     return db.session.get(model, row_id, with_for_update=True, populate_existing=True)
 
 
+class LostRace(Exception):
+    """What the work read changed before it wrote: retry_transient runs it again."""
+
+
 def retry_transient(work: Callable[[], T], what: str) -> T:
-    """work() until it returns: after a unique constraint broken by a concurrent writer or a
-    transient lock (busy, deadlock, serialization), roll back, wait a little longer each time and
-    run it again (up to MAX_ATTEMPTS times); other errors propagate, and TimeoutError names
-    ``what`` when every try failed.
+    """work() until it returns: after a unique constraint broken by a concurrent writer, a lost
+    race (LostRace) or a transient lock (busy, deadlock, serialization), roll back, wait a
+    little longer each time and run it again (up to MAX_ATTEMPTS times); other errors
+    propagate, and TimeoutError names ``what`` when every try failed.
     """
     for attempt in range(MAX_ATTEMPTS):
         try:
             return work()
-        except (IntegrityError, OperationalError) as exc:
+        except (IntegrityError, OperationalError, LostRace) as exc:
             db.session.rollback()
             if isinstance(exc, OperationalError) and not is_transient(exc):
                 raise

@@ -5,20 +5,29 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from markers import shortcodes, tokens
 from markers.geo import LatLon
 from routes import model as domain
 from routes import rallyfile, rules
 from server import models
-from server.database import begin_write, retry_transient
+from server.database import (
+    LostRace,
+    begin_write,
+    insert_new,
+    retry_transient,
+    start_writing,
+)
 from server.extensions import db
 
 
@@ -46,6 +55,7 @@ def domain_marker(m: models.Marker) -> domain.Marker:
         polygon=tuple(LatLon(p[0], p[1]) for p in m.polygon) if m.polygon else None,
         venue=m.venue.name if m.venue else None,
         step_free=m.venue.step_free if m.venue else None,
+        image=m.image,
     )
 
 
@@ -78,6 +88,34 @@ def domain_rally(r: models.Rally) -> domain.Rally:
         intro=r.text("intro"),
         finish_text=r.text("finish_text"),
     )
+
+
+RALLY_MODELS = 64
+"""How many rally versions' domain models a process keeps."""
+
+
+def rally_model(row: models.Rally) -> domain.Rally:
+    """The rally's domain model, built once per rally version and kept in this process (it is
+    immutable; every change to the rally makes a new version, server/models.py)."""
+    cache: OrderedDict[tuple[int, int], domain.Rally] = current_app.extensions.setdefault(
+        "artcaching.rally_models", OrderedDict()
+    )
+    key = (row.id, row.version)
+    with _RALLY_MODELS_LOCK:
+        model = cache.get(key)
+        if model is not None:
+            cache.move_to_end(key)
+            return model
+    full = db.session.scalars(select(models.Rally).where(models.Rally.id == row.id)).one()
+    model = domain_rally(full)
+    with _RALLY_MODELS_LOCK:
+        cache[key] = model
+        while len(cache) > RALLY_MODELS:
+            cache.popitem(last=False)
+    return model
+
+
+_RALLY_MODELS_LOCK = threading.Lock()
 
 
 def _point(lat: float | None, lon: float | None) -> LatLon | None:
@@ -149,8 +187,32 @@ class Applied:
     outcome: rules.Outcome | None = None
 
 
-def record_outcome(team: models.Team, rally: domain.Rally, outcome: rules.Outcome) -> None:
-    """Write an outcome's finds, flags, last fix and score to the team's rows."""
+def record_outcome(team: models.Team, outcome: rules.Outcome) -> None:
+    """Write an outcome's finds, flags, last fix and score to the team's rows, if the team is
+    still at the revision its state was read at (else LostRace: read again and retry)."""
+    values: dict[str, Any] = {
+        "score": outcome.view.score,
+        "found_count": len(outcome.view.found),
+        "last_seen_at": datetime.now(UTC),
+    }
+    finished = outcome.view.finished_at
+    values["finished_at"] = None if finished is None else max(finished, team.started_at)
+    fix = outcome.state.last_fix
+    if fix is not None:
+        values["last_lat"], values["last_lon"] = fix.position
+        values["last_accuracy_m"] = fix.accuracy_m
+        values["last_fix_at"] = fix.at
+    revision = team.revision
+    written = db.session.execute(
+        update(models.Team)
+        .where(models.Team.id == team.id, models.Team.revision == revision)
+        .values(**values, revision=revision + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if written.rowcount != 1:  # type: ignore[attr-defined]
+        raise LostRace(f"team {team.id} changed")
+    for key, value in {**values, "revision": revision + 1}.items():
+        set_committed_value(team, key, value)
     for found in outcome.found:
         db.session.add(
             models.Discovery(
@@ -175,7 +237,7 @@ def record_outcome(team: models.Team, rally: domain.Rally, outcome: rules.Outcom
         row = rows.get(marker_id)
         if row is None:
             row = models.StopProgress(team_id=team.id, marker_id=marker_id)
-            team.progress.append(row)
+            db.session.add(row)
         elif (row.wrong, row.solved, row.points, row.hints) == (
             progress.wrong,
             progress.solved,
@@ -186,55 +248,43 @@ def record_outcome(team: models.Team, rally: domain.Rally, outcome: rules.Outcom
         row.wrong, row.solved = progress.wrong, progress.solved
         row.points, row.hints = progress.points, progress.hints
         row.updated_at = datetime.now(UTC)
-    fix = outcome.state.last_fix
-    if fix is not None:
-        team.last_lat, team.last_lon = fix.position
-        team.last_accuracy_m = fix.accuracy_m
-        team.last_fix_at = fix.at
-    team.score = outcome.view.score
-    team.found_count = len(outcome.view.found)
-    finished = outcome.view.finished_at
-    team.finished_at = None if finished is None else max(finished, team.started_at)
-    team.last_seen_at = datetime.now(UTC)
 
 
 def apply_event(
-    team_id: int,
+    team: models.Team,
     client_event_id: str | None,
     kind: str,
     make_event: Callable[[models.Team, domain.Rally], rules.Event],
     answer: Callable[[models.Team, domain.Rally, rules.Outcome], dict[str, Any]],
-    device_token_hash: str | None = None,
+    device: models.TeamToken | None = None,
 ) -> Applied:
     """Apply one event to a team, at most once per client event id, safe under concurrency.
 
-    The team row is locked (FOR UPDATE; BEGIN IMMEDIATE on SQLite) so that events of one team
-    apply one after another; a unique constraint breaking anyway means another instance won,
-    and the event is tried again on fresh state. ``device_token_hash`` names the device whose
-    own clock stamped the event: its times only move forward (routes.rules.apply).
+    The team's state is read without a lock; the outcome is written only over the revision it
+    was read at (an UPDATE that also locks the row until the commit), else it is read again
+    under the row lock (FOR UPDATE; BEGIN IMMEDIATE on SQLite) and applied again. The client
+    event id is inserted with the outcome unless it is there already: then the first answer
+    is returned and nothing changes. ``device`` is the device whose own clock stamped the
+    event: its times only move forward (routes.rules.apply).
     """
+    team_id = team.id
+    device_id = None if device is None else device.id
+    first = True
 
     def attempt() -> Applied:
-        db.session.rollback()
-        begin_write()
-        team = db.session.get(models.Team, team_id, with_for_update=True, populate_existing=True)
-        if team is None:
-            raise LookupError(team_id)
-        if client_event_id is not None:
-            prior = db.session.scalar(
-                select(models.ClientEvent).filter_by(
-                    team_id=team_id, client_event_id=client_event_id
-                )
+        nonlocal first, team, device
+        if not first:
+            db.session.rollback()
+            begin_write()
+            found = db.session.get(
+                models.Team, team_id, with_for_update=True, populate_existing=True
             )
-            if prior is not None:
-                db.session.rollback()
-                return Applied(prior.status, prior.response)
-        rally = domain_rally(team.rally)
-        device = None
-        if device_token_hash is not None:
-            device = db.session.scalar(
-                select(models.TeamToken).filter_by(team_id=team_id, token_hash=device_token_hash)
-            )
+            if found is None:
+                raise LookupError(team_id)
+            team = found
+            device = None if device_id is None else db.session.get(models.TeamToken, device_id)
+        first = False
+        rally = rally_model(team.rally)
         outcome = rules.apply(
             rally,
             team_state(team),
@@ -242,22 +292,40 @@ def apply_event(
             rules_config(),
             device_latest=None if device is None else device.last_recorded_at,
         )
-        record_outcome(team, rally, outcome)
-        if device is not None:
-            device.last_recorded_at = outcome.at
+        start_writing()
+        record_outcome(team, outcome)
+        if device is not None and device.last_recorded_at != outcome.at:
+            db.session.execute(
+                update(models.TeamToken)
+                .where(models.TeamToken.id == device.id)
+                .values(last_recorded_at=outcome.at)
+                .execution_options(synchronize_session=False)
+            )
         db.session.flush()
         body = answer(team, rally, outcome)
         if client_event_id is not None:
-            db.session.add(
-                models.ClientEvent(
-                    team_id=team_id,
-                    client_event_id=client_event_id,
-                    kind=kind,
-                    status=200,
-                    response=body,
-                )
-            )
+            values = {
+                "team_id": team_id,
+                "client_event_id": client_event_id,
+                "kind": kind,
+                "received_at": datetime.now(UTC),
+                "status": 200,
+                "response": body,
+            }
+            if not insert_new(models.ClientEvent, values, ["team_id", "client_event_id"]):
+                db.session.rollback()
+                prior = stored_event(team_id, client_event_id)
+                if prior is None:
+                    raise LostRace(f"event {client_event_id} of team {team_id} undone")
+                return Applied(prior.status, prior.response)
         db.session.commit()
         return Applied(200, body, outcome)
 
     return retry_transient(attempt, f"team {team_id}: event could not be applied")
+
+
+def stored_event(team_id: int, client_event_id: str) -> models.ClientEvent | None:
+    """The recorded first answer to a client event id of the team, if any."""
+    return db.session.scalar(
+        select(models.ClientEvent).filter_by(team_id=team_id, client_event_id=client_event_id)
+    )

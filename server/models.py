@@ -20,8 +20,12 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
+    or_,
+    select,
+    update,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from markers import shortcodes
 from markers.i18n import LANGUAGES, TEXT_LANGUAGES
@@ -197,6 +201,9 @@ class Rally(Texts, db.Model):
     """The event colour of the printed matter, ``#rrggbb``; None prints in black."""
     poster_logo: Mapped[str | None] = mapped_column(String(80))
     """A media file name (server/media.py) printed on the posters; None prints none."""
+    version: Mapped[int] = mapped_column(default=0, server_default="0")
+    """Goes up with every change to the rally, its stops, their markers or venues
+    (server/rallycache.py keeps one domain model per version)."""
 
     stops: Mapped[list[RallyStop]] = relationship(
         back_populates="rally",
@@ -248,6 +255,9 @@ class Team(db.Model):
     last_accuracy_m: Mapped[float | None]
     last_fix_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revision: Mapped[int] = mapped_column(default=0, server_default="0")
+    """Goes up with every event applied; an event writes only if it is still the one it read
+    (server/game.py)."""
 
     rally: Mapped[Rally] = relationship()
     discoveries: Mapped[list[Discovery]] = relationship(
@@ -353,3 +363,39 @@ class AuditEntry(db.Model):
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
 
     user: Mapped[User | None] = relationship()
+
+
+@event.listens_for(Session, "before_flush")
+def _bump_rally_versions(session: Session, _context: Any, _instances: Any) -> None:
+    """A rally's version goes up when it, one of its stops, or a marker or venue it uses
+    changes, so that no instance plays a cached model of it any longer."""
+    rally_ids: set[int] = set()
+    marker_ids: set[int] = set()
+    venue_ids: set[int] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Rally):
+            if obj in session.dirty and session.is_modified(obj):
+                obj.version = Rally.version + 1  # type: ignore[assignment]
+        elif isinstance(obj, RallyStop):
+            if obj.rally_id is not None:
+                rally_ids.add(obj.rally_id)
+            elif obj.rally is not None and obj.rally.id is not None:
+                rally_ids.add(obj.rally.id)
+        elif isinstance(obj, Marker) and obj.id is not None and obj not in session.new:
+            marker_ids.add(obj.id)
+        elif isinstance(obj, Venue) and obj.id is not None and obj not in session.new:
+            venue_ids.add(obj.id)
+    using = select(RallyStop.rally_id).join(Marker, Marker.id == RallyStop.marker_id)
+    if marker_ids or venue_ids:
+        rally_ids.update(
+            session.scalars(
+                using.where(or_(Marker.id.in_(marker_ids), Marker.venue_id.in_(venue_ids)))
+            )
+        )
+    if rally_ids:
+        session.execute(
+            update(Rally)
+            .where(Rally.id.in_(rally_ids))
+            .values(version=Rally.version + 1)
+            .execution_options(synchronize_session=False)
+        )

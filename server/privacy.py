@@ -71,7 +71,13 @@ def forget_old_fixes() -> Forgotten:
         count = db.session.execute(
             update(models.Team)
             .where(models.Team.last_fix_at < before)
-            .values(last_lat=None, last_lon=None, last_accuracy_m=None, last_fix_at=None)
+            .values(
+                last_lat=None,
+                last_lon=None,
+                last_accuracy_m=None,
+                last_fix_at=None,
+                revision=models.Team.revision + 1,
+            )
         ).rowcount
         db.session.commit()
         return count

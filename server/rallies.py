@@ -21,9 +21,17 @@ def by_slug(slug: str, *, staff: bool = False, playable: bool = False) -> models
         raise UserError("rally_unknown", status=404, slug=slug[:80])
     if row is None or (not staff and row.status is models.RallyStatus.DRAFT):
         raise UserError("rally_not_found", status=404, slug=slug[:80])
-    if playable and row.status is not models.RallyStatus.PUBLISHED:
-        raise UserError("rally_closed", status=409)
+    if playable:
+        check_playable(row)
     return row
+
+
+def check_playable(row: models.Rally) -> None:
+    """A 404 UserError for a draft, a 409 for a closed rally: players play running ones."""
+    if row.status is models.RallyStatus.DRAFT:
+        raise UserError("rally_not_found", status=404, slug=row.slug[:80])
+    if row.status is not models.RallyStatus.PUBLISHED:
+        raise UserError("rally_closed", status=409)
 
 
 def known_slugs() -> list[str]:

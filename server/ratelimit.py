@@ -29,6 +29,11 @@ def bearer_token() -> str | None:
 
 def bearer_team() -> models.Team | None:
     """The live team whose token came with this request; looked up once per request."""
+    return None if (held := bearer_holder()) is None else held[0]
+
+
+def bearer_holder() -> tuple[models.Team, models.TeamToken] | None:
+    """The live team and the device whose token came with this request; looked up once."""
     found = g.get("bearer_team", _NO_TEAM)
     if found is _NO_TEAM:
         token = bearer_token()

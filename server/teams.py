@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from routes import model as domain
 from routes import rules
@@ -33,7 +34,7 @@ def clean_name(name: str) -> str:
 
 def view(team: models.Team) -> tuple[domain.Rally, rules.TeamView]:
     """The team's rally and what the rules show the team now: found, open, score, progress."""
-    rally = game.domain_rally(team.rally)
+    rally = game.rally_model(team.rally)
     return rally, rules.view(rally, game.team_state(team), game.rules_config())
 
 
@@ -44,11 +45,25 @@ def new_token(team: models.Team) -> str:
     return token
 
 
-def by_token(token: str) -> models.Team | None:
-    """The team a device token belongs to (None after the event's personal data was purged)."""
-    row = db.session.scalar(select(models.TeamToken).filter_by(token_hash=models.hash_token(token)))
-    team = None if row is None else db.session.get(models.Team, row.team_id)
-    return None if team is None or team.name is None else team
+def by_token(token: str) -> tuple[models.Team, models.TeamToken] | None:
+    """The team a device token belongs to and that device (None after the event's personal
+    data was purged), in one query; the team's rally comes with its id, slug, status and
+    version only (its domain model is game.rally_model's)."""
+    row = db.session.execute(
+        select(models.Team, models.TeamToken)
+        .join(models.TeamToken, models.TeamToken.team_id == models.Team.id)
+        .where(models.TeamToken.token_hash == models.hash_token(token))
+        .options(
+            joinedload(models.Team.rally)
+            .load_only(
+                models.Rally.id, models.Rally.slug, models.Rally.status, models.Rally.version
+            )
+            .lazyload(models.Rally.stops)
+        )
+    ).first()
+    if row is None or row[0].name is None:
+        return None
+    return row[0], row[1]
 
 
 def by_join_code(rally: models.Rally, code: str) -> models.Team | None:

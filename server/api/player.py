@@ -17,10 +17,11 @@ from server.api import bp, serialize
 from server.api.errors import error_json
 from server.api.openapi import BATCH_KINDS
 from server.api.validation import json_body, parse_time, validated
+from server.database import reads_first
 from server.extensions import db
 from server.i18n import both, language, set_preferred
 from server.ratelimit import (
-    bearer_team,
+    bearer_holder,
     bearer_token,
     join_code_limits,
     limiter,
@@ -42,12 +43,12 @@ def current_team() -> models.Team:
     token = bearer_token()
     if token is None:
         raise UserError("token_missing", status=401)
-    team = bearer_team()
-    if team is None:
+    held = bearer_holder()
+    if held is None:
         raise UserError("token_unknown", status=401)
+    team, g.device = held
     set_preferred(team.language)
     g.team = team
-    g.device = models.hash_token(token)
     return team
 
 
@@ -145,25 +146,38 @@ def _apply(
     team: models.Team,
     client_event_id: str,
     kind: str,
-    event: rules.Event,
+    event: Callable[[], rules.Event],
     stamped: bool,
     shape: Callable[..., dict[str, Any]] = serialize.event_result,
 ) -> Answered:
-    """Apply the event; ``stamped`` when the phone's clock gave its time (then the device's
-    times must move forward). ``shape`` makes the answer's JSON."""
+    """Apply the event ``event()`` makes of the request (it checks it: UserError when it may
+    not count) once per client event id; ``stamped`` when the phone's clock gave its time (then
+    the device's times must move forward). ``shape`` makes the answer's JSON. A repeated event
+    id gets its first answer, even when the event could not count now (the rally closed)."""
     lang = language()
     try:
+        checked = event()
+    except UserError:
+        if (answer := _repeat(team, client_event_id)) is not None:
+            return answer
+        raise
+    try:
         applied = game.apply_event(
-            team.id,
+            team,
             client_event_id,
             kind,
-            lambda t, r: event,
+            lambda t, r: checked,
             lambda t, r, o: shape(t, r, o, lang),
-            device_token_hash=g.device if stamped else None,
+            device=g.device if stamped else None,
         )
     except TimeoutError:
         raise UserError("busy", status=503) from None
     return _answer(team, applied.body), applied.status
+
+
+def _playing(team: models.Team) -> None:
+    """The team's rally is running (else 404 or 409)."""
+    rallies.check_playable(team.rally)
 
 
 def _answer(team: models.Team, stored: dict[str, Any]) -> dict[str, Any]:
@@ -203,9 +217,7 @@ def _event_time(body: dict[str, Any], team: models.Team) -> datetime:
 
 def _repeat(team: models.Team, client_event_id: str) -> Answered | None:
     """The stored first answer to a repeated event id, even after the rally closed."""
-    prior = db.session.scalar(
-        select(models.ClientEvent).filter_by(team_id=team.id, client_event_id=client_event_id)
-    )
+    prior = game.stored_event(team.id, client_event_id)
     return None if prior is None else (_answer(team, prior.response), prior.status)
 
 
@@ -214,41 +226,42 @@ Answered = tuple[dict[str, Any], int]
 
 
 @bp.post("/team/checkins")
+@reads_first
 @_limit("RATELIMIT_EVENTS")
 def checkin():
     return _checkin(current_team(), validated("Checkin"))
 
 
 def _checkin(team: models.Team, body: dict[str, Any]) -> Answered:
-    if (answer := _repeat(team, body["client_event_id"])) is not None:
-        return answer
-    rallies.by_slug(team.rally.slug, playable=True)
-    at = _event_time(body, team)
-    event = rules.GpsEvent(_fix(body, at))
+    def event() -> rules.Event:
+        _playing(team)
+        return rules.GpsEvent(_fix(body, _event_time(body, team)))
+
     return _apply(team, body["client_event_id"], "checkin", event, stamped=True)
 
 
 @bp.post("/team/scans")
+@reads_first
 @_limit("RATELIMIT_EVENTS")
 def scan():
     return _scan(current_team(), validated("Scan"))
 
 
 def _scan(team: models.Team, body: dict[str, Any]) -> Answered:
-    if (answer := _repeat(team, body["client_event_id"])) is not None:
-        return answer
-    rallies.by_slug(team.rally.slug, playable=True)
-    at = _event_time(body, team)
-    if "code" in body:
-        rally_id, marker_id = _typed_stop(team, body["code"])
-    else:
-        try:
-            token = tokens.token_from_url(body["token"])
-            claims = game.keyring().verify(token, rally_id=team.rally_id)
-        except tokens.TokenError as exc:
-            raise UserError(f"token_{exc.code.value}", status=422, field="token") from None
-        rally_id, marker_id = claims.rally_id, claims.marker_id
-    event = rules.QrEvent(rally_id, marker_id, at, _fix(body, at))
+    def event() -> rules.Event:
+        _playing(team)
+        at = _event_time(body, team)
+        if "code" in body:
+            rally_id, marker_id = _typed_stop(team, body["code"])
+        else:
+            try:
+                token = tokens.token_from_url(body["token"])
+                claims = game.keyring().verify(token, rally_id=team.rally_id)
+            except tokens.TokenError as exc:
+                raise UserError(f"token_{exc.code.value}", status=422, field="token") from None
+            rally_id, marker_id = claims.rally_id, claims.marker_id
+        return rules.QrEvent(rally_id, marker_id, at, _fix(body, at))
+
     return _apply(team, body["client_event_id"], "scan", event, stamped="recorded_at" in body)
 
 
@@ -267,24 +280,25 @@ def _typed_stop(team: models.Team, typed: str) -> tuple[int, int]:
 
 def _stop_marker(team: models.Team, number: int) -> int:
     """The marker id of stop ``number`` (1-based) of the team's rally, else 422."""
-    stops = team.rally.stops
+    stops = game.rally_model(team.rally).stops
     if not 1 <= number <= len(stops):
         raise UserError("no_such_stop", status=422, field="stop", total=len(stops))
-    return stops[number - 1].marker_id
+    return stops[number - 1].marker.id
 
 
 @bp.post("/team/answers")
+@reads_first
 @_limit("RATELIMIT_EVENTS")
 def answer_task():
     return _answer_task(current_team(), validated("Answer"))
 
 
 def _answer_task(team: models.Team, body: dict[str, Any]) -> Answered:
-    if (answer := _repeat(team, body["client_event_id"])) is not None:
-        return answer
-    rallies.by_slug(team.rally.slug, playable=True)
-    at = _event_time(body, team)
-    event = rules.AnswerEvent(_stop_marker(team, body["stop"]), body["answer"], at)
+    def event() -> rules.Event:
+        _playing(team)
+        at = _event_time(body, team)
+        return rules.AnswerEvent(_stop_marker(team, body["stop"]), body["answer"], at)
+
     return _apply(
         team,
         body["client_event_id"],
@@ -306,17 +320,17 @@ def _answer_shape(
 
 
 @bp.post("/team/hints")
+@reads_first
 @_limit("RATELIMIT_EVENTS")
 def take_hint():
     return _take_hint(current_team(), validated("HintRequest"))
 
 
 def _take_hint(team: models.Team, body: dict[str, Any]) -> Answered:
-    if (answer := _repeat(team, body["client_event_id"])) is not None:
-        return answer
-    rallies.by_slug(team.rally.slug, playable=True)
-    at = _event_time(body, team)
-    event = rules.HintEvent(_stop_marker(team, body["stop"]), at)
+    def event() -> rules.Event:
+        _playing(team)
+        return rules.HintEvent(_stop_marker(team, body["stop"]), _event_time(body, team))
+
     return _apply(
         team,
         body["client_event_id"],
@@ -337,6 +351,7 @@ EVENT_HANDLERS: dict[str, Callable[[models.Team, dict[str, Any]], Answered]] = {
 
 
 @bp.post("/team/events")
+@reads_first
 @_limit("RATELIMIT_BATCHES")
 def post_events():
     """Many events in one request (the outbox catching up after an outage): each is checked and

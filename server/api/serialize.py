@@ -121,8 +121,7 @@ def solution_pattern(letters: tuple[str | None, ...]) -> str:
 
 def team(row: models.Team, rally: domain.Rally, view: rules.TeamView, lang: str) -> dict[str, Any]:
     """A team's whole state as the team may see it."""
-    images = {s.marker.id: None for s in rally.stops}
-    images.update({s.marker_id: s.marker.image for s in row.rally.stops if s.marker.image})
+    images = {s.marker.id: s.marker.image or None for s in rally.stops}
     has_word = any(rally.letter(i) for i in range(len(rally.stops)))
     return {
         "id": row.id,

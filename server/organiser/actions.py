@@ -66,7 +66,7 @@ def assist(rally: models.Rally, team_id: int, marker_id: int, reason: str) -> ga
             )
         return {"found": [f.index + 1 for f in outcome.found]}
 
-    applied = game.apply_event(team_id, None, "assist", lambda _t, _r: event, answer)
+    applied = game.apply_event(team, None, "assist", lambda _t, _r: event, answer)
     rejection = applied.outcome.rejection if applied.outcome else None
     if rejection is rules.Rejection.NOT_IN_RALLY:
         raise UserError("stop_unknown", status=422, field="marker_id")
@@ -149,6 +149,7 @@ def purge(rally: models.Rally, confirm: str) -> PurgeReport:
             last_accuracy_m=None,
             last_fix_at=None,
             last_seen_at=None,
+            revision=models.Team.revision + 1,
         )
     ).rowcount
     flags = db.session.scalars(

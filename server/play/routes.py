@@ -61,7 +61,8 @@ def _cookie(rally: models.Rally) -> str:
 
 def _team_for(rally: models.Rally) -> models.Team | None:
     token = request.cookies.get(_cookie(rally))
-    team = teams.by_token(token) if token else None
+    held = teams.by_token(token) if token else None
+    team = None if held is None else held[0]
     if team is not None and team.rally_id == rally.id:
         set_preferred(team.language)
         return team
@@ -281,7 +282,7 @@ def answer(slug: str, number: int):
     try:
         given = _given(kind, raw)
         game.apply_event(
-            team.id,
+            team,
             event_id,
             "answer",
             lambda t_, r: rules.AnswerEvent(stop.marker_id, given, datetime.now(UTC)),
@@ -333,7 +334,7 @@ def hint(slug: str, number: int):
     event_id = _event_id()
     try:
         game.apply_event(
-            team.id,
+            team,
             event_id,
             "hint",
             lambda t_, r: rules.HintEvent(stop.marker_id, datetime.now(UTC)),
@@ -482,7 +483,7 @@ def checkin(slug: str):
         return _team_page(row, team, checkin_error=t("play.bad_position")), 422
     try:
         game.apply_event(
-            team.id,
+            team,
             event_id,
             "checkin",
             lambda t_, r: rules.GpsEvent(fix),
@@ -581,7 +582,7 @@ def scan(token: str):
     event_id = str(uuid.uuid5(_EVENT_NAMESPACE, tried))
     event = rules.QrEvent(claims.rally_id, claims.marker_id, datetime.now(UTC))
     applied = game.apply_event(
-        team.id, event_id, "scan", lambda t_, r: event, lambda t_, r, o: {"result": _result(o)}
+        team, event_id, "scan", lambda t_, r: event, lambda t_, r, o: {"result": _result(o)}
     )
     db.session.expire_all()
     team = db.session.get(models.Team, team.id)

@@ -79,7 +79,7 @@ class World:
                     start + timedelta(minutes=20 * (i + 1)),
                 )
                 game.apply_event(
-                    team.id, None, "checkin", lambda t, r, f=fix: rules.GpsEvent(f), _no_body
+                    team, None, "checkin", lambda t, r, f=fix: rules.GpsEvent(f), _no_body
                 )
             return token
 
@@ -509,7 +509,7 @@ def _closed_rally(stops: list[int]) -> tuple[Any, str]:
     team, token = teams.create(row, "Zu spät", "de")
     marker = row.stops[0].marker
     fix = rules.Fix(LatLon(marker.lat, marker.lon), 5.0, datetime.now(UTC))
-    game.apply_event(team.id, None, "checkin", lambda t, r: rules.GpsEvent(fix), _no_body)
+    game.apply_event(team, None, "checkin", lambda t, r: rules.GpsEvent(fix), _no_body)
     row = db.session.get(models.Rally, row.id)
     row.status = models.RallyStatus.CLOSED
     db.session.commit()

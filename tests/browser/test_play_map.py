@@ -70,7 +70,7 @@ def new_team(app, world: dict, name: str, found: int = 0, minutes: int = 20) -> 
         for i, position in enumerate(world["stops"][:found]):
             fix = rules.Fix(position, 5.0, start + timedelta(minutes=minutes * (i + 1)))
             game.apply_event(
-                team.id, None, "checkin", lambda t, r, f=fix: rules.GpsEvent(f), lambda *_: {}
+                team, None, "checkin", lambda t, r, f=fix: rules.GpsEvent(f), lambda *_: {}
             )
     return token
 

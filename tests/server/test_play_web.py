@@ -292,7 +292,11 @@ def finish_all(app, team_id: int, stops, minutes: int = 20) -> None:
         for i, stop in enumerate(stops):
             fix = rules.Fix(stop.position, 5.0, start + timedelta(minutes=minutes * (i + 1)))
             game.apply_event(
-                team_id, None, "checkin", lambda t_, r, f=fix: rules.GpsEvent(f), lambda *_: {}
+                db.session.get(models.Team, team_id),
+                None,
+                "checkin",
+                lambda t_, r, f=fix: rules.GpsEvent(f),
+                lambda *_: {},
             )
 
 
