@@ -1,14 +1,62 @@
 """QR decoding behind one function (zxing-cpp on the desktop, pyzbar where it is missing), and
-telling an Art Caching code from any other."""
+telling an Art Caching code from any other.
+
+The decoders read one luminance channel (Gray): zxing-cpp turns colour into grey itself on every
+call, which costs more than handing it grey. QR decoders find a code at any angle and mirrored,
+so a camera frame is decoded as the sensor delivers it (client.sensors.camera.luminance)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from markers import tokens
 
-Backend = Callable[[Any], list[str]]
+
+@dataclass(frozen=True)
+class Gray:
+    """One byte of luminance per pixel, rows from the top, each stride bytes after the previous
+    (stride 0: width); data holds at least height * stride bytes (bytes, bytearray, memoryview)."""
+
+    data: Any
+    width: int
+    height: int
+    stride: int = 0
+
+    def __post_init__(self) -> None:
+        if self.width <= 0 or self.height <= 0:
+            raise ValueError(f"a {self.width}x{self.height} image has no pixels")
+        if self.stride and self.stride < self.width:
+            raise ValueError(f"rows of {self.width} pixels do not fit a stride of {self.stride}")
+        if memoryview(self.data).nbytes < self.height * self.row_bytes:
+            raise ValueError(
+                f"{self.width}x{self.height} grey (stride {self.row_bytes}) needs "
+                f"{self.height * self.row_bytes} bytes, got {memoryview(self.data).nbytes}"
+            )
+
+    @property
+    def row_bytes(self) -> int:
+        return self.stride or self.width
+
+    def packed(self) -> bytes:
+        """The pixels without row padding (width * height bytes)."""
+        from PIL import Image
+
+        if self.row_bytes == self.width:
+            return bytes(memoryview(self.data).cast("B")[: self.width * self.height])
+        size = (self.width, self.height)
+        return Image.frombuffer("L", size, self.data, "raw", "L", self.row_bytes, 1).tobytes()
+
+
+def gray_of(image: Any) -> Gray:
+    """A PIL image (any mode) as Gray: ITU-R 601 luma, as zxing-cpp and Pillow compute it."""
+    if image.mode != "L":
+        image = image.convert("L")
+    return Gray(image.tobytes(), image.width, image.height)
+
+
+Backend = Callable[[Gray], list[str]]
 
 
 class NoDecoder(RuntimeError):
@@ -18,9 +66,12 @@ class NoDecoder(RuntimeError):
 def _zxing() -> Backend:
     import zxingcpp
 
-    def read(image: Any) -> list[str]:
+    def read(gray: Gray) -> list[str]:
+        view = zxingcpp.ImageView(
+            gray.data, gray.width, gray.height, zxingcpp.ImageFormat.Lum, gray.row_bytes
+        )
         # one BarcodeFormat converts to BarcodeFormats at run time; the stubs do not say so
-        found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)  # type: ignore[arg-type]
+        found = zxingcpp.read_barcodes(view, formats=zxingcpp.BarcodeFormat.QRCode)  # type: ignore[arg-type]
         return [r.text for r in found]
 
     return read
@@ -29,10 +80,9 @@ def _zxing() -> Backend:
 def _zbar() -> Backend:
     from pyzbar import pyzbar
 
-    def read(image: Any) -> list[str]:
-        gray = image.convert("L")
+    def read(gray: Gray) -> list[str]:
         found = pyzbar.decode(
-            (gray.tobytes(), gray.width, gray.height), symbols=[pyzbar.ZBarSymbol.QRCODE]
+            (gray.packed(), gray.width, gray.height), symbols=[pyzbar.ZBarSymbol.QRCODE]
         )
         return [r.data.decode("utf-8", errors="replace") for r in found]
 
@@ -65,7 +115,7 @@ def reset() -> None:
 
 
 def decode(image: Any, size: tuple[int, int] | None = None) -> list[str]:
-    """The texts of the QR codes in image: a PIL image, or raw RGB bytes with size=(w, h)."""
+    """The texts of the QR codes in image: Gray, a PIL image, or raw RGB bytes with size=(w, h)."""
     from PIL import Image
 
     if isinstance(image, bytes | bytearray | memoryview):
@@ -77,10 +127,12 @@ def decode(image: Any, size: tuple[int, int] | None = None) -> list[str]:
                 f"raw RGB of {width}x{height} needs {width * height * 3} bytes, got {len(image)}"
             )
         image = Image.frombytes("RGB", (width, height), bytes(image))
-    elif not isinstance(image, Image.Image):
-        raise TypeError(f"decode takes a PIL image or raw RGB bytes, not {type(image).__name__}")
-    if image.mode not in ("RGB", "L"):
-        image = image.convert("RGB")
+    if isinstance(image, Image.Image):
+        image = gray_of(image)
+    elif not isinstance(image, Gray):
+        raise TypeError(
+            f"decode takes Gray, a PIL image or raw RGB bytes, not {type(image).__name__}"
+        )
     _, read = backend()
     return read(image)
 

@@ -541,7 +541,8 @@ class GameSession:
         return stored
 
     def handle_frame(self, image: Any) -> Future[list[str]] | None:
-        """A camera frame (PIL image): decode QR codes off the caller's thread and handle them.
+        """A camera frame (qrscan.Gray or a PIL image): decode QR codes off the caller's thread
+        and handle them.
 
         Returns a Future of the decoded texts, or None (no work) while the previous frame is
         still being decoded.

@@ -1,7 +1,8 @@
 """Camera frame providers: Kivy's camera on the phone, image files in a folder on the desktop.
 
-A provider pushes frames to a callback: PIL images (files) or RawFrames (Kivy's camera), which
-to_image turns into upright PIL images for client.qrscan.decode, off the UI thread. Android's
+A provider pushes frames to a callback: PIL images (files) or RawFrames (Kivy's camera). Off the
+UI thread, luminance turns one into grey for client.qrscan.decode, and to_image into an upright
+PIL image to show. Android's
 camera also tells its sensor orientation, facing and field of view (read_android_info).
 """
 
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from client import qrscan
 from client.camera_geometry import IDENTITY, Facing, Transform
 from client.sensors import Replay
 
@@ -65,40 +67,91 @@ def android_display_rotation() -> int:
     return int(activity.getWindowManager().getDefaultDisplay().getRotation()) * 90
 
 
+PIXELS = {
+    "rgb": ("RGB", "RGB", 3),
+    "bgr": ("RGB", "BGR", 3),
+    "rgba": ("RGBA", "RGBA", 4),
+    "bgra": ("RGBA", "BGRA", 4),
+}
+"""A RawFrame's colour formats: (Pillow mode, Pillow raw mode, bytes per pixel)."""
+
+
+def bytes_per_pixel(fmt: str) -> int:
+    """Bytes per pixel of a RawFrame's first plane (NV21's grey plane: 1)."""
+    if fmt == "nv21":
+        return 1
+    if fmt not in PIXELS:
+        raise ValueError(f"unknown frame format {fmt!r}")
+    return PIXELS[fmt][2]
+
+
 @dataclass(frozen=True)
 class RawFrame:
-    """A camera frame as the camera holds it: "nv21" (Android's preview: the first w*h bytes
-    are the grey image), "rgb", "bgr" or "rgba" rows from the top, in the sensor's orientation.
-    data is the bytes, or a function that returns them (None when there is no frame), called on
-    the worker: Android's grab_frame copies the preview buffer under its lock."""
+    """A camera frame as the camera holds it: "nv21" (Android's preview: the first rows are the
+    grey image), "rgb", "bgr", "rgba" or "bgra" rows from the top, in the sensor's orientation,
+    each stride bytes after the previous (0: no padding). data is the bytes, or a function that
+    returns them (None when there is no frame), called on the worker: Android's grab_frame copies
+    the preview buffer under its lock."""
 
     data: Any
     size: tuple[int, int]
     fmt: str
+    stride: int = 0
+
+    def read(self) -> RawFrame | None:
+        """This frame with its bytes at hand (calls data once), or None when there are none;
+        checks that the bytes hold the frame."""
+        data = self.data() if callable(self.data) else self.data
+        if data is None:
+            return None
+        w, h = self.size
+        per_pixel = bytes_per_pixel(self.fmt)
+        row = self.stride or w * per_pixel
+        if row < w * per_pixel:
+            raise ValueError(f"{w} {self.fmt} pixels do not fit in a stride of {row} bytes")
+        needed = row * h
+        if memoryview(data).nbytes < needed:
+            raise ValueError(
+                f"a {w}x{h} {self.fmt} frame needs {needed} bytes, got {memoryview(data).nbytes}"
+            )
+        return RawFrame(data, self.size, self.fmt, row)
+
+
+def luminance(frame: Any) -> qrscan.Gray | None:
+    """A camera frame (RawFrame or PIL image) as grey for the QR decoder, or None when the camera
+    had no frame to give. NV21 is grey already (its first plane, not copied); colour goes
+    through Pillow once (ITU-R 601 luma). Not turned upright: QR decoders read codes at any
+    angle and mirrored. Meant for a worker thread."""
+    from PIL import Image
+
+    if not isinstance(frame, RawFrame):
+        return qrscan.gray_of(frame)
+    raw = frame.read()
+    if raw is None:
+        return None
+    if raw.fmt == "nv21":
+        return qrscan.Gray(raw.data, *raw.size, raw.stride)
+    mode, rawmode, _ = PIXELS[raw.fmt]
+    return qrscan.gray_of(Image.frombuffer(mode, raw.size, raw.data, "raw", rawmode, raw.stride, 1))
 
 
 def to_image(frame: Any, transform: Transform = IDENTITY) -> Any:
-    """A camera frame (RawFrame or PIL image) as an upright PIL image (grey or RGB) for the QR
-    decoder, or None when the camera had no frame to give. Meant for a worker thread: it copies
-    and converts the whole frame."""
+    """A camera frame (RawFrame or PIL image) as an upright PIL image (grey or RGB) to show, or
+    None when the camera had no frame to give. Meant for a worker thread: it copies and
+    converts the whole frame."""
     from PIL import Image
 
     if isinstance(frame, RawFrame):
-        w, h = frame.size
-        data = frame.data() if callable(frame.data) else frame.data
-        if data is None:
+        raw = frame.read()
+        if raw is None:
             return None
-        if frame.fmt == "nv21":
-            image = Image.frombytes("L", (w, h), bytes(data[: w * h]))
-        elif frame.fmt in ("rgb", "bgr", "rgba"):
-            mode = "RGBA" if frame.fmt == "rgba" else "RGB"
-            image = Image.frombytes(mode, (w, h), bytes(data))
-            if frame.fmt == "bgr":
-                b, g, r = image.split()
-                image = Image.merge("RGB", (r, g, b))
-            image = image.convert("RGB")
+        size, data = raw.size, raw.data
+        if raw.fmt == "nv21":
+            image = Image.frombuffer("L", size, data, "raw", "L", raw.stride, 1).copy()
         else:
-            raise ValueError(f"unknown frame format {frame.fmt!r}")
+            mode, rawmode, _ = PIXELS[raw.fmt]
+            image = Image.frombuffer(mode, size, data, "raw", rawmode, raw.stride, 1)
+            image = image.convert("RGB")
     else:
         image = frame
     if transform.rotation_deg:
@@ -199,7 +252,9 @@ class KivyCameraFrames:
         data = getattr(camera, "_buffer", None)  # desktop providers keep the last frame here
         if data is None or camera.texture is None:
             return None
-        return RawFrame(data, tuple(camera.texture.size), getattr(camera, "_format", "rgb"))
+        w, h = camera.texture.size
+        stride = memoryview(data).nbytes // h  # GStreamer pads each row to 4 bytes
+        return RawFrame(data, (w, h), getattr(camera, "_format", "rgb"), stride)
 
     def start(self, callback: FrameCallback) -> None:
         from kivy.core.camera import Camera

@@ -1,10 +1,10 @@
 """The camera feed of the app: frames from a provider (client.sensors.camera) become the texture
 behind the AR view and the scan screen, and go to the session's QR decoder while scanning.
 
-Only Kivy's drawing runs on the UI thread: a worker thread ("camera-frames") turns each frame
-upright into a PIL image, hands it to the session's decoder and waits for the answer; frames
-that arrive meanwhile are dropped (only the newest waits). Nothing is converted unless the AR
-view or the scan screen shows.
+Only Kivy's drawing runs on the UI thread: a worker thread (client.frame_worker, "camera-frames")
+turns each frame into grey for the session's decoder and waits for the answer, and turns it
+upright to show when the camera has no texture of its own; frames that arrive meanwhile are
+dropped (only the newest waits). Nothing is converted unless the AR view or the scan screen shows.
 """
 
 from __future__ import annotations
@@ -21,11 +21,14 @@ from kivy.logger import Logger
 from kivy.utils import platform
 
 from client import camera_geometry
+from client.frame_worker import FrameWorker
 from client.sensors.camera import (
     CameraInfo,
     FramesFromFiles,
     KivyCameraFrames,
+    RawFrame,
     android_display_rotation,
+    luminance,
     to_image,
 )
 
@@ -63,11 +66,8 @@ class CameraFeed:
         """The camera's orientation and field of view (None for image files: upright, 60 deg)."""
         self.transform = camera_geometry.IDENTITY
         self._lock = threading.Lock()
-        self._pending: Any = None
         self._shown: tuple[bytes, tuple[int, int]] | None = None
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
-        self._worker: threading.Thread | None = None
+        self.worker = FrameWorker(self._convert, on_error=self._frame_failed)
         self._event: Any = None
         self.converted = 0
         """Frames converted so far (tests)."""
@@ -88,11 +88,7 @@ class CameraFeed:
             self._start(KivyCameraFrames())
 
     def _start(self, provider: Any) -> None:
-        self._stopping = threading.Event()
-        self._worker = threading.Thread(
-            target=self._work, args=(self._stopping,), name="camera-frames", daemon=True
-        )
-        self._worker.start()
+        self.worker.start()
         self.provider = provider
         try:
             provider.start(self._on_frame)
@@ -116,10 +112,8 @@ class CameraFeed:
                 self.provider.stop()
             finally:
                 self.provider = None
-        self._stopping.set()
-        self._wake.set()
+        self.worker.stop()
         with self._lock:
-            self._pending = None
             self._shown = None
 
     @property
@@ -155,44 +149,35 @@ class CameraFeed:
     def _on_frame(self, frame: Any) -> None:
         """From the provider's thread (files) or the main thread (Kivy's camera): no work here
         but keeping the newest frame for the worker."""
-        if not self.wanted():
-            return
-        with self._lock:
-            self._pending = frame
-        self._wake.set()
+        if self.wanted():
+            self.worker.put(frame)
 
-    def _work(self, stopping: threading.Event) -> None:
-        while True:
-            self._wake.wait()
-            if stopping.is_set():
-                return
-            self._wake.clear()
-            with self._lock:
-                frame, self._pending = self._pending, None
-            if frame is None or not self.wanted():
-                continue
-            try:
-                self._convert(frame)
-            except Exception as exc:  # a bad frame must not end the feed
-                Logger.warning(f"ArtCaching: camera frame: {exc}")
+    def _frame_failed(self, exc: Exception) -> None:
+        Logger.warning(f"ArtCaching: camera frame: {exc}")
 
     def _convert(self, frame: Any) -> None:
-        image = to_image(frame, self.transform)
-        if image is None:
+        """On the worker: show the frame (when the camera has no texture of its own) and decode
+        it while scanning, waiting for the answer (frames arriving meanwhile wait or drop)."""
+        if not self.wanted():
             return
+        if isinstance(frame, RawFrame):
+            frame = frame.read()  # Android copies its preview buffer here, once
+            if frame is None:
+                return
         self.converted += 1
         if getattr(self.provider, "texture", None) is None:
-            rgb = image.convert("RGB")
+            rgb = to_image(frame, self.transform).convert("RGB")
             with self._lock:
                 self._shown = (rgb.tobytes(), rgb.size)
         session = self.app.session
-        if self.app.scanning and session is not None:
-            future = session.handle_frame(image)
-            if future is not None:  # frames arriving meanwhile are dropped but the newest
-                try:
-                    future.result(timeout=DECODE_WAIT_S)
-                except Exception as exc:
-                    Logger.warning(f"ArtCaching: QR decoding: {exc}")
+        if not (self.app.scanning and session is not None):
+            return
+        future = session.handle_frame(luminance(frame))
+        if future is not None:
+            try:
+                future.result(timeout=DECODE_WAIT_S)
+            except Exception as exc:
+                Logger.warning(f"ArtCaching: QR decoding: {exc}")
 
     def show(self, image: Any) -> None:
         """Put a PIL image on screen now (main thread; tests and the tour)."""

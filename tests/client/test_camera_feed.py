@@ -1,6 +1,7 @@
 """The camera feed converts frames on its worker thread, never on the caller's (Kivy's UI
-thread), only while the AR view or the scan screen shows, and drops frames while one is being
-decoded."""
+thread), only while the AR view or the scan screen shows, drops frames while one is being
+decoded, hands the decoder grey in the sensor's orientation, and ignores a frame that comes
+after the camera was stopped."""
 
 from __future__ import annotations
 
@@ -88,7 +89,7 @@ def test_frames_are_converted_on_the_worker_only_on_camera_screens_and_dropped_w
         wait_for(lambda: len(app.session.frames) == 1)
         image, thread = app.session.frames[0]
         assert thread == "camera-frames" and first_reads == ["camera-frames"]
-        assert image.size == (4, 8)  # turned upright
+        assert (image.width, image.height) == (8, 4)  # grey, as the sensor delivers it
 
         # while the first is decoded, frames arrive: only the newest waits, the rest are dropped
         (dropped, dropped_reads), (newest, newest_reads) = nv21(), nv21()
@@ -101,10 +102,35 @@ def test_frames_are_converted_on_the_worker_only_on_camera_screens_and_dropped_w
         assert dropped_reads == [] and newest_reads == ["camera-frames"]
     finally:
         feed.stop()
-    assert not feed.running and provider.callback is None
-    assert feed._worker is not None
-    feed._worker.join(2)
-    assert not feed._worker.is_alive()
+    assert not feed.running and provider.callback is None and not feed.worker.running
+
+
+class LateProvider(FakeProvider):
+    """A camera whose own thread delivers one more frame after stop() (GStreamer's may)."""
+
+    def stop(self) -> None:
+        pass
+
+
+def test_a_frame_after_the_screen_left_is_not_converted():
+    app = FakeApp()
+    app.current, app.scanning = "scan", True
+    feed = CameraFeed(app)
+    provider = LateProvider()
+    feed._start(provider)
+    frame, _ = nv21()
+    provider.callback(frame)
+    wait_for(lambda: len(app.session.frames) == 1)
+    app.session.release.set()
+    wait_for(lambda: feed.worker.handled == 1)
+    app.current, app.scanning = "clue", False
+    feed.stop()
+    late, late_reads = nv21()
+    provider.callback(late)  # after stop: dropped, on the clue screen too
+    app.current, app.scanning = "scan", True
+    provider.callback(late)  # the screen is back but the camera is not: still dropped
+    time.sleep(0.1)
+    assert late_reads == [] and len(app.session.frames) == 1 and feed.converted == 1
 
 
 class FakeDecor:
@@ -143,3 +169,30 @@ def test_cardboard_asks_android_for_landscape_and_immersive_full_screen():
     # View.SYSTEM_UI_FLAG_IMMERSIVE_STICKY (0x1000), FULLSCREEN (4), HIDE_NAVIGATION (2)
     on, off = activity.decor.flags
     assert on & 0x1000 and on & 0x4 and on & 0x2 and off == 0
+
+
+class FilesProvider(FakeProvider):
+    texture = None  # image files: the feed shows what it converts
+
+
+def test_image_files_are_shown_upright_and_decoded_as_grey():
+    from PIL import Image
+
+    from client.qrscan import Gray
+
+    app = FakeApp()
+    app.current, app.scanning = "scan", True
+    app.session.release.set()
+    feed = CameraFeed(app)
+    provider = FilesProvider()
+    feed._start(provider)
+    feed.transform = Transform(90, False)
+    try:
+        picture = Image.new("RGB", (6, 2), (200, 40, 10))
+        provider.callback(picture)
+        wait_for(lambda: feed.worker.handled == 1)
+        assert feed._shown is not None and feed._shown[1] == (2, 6)  # turned upright to show
+    finally:
+        feed.stop()
+    gray, _ = app.session.frames[0]
+    assert isinstance(gray, Gray) and gray.packed() == picture.convert("L").tobytes()
