@@ -437,10 +437,9 @@ def _marker(
         polygon=polygon,
         venue=venue,
         step_free=step_free,
-        **{
-            name: _text(fields.get(name, {}), f"{where}.{name}")
-            for name in ("title", "clue", "story")
-        },
+        title=_text(fields.get("title", {}), f"{where}.title"),
+        clue=_text(fields.get("clue", {}), f"{where}.clue"),
+        story=_text(fields.get("story", {}), f"{where}.story"),
     )
     return key, marker, source
 
