@@ -8,7 +8,7 @@ PORT   ?= 5000
 
 PYTEST_WORKERS ?= 3
 
-.PHONY: run test test-fast screenshots lint bench client android-src android android-release android-art system-deps clean
+.PHONY: run test test-fast screenshots lint bench bench-load client android-src android android-release android-art system-deps clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,8 +50,17 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+## Every bench module but the load test: figures and ratios beside their targets (bench/README.md).
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+## The load test: two gunicorn instances x 2 sync workers on a temporary PostgreSQL database
+## (127.0.0.1:5432, user postgres) and a Redis of its own, TEAMS teams checking in every 5 s for
+## SECONDS seconds; TEAMS=500,1000,1500 steps and reports the largest N that holds (bench/README.md).
+TEAMS   ?= 1000
+SECONDS ?= 60
+bench-load: $(STAMP)
+	$(BIN)/python -m bench.load --teams $(TEAMS) --seconds $(SECONDS)
 
 client: $(STAMP)
 	$(BIN)/artcaching-client

@@ -1,4 +1,5 @@
-"""Run every bench module's main(): ``python -m bench``."""
+"""Run every bench module's main(): ``python -m bench``; a module that sets ``ALONE = True``
+runs only on its own (bench.load: ``make bench-load``)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ import bench
 
 def main() -> None:
     for module in pkgutil.iter_modules(bench.__path__):
-        if not module.name.startswith("_"):
+        if module.name.startswith("_"):
+            continue
+        bench_module = importlib.import_module(f"bench.{module.name}")
+        if not getattr(bench_module, "ALONE", False):
             print(f"== bench.{module.name}")
-            importlib.import_module(f"bench.{module.name}").main()
+            bench_module.main()
 
 
 if __name__ == "__main__":
