@@ -3,12 +3,13 @@ one retry for work that lost a race."""
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, has_request_context, request
-from sqlalchemy import event
+from sqlalchemy import bindparam, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -96,23 +97,29 @@ def _changes(connection: Any) -> int:
     return connection.connection.driver_connection.total_changes
 
 
-def insert_new(model: type, values: dict[str, Any], unique: list[str]) -> bool:
+def insert_new(model: type, values: dict[str, Any], unique: tuple[str, ...]) -> bool:
     """Insert the row unless one with the same ``unique`` columns exists (it may be another
     request's, committed or not: the insert waits for it); True when this one was inserted."""
-    name = db.session.get_bind().dialect.name
-    if name == "postgresql":
+    dialect = db.session.get_bind().dialect.name
+    statement = _insert_new(model, dialect, tuple(values), unique)
+    return db.session.execute(statement, values).first() is not None
+
+
+@functools.cache
+def _insert_new(model: type, dialect: str, columns: tuple[str, ...], unique: tuple[str, ...]):
+    """The INSERT ... ON CONFLICT DO NOTHING RETURNING id of insert_new, built once."""
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
-    elif name == "sqlite":
+    elif dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
     else:
-        raise NotImplementedError(f"insert_new on {name}")
-    statement = (
+        raise NotImplementedError(f"insert_new on {dialect}")
+    return (
         insert(model)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=unique)
+        .values({c: bindparam(c) for c in columns})
+        .on_conflict_do_nothing(index_elements=list(unique))
         .returning(model.id)  # type: ignore[attr-defined]
     )
-    return db.session.execute(statement).first() is not None
 
 
 def lock_row(model: type[T], row_id: int) -> T | None:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, inspect, literal, null, select, union_all, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from markers import shortcodes, tokens
@@ -123,20 +123,67 @@ def _point(lat: float | None, lon: float | None) -> LatLon | None:
 
 
 def team_state(team: models.Team) -> rules.TeamState:
-    found = tuple(
-        rules.Find(d.marker_id, d.found_at, rules.Method(d.method)) for d in team.discoveries
-    )
+    """The team's state as the rules see it: its finds, last fix, start and task progress."""
+    loaded = inspect(team).dict
+    if "discoveries" in loaded and "progress" in loaded:
+        found = tuple(
+            rules.Find(d.marker_id, d.found_at, rules.Method(d.method)) for d in team.discoveries
+        )
+        progress = {
+            p.marker_id: rules.StopProgress(p.wrong, p.solved, p.points, p.hints)
+            for p in team.progress
+        }
+    else:
+        found, progress = _state_rows(team.id)
     last = None
     if team.last_fix_at is not None and team.last_lat is not None and team.last_lon is not None:
         last = rules.Fix(
             LatLon(team.last_lat, team.last_lon), team.last_accuracy_m or 0.0, team.last_fix_at
         )
-    progress = {
-        p.marker_id: rules.StopProgress(p.wrong, p.solved, p.points, p.hints) for p in team.progress
-    }
     return rules.TeamState(
         found=found, last_fix=last, started_at=team.started_at, progress=progress
     )
+
+
+_STATE = union_all(
+    select(
+        literal("d").label("kind"),
+        models.Discovery.marker_id,
+        models.Discovery.method,
+        models.Discovery.found_at,
+        literal(0).label("wrong"),
+        literal(False).label("solved"),
+        literal(0).label("points"),
+        literal(0).label("hints"),
+    ).where(models.Discovery.team_id == bindparam("team")),
+    select(
+        literal("p"),
+        models.StopProgress.marker_id,
+        null(),
+        null(),
+        models.StopProgress.wrong,
+        models.StopProgress.solved,
+        models.StopProgress.points,
+        models.StopProgress.hints,
+    ).where(models.StopProgress.team_id == bindparam("team")),
+)
+"""A team's finds and task progress in one query (a check-in reads nothing else of it)."""
+
+
+def _state_rows(
+    team_id: int,
+) -> tuple[tuple[rules.Find, ...], dict[int, rules.StopProgress]]:
+    found: list[rules.Find] = []
+    progress: dict[int, rules.StopProgress] = {}
+    for kind, marker_id, method, at, wrong, solved, points, hints in db.session.execute(
+        _STATE, {"team": team_id}
+    ):
+        if kind == "d":
+            found.append(rules.Find(marker_id, at, rules.Method(method)))
+        else:
+            progress[marker_id] = rules.StopProgress(wrong, bool(solved), points, hints)
+    found.sort(key=lambda f: f.at)
+    return tuple(found), progress
 
 
 def keyring() -> tokens.KeyRing:
@@ -187,9 +234,10 @@ class Applied:
     outcome: rules.Outcome | None = None
 
 
-def record_outcome(team: models.Team, outcome: rules.Outcome) -> None:
-    """Write an outcome's finds, flags, last fix and score to the team's rows, if the team is
-    still at the revision its state was read at (else LostRace: read again and retry)."""
+def record_outcome(team: models.Team, before: rules.TeamState, outcome: rules.Outcome) -> None:
+    """Write an outcome's finds, flags, last fix, score and task progress (``before``: the
+    state it was worked out from) to the team's rows, if the team is still at the revision its
+    state was read at (else LostRace: read again and retry)."""
     values: dict[str, Any] = {
         "score": outcome.view.score,
         "found_count": len(outcome.view.found),
@@ -232,22 +280,28 @@ def record_outcome(team: models.Team, outcome: rules.Outcome) -> None:
                 detail=dict(flag.detail),
             )
         )
-    rows = {p.marker_id: p for p in team.progress}
     for marker_id, progress in outcome.state.progress.items():
-        row = rows.get(marker_id)
-        if row is None:
-            row = models.StopProgress(team_id=team.id, marker_id=marker_id)
-            db.session.add(row)
-        elif (row.wrong, row.solved, row.points, row.hints) == (
-            progress.wrong,
-            progress.solved,
-            progress.points,
-            progress.hints,
-        ):
+        if before.progress.get(marker_id) == progress:
             continue
-        row.wrong, row.solved = progress.wrong, progress.solved
-        row.points, row.hints = progress.points, progress.hints
-        row.updated_at = datetime.now(UTC)
+        values = {
+            "wrong": progress.wrong,
+            "solved": progress.solved,
+            "points": progress.points,
+            "hints": progress.hints,
+            "updated_at": datetime.now(UTC),
+        }
+        if marker_id not in before.progress:
+            db.session.add(models.StopProgress(team_id=team.id, marker_id=marker_id, **values))
+            continue
+        db.session.execute(
+            update(models.StopProgress)
+            .where(
+                models.StopProgress.team_id == team.id,
+                models.StopProgress.marker_id == marker_id,
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def apply_event(
@@ -285,15 +339,16 @@ def apply_event(
             device = None if device_id is None else db.session.get(models.TeamToken, device_id)
         first = False
         rally = rally_model(team.rally)
+        before = team_state(team)
         outcome = rules.apply(
             rally,
-            team_state(team),
+            before,
             make_event(team, rally),
             rules_config(),
             device_latest=None if device is None else device.last_recorded_at,
         )
         start_writing()
-        record_outcome(team, outcome)
+        record_outcome(team, before, outcome)
         if device is not None and device.last_recorded_at != outcome.at:
             db.session.execute(
                 update(models.TeamToken)
@@ -312,7 +367,7 @@ def apply_event(
                 "status": 200,
                 "response": body,
             }
-            if not insert_new(models.ClientEvent, values, ["team_id", "client_event_id"]):
+            if not insert_new(models.ClientEvent, values, ("team_id", "client_event_id")):
                 db.session.rollback()
                 prior = stored_event(team_id, client_event_id)
                 if prior is None:
