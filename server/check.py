@@ -18,7 +18,7 @@ from sqlalchemy import select, text
 from markers import tiles as tilemath
 from markers.tokens import KeyStatus
 from server import address, formats, models, wifi
-from server.extensions import db
+from server.extensions import db, migrations
 from server.i18n import t
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
@@ -72,6 +72,7 @@ def check_database(lang: str) -> Iterator[Finding]:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         yield Finding(FAIL, "database", t("box.check.database_down", lang, reason=reason))
         return
+    migrations(current_app)
     migrate: Migrate = current_app.extensions["migrate"]
     heads = ScriptDirectory.from_config(migrate.migrate.get_config()).get_heads()
     if set(current) != set(heads):

@@ -42,7 +42,7 @@ from server.auth import (
     set_active,
     set_password,
 )
-from server.extensions import db
+from server.extensions import db, migrations
 from server.i18n import LANGUAGES, default_language, t
 from server.mbtiles import MBTiles, PackageError
 from server.organiser import actions
@@ -78,9 +78,38 @@ def _with_database(command: F) -> F:
     return with_appcontext(checked)  # type: ignore[return-value]
 
 
-@click.group(cls=FlaskGroup, create_app=lambda: create_app(), help="Art Caching server.")
+class _Commands(FlaskGroup):
+    """Flask's command group, finding its own commands before it imports the plugins' (the
+    rate limiter's), which only `--help` and their own names need."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return click.Group.get_command(self, ctx, cmd_name) or super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_Commands, create_app=lambda: create_app(), help="Art Caching server.")
 def main() -> None:
     pass
+
+
+class _Migrations(click.Group):
+    """`artcaching db ...`: Flask-Migrate's commands, imported (and alembic with them) only when
+    one runs, so that every other command starts without them."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        from flask_migrate.cli import db as commands
+
+        assert parent is not None
+        migrations(parent.ensure_object(ScriptInfo).load_app())
+        return commands.make_context(info_name, args, parent=parent, **extra)
+
+
+main.add_command(_Migrations("db", help="Perform database migrations (Flask-Migrate)."))
 
 
 @main.command(

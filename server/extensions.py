@@ -1,10 +1,13 @@
 """The Flask extensions, created once here and bound to the app in create_app (the rate
-limiter lives in server/ratelimit.py, beside whom it counts)."""
+limiter lives in server/ratelimit.py, beside whom it counts); Flask-Migrate only by
+migrations(), as it imports alembic."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from flask import Flask
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
@@ -24,6 +27,15 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def migrations(app: Flask) -> None:
+    """Bind Flask-Migrate to app, once. Only what migrates calls it (the db commands, `artcaching
+    check`, tests): importing it imports alembic, which every other command would wait for."""
+    if "migrate" not in app.extensions:
+        from flask_migrate import Migrate
+
+        Migrate(app, db, directory=str(MIGRATIONS), render_as_batch=True, compare_type=True)

@@ -1,9 +1,10 @@
 """Printed QR fallbacks as PDF: an A4 poster per stop, label sheets of 3 x 4 stickers, and the
 start poster with the rally's join code.
 
-Codes are vector rectangles (one per run of dark modules), so they stay sharp at any size; the
-quiet zone of four modules stays white. Text uses the embedded DejaVu fonts (assets/fonts), so
-umlauts and typographic quotes print as written.
+Codes are vector rectangles (runs of dark modules, one filled path per code), so they stay sharp
+at any size; the quiet zone of four modules stays white. Text uses the embedded DejaVu fonts
+(assets/fonts), so umlauts and typographic quotes print as written; it is fitted by fpdf2's line
+breaking rules on widths measured once per character (Document), without multi_cell dry runs.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from importlib import resources
 from pathlib import Path
 
 from fpdf import FPDF
+from fpdf.line_break import BREAKING_SPACE_SYMBOLS_STR, NBSP, SOFT_HYPHEN
+from fpdf.util import FloatTolerance
 from PIL import Image
 
 import assets
@@ -57,6 +60,9 @@ RULE_PT = 10.5
 WIFI_RULE_KEY = "box.start.rule_wifi"
 
 
+BREAKING_SPACES = frozenset(BREAKING_SPACE_SYMBOLS_STR)
+"""Where fpdf2 breaks a line."""
+
 _extracted = contextlib.ExitStack()
 atexit.register(_extracted.close)
 
@@ -67,9 +73,94 @@ def font_file(name: str) -> Path:
     return _extracted.enter_context(resources.as_file(assets.files() / "fonts" / name))
 
 
-def new_document(title: str) -> FPDF:
+class Document(FPDF):
+    """An FPDF that measures text with a table of character widths, each character measured
+    once per font, and breaks lines as fpdf2's multi_cell does without its dry runs."""
+
+    def __init__(self) -> None:
+        super().__init__(orientation="portrait", unit="mm", format="A4")
+        self._units: dict[tuple[str, str], dict[str, float]] = {}
+        self._wrapped: dict[tuple[str, float, str, str, float], list[str]] = {}
+
+    def _unit_widths(self, text: str, family: str, style: str) -> dict[str, float]:
+        """The widths (mm at 1 pt) of text's characters and of every one measured before in
+        this font; selects the font."""
+        units = self._units.setdefault((family, style), {})
+        new = set(text).difference(units)
+        if new:
+            self.set_font(family, style, 1)
+            for ch in new:
+                units[ch] = self.get_string_width(ch)
+        return units
+
+    def text_width(self, text: str, family: str, style: str, size: float) -> float:
+        """The width of text in mm at size pt (get_string_width's answer)."""
+        units = self._unit_widths(text, family, style)
+        return sum(units[ch] for ch in text) * size
+
+    def wrap(self, text: str, width: float, family: str, style: str, size: float) -> list[str]:
+        """The lines multi_cell(width) prints: broken at every newline, else at the last space
+        (or soft hyphen) that fits, inside a word only when it fills a line alone."""
+        key = (text, width, family, style, size)
+        lines = self._wrapped.get(key)
+        if lines is None:
+            text = text.replace("\r", "")
+            units = self._unit_widths(text + "-", family, style)
+            widths = {ch: w * size for ch, w in units.items()}
+            lines = self._wrapped[key] = [
+                line.replace(SOFT_HYPHEN, "").replace(NBSP, " ")
+                for line in _break(text, widths, width - 2 * self.c_margin)
+            ]
+        return lines
+
+
+def _break(text: str, widths: dict[str, float], limit: float) -> list[str]:
+    """The lines of text no wider than limit, as fpdf2's MultiLineBreak breaks them."""
+    lines: list[str] = []
+    start = i = 0
+    used = 0.0
+    space: tuple[int, float] | None = None  # (index, width before it) of the last space
+    hyphen: tuple[int, float] | None = None  # the same of the last soft hyphen
+    forced: int | None = None
+    while i < len(text):
+        ch = text[i]
+        if ch in "\n\f":
+            lines.append(text[start:i])
+            i, forced = i + 1, None
+        else:
+            width = widths["-" if ch == SOFT_HYPHEN else ch]
+            if used + width <= limit + FloatTolerance.TOLERANCE:
+                if ch in BREAKING_SPACES:
+                    space = (i, used)
+                elif ch == SOFT_HYPHEN:
+                    hyphen, width = (i, used), 0.0
+                used += width
+                i += 1
+                continue
+            last_forced, forced = forced, None
+            if ch in BREAKING_SPACES:
+                lines.append(text[start:i])
+                i += 1
+            elif hyphen is not None and (space is None or hyphen[1] > space[1]):
+                lines.append(text[start : hyphen[0]] + "-")
+                i = hyphen[0] + 1
+            elif space is not None:
+                lines.append(text[start : space[0]])
+                i = space[0] + 1
+            elif last_forced == i:
+                raise ValueError("not enough horizontal space to print a single character")
+            else:
+                lines.append(text[start:i])
+                forced = i
+        start, used, space, hyphen = i, 0.0, None, None
+    if used:
+        lines.append(text[start:])
+    return lines or [""]
+
+
+def new_document(title: str) -> Document:
     """An A4 document with the fonts embedded and no automatic page breaks."""
-    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+    pdf = Document()
     for (family, style), name in FONTS.items():
         pdf.add_font(family, style, font_file(name))
     pdf.set_auto_page_break(False)
@@ -90,16 +181,22 @@ def qr_block_size(
 
 
 def draw_qr(pdf: FPDF, matrix: list[list[bool]], x: float, y: float, side_mm: float) -> None:
-    """Draw the code with its quiet zone as a white square of side side_mm at (x, y)."""
+    """Draw the code with its quiet zone as a white square of side side_mm at (x, y): the dark
+    modules as one filled path of rectangles (runs along the rows, merged down the columns)."""
     units = len(matrix) + 2 * qr.QUIET_ZONE
     module = side_mm / units
     pdf.set_fill_color(255)
     pdf.rect(x, y, side_mm, side_mm, style="F")
     pdf.set_fill_color(BLACK)
-    origin_x = x + qr.QUIET_ZONE * module
-    origin_y = y + qr.QUIET_ZONE * module
-    for mx, my, w, h in qr.rectangles(matrix):
-        pdf.rect(origin_x + mx * module, origin_y + my * module, w * module, h * module, style="F")
+    k = pdf.k  # points per mm; PDF's y axis points up from the page's bottom edge
+    step = module * k
+    left = (x + qr.QUIET_ZONE * module) * k
+    top = (pdf.h - y - qr.QUIET_ZONE * module) * k
+    path = " ".join(
+        f"{left + mx * step:.2f} {top - my * step:.2f} {w * step:.2f} {-h * step:.2f} re"
+        for mx, my, w, h in qr.rectangles(matrix)
+    )
+    pdf._out(f"{path} f")  # fpdf2's rect() writes one path per rectangle; this, one per code
 
 
 def _line_height(size: float) -> float:
@@ -107,7 +204,7 @@ def _line_height(size: float) -> float:
 
 
 def _fit(
-    pdf: FPDF,
+    pdf: Document,
     text: str,
     width: float,
     max_lines: int,
@@ -119,15 +216,14 @@ def _fit(
     """The lines of text at the largest size from size down to min_size that needs at most
     max_lines; still too long at min_size, the last line ends in an ellipsis."""
     while True:
-        pdf.set_font(family, style, size)
-        lines = pdf.multi_cell(width, text=text, dry_run=True, output="LINES")
+        lines = pdf.wrap(text, width, family, style, size)
         if len(lines) <= max_lines or size <= min_size:
             break
         size -= 1
     if len(lines) > max_lines:
         lines = lines[:max_lines]
         last = lines[-1].rstrip()
-        while last and pdf.get_string_width(last + "…") > width:
+        while last and pdf.text_width(last + "…", family, style, size) > width:
             last = last[:-1].rstrip()
         lines[-1] = last + "…"
     return lines, size
@@ -160,7 +256,7 @@ def _write(
 
 
 def _text(
-    pdf: FPDF,
+    pdf: Document,
     text: str,
     y: float,
     size: float,
@@ -223,7 +319,7 @@ def accent(look: Look | None) -> Colour:
     return rgb
 
 
-def _header(pdf: FPDF, look: Look | None, title: str) -> float:
+def _header(pdf: Document, look: Look | None, title: str) -> float:
     """The event band at the top: the colour (if any), the logo at the left, the title; the y
     below it."""
     rgb = _rgb(look.colour if look else None)
@@ -266,7 +362,7 @@ def posters(sheet: QrSheet, progress: Progress | None = None) -> bytes:
     return bytes(pdf.output())
 
 
-def _poster(pdf: FPDF, sheet: QrSheet, item: QrItem) -> None:
+def _poster(pdf: Document, sheet: QrSheet, item: QrItem) -> None:
     pdf.add_page()
     colour = accent(sheet.look)
     y = _header(pdf, sheet.look, pick(sheet.title, "de")) + 6
@@ -338,7 +434,9 @@ def _cut_guides(pdf: FPDF, cell_w: float, cell_h: float) -> None:
     pdf.set_dash_pattern()
 
 
-def _label(pdf: FPDF, sheet: QrSheet, item: QrItem, x: float, y: float, w: float, h: float) -> None:
+def _label(
+    pdf: Document, sheet: QrSheet, item: QrItem, x: float, y: float, w: float, h: float
+) -> None:
     inner = w - 8
     top = y + 3.5
     text = f"{item.number} · {item.name('de')}"
@@ -390,7 +488,9 @@ def start_poster(sheet: StartSheet) -> bytes:
     return bytes(pdf.output())
 
 
-def _rules(pdf: FPDF, order_mode: str, bottom: float, colour: Colour, wifi: bool = False) -> float:
+def _rules(
+    pdf: Document, order_mode: str, bottom: float, colour: Colour, wifi: bool = False
+) -> float:
     """The rules in two columns (German left, English right) ending at bottom; their top. With
     the event's Wi-Fi on the poster, joining it comes first."""
     keys = (WIFI_RULE_KEY, *RULE_KEYS) if wifi else RULE_KEYS
@@ -399,15 +499,9 @@ def _rules(pdf: FPDF, order_mode: str, bottom: float, colour: Colour, wifi: bool
     mode = order_mode if order_mode in ("fixed", "free") else "fixed"
     columns: list[list[list[str]]] = []
     for lang in ("de", "en"):
-        pdf.set_font("Sans", "", RULE_PT)
         columns.append(
             [
-                pdf.multi_cell(
-                    column,
-                    text=f"{n}. {t(key.format(mode=mode), lang)}",
-                    dry_run=True,
-                    output="LINES",
-                )
+                pdf.wrap(f"{n}. {t(key.format(mode=mode), lang)}", column, "Sans", "", RULE_PT)
                 for n, key in enumerate(keys, 1)
             ]
         )
@@ -445,7 +539,7 @@ def _rules(pdf: FPDF, order_mode: str, bottom: float, colour: Colour, wifi: bool
     return top
 
 
-def _qr_row(pdf: FPDF, codes: tuple[tuple[str, str], ...], top: float, bottom: float) -> None:
+def _qr_row(pdf: Document, codes: tuple[tuple[str, str], ...], top: float, bottom: float) -> None:
     """The codes side by side between top and bottom, each with its caption centred under it."""
     gap = 10.0
     count = max(1, len(codes))

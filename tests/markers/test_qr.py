@@ -119,3 +119,18 @@ def test_error_correction_levels():
     assert versions == sorted(versions) and versions[0] < versions[-1]
     with pytest.raises(ValueError, match="error correction"):
         qr.make(URL, error_correction="X")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(min_size=1, max_size=300),
+    st.sampled_from("LMQH"),
+)
+def test_matrix_draws_the_modules_qrcode_draws(data, level):
+    """matrix() scores the masks on bits instead of drawing each: the same mask, the same
+    modules, at every version (7 and up carry version bits) and level."""
+    try:
+        made = qr.make(data, 40, level)
+    except ValueError:
+        return
+    assert qr.matrix(data, 40, level) == [[bool(m) for m in row] for row in made.modules]

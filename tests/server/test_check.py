@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 from markers.tiles import covering
 from server import check, game, mbtiles, models
 from server.cli import main
-from server.extensions import db
+from server.extensions import db, migrations
 from server.tiles import play_box
 from tests.conftest import console_script
 from tests.server.organiser_helpers import decode_all, pdf_pages
@@ -64,6 +64,7 @@ def make_app(make_app):
 
     def make(**config):
         app = make_app(**config)
+        migrations(app)
         with app.app_context(), contextlib.suppress(OperationalError):
             stamp()
             game.keyring()

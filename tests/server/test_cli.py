@@ -413,3 +413,43 @@ def test_console_script_upgrades_and_seeds_end_to_end(tmp_path):
     assert failed.returncode == 1
     assert "Error: An account called “curator” exists already." in failed.stderr
     assert "Traceback" not in failed.stderr
+
+
+MIGRATION_MODULES = """
+import sys
+from server import create_app
+from server.cli import main
+from server.extensions import db
+
+def loaded():
+    return sorted(m for m in sys.modules if m.split(".")[0] in ("alembic", "flask_migrate"))
+
+app = create_app()
+with app.app_context():
+    db.create_all()
+for args in (["seed-demo"], ["export-qr", "art-caching-kaiserslautern", "-o", sys.argv[1]]):
+    main(args, standalone_mode=False)
+print("before db:", loaded())
+main(["db", "heads"], standalone_mode=False)
+print("after db:", bool(loaded()))
+"""
+
+
+def test_only_the_db_commands_import_alembic(tmp_path):
+    """Flask-Migrate (and alembic with it) waits for a `db` command: the app and every other
+    command start without it."""
+    env = _environment(tmp_path, f"sqlite:///{tmp_path / 'x.db'}")
+    result = subprocess.run(
+        [str(ARTCACHING.parent / "python"), "-c", MIGRATION_MODULES, str(tmp_path / "qr.pdf")],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "before db: []" in result.stdout
+    assert "after db: True" in result.stdout
+    assert "(head)" in result.stdout  # the db commands still work
+    assert (tmp_path / "qr.pdf").stat().st_size > 0

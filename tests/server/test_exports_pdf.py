@@ -4,15 +4,20 @@ right stops, draw the code as vectors at the promised size, and embed the font."
 from __future__ import annotations
 
 import ctypes
+import functools
 import re
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 import pytest
+from fpdf.errors import FPDFException
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from markers import qr
 from server import exports, game, models
 from server.cli import export_qr
+from server.exports import pdf
 from server.extensions import db
 from tests.server.organiser_helpers import (
     decode_all,
@@ -378,3 +383,35 @@ def test_label_sheets_print_each_short_code_on_one_line(app, rally, tmp_path):
     assert all("/q/" not in text for text in raw)
     for code in codes:
         assert re.fullmatch(r"[0-9A-Z]{3}-[0-9A-Z]{3}", code)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.text(
+        st.sampled_from([*"abcdefghij ÄÖÜß„“–…-.,0123", " ", "\n", "\u00ad", "\u00a0", "\t"]),
+        max_size=80,
+    ),
+    st.floats(4, 180),
+    st.sampled_from(sorted(pdf.FONTS)),
+    st.sampled_from([6.5, 9, 12, 14, 22, 40]),
+)
+def test_text_breaks_as_fpdf2s_multi_cell_breaks_it(text, width, font, size):
+    """The posters fit text on cached widths, without multi_cell's dry runs: the same lines."""
+    document = _document()
+    try:
+        ours: list[str] | str = document.wrap(text, width, *font, size)
+    except ValueError:
+        ours = "no room for one character"
+    document.set_font(*font, size)
+    try:
+        theirs = document.multi_cell(width, text=text, dry_run=True, output="LINES")
+    except FPDFException:
+        theirs = "no room for one character"
+    assert ours == theirs
+
+
+@functools.cache
+def _document() -> pdf.Document:
+    document = pdf.new_document("wrap")
+    document.add_page()
+    return document

@@ -13,7 +13,7 @@ from sqlalchemy import inspect, text
 
 from server import create_app, models
 from server.cli import seed_demo
-from server.extensions import db
+from server.extensions import db, migrations
 
 
 def _wipe() -> None:
@@ -52,6 +52,7 @@ def empty_app(database_url, tmp_path, keep_logging):
             "RATELIMIT_ENABLED": False,
         }
     )
+    migrations(app)
     with app.app_context():
         _wipe()
         assert inspect(db.engine).get_table_names() == []
