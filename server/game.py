@@ -3,6 +3,7 @@ recorded at most once."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import threading
@@ -250,16 +251,13 @@ def record_outcome(team: models.Team, before: rules.TeamState, outcome: rules.Ou
         values["last_lat"], values["last_lon"] = fix.position
         values["last_accuracy_m"] = fix.accuracy_m
         values["last_fix_at"] = fix.at
-    revision = team.revision
+    values["revision"] = team.revision + 1
     written = db.session.execute(
-        update(models.Team)
-        .where(models.Team.id == team.id, models.Team.revision == revision)
-        .values(**values, revision=revision + 1)
-        .execution_options(synchronize_session=False)
+        _team_update(tuple(values)), {**values, "w_id": team.id, "w_revision": team.revision}
     )
     if written.rowcount != 1:  # type: ignore[attr-defined]
         raise LostRace(f"team {team.id} changed")
-    for key, value in {**values, "revision": revision + 1}.items():
+    for key, value in values.items():
         set_committed_value(team, key, value)
     for found in outcome.found:
         db.session.add(
@@ -302,6 +300,25 @@ def record_outcome(team: models.Team, before: rules.TeamState, outcome: rules.Ou
             .values(**values)
             .execution_options(synchronize_session=False)
         )
+
+
+_DEVICE_UPDATE = (
+    update(models.TeamToken)
+    .where(models.TeamToken.id == bindparam("w_id"))
+    .values(last_recorded_at=bindparam("last_recorded_at"))
+    .execution_options(synchronize_session=False)
+)
+
+
+@functools.cache
+def _team_update(columns: tuple[str, ...]) -> Any:
+    """UPDATE team SET <columns> WHERE id = :w_id AND revision = :w_revision, built once."""
+    return (
+        update(models.Team)
+        .where(models.Team.id == bindparam("w_id"), models.Team.revision == bindparam("w_revision"))
+        .values({c: bindparam(c) for c in columns})
+        .execution_options(synchronize_session=False)
+    )
 
 
 def apply_event(
@@ -350,12 +367,7 @@ def apply_event(
         start_writing()
         record_outcome(team, before, outcome)
         if device is not None and device.last_recorded_at != outcome.at:
-            db.session.execute(
-                update(models.TeamToken)
-                .where(models.TeamToken.id == device.id)
-                .values(last_recorded_at=outcome.at)
-                .execution_options(synchronize_session=False)
-            )
+            db.session.execute(_DEVICE_UPDATE, {"w_id": device.id, "last_recorded_at": outcome.at})
         db.session.flush()
         body = answer(team, rally, outcome)
         if client_event_id is not None:
