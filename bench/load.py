@@ -35,6 +35,9 @@ class Step:
 
     teams: int
     seconds: float
+    until_last_answer: float
+    """Seconds from the first check-in sent to the last answer (more than ``seconds`` when
+    answers queue)."""
     sent: int
     tally: _traffic.Tally
     stored: int
@@ -46,7 +49,8 @@ class Step:
 
     @property
     def achieved(self) -> float:
-        return len(self.tally.ok) / self.seconds
+        """Acknowledged check-ins per second, until the last answer came."""
+        return len(self.tally.ok) / max(self.seconds, self.until_last_answer)
 
     def ms(self, p: float) -> float:
         return 1000 * _traffic.percentile(self.tally.ok, p)
@@ -68,7 +72,7 @@ class Step:
 
 async def _drive(
     session: aiohttp.ClientSession, walkers: list[_traffic.Walker], seconds: float
-) -> tuple[int, _traffic.Tally]:
+) -> tuple[int, float, _traffic.Tally]:
     """Each walker checks in every 5 s from a random start within the first 5 s (open loop: a
     slow answer does not delay the next fix), for ``seconds``; then wait for the answers."""
     tally = _traffic.Tally()
@@ -96,7 +100,7 @@ async def _drive(
     await asyncio.gather(*(team(w, rng.uniform(0, _traffic.CHECKIN_EVERY_S)) for w in walkers))
     if pending:
         await asyncio.wait(pending)
-    return sent, tally
+    return sent, time.monotonic() - start, tally
 
 
 async def _drained(database_url: str, quiet_s: float = 2.0, most_s: float = 90.0) -> int:
@@ -132,19 +136,35 @@ def _report(step: Step) -> None:
         f"{'HOLDS' if step.holds else 'does not hold'}"
     )
     print("  CPU seconds:")
-    print("\n".join(_cpu_lines(step.cpu)), flush=True)
+    print("\n".join(_cpu_lines(step.cpu)))
+    per = _per_checkin(step)
+    print(
+        "  CPU ms per stored check-in: " + ", ".join(f"{g} {ms:.2f}" for g, ms in per.items()),
+        flush=True,
+    )
+
+
+def _per_checkin(step: Step) -> dict[str, float]:
+    """CPU milliseconds per stored check-in of the app (all instances), PostgreSQL, Redis and
+    the generator (per check-in sent)."""
+    total = {g: sum(v.values()) for g, v in step.cpu.items()}
+    stored = max(step.stored, 1)
+    return {
+        "app": 1000 * sum(v for g, v in total.items() if g.startswith("instance")) / stored,
+        "postgres": 1000 * total.get("postgres", 0.0) / stored,
+        "redis": 1000 * total.get("redis", 0.0) / stored,
+        "generator": 1000 * total.get("generator", 0.0) / max(step.sent, 1),
+    }
 
 
 def _row(step: Step) -> str:
     """A step as a markdown table row."""
-    total = {g: sum(v.values()) for g, v in step.cpu.items()}
-    app = sum(v for g, v in total.items() if g.startswith("instance"))
+    per = _per_checkin(step)
     return (
         f"| {step.teams} | {step.offered:.0f} | {step.achieved:.1f} | {step.ms(50):.0f} | "
         f"{step.ms(95):.0f} | {step.ms(99):.0f} | {step.tally.errors} | {len(step.tally.ok)} | "
-        f"{step.stored} | {app:.1f} | {total.get('postgres', 0):.1f} | "
-        f"{total.get('redis', 0):.1f} | {total.get('generator', 0):.1f} | "
-        f"{'yes' if step.holds else 'no'} |"
+        f"{step.stored} | {per['app']:.1f} | {per['postgres']:.1f} | {per['redis']:.2f} | "
+        f"{per['generator']:.2f} | {'yes' if step.holds else 'no'} |"
     )
 
 
@@ -162,10 +182,10 @@ async def _run(
             before = _traffic.stored_checkins(database_url)
             meter = _serve.CpuMeter(groups)
             meter.start()
-            sent, tally = await _drive(session, walkers, seconds)
+            sent, until, tally = await _drive(session, walkers, seconds)
             stored = await _drained(database_url) - before
             cpu = meter.stop()  # with the work on late requests, but no idle time to speak of
-            results.append(Step(n, seconds, sent, tally, stored, cpu))
+            results.append(Step(n, seconds, until, sent, tally, stored, cpu))
             _report(results[-1])
         return results
 
@@ -227,7 +247,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     print(
         "markdown rows (bench/README.md: teams | offered/s | achieved/s | p50 | p95 | p99 ms | "
-        "errors | acknowledged | stored | app CPU s | PG CPU s | Redis CPU s | generator CPU s "
+        "errors | acknowledged | stored | CPU ms per check-in: app | PG | Redis | generator "
         "| holds):"
     )
     print("\n".join(rows))
