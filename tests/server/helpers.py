@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import uuid
 from collections.abc import Iterator
@@ -266,3 +267,33 @@ def staff_client(app, user_id: int | None):
             session["_user_id"] = session_id
             session["_fresh"] = True
     return client
+
+
+TRANSACTION = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+"""How the statements that only control a transaction begin."""
+
+
+@contextlib.contextmanager
+def sql_sent(app) -> Iterator[list[str]]:
+    """Every SQL statement the app's engine sends while the block runs, in order, on one line."""
+    from sqlalchemy import event
+
+    from server.extensions import db
+
+    sent: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        sent.append(" ".join(statement.split()))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def sql_queries(sent: list[str]) -> list[str]:
+    """The statements that do not only control a transaction."""
+    return [s for s in sent if not s.upper().startswith(TRANSACTION)]

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-
-from sqlalchemy import event
 
 from markers.geo import LatLon, destination
 from tests.server.helpers import (
@@ -135,26 +131,6 @@ def play_tasks(client, played: Played) -> None:
     for wrong in (1, 2, 3):
         assert post_answer(client, fuchs, 1, wrong)["correct"] is False
     post_hint(client, otter, 1)
-
-
-@contextlib.contextmanager
-def count_queries(app) -> Iterator[list[str]]:
-    """The SQL statements run while the block runs (SELECT, INSERT, UPDATE, DELETE)."""
-    from server.extensions import db
-
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, _params, _context, _many) -> None:
-        if statement.lstrip().split(" ", 1)[0].upper() in ("SELECT", "INSERT", "UPDATE", "DELETE"):
-            seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def add_teams(app, rally_id: int, count: int, fixes_at: datetime | None = None) -> None:

@@ -30,31 +30,9 @@ from tests.server.helpers import (
     new_event_id,
     qr_url,
     scan,
+    sql_queries,
+    sql_sent,
 )
-
-TRANSACTION = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
-
-
-@contextmanager
-def statements(app) -> Iterator[list[str]]:
-    """Every SQL statement the app's engine sends while the block runs, in order."""
-    sent: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args) -> None:
-        sent.append(" ".join(statement.split()))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
-def queries(sent: list[str]) -> list[str]:
-    """The statements that are no transaction control."""
-    return [s for s in sent if not s.upper().startswith(TRANSACTION)]
 
 
 @pytest.fixture
@@ -78,10 +56,10 @@ def test_a_checkin_runs_five_statements(app, client, team):
     token, _team_id, rally_id = team
     lat, lon = near_first_stop(app, rally_id)
     assert checkin(client, token, lat, lon).status_code == 200
-    with statements(app) as sent:
+    with sql_sent(app) as sent:
         resp = checkin(client, token, lat, lon)
     assert resp.status_code == 200, resp.get_json()
-    assert len(queries(sent)) <= 5, queries(sent)
+    assert len(sql_queries(sent)) <= 5, sql_queries(sent)
     assert sum(s.startswith("SELECT team.") for s in sent) == 1
     assert not any(s.startswith("SELECT rally") for s in sent)
     assert not any(s.startswith("SELECT client_event") for s in sent)
@@ -92,15 +70,15 @@ def test_scans_answers_and_hints_take_the_same_short_path(app, client, team):
     stops = demo_stops(app, rally_id)
     url = qr_url(app, rally_id, stops[0].marker_id)
     assert checkin(client, token, *near_first_stop(app, rally_id)).status_code == 200
-    with statements(app) as sent:
+    with sql_sent(app) as sent:
         assert scan(client, token, url).status_code == 200
-    assert len(queries(sent)) <= 7, queries(sent)
+    assert len(sql_queries(sent)) <= 7, sql_queries(sent)
     assert not any(s.startswith("SELECT rally") for s in sent)
     body = {"stop": 1, "client_event_id": new_event_id()}
-    with statements(app) as sent:
+    with sql_sent(app) as sent:
         resp = client.post(f"{API}/team/hints", json=body, headers=bearer(token))
     assert resp.status_code == 200, resp.get_json()
-    assert len(queries(sent)) <= 7, queries(sent)
+    assert len(sql_queries(sent)) <= 7, sql_queries(sent)
     assert not any(s.startswith("SELECT rally") for s in sent)
 
 
@@ -121,11 +99,11 @@ def test_a_batch_costs_about_its_events(app, client, team):
         }
         for i in range(5)
     ]
-    with statements(app) as sent:
+    with sql_sent(app) as sent:
         resp = client.post(f"{API}/team/events", json={"events": events}, headers=bearer(token))
     assert resp.status_code == 200
     assert [r["status"] for r in resp.get_json()["results"]] == [200] * 5
-    assert len(queries(sent)) <= 5 * 9, queries(sent)
+    assert len(sql_queries(sent)) <= 5 * 9, sql_queries(sent)
 
 
 def test_a_repeated_event_is_answered_from_the_insert(app, client, team):
@@ -133,7 +111,7 @@ def test_a_repeated_event_is_answered_from_the_insert(app, client, team):
     lat, lon = near_first_stop(app, rally_id)
     event_id = new_event_id()
     first = checkin(client, token, lat, lon, event_id=event_id)
-    with statements(app) as sent:
+    with sql_sent(app) as sent:
         again = checkin(client, token, lat + 0.001, lon, event_id=event_id)
     assert again.get_json() == first.get_json()
     assert count_rows(app, "ClientEvent", team_id=team_id) == 1
@@ -226,7 +204,7 @@ def test_an_event_that_lost_a_race_is_applied_again_under_the_lock(app, client, 
     monkeypatch.setattr(game, "start_writing", another_event_commits_first)
     with app.app_context():
         before = db.session.get(models.Team, team_id).revision
-    with statements(app) as sent:
+    with sql_sent(app) as sent:
         resp = checkin(client, token, lat, lon)
     assert resp.status_code == 200, resp.get_json()
     assert raced
@@ -285,7 +263,7 @@ def test_the_reads_run_without_a_lock(app, client, team, test_database):
 
     sender = threading.Thread(target=send)
     try:
-        with statements(app) as sent, another_writer(test_database, team_id) as holder:
+        with sql_sent(app) as sent, another_writer(test_database, team_id) as holder:
             sender.start()
             assert reads_done.wait(timeout=20), "the reads waited for the lock"
             sender.join(timeout=0.5)
@@ -298,7 +276,7 @@ def test_the_reads_run_without_a_lock(app, client, team, test_database):
     if test_database.backend == "sqlite":
         assert sent[0] == "BEGIN"
         writing = sent.index("BEGIN IMMEDIATE")
-        assert all(s.startswith("SELECT") for s in queries(sent[:writing]))
+        assert all(s.startswith("SELECT") for s in sql_queries(sent[:writing]))
         assert not any(s.startswith("SELECT") for s in sent[writing:])
     assert not any("FOR UPDATE" in s for s in sent)
     with app.app_context():
