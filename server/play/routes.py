@@ -33,6 +33,7 @@ from routes.tasks import MAX_ANSWER_CHARS, TaskType
 from server import formats, game, models, rallies, teams
 from server.api import serialize
 from server.auth import safe_next
+from server.database import reads_first
 from server.extensions import db
 from server.i18n import language, pick_text, set_preferred, t
 from server.play import bp
@@ -269,6 +270,7 @@ def _playing(slug: str) -> tuple[models.Rally, models.Team | None]:
 
 
 @bp.post("/play/<slug>/stops/<int:number>/answer")
+@reads_first
 def answer(slug: str, number: int):
     """A task's answer from the team page or the reveal: applied once per form, then back to
     the team page (Post/Redirect/Get); an answer of the wrong form is a form error."""
@@ -325,6 +327,7 @@ def _form_error(kind: TaskType | None) -> str:
 
 
 @bp.post("/play/<slug>/stops/<int:number>/hint")
+@reads_first
 def hint(slug: str, number: int):
     """Take the stop's next hint (the form's second step confirmed its cost); once per form."""
     row, team = _playing(slug)
@@ -471,6 +474,7 @@ def _browser_fix() -> rules.Fix | None:
 
 
 @bp.post("/play/<slug>/checkin")
+@reads_first
 def checkin(slug: str):
     """ "I am here": the browser's position as a check-in, under the rules of the app's
     (routes.rules.GpsEvent, applied once per form); then the team page says what it got."""
