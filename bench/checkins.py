@@ -62,6 +62,18 @@ def _per_request_ms(send) -> float:
     return statistics.median(times) * 1000
 
 
+def checkin_body(stop, bearing: float, at: datetime) -> dict:
+    """A check-in 300 m from ``stop`` (outside its geofence) at ``bearing``, recorded at ``at``."""
+    lat, lon = destination(stop, bearing, 300.0)
+    return {
+        "lat": lat,
+        "lon": lon,
+        "accuracy_m": 8.0,
+        "recorded_at": at.isoformat(),
+        "client_event_id": str(uuid.uuid4()),
+    }
+
+
 def measure(url: str) -> tuple[float, float]:
     app = _app(url)
     client = app.test_client()
@@ -71,14 +83,7 @@ def measure(url: str) -> tuple[float, float]:
 
     def checkin(i: int) -> None:
         # Walk around the first stop at 1 m/s without entering its 30 m geofence.
-        lat, lon = destination(stop, i * 1.8, 300.0)
-        body = {
-            "lat": lat,
-            "lon": lon,
-            "accuracy_m": 8.0,
-            "recorded_at": (t0 + timedelta(seconds=10 * i)).isoformat(),
-            "client_event_id": str(uuid.uuid4()),
-        }
+        body = checkin_body(stop, i * 1.8, t0 + timedelta(seconds=10 * i))
         assert client.post("/api/v1/team/checkins", json=body, headers=auth).status_code == 200
 
     def read(_i: int) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import event
 
-from markers.geo import destination
+from bench.checkins import checkin_body
 
 REQUESTS = 20
 HIGH = "1000000 per minute"
@@ -71,15 +71,8 @@ def count(url: str) -> dict[str, float]:
     fixes = iter(range(10**6))
 
     def checkin():
-        i = next(fixes)
-        lat, lon = destination(stop, i * 2.0, 300.0)  # 1.4 m/s around stop 1, outside its fence
-        body = {
-            "lat": lat,
-            "lon": lon,
-            "accuracy_m": 8.0,
-            "recorded_at": (t0 + timedelta(seconds=5 * i)).isoformat(),
-            "client_event_id": str(uuid.uuid4()),
-        }
+        i = next(fixes)  # 1.4 m/s around stop 1, outside its fence
+        body = checkin_body(stop, i * 2.0, t0 + timedelta(seconds=5 * i))
         return client.post("/api/v1/team/checkins", json=body, headers=auth)
 
     def scan(event_id: str | None = None):
